@@ -1,0 +1,33 @@
+# Quick start: `make demo` and `make test` on a fresh clone; nothing else is needed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint fmt clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/bgenv demo
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+lint: install
+	$(VENV)/bin/ruff check bgenv agents tests
+	$(VENV)/bin/ruff format --check bgenv agents tests
+
+fmt: install
+	$(VENV)/bin/ruff format bgenv agents tests
+	$(VENV)/bin/ruff check --fix bgenv agents tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache bgenv/core/__pycache__ build dist *.egg-info

@@ -1,0 +1,12 @@
+"""bgenv: a reinforcement-learning environment of iOS and Android background scheduling.
+
+Importing the package registers ``bgenv/iOS-v0`` and ``bgenv/Android-v0``.
+"""
+
+from bgenv.config import ConfigError, load_scenario
+from bgenv.registration import register_envs
+
+__version__ = "0.1.0"
+__all__ = ["ConfigError", "load_scenario", "register_envs", "__version__"]
+
+register_envs()

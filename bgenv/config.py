@@ -1,0 +1,510 @@
+"""Scenario configuration: YAML files validated into typed objects.
+
+A scenario file (``configs/scenarios/NAME.yaml``) names a platform *profile*
+(``configs/profiles/``) and a user *archetype* (``configs/users/``) and may override
+any key. Loading deep-merges, in order: ``configs/defaults.yaml``, the profile, the
+archetype, the scenario, then keyword overrides (``gym.make(..., horizon_days=2)``).
+Every number's unit is in its field description; its source row is cited in the YAML.
+
+Bad input fails with :class:`ConfigError`, naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# ---------------------------------------------------------------------------
+# Where configs live: inside an installed wheel (bgenv/_configs) or the source tree.
+# ---------------------------------------------------------------------------
+_PKG = Path(__file__).resolve().parent
+CONFIG_DIR = _PKG / "_configs" if (_PKG / "_configs").is_dir() else _PKG.parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A scenario, profile or archetype could not be loaded; the message says where and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+Frac = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Pos = Annotated[float, Field(gt=0.0)]
+Hourly = Annotated[list[NonNeg], Field(min_length=24, max_length=24, description="24 values, hour 0..23")]
+HourlyFrac = Annotated[list[Frac], Field(min_length=24, max_length=24, description="24 shares, hour 0..23")]
+Range = Annotated[list[Frac], Field(min_length=2, max_length=2)]
+ThermalName = Literal["nominal", "fair", "serious", "critical"]
+THERMAL_LEVELS = {"nominal": 0, "fair": 1, "serious": 2, "critical": 3}
+WindowTypeName = Literal["refresh", "processing", "job", "expedited"]
+WINDOW_TYPES = {"refresh": 0, "processing": 1, "job": 2, "expedited": 3}
+DEFAULT_SLOT = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1}
+BUCKETS = ("active", "working_set", "frequent", "rare", "restricted")
+
+
+def _ordered(v: list[float], what: str) -> list[float]:
+    if v[0] > v[1]:
+        raise ValueError(f"{what} must be [low, high] with low <= high")
+    return v
+
+
+# ---------------------------------------------------------------------------
+# User archetype
+# ---------------------------------------------------------------------------
+class UserConfig(_Model):
+    """A user archetype: how often they open this app, use the phone, charge, move."""
+
+    archetype: str = Field(description="name of the archetype")
+    description: str = ""
+    app_opens_per_hour: Hourly = Field(description="opens of this app per hour of day")
+    screen_sessions_per_hour: Hourly = Field(description="other screen-on sessions per hour of day")
+    wifi_share: HourlyFrac = Field(description="share of time on Wi-Fi, per hour of day")
+    no_network_share: HourlyFrac = Field(description="share of time with no network, per hour of day")
+    motion_per_hour: Hourly = Field(description="motion events (device picked up / moved) per hour of day")
+    app_session_mean_s: Pos = Field(description="mean app session length, s")
+    screen_session_mean_s: Pos = Field(description="mean other screen session length, s")
+    session_min_s: NonNeg = Field(description="minimum session length (screen timeout), s")
+    network_dwell_s: Pos = Field(description="mean time between network changes, s")
+    drops_per_hour: NonNeg = Field(description="short connectivity drops per hour while connected")
+    drop_mean_s: Pos = Field(description="mean drop length, s")
+    bedtime_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = Field(description="hour the user goes to bed")
+    wake_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = Field(description="hour the user wakes")
+    charge_jitter_s: NonNeg = Field(description="bed/wake times vary uniformly by +- this, s")
+    overnight_charge_prob: Frac = Field(description="probability of charging overnight on a given night")
+    plug_at_10_share: Frac = Field(description="share of top-ups that wait until 10 %")
+    plug_at_20_share: Frac = Field(description="share of top-ups that wait until 20 %")
+    plug_worry_range: Range = Field(description="[low, high] level at which the others top up")
+    topup_delay_s: Pos = Field(description="mean delay from the threshold to plugging in, s")
+    topup_duration_s: Pos = Field(description="mean length of a daytime top-up, s")
+    low_power_accept_prob: Frac = Field(description="probability the user accepts the Low Power Mode prompt")
+    force_quit_prob: Frac = Field(description="probability the user swipes the app away when leaving it")
+    background_refresh_off_prob: Frac = Field(description="probability Background App Refresh is off (iOS)")
+    mutations_per_open: NonNeg = Field(description="mean edits per app session queued for sync")
+    engagement_per_day: NonNeg = Field(description="app opens per day the OS has learned at t0 (0 = fresh install)")
+    last_open_ago_s: NonNeg = Field(description="time since the last app open at t0, s")
+
+    @field_validator("plug_worry_range")
+    @classmethod
+    def _range(cls, v: list[float]) -> list[float]:
+        return _ordered(v, "plug_worry_range")
+
+    @model_validator(mode="after")
+    def _shares(self) -> UserConfig:
+        for h in range(24):
+            if self.wifi_share[h] + self.no_network_share[h] > 1.0 + 1e-9:
+                raise ValueError(f"wifi_share + no_network_share exceeds 1 at hour {h}")
+        if self.plug_at_10_share + self.plug_at_20_share > 1.0 + 1e-9:
+            raise ValueError("plug_at_10_share + plug_at_20_share exceeds 1")
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Device
+# ---------------------------------------------------------------------------
+class BatteryConfig(_Model):
+    drain_screen_off_pct_per_h: Pos
+    drain_screen_on_pct_per_h: Pos
+    charge_screen_off_pct_per_h: Pos
+    charge_screen_on_pct_per_h: Pos
+    background_cpu_pct_per_h: NonNeg = Field(description="extra drain at full background CPU, %/h")
+    radio_cellular_pct_per_h: NonNeg = Field(description="extra drain while transferring on cellular, %/h")
+    radio_wifi_pct_per_h: NonNeg = Field(description="extra drain while transferring on Wi-Fi, %/h")
+    optimised_charging: bool
+    optimised_hold_level: Frac
+    optimised_finish_before_s: NonNeg
+
+
+class ThermalConfig(_Model):
+    step_up_per_h: NonNeg = Field(description="base rate of a step up in thermal state, 1/h")
+    step_down_per_h: NonNeg = Field(description="rate of a step down, 1/h")
+    charging_mult: NonNeg
+    screen_mult: NonNeg
+    work_mult: NonNeg = Field(description="added to the step-up multiplier per unit of background CPU")
+    speed_serious: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="work speed factor at serious")
+    speed_critical: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="work speed factor at critical")
+
+
+# ---------------------------------------------------------------------------
+# Workload
+# ---------------------------------------------------------------------------
+class WorkKindConfig(_Model):
+    size_units: Pos = Field(description="mean size of an item, work units (refresh: fixed size)")
+    value_per_unit: NonNeg = Field(description="reward per work unit saved in the background")
+    needs_network: bool
+    deadline_s: Pos = Field(description="soft deadline after arrival, s")
+    cpu_fraction: Frac = Field(description="CPU load while working on it")
+    memory_mb_per_unit: NonNeg = Field(description="memory per work unit in one chunk, MB")
+    seconds_per_unit: Pos = Field(description="time per work unit at nominal speed on Wi-Fi, s")
+    priority: int = Field(ge=0, le=9, description="order in which 'auto' takes kinds (lower first)")
+
+
+class WorkKinds(_Model):
+    sync: WorkKindConfig
+    upload: WorkKindConfig
+    refresh: WorkKindConfig
+    heavy: WorkKindConfig
+
+
+class WorkloadConfig(_Model):
+    kinds: WorkKinds
+    uploads_per_hour: Hourly = Field(description="upload items generated per hour of day")
+    content_published_per_hour: Hourly = Field(description="new server content per hour of day")
+    heavy_per_day: NonNeg = Field(description="heavy-processing items per day")
+    chunk_overhead_s: NonNeg = Field(description="time to save a checkpoint after a chunk, s")
+    base_memory_mb: NonNeg = Field(description="the app's background footprint before any chunk, MB")
+    cancel_s: NonNeg = Field(description="time for the expiration handler to wind down, s")
+    cancel_per_unit_s: NonNeg = Field(description="extra wind-down time per unit of the chunk in flight, s")
+    cellular_slowdown: Annotated[float, Field(ge=1.0)] = Field(description="network work takes this much longer on cellular")
+    refresh_in_foreground: bool = Field(description="an app open fetches stale content in the foreground")
+
+
+class ActionsConfig(_Model):
+    delay_bins_s: Annotated[list[NonNeg], Field(min_length=1, max_length=12)] = Field(
+        description="earliest-begin delays the agent can choose, s"
+    )
+    chunk_bins_units: Annotated[list[Pos], Field(min_length=1, max_length=11)] = Field(
+        description="chunk sizes the agent can choose, work units (choice 0 = stop and report completion)"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Platform profile
+# ---------------------------------------------------------------------------
+class RequestOption(_Model):
+    type: WindowTypeName
+    requires_network: bool = False
+    requires_power: bool = False
+    slot: int | None = Field(default=None, ge=0, le=3, description="task identifier slot (default by type)")
+
+
+class WindowTypeConfig(_Model):
+    budget_s: Pos = Field(description="window length granted at a perfect history score, s")
+    launch_rate_per_h: NonNeg = Field(description="launch rate once every gate passes, 1/h")
+    needs_idle: bool = False
+    needs_background: bool = True
+    early_expiry_prob: Frac = Field(0.0, description="probability of an early expiry at score 0 (scales with 1 - score)")
+    early_expiry_range_s: list[NonNeg] = Field([0.0, 0.0], min_length=2, max_length=2)
+    thermal_max: ThermalName = Field(description="highest thermal state at which it may run")
+    blocked_by_low_power: bool = False
+    unplugged_rate_mult: NonNeg = 1.0
+    usage_driven: bool = False
+    doze_exempt: bool = False
+    counts_against_quota: bool = False
+
+
+class HistoryConfig(_Model):
+    initial_score: Frac
+    completion_gain: Frac
+    expiration_loss: Frac
+    kill_loss: Frac
+    energy_loss_per_battery: NonNeg = Field(description="score loss per full battery of background energy")
+    relax_days: Pos
+    rate_exponent: NonNeg
+    duration_weight: Frac = Field(description="how much a poor score shortens windows")
+    engagement_days: Pos
+    engagement_half_per_day: Pos
+    usage_memory_days: Pos
+    usage_floor: Frac
+
+
+class BackoffConfig(_Model):
+    policy: Literal["exponential", "linear"]
+    initial_s: Pos
+    min_s: Pos
+    max_s: Pos
+
+
+class DozeConfig(_Model):
+    enabled: bool
+    light_after_s: NonNeg
+    light_idle_s: Annotated[list[Pos], Field(min_length=3, max_length=3)]
+    light_maintenance_s: Annotated[list[Pos], Field(min_length=2, max_length=2)]
+    deep_after_s: Pos
+    deep_idle_s: Annotated[list[Pos], Field(min_length=4, max_length=4)]
+    deep_maintenance_s: Annotated[list[Pos], Field(min_length=2, max_length=2)]
+    battery_saver_light_after_s: NonNeg
+
+
+PerBucket = Annotated[list[NonNeg], Field(min_length=5, max_length=5, description="active, working_set, frequent, rare, restricted")]
+
+
+class AndroidConfig(_Model):
+    bucket_after_h: Annotated[list[Pos], Field(min_length=4, max_length=4)] = Field(
+        description="hours since the last open at which the bucket drops to working_set, frequent, rare, restricted"
+    )
+    quota_s: Pos
+    quota_window_h: PerBucket = Field(description="rolling quota window per bucket, h (0 = unlimited)")
+    job_count: PerBucket
+    session_count: PerBucket
+    session_gap_s: NonNeg
+    rate_per_minute: Pos
+    quota_buffer_s: NonNeg
+    charging_waives_quota: bool
+    total_cap_s: Pos
+    total_cap_window_h: Pos
+    expedited_quota_s: PerBucket
+    expedited_window_h: Pos
+    expedited_min_s: Pos
+    run_limit_waived_s: Pos
+    backoff: BackoffConfig
+    reschedule_on_stop: bool
+    doze: DozeConfig
+    rare_bucket_blocks_network: bool
+
+
+class IOSConfig(_Model):
+    cpu_kill_s: Pos
+    cpu_kill_fraction: Frac
+    processing_recent_use_days: Pos
+
+
+class ProfileConfig(_Model):
+    name: str
+    platform: Literal["ios", "android"]
+    version: str = ""
+    description: str = ""
+    request_options: Annotated[list[RequestOption], Field(min_length=1, max_length=11)]
+    windows: dict[WindowTypeName, WindowTypeConfig]
+    memory_limit_mb: Pos
+    grace_s: NonNeg
+    low_battery_level: Frac
+    low_battery_gate: bool
+    low_power_on_level: Frac
+    low_power_off_level: Frac
+    force_quit_stops_work: bool
+    idle_after_screen_off_s: NonNeg
+    idle_stationary_s: NonNeg
+    history: HistoryConfig
+    android: AndroidConfig | None = None
+    ios: IOSConfig | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProfileConfig:
+        for o in self.request_options:
+            if o.type not in self.windows:
+                raise ValueError(f"request option of type '{o.type}' has no entry under windows")
+        if self.platform == "android" and self.android is None:
+            raise ValueError("an android profile needs an 'android' section")
+        if self.platform == "ios" and self.ios is None:
+            raise ValueError("an ios profile needs an 'ios' section")
+        return self
+
+
+class RewardConfig(_Model):
+    work_value: NonNeg = Field(description="multiplier on each kind's value_per_unit")
+    fresh_open: NonNeg = Field(description="bonus when an app open finds fresh data")
+    stale_open: NonNeg = Field(description="penalty when it finds stale data")
+    battery_per_pct: NonNeg = Field(description="penalty per % of a full battery drawn by background work")
+    expiration: NonNeg
+    kill: NonNeg
+    deadline_missed: NonNeg
+    throttled: NonNeg = Field(description="penalty per refused or quota-throttled request")
+    invalid_action: NonNeg
+
+
+class Scenario(_Model):
+    """A complete, validated scenario: what the simulator is compiled from."""
+
+    name: str
+    description: str = ""
+    horizon_days: Annotated[float, Field(gt=0.0, le=365.0)]
+    start_hour: Annotated[float, Field(ge=0.0, lt=24.0)]
+    initial_battery: Range
+    profile: ProfileConfig
+    user: UserConfig
+    battery: BatteryConfig
+    thermal: ThermalConfig
+    workload: WorkloadConfig
+    actions: ActionsConfig
+    reward: RewardConfig
+
+    @field_validator("initial_battery")
+    @classmethod
+    def _range(cls, v: list[float]) -> list[float]:
+        return _ordered(v, "initial_battery")
+
+    @property
+    def platform(self) -> str:
+        return self.profile.platform
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+def available(kind: str) -> list[str]:
+    """Names of the YAML files in ``configs/<kind>`` (scenarios, profiles, users)."""
+    return sorted(p.stem for p in (CONFIG_DIR / kind).glob("*.yaml"))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict, over: dict, origin: dict, source: str, prefix: tuple = ()) -> dict:
+    """Deep-merge ``over`` into ``base`` (in place), recording which file set each key."""
+    for k, v in over.items():
+        path = (*prefix, k)
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v, origin, source, path)
+        else:
+            base[k] = copy.deepcopy(v)
+            origin[path] = source
+    return base
+
+
+def _record(d: dict, origin: dict, source: str, prefix: tuple = ()) -> None:
+    for k, v in d.items():
+        origin[(*prefix, k)] = source
+        if isinstance(v, dict):
+            _record(v, origin, source, (*prefix, k))
+
+
+def _named(kind: str, name: str) -> Path:
+    p = CONFIG_DIR / kind / f"{name}.yaml"
+    if not p.is_file():
+        raise ConfigError(f"unknown {kind[:-1]} '{name}'; available: {', '.join(available(kind))}")
+    return p
+
+
+def _resolve_part(data: dict, key: str, kind: str, origin: dict, source: str) -> None:
+    """Replace ``data[key]`` (a name, or a mapping with ``base: name`` plus overrides)
+    by the named file's content merged with the overrides."""
+    ref = data.get(key)
+    if ref is None:
+        raise ConfigError(f"{source}: missing key '{key}' (a {kind[:-1]} name: {', '.join(available(kind))})")
+    overrides: dict = {}
+    if isinstance(ref, dict):
+        overrides = {k: v for k, v in ref.items() if k != "base"}
+        ref = ref.get("base")
+        if ref is None:
+            data[key] = overrides
+            return
+    if not isinstance(ref, str):
+        raise ConfigError(f"{source}: key '{key}' must be a {kind[:-1]} name or a mapping with 'base', got {ref!r}")
+    path = _named(kind, ref)
+    part = _read(path)
+    sub: dict = {}
+    _record(part, sub, str(path))
+    merged = _merge(part, overrides, sub, source)
+    for p, src in sub.items():
+        origin[(key, *p)] = src
+    data[key] = merged
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """Path of a scenario given its name (``ios_commuter``) or a YAML file path."""
+    s = str(name_or_path)
+    if s.endswith((".yaml", ".yml")) or Path(s).is_file():
+        p = Path(s)
+        if not p.is_file():
+            raise ConfigError(f"{p}: scenario file not found")
+        return p
+    p = CONFIG_DIR / "scenarios" / f"{s}.yaml"
+    if not p.is_file():
+        raise ConfigError(f"unknown scenario '{s}'; available: {', '.join(available('scenarios'))} (or pass a .yaml path)")
+    return p
+
+
+def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
+    """Load, merge and validate a scenario. ``overrides`` are deep-merged last (for
+    example ``horizon_days=2`` or ``user={"force_quit_prob": 0.1}``)."""
+    path = scenario_path(name_or_path)
+    origin: dict[tuple, str] = {}
+    defaults_path = CONFIG_DIR / "defaults.yaml"
+    data = _read(defaults_path)
+    _record(data, origin, str(defaults_path))
+    scen = _read(path)
+    scen.setdefault("name", path.stem)
+    for key in ("profile", "user"):
+        if key in overrides:
+            ov = overrides.pop(key)
+            if isinstance(ov, dict) and isinstance(scen.get(key), (str, dict)) and "base" not in ov:
+                base = scen[key] if isinstance(scen[key], str) else scen[key].get("base")
+                extra = {} if isinstance(scen[key], str) else {k: v for k, v in scen[key].items() if k != "base"}
+                ov = {"base": base, **extra, **ov}
+            scen[key] = ov
+    src = str(path)
+    _resolve_part(scen, "profile", "profiles", origin, src)
+    _resolve_part(scen, "user", "users", origin, src)
+    rest = {k: v for k, v in scen.items() if k not in ("profile", "user")}
+    _merge(data, rest, origin, src)
+    data["profile"] = scen["profile"]
+    data["user"] = scen["user"]
+    if overrides:
+        _merge(data, overrides, origin, "keyword overrides")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_explain(e, origin, src)) from None
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model class that owns the last key of ``loc`` (for 'allowed keys')."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        f = model.model_fields.get(part) if isinstance(part, str) else None
+        if f is None:
+            if isinstance(model, type) and issubclass(model, BaseModel) and part in WINDOW_TYPES:
+                continue
+            return None
+        ann = f.annotation
+        nxt = None
+        for cand in (ann, *getattr(ann, "__args__", ())):
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                nxt = cand
+                break
+            for c2 in getattr(cand, "__args__", ()):
+                if isinstance(c2, type) and issubclass(c2, BaseModel):
+                    nxt = c2
+        if nxt is None:
+            return None
+        model = nxt
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _explain(e: ValidationError, origin: dict, default_src: str) -> str:
+    lines = []
+    for err in e.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("function-after",)))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        src = default_src
+        for n in range(len(loc), 0, -1):
+            if loc[:n] in origin:
+                src = origin[loc[:n]]
+                break
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            allowed = ", ".join(model.model_fields) if model else "see docs/reference.md"
+            lines.append(f"{src}: unknown key '{key}'; allowed keys here: {allowed}")
+        elif err["type"] == "missing":
+            lines.append(f"{src}: missing key '{key}'")
+        else:
+            got = err.get("input")
+            got_s = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+            lines.append(f"{src}: key '{key}': {err['msg']}{got_s}")
+    return "invalid scenario:\n  " + "\n  ".join(lines)
+
+
+def check_finite(x: float, what: str) -> float:
+    if not math.isfinite(x):
+        raise ConfigError(f"{what} must be a finite number, got {x!r}")
+    return x

@@ -1,0 +1,100 @@
+"""Battery model: level in fraction of a full battery, rates in fraction per second.
+
+Between events the level moves linearly at a rate set by the screen, the charger and
+the background work in flight (USER_FACTS U12, U13; background CPU and radio power
+are documented assumptions in ``configs/defaults.yaml``). Threshold crossings that
+change behaviour (top-up plug-in, Low Power Mode prompt and switch-off, the 20 %
+gate, optimised-charging hold, full) are scheduled as events, never polled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgenv.core.layout import (
+    I_CHARGING,
+    I_CHUNK_ACTIVE,
+    I_CHUNK_KIND,
+    I_CHUNK_NET,
+    I_OVERNIGHT,
+    I_SCREEN,
+    NET_CELL,
+    P_CHARGE_OFF,
+    P_CHARGE_ON,
+    P_CPU_DRAIN,
+    P_DRAIN_OFF,
+    P_DRAIN_ON,
+    P_K_CPU,
+    P_LOW_BATT,
+    P_LPM_OFF_THR,
+    P_LPM_ON_THR,
+    P_OPT_CHARGING,
+    P_OPT_FINISH_S,
+    P_OPT_HOLD,
+    P_RADIO_CELL,
+    P_RADIO_WIFI,
+    S_BATT,
+    S_CHARGE_PLAN_STOP,
+    S_PLUG_THR,
+    S_T,
+)
+
+EMPTY_LEVEL = 0.01  # the user plugs in at once when the phone is about to die
+EPS = 1e-9
+
+
+@njit(cache=True)
+def background_power(pf, n) -> float:
+    """Battery fraction per second drawn by the chunk in flight (0 when none)."""
+    if n[I_CHUNK_ACTIVE] == 0:
+        return 0.0
+    k = n[I_CHUNK_KIND]
+    p = pf[P_CPU_DRAIN] * pf[P_K_CPU + k]
+    net = n[I_CHUNK_NET]
+    if net == NET_CELL:
+        p += pf[P_RADIO_CELL]
+    elif net > 0:
+        p += pf[P_RADIO_WIFI]
+    return p
+
+
+@njit(cache=True)
+def holding(pf, s, n) -> bool:
+    """True while optimised overnight charging holds the level (U16)."""
+    if pf[P_OPT_CHARGING] == 0.0 or n[I_OVERNIGHT] == 0:
+        return False
+    return s[S_T] < s[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and s[S_BATT] >= pf[P_OPT_HOLD] - EPS
+
+
+@njit(cache=True)
+def battery_rate(pf, s, n, bg_power: float) -> float:
+    """Signed level change, fraction per second."""
+    screen = n[I_SCREEN] > 0
+    if n[I_CHARGING]:
+        if s[S_BATT] >= 1.0 - EPS or holding(pf, s, n):
+            return 0.0
+        r = pf[P_CHARGE_ON] if screen else pf[P_CHARGE_OFF]
+        return r - bg_power
+    r = pf[P_DRAIN_ON] if screen else pf[P_DRAIN_OFF]
+    return -(r + bg_power)
+
+
+@njit(cache=True)
+def next_crossing(pf, s, rate: float) -> float:
+    """Time of the next behaviour threshold the level will cross (inf if none)."""
+    lvl = s[S_BATT]
+    if rate == 0.0:
+        return np.inf
+    best = np.inf
+    thr = (EMPTY_LEVEL, s[S_PLUG_THR], pf[P_LOW_BATT], pf[P_LPM_ON_THR], pf[P_LPM_OFF_THR], pf[P_OPT_HOLD], 1.0)
+    for x in thr:
+        if rate < 0.0 and x < lvl - EPS:
+            dt = (x - lvl) / rate
+        elif rate > 0.0 and x > lvl + EPS:
+            dt = (x - lvl) / rate
+        else:
+            continue
+        if dt < best:
+            best = dt
+    return s[S_T] + best

@@ -1,0 +1,331 @@
+"""The phone and its user: app sessions, other screen use, charging habits, network,
+motion, thermal state, Low Power Mode / Battery Saver and force-quit.
+
+Rates come from the user archetype's hour-of-day tables (``ph``) and parameters
+(``pf``), calibrated to USER_FACTS.md (rows cited in ``configs/users/*.yaml``).
+Each handler changes device state and logs it; the kernel then re-evaluates the
+scheduler's gates and any running window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgenv.core.battery import EMPTY_LEVEL, EPS
+from bgenv.core.eventlog import log_event
+from bgenv.core.layout import (
+    EV_APP_CLOSE,
+    EV_BEDTIME,
+    EV_CHARGE_STOP,
+    EV_DROP_END,
+    EV_SCREEN_OFF,
+    EV_TOPUP,
+    EVK_APP_CLOSE,
+    EVK_APP_OPEN,
+    EVK_CHARGE_START,
+    EVK_CHARGE_STOP,
+    EVK_FORCE_QUIT,
+    EVK_LOW_POWER,
+    EVK_NETWORK,
+    EVK_SCREEN,
+    EVK_THERMAL,
+    H_NONE,
+    H_WIFI,
+    I_APP_FG,
+    I_CHARGING,
+    I_DROP,
+    I_FORCE_QUIT,
+    I_LOWPOWER,
+    I_NET_BASE,
+    I_OVERNIGHT,
+    I_SCREEN,
+    I_THERMAL,
+    KIND_REFRESH,
+    KIND_SYNC,
+    M_FRESH_OPENS,
+    M_OPENS,
+    NET_CELL,
+    NET_NONE,
+    NET_WIFI,
+    P_APP_SESSION_MEAN_S,
+    P_BEDTIME_H,
+    P_CHARGE_JITTER_S,
+    P_DROP_MEAN_S,
+    P_FORCE_QUIT_PROB,
+    P_K_NET,
+    P_K_SIZE,
+    P_LPM_ACCEPT,
+    P_LPM_OFF_THR,
+    P_LPM_ON_THR,
+    P_MUTATIONS_PER_OPEN,
+    P_OVERNIGHT_PROB,
+    P_PLUG_HI_HI,
+    P_PLUG_HI_LO,
+    P_PLUG_P10,
+    P_PLUG_P20,
+    P_REFRESH_FOREGROUND,
+    P_SCREEN_SESSION_MEAN_S,
+    P_SESSION_MIN_S,
+    P_TH_CHARGE_MULT,
+    P_TH_DOWN,
+    P_TH_SCREEN_MULT,
+    P_TH_UP,
+    P_TH_WORK_MULT,
+    P_TOPUP_DELAY_S,
+    P_TOPUP_DURATION_S,
+    P_WAKE_H,
+    S_APP_SESSION_LEN,
+    S_BATT,
+    S_CHARGE_PLAN_STOP,
+    S_EV,
+    S_LAST_MOTION,
+    S_LAST_OPEN,
+    S_PLUG_THR,
+    S_SCREEN_OFF_SINCE,
+    S_T,
+    S_UNPLUG_T,
+    THERMAL_CRITICAL,
+)
+from bgenv.core.reward import reward_open
+from bgenv.core.rng import expo, poisson, uniform
+from bgenv.core.workload import add_item, complete_units, pending_units
+
+INF = np.inf
+
+
+@njit(cache=True)
+def session_length(pf, n, rg, mean: float) -> float:
+    """Session length, s: a minimum (screen timeout) plus an exponential tail (U2, U6)."""
+    lo = pf[P_SESSION_MIN_S]
+    return lo + expo(n, rg, max(mean - lo, 1.0))
+
+
+@njit(cache=True)
+def draw_plug_threshold(pf, n, rg) -> float:
+    """The level at which this user tops up (U14: 13 % wait until <= 10 %, 34 % until
+    20 %, the rest start worrying between the configured bounds)."""
+    u = uniform(n, rg)
+    if u < pf[P_PLUG_P10]:
+        return 0.10
+    if u < pf[P_PLUG_P10] + pf[P_PLUG_P20]:
+        return 0.20
+    return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(n, rg)
+
+
+@njit(cache=True)
+def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
+    """Next occurrence after ``t`` of an hour of day, with uniform +-jitter s."""
+    day = np.floor(t / 86400.0)
+    x = day * 86400.0 + hour * 3600.0 + jitter * (2.0 * uniform(n, rg) - 1.0)
+    while x <= t:
+        x += 86400.0
+    return x
+
+
+# --- app and screen -------------------------------------------------------
+@njit(cache=True)
+def app_open(pf, s, n, it, rg, ev, tt) -> bool:
+    """The user opens this app. Returns whether the data shown was fresh."""
+    t = s[S_T]
+    fresh = pending_units(it, KIND_REFRESH) <= 1e-9
+    s[M_OPENS] += 1.0
+    if fresh:
+        s[M_FRESH_OPENS] += 1.0
+    reward_open(pf, s, fresh)
+    if pf[P_REFRESH_FOREGROUND] != 0.0 and n[I_NET_BASE] != NET_NONE and n[I_DROP] == 0:
+        # the first screen loads content in the foreground; it earns no background value
+        complete_units(s, n, it, rg, tt, KIND_REFRESH, pending_units(it, KIND_REFRESH), False)
+    was_on = n[I_SCREEN] != 0
+    n[I_SCREEN] = 2
+    n[I_APP_FG] = 1
+    n[I_FORCE_QUIT] = 0
+    s[S_EV + EV_SCREEN_OFF] = INF
+    length = session_length(pf, n, rg, pf[P_APP_SESSION_MEAN_S])
+    s[S_APP_SESSION_LEN] = length
+    s[S_EV + EV_APP_CLOSE] = t + length
+    s[S_LAST_OPEN] = t
+    log_event(s, n, ev, EVK_APP_OPEN, 1.0 if fresh else 0.0, pending_units(it, -1), s[S_BATT], length)
+    if not was_on:
+        log_event(s, n, ev, EVK_SCREEN, 1.0, 1.0, 0.0, 0.0)
+    return fresh
+
+
+@njit(cache=True)
+def app_close(pf, s, n, it, rg, ev) -> bool:
+    """The user leaves the app; edits made in the session queue up as sync mutations.
+    Returns True when the app was force-quit (it then gets no chance to schedule)."""
+    t = s[S_T]
+    s[S_EV + EV_APP_CLOSE] = INF
+    n[I_APP_FG] = 0
+    n[I_SCREEN] = 0
+    s[S_SCREEN_OFF_SINCE] = t
+    m = poisson(n, rg, pf[P_MUTATIONS_PER_OPEN])
+    for _ in range(m):
+        add_item(pf, s, n, it, ev, KIND_SYNC, max(0.1, expo(n, rg, pf[P_K_SIZE + KIND_SYNC])))
+    fq = uniform(n, rg) < pf[P_FORCE_QUIT_PROB]
+    log_event(s, n, ev, EVK_APP_CLOSE, m, pending_units(it, -1), s[S_BATT], 1.0 if fq else 0.0)
+    log_event(s, n, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
+    if fq:
+        n[I_FORCE_QUIT] = 1
+        log_event(s, n, ev, EVK_FORCE_QUIT, 0.0, 0.0, 0.0, 0.0)
+    return fq
+
+
+@njit(cache=True)
+def screen_on(pf, s, n, rg, ev) -> None:
+    """Other phone use (not this app) turns the screen on."""
+    n[I_SCREEN] = 1
+    s[S_EV + EV_SCREEN_OFF] = s[S_T] + session_length(pf, n, rg, pf[P_SCREEN_SESSION_MEAN_S])
+    log_event(s, n, ev, EVK_SCREEN, 1.0, 0.0, 0.0, 0.0)
+
+
+@njit(cache=True)
+def screen_off(s, n, ev) -> None:
+    s[S_EV + EV_SCREEN_OFF] = INF
+    n[I_SCREEN] = 0
+    s[S_SCREEN_OFF_SINCE] = s[S_T]
+    log_event(s, n, ev, EVK_SCREEN, 0.0, 0.0, 0.0, 0.0)
+
+
+@njit(cache=True)
+def motion(s) -> None:
+    s[S_LAST_MOTION] = s[S_T]
+
+
+# --- network ----------------------------------------------------------------
+@njit(cache=True)
+def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
+    """The underlying network changes: a new state from this hour's shares (U19, U20)."""
+    u = uniform(n, rg)
+    none = ph[H_NONE, hour]
+    if u < none:
+        net = NET_NONE
+    elif u < none + ph[H_WIFI, hour]:
+        net = NET_WIFI
+    else:
+        net = NET_CELL
+    if net != n[I_NET_BASE]:
+        n[I_NET_BASE] = net
+        log_event(s, n, ev, EVK_NETWORK, net, n[I_DROP], 0.0, 0.0)
+
+
+@njit(cache=True)
+def network_drop(pf, s, n, rg, ev) -> None:
+    n[I_DROP] = 1
+    s[S_EV + EV_DROP_END] = s[S_T] + expo(n, rg, pf[P_DROP_MEAN_S])
+    log_event(s, n, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
+
+
+@njit(cache=True)
+def network_drop_end(s, n, ev) -> None:
+    n[I_DROP] = 0
+    s[S_EV + EV_DROP_END] = INF
+    log_event(s, n, ev, EVK_NETWORK, n[I_NET_BASE], 0.0, 0.0, 0.0)
+
+
+# --- thermal -----------------------------------------------------------------
+@njit(cache=True)
+def thermal_rates(pf, n, work_cpu: float):
+    """(rate up, rate down) in 1/s for the four-level thermal state."""
+    lvl = n[I_THERMAL]
+    up = 0.0
+    if lvl < THERMAL_CRITICAL:
+        mult = 1.0 + pf[P_TH_CHARGE_MULT] * n[I_CHARGING] + pf[P_TH_SCREEN_MULT] * (n[I_SCREEN] > 0)
+        mult += pf[P_TH_WORK_MULT] * work_cpu
+        up = pf[P_TH_UP] * mult
+    down = pf[P_TH_DOWN] if lvl > 0 else 0.0
+    return up, down
+
+
+@njit(cache=True)
+def thermal_step(pf, s, n, rg, ev, work_cpu: float) -> None:
+    up, down = thermal_rates(pf, n, work_cpu)
+    if up + down <= 0.0:
+        return
+    if uniform(n, rg) * (up + down) < up:
+        n[I_THERMAL] += 1
+    else:
+        n[I_THERMAL] -= 1
+    log_event(s, n, ev, EVK_THERMAL, n[I_THERMAL], 0.0, 0.0, 0.0)
+
+
+# --- charging and battery thresholds -----------------------------------------
+@njit(cache=True)
+def start_charging(pf, s, n, ev, until: float, overnight: bool) -> None:
+    if n[I_CHARGING] == 0:
+        n[I_CHARGING] = 1
+        log_event(s, n, ev, EVK_CHARGE_START, s[S_BATT], 1.0 if overnight else 0.0, until - s[S_T], 0.0)
+    if overnight:
+        n[I_OVERNIGHT] = 1
+    s[S_CHARGE_PLAN_STOP] = max(until, s[S_CHARGE_PLAN_STOP]) if overnight else until
+    s[S_EV + EV_CHARGE_STOP] = s[S_CHARGE_PLAN_STOP]
+    s[S_EV + EV_TOPUP] = INF
+
+
+@njit(cache=True)
+def bedtime(pf, s, n, rg, ev) -> None:
+    """Daily bedtime: most users charge overnight (U15) until about their wake time."""
+    t = s[S_T]
+    jit = pf[P_CHARGE_JITTER_S]
+    s[S_EV + EV_BEDTIME] = next_daily(t + 3600.0, pf[P_BEDTIME_H], n, rg, jit)
+    if uniform(n, rg) < pf[P_OVERNIGHT_PROB]:
+        start_charging(pf, s, n, ev, next_daily(t, pf[P_WAKE_H], n, rg, jit), True)
+
+
+@njit(cache=True)
+def topup(pf, s, n, rg, ev) -> None:
+    """The user plugs in during the day after the battery fell below their threshold."""
+    start_charging(pf, s, n, ev, s[S_T] + expo(n, rg, pf[P_TOPUP_DURATION_S]), False)
+
+
+@njit(cache=True)
+def stop_charging(pf, s, n, ev) -> None:
+    s[S_EV + EV_CHARGE_STOP] = INF
+    if n[I_CHARGING] == 0:
+        return
+    n[I_CHARGING] = 0
+    n[I_OVERNIGHT] = 0
+    s[S_UNPLUG_T] = s[S_T]
+    log_event(s, n, ev, EVK_CHARGE_STOP, s[S_BATT], 0.0, 0.0, 0.0)
+
+
+@njit(cache=True)
+def set_low_power(s, n, ev, on: bool) -> None:
+    v = 1 if on else 0
+    if n[I_LOWPOWER] != v:
+        n[I_LOWPOWER] = v
+        log_event(s, n, ev, EVK_LOW_POWER, float(v), s[S_BATT], 0.0, 0.0)
+
+
+@njit(cache=True)
+def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
+    """The level reached a behaviour threshold (see battery.next_crossing)."""
+    lvl = s[S_BATT]
+    charging = n[I_CHARGING] != 0
+    if rate < 0.0 and not charging:
+        if lvl <= EMPTY_LEVEL + EPS:
+            s[S_EV + EV_TOPUP] = s[S_T]  # about to die: plug in now
+        elif abs(lvl - s[S_PLUG_THR]) < 1e-7 and s[S_EV + EV_TOPUP] == INF:
+            s[S_EV + EV_TOPUP] = s[S_T] + expo(n, rg, pf[P_TOPUP_DELAY_S])
+        if abs(lvl - pf[P_LPM_ON_THR]) < 1e-7 and n[I_LOWPOWER] == 0:
+            if uniform(n, rg) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
+                set_low_power(s, n, ev, True)
+    elif rate > 0.0:
+        if abs(lvl - pf[P_LPM_OFF_THR]) < 1e-7 and n[I_LOWPOWER] != 0:
+            set_low_power(s, n, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)
+
+
+@njit(cache=True)
+def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
+    """A background work item of ``kind`` arrives (uploads, new content, heavy jobs)."""
+    if kind == KIND_REFRESH:
+        units = pf[P_K_SIZE + kind]  # a fetch costs the same whatever was published
+    else:
+        units = max(0.1, expo(n, rg, pf[P_K_SIZE + kind]))
+    add_item(pf, s, n, it, ev, kind, units)
+
+
+@njit(cache=True)
+def needs_network(pf, kind: int) -> bool:
+    return pf[P_K_NET + kind] != 0.0

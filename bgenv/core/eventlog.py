@@ -1,0 +1,24 @@
+"""Event-log records written by the kernel (decoded on the host by ``sim.py``)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+from bgenv.core.layout import EV_BUF, I_EV_N, I_EV_ON, S_T
+
+
+@njit(cache=True)
+def log_event(s, n, ev, kind: int, a: float, b: float, c: float, d: float) -> None:
+    """Append one record ``(t, kind, a, b, c, d)`` if event recording is on."""
+    if n[I_EV_ON] == 0:
+        return
+    k = n[I_EV_N]
+    if k >= EV_BUF:  # cannot happen: the kernel pauses for a flush before the buffer fills
+        return
+    ev[k, 0] = s[S_T]
+    ev[k, 1] = kind
+    ev[k, 2] = a
+    ev[k, 3] = b
+    ev[k, 4] = c
+    ev[k, 5] = d
+    n[I_EV_N] = k + 1

@@ -1,0 +1,40 @@
+"""The app's *own* recent history, which it can observe (unlike the OS's hidden score):
+counts of windows, completions, expirations, kills and failed chunks, decayed with a
+one-day time constant so they read as "per recent day"."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgenv.core.layout import S_RECENT, S_RECENT_T, S_T
+
+R_WINDOWS = 0
+R_COMPLETES = 1
+R_EXPIRATIONS = 2
+R_KILLS = 3
+R_FAILED = 4
+NRECENT = 5
+RECENT_TAU_S = 86400.0  # one day: a presentation choice for the observation, not a platform number
+
+
+@njit(cache=True)
+def _decay(s) -> None:
+    dt = s[S_T] - s[S_RECENT_T]
+    if dt > 0.0:
+        f = np.exp(-dt / RECENT_TAU_S)
+        for k in range(NRECENT):
+            s[S_RECENT + k] *= f
+        s[S_RECENT_T] = s[S_T]
+
+
+@njit(cache=True)
+def recent_add(s, k: int) -> None:
+    _decay(s)
+    s[S_RECENT + k] += 1.0
+
+
+@njit(cache=True)
+def recent_value(s, k: int) -> float:
+    _decay(s)
+    return s[S_RECENT + k]

@@ -1,0 +1,533 @@
+"""Index layout of the simulator's flat arrays.
+
+The simulator keeps every device's state in a few preallocated NumPy arrays so that
+the same compiled code steps one device or a batch of thousands (see ``kernel.py``).
+This module names every slot. Constants are plain ints: numba freezes them at compile
+time, so a named slot costs nothing in the hot path.
+
+Arrays (``N`` = number of devices in the batch):
+
+* ``pf``  float64 ``[NP]``         frozen parameters, compiled from a validated scenario
+* ``ph``  float64 ``[NH, 24]``     hour-of-day tables (rates per hour, shares)
+* ``sf``  float64 ``[N, NSF]``     float state: clock, battery, hazard clocks, event times,
+                                   history, metric accumulators
+* ``si``  int64   ``[N, NSI]``     integer state: screen, network, charging, phases, counters
+* ``items`` float64 ``[N, MAXI, NIF]``  the backlog, one row per work item
+* ``reqs``  float64 ``[N, NSLOT, NRF]`` pending scheduler requests, one row per slot
+* ``jobs``  float64 ``[N, NJOB, NJF]``  ring of recent background executions (Android quotas)
+* ``rng``   float64 ``[N, RNG_BUF]``    uniform draws from each device's ``numpy`` Generator
+* ``ev``    float64 ``[N, EV_BUF, NEVF]`` event-log records awaiting collection
+* ``tts``   float64 ``[N, TTS_BUF]``    time-to-success samples of completed items
+"""
+
+from __future__ import annotations
+
+
+class _Counter:
+    """Hands out consecutive slot indices."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, width: int = 1) -> int:
+        start = self.n
+        self.n += width
+        return start
+
+
+# ---------------------------------------------------------------------------
+# Enumerations shared by the core, the adapters and the tooling
+# ---------------------------------------------------------------------------
+PLATFORM_IOS = 0
+PLATFORM_ANDROID = 1
+
+NET_NONE = 0
+NET_CELL = 1
+NET_WIFI = 2
+
+THERMAL_NOMINAL = 0
+THERMAL_FAIR = 1
+THERMAL_SERIOUS = 2
+THERMAL_CRITICAL = 3
+
+# Work kinds (backlog item kinds)
+KIND_SYNC = 0
+KIND_UPLOAD = 1
+KIND_REFRESH = 2
+KIND_HEAVY = 3
+NKIND = 4
+KIND_NAMES = ("sync", "upload", "refresh", "heavy")
+
+# Window (request) types
+WT_REFRESH = 0  # iOS BGAppRefreshTask
+WT_PROCESSING = 1  # iOS BGProcessingTask
+WT_JOB = 2  # Android regular job (JobScheduler / WorkManager)
+WT_EXPEDITED = 3  # Android expedited job
+NWT = 4
+WT_NAMES = ("refresh", "processing", "job", "expedited")
+
+# Decision phases: why the agent is being asked to act
+PH_NONE = 0  # episode over / not started
+PH_BACKGROUND = 1  # the app has just gone to the background
+PH_WINDOW = 2  # the OS has just granted a background window
+PH_CHUNK = 3  # a chunk inside a window has just ended (saved or failed)
+NPHASE = 4
+PHASE_NAMES = ("none", "background", "window_start", "chunk_done")
+
+# Doze states (Android)
+DZ_ACTIVE = 0
+DZ_LIGHT_PRE = 1
+DZ_LIGHT_IDLE = 2
+DZ_LIGHT_MAINT = 3
+DZ_DEEP_IDLE = 4
+DZ_DEEP_MAINT = 5
+DOZE_NAMES = ("active", "light_pre", "light_idle", "light_maintenance", "deep_idle", "deep_maintenance")
+
+# Standby buckets (Android)
+BK_ACTIVE = 0
+BK_WORKING = 1
+BK_FREQUENT = 2
+BK_RARE = 3
+BK_RESTRICTED = 4
+NBUCKET = 5
+BUCKET_NAMES = ("active", "working_set", "frequent", "rare", "restricted")
+
+# Why a window ended
+END_COMPLETE = 0  # the app reported completion
+END_EXPIRED = 1  # the window's time budget ran out
+END_USER = 2  # the user started using the device (iOS processing)
+END_CONSTRAINT = 3  # a constraint stopped holding (network, power, Doze, thermal)
+END_KILL_MEMORY = 4  # chunk exceeded the background memory limit (jetsam): no expiration
+END_KILL_GRACE = 5  # expiration handler did not finish within the grace period
+END_KILL_CPU = 6  # iOS CPU monitor: processing without external power
+END_KILL_FORCE_QUIT = 7  # the user swiped the app away
+END_NAMES = ("complete", "expired", "user", "constraint", "memory", "grace", "cpu", "force_quit")
+
+# Event-log kinds
+EVK_REQUEST = 0
+EVK_GRANT = 1
+EVK_CHUNK = 2
+EVK_EXPIRE = 3
+EVK_KILL = 4
+EVK_COMPLETE = 5
+EVK_APP_OPEN = 6
+EVK_APP_CLOSE = 7
+EVK_CHARGE_START = 8
+EVK_CHARGE_STOP = 9
+EVK_DOZE = 10
+EVK_BUCKET = 11
+EVK_NETWORK = 12
+EVK_THERMAL = 13
+EVK_LOW_POWER = 14
+EVK_SCREEN = 15
+EVK_ARRIVAL = 16
+EVK_FORCE_QUIT = 17
+EVK_DEADLINE = 18
+EVK_REFUSED = 19
+# Names and the meaning of the four payload fields a, b, c, d of each kind
+EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
+    EVK_REQUEST: ("request", ("type", "earliest_begin_s", "requires_network", "requires_power")),
+    EVK_GRANT: ("grant", ("type", "budget_s", "bucket", "attempt")),
+    EVK_CHUNK: ("chunk", ("work_kind", "units", "saved", "duration_s")),
+    EVK_EXPIRE: ("expire", ("type", "reason", "lost_units", "window_s")),
+    EVK_KILL: ("kill", ("type", "reason", "lost_units", "window_s")),
+    EVK_COMPLETE: ("complete", ("type", "units_done", "window_s", "backlog_units")),
+    EVK_APP_OPEN: ("app_open", ("fresh", "backlog_units", "battery", "session_s")),
+    EVK_APP_CLOSE: ("app_close", ("new_items", "backlog_units", "battery", "force_quit")),
+    EVK_CHARGE_START: ("charge_start", ("battery", "overnight", "planned_s", "unused")),
+    EVK_CHARGE_STOP: ("charge_stop", ("battery", "unused", "unused2", "unused3")),
+    EVK_DOZE: ("doze", ("state", "duration_s", "unused", "unused2")),
+    EVK_BUCKET: ("bucket", ("bucket", "unused", "unused2", "unused3")),
+    EVK_NETWORK: ("network", ("network", "drop", "unused", "unused2")),
+    EVK_THERMAL: ("thermal", ("level", "unused", "unused2", "unused3")),
+    EVK_LOW_POWER: ("low_power", ("on", "battery", "unused", "unused2")),
+    EVK_SCREEN: ("screen", ("on", "app", "unused", "unused2")),
+    EVK_ARRIVAL: ("arrival", ("work_kind", "units", "coalesced", "deadline_s")),
+    EVK_FORCE_QUIT: ("force_quit", ("unused", "unused1", "unused2", "unused3")),
+    EVK_DEADLINE: ("deadline", ("work_kind", "remaining_units", "age_s", "unused")),
+    EVK_REFUSED: ("refused", ("type", "reason", "unused", "unused2")),
+}
+# Reasons a request is refused at submission
+REFUSE_UNAVAILABLE = 0  # iOS: Background App Refresh is off (row 44)
+REFUSE_INVALID = 1  # Android: expedited job with a delay or power constraint (row 14)
+REFUSE_RATE = 2  # Android: schedule() rate limit (row 22)
+REFUSE_NAMES = ("unavailable", "invalid", "rate_limited")
+
+# ---------------------------------------------------------------------------
+# Buffers
+# ---------------------------------------------------------------------------
+MAXI = 64  # backlog rows per device; when full, arrivals coalesce into a row of the same kind
+NSLOT = 4  # request slots (one pending request per task identifier)
+NJOB = 128  # ring of recent background executions, used for rolling-window quotas
+RNG_BUF = 1024  # uniform draws buffered per device
+RNG_MARGIN = 64  # the kernel pauses for a refill when fewer draws than this remain
+EV_BUF = 256  # event records buffered per device before the host collects them
+EV_MARGIN = 16
+TTS_BUF = 2048  # time-to-success samples kept per episode (reservoir beyond that)
+
+# ---------------------------------------------------------------------------
+# Event clocks. The first NHZ are hazard clocks (next-reaction method: each keeps
+# a unit-exponential remaining hazard consumed at its current rate); the rest are
+# deterministic times. All live in sf[S_EV + k].
+# ---------------------------------------------------------------------------
+_e = _Counter()
+EV_APP_OPEN = _e()
+EV_SCREEN_ON = _e()
+EV_NET = _e()
+EV_DROP = _e()
+EV_MOTION = _e()
+EV_THERMAL = _e()
+EV_ARR_UPLOAD = _e()
+EV_ARR_REFRESH = _e()
+EV_ARR_HEAVY = _e()
+EV_LAUNCH = _e(NSLOT)  # one launch clock per request slot
+NHZ = _e.n
+EV_HOUR = _e()
+EV_HORIZON = _e()
+EV_APP_CLOSE = _e()
+EV_SCREEN_OFF = _e()
+EV_DROP_END = _e()
+EV_BEDTIME = _e()
+EV_TOPUP = _e()
+EV_CHARGE_STOP = _e()
+EV_BATT = _e()
+EV_DOZE = _e()
+EV_BUCKET = _e()
+EV_WIN_END = _e()
+EV_CHUNK_END = _e()
+EV_DEADLINE = _e()
+EV_WAKE = _e()  # re-evaluate gates (earliest-begin floors, quota refills, idle thresholds)
+NEV = _e.n
+
+# ---------------------------------------------------------------------------
+# Float state sf[N, NSF]
+# ---------------------------------------------------------------------------
+_s = _Counter()
+S_T = _s()  # simulated time, s since midnight of day 0
+S_T0 = _s()  # episode start time, s
+S_BATT = _s()  # battery level, fraction 0..1
+S_BATT_RATE = _s()  # battery level change, fraction per s (signed)
+S_HZ_REM = _s(NHZ)  # remaining unit-exponential hazard per hazard clock
+S_HZ_RATE = _s(NHZ)  # current rate per hazard clock, 1/s
+S_EV = _s(NEV)  # next time of every event clock, s (inf = none)
+S_SCREEN_OFF_SINCE = _s()
+S_LAST_MOTION = _s()
+S_LAST_OPEN = _s()  # time of the last app open (-inf = never in this episode)
+S_CHARGE_PLAN_STOP = _s()  # planned end of the current charge session
+S_PLUG_THR = _s()  # this episode's top-up threshold, fraction
+S_HIST_B = _s()  # hidden OS behaviour score 0..1 (never observed)
+S_HIST_E = _s()  # hidden OS engagement estimate, app opens per day
+S_HIST_T = _s()  # time the two above were last decayed
+S_USAGE = _s(24)  # OS's learned hour-of-day histogram of app opens (decayed counts)
+S_WIN_START = _s()
+S_WIN_BUDGET = _s()  # granted window length, s (hidden from the app)
+S_WIN_UNITS = _s()  # units saved in the current window
+S_CHUNK_START = _s()
+S_CHUNK_UNITS = _s()
+S_CHUNK_MEM = _s()
+S_CPU_UNPLUGGED = _s()  # s of high CPU without external power in this processing window
+S_REWARD = _s()  # reward accumulated since the last step
+S_COST = _s()  # battery cost accumulated since the last step, fraction of a full battery
+S_LAST_WINDOW_END = _s()
+S_LAST_REFRESH = _s()  # last time content was fetched (data staleness)
+S_DOZE_T = _s()  # when the current Doze state began
+S_BUCKET_T = _s()
+S_BACKOFF_UNTIL = _s()
+S_DROP_DUR = _s()
+S_DEEP_AT = _s()
+S_DOZE_NEXT = _s()  # end of the current Doze idle/maintenance period  # when deep Doze may begin (stationary, unplugged, screen off)
+S_UNPLUG_T = _s()
+S_APP_SESSION_LEN = _s()
+S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed
+S_RECENT_T = _s()
+# Metric accumulators
+M_ARRIVED = _s()  # work units
+M_COMPLETED = _s()
+M_COMPLETED_BG = _s()
+M_ITEMS_ARRIVED = _s()
+M_ITEMS_DONE = _s()
+M_VALUE = _s()
+M_ENERGY = _s()  # fraction of a full battery used by background work, all of it
+M_BATTERY_COST = _s()  # ... of which drawn from the battery (not on the charger)
+M_WINDOWS = _s()
+M_WINDOWS_BY_TYPE = _s(NWT)
+M_WINDOW_S = _s()
+M_COMPLETES = _s()
+M_EXPIRATIONS = _s()
+M_KILLS = _s()
+M_KILLS_MEMORY = _s()
+M_REQUESTS = _s()
+M_REFUSED = _s()
+M_THROTTLED = _s()
+M_RETRIES = _s()
+M_CHUNKS = _s()
+M_CHUNKS_LOST = _s()
+M_UNITS_LOST = _s()
+M_OPENS = _s()
+M_FRESH_OPENS = _s()
+M_DEADLINES_MISSED = _s()
+M_INVALID = _s()
+M_BATT_MIN = _s()
+M_SCREEN_S = _s()
+M_CHARGING_S = _s()
+M_WIFI_S = _s()
+M_CELL_S = _s()
+M_LOWPOWER_S = _s()
+M_DEEP_DOZE_S = _s()
+M_REWARD = _s()
+NSF = _s.n
+
+# ---------------------------------------------------------------------------
+# Integer state si[N, NSI]
+# ---------------------------------------------------------------------------
+_i = _Counter()
+I_STATUS = _i()  # 0 ok (decision reached), 1 needs rng refill, 2 needs event flush, 3 episode over
+I_PHASE = _i()
+I_RESUME = _i()  # 1 while an advance has been paused mid-way (action already applied)
+I_DONE = _i()
+I_RNG_POS = _i()
+I_EV_N = _i()
+I_EV_ON = _i()  # record events
+I_TTS_N = _i()
+I_STEPS = _i()
+I_SCREEN = _i()  # 0 off, 1 on (other use), 2 on in this app
+I_APP_FG = _i()
+I_CHARGING = _i()
+I_OVERNIGHT = _i()
+I_NET_BASE = _i()
+I_DROP = _i()
+I_THERMAL = _i()
+I_LOWPOWER = _i()
+I_FORCE_QUIT = _i()
+I_BAR_OFF = _i()
+I_DOZE = _i()
+I_DOZE_STEP = _i()  # index into the light/deep idle schedules
+I_BUCKET = _i()
+I_WIN_ACTIVE = _i()
+I_WIN_SLOT = _i()
+I_WIN_TYPE = _i()
+I_WIN_ID = _i()
+I_WIN_NET = _i()  # the running window's request required network
+I_WIN_POWER = _i()  # ... required external power
+I_CHUNK_ACTIVE = _i()
+I_CHUNK_KIND = _i()  # -1 = several kinds (auto)
+I_CHUNK_NET = _i()
+I_CHUNK_FATE = _i()  # 0 completes, 4 memory kill at EV_CHUNK_END
+I_LAST_CHUNK_OK = _i()
+I_LAST_END = _i()  # how the last window ended
+I_LAST_REFUSED = _i()
+I_JOB_HEAD = _i()
+I_BACKOFF_N = _i()
+I_HOUR = _i()
+I_NITEMS = _i()
+NSI = _i.n
+
+# Item fields items[N, MAXI, NIF]
+_f = _Counter()
+IT_ACTIVE = _f()
+IT_KIND = _f()
+IT_REM = _f()  # remaining work units
+IT_SIZE = _f()
+IT_ARRIVE = _f()  # s
+IT_DEADLINE = _f()  # absolute soft deadline, s
+IT_WINDOWS = _f()  # windows that worked on it
+IT_LAST_WIN = _f()
+IT_OVERDUE = _f()
+NIF = _f.n
+
+# Request slot fields reqs[N, NSLOT, NRF]
+_r = _Counter()
+RQ_ACTIVE = _r()
+RQ_TYPE = _r()
+RQ_SUBMIT = _r()
+RQ_EARLIEST = _r()
+RQ_NET = _r()
+RQ_POWER = _r()
+RQ_ATTEMPT = _r()
+RQ_THROTTLED = _r()  # already counted as throttled
+NRF = _r.n
+
+# Job ring fields jobs[N, NJOB, NJF]
+JB_START = 0
+JB_END = 1
+JB_EXPEDITED = 2
+NJF = 3
+
+# Event record fields ev[N, EV_BUF, NEVF]
+NEVF = 6  # t, kind, a, b, c, d
+
+# ---------------------------------------------------------------------------
+# Hour-of-day tables ph[NH, 24]
+# ---------------------------------------------------------------------------
+H_APP_OPENS = 0  # app opens of this app per hour
+H_SCREEN = 1  # other screen-on sessions per hour
+H_WIFI = 2  # share of time on Wi-Fi
+H_NONE = 3  # share of time with no network
+H_MOTION = 4  # motion events per hour (break device idle)
+H_UPLOAD = 5  # upload items generated per hour
+H_PUBLISH = 6  # new server content per hour (makes the app's data stale)
+NH = 7
+
+# ---------------------------------------------------------------------------
+# Parameters pf[NP]. Filled by ``params.compile_params`` from a validated Scenario;
+# each slot's meaning, unit and source row are documented on the config field.
+# ---------------------------------------------------------------------------
+MAX_OPTS = 12  # request options in an action table
+MAX_BINS = 12  # delay or chunk-size bins
+_p = _Counter()
+P_PLATFORM = _p()
+P_HORIZON_S = _p()
+P_START_HOUR = _p()
+P_BATT_INIT_LO = _p()
+P_BATT_INIT_HI = _p()
+# user
+P_APP_SESSION_MEAN_S = _p()
+P_SCREEN_SESSION_MEAN_S = _p()
+P_SESSION_MIN_S = _p()
+P_NET_DWELL_S = _p()
+P_DROPS_PER_S = _p()
+P_DROP_MEAN_S = _p()
+P_BEDTIME_H = _p()
+P_WAKE_H = _p()
+P_CHARGE_JITTER_S = _p()
+P_OVERNIGHT_PROB = _p()
+P_PLUG_P10 = _p()
+P_PLUG_P20 = _p()
+P_PLUG_HI_LO = _p()
+P_PLUG_HI_HI = _p()
+P_TOPUP_DELAY_S = _p()
+P_TOPUP_DURATION_S = _p()
+P_LPM_ACCEPT = _p()
+P_FORCE_QUIT_PROB = _p()
+P_BAR_OFF_PROB = _p()
+P_MUTATIONS_PER_OPEN = _p()
+P_HEAVY_PER_S = _p()
+P_INIT_ENGAGEMENT = _p()  # opens/day the OS believes at t0 (0 = fresh install)
+P_INIT_LAST_OPEN_AGO_S = _p()
+# battery
+P_DRAIN_OFF = _p()  # fraction per s
+P_DRAIN_ON = _p()
+P_CHARGE_OFF = _p()
+P_CHARGE_ON = _p()
+P_CPU_DRAIN = _p()  # fraction per s at full background CPU
+P_RADIO_CELL = _p()  # fraction per network work unit on cellular
+P_RADIO_WIFI = _p()
+P_OPT_CHARGING = _p()
+P_OPT_HOLD = _p()
+P_OPT_FINISH_S = _p()
+# thermal
+P_TH_UP = _p()  # per s, base rate of a step up
+P_TH_DOWN = _p()  # per s, rate of a step down
+P_TH_CHARGE_MULT = _p()
+P_TH_SCREEN_MULT = _p()
+P_TH_WORK_MULT = _p()
+P_TH_SPEED_SERIOUS = _p()
+P_TH_SPEED_CRITICAL = _p()
+# workload, per kind
+P_K_SIZE = _p(NKIND)  # mean work units per item
+P_K_VALUE = _p(NKIND)  # value per work unit
+P_K_NET = _p(NKIND)  # 1 = needs network
+P_K_DEADLINE = _p(NKIND)  # soft deadline after arrival, s
+P_K_CPU = _p(NKIND)  # CPU fraction while working on it
+P_K_MEM = _p(NKIND)  # MB per work unit in a chunk
+P_K_SEC = _p(NKIND)  # s per work unit at nominal speed on Wi-Fi
+P_K_PRIORITY = _p(NKIND)  # rank used by 'auto' (lower first)
+P_CELL_SLOWDOWN = _p()
+P_CHUNK_OVERHEAD_S = _p()
+P_BASE_MEM_MB = _p()
+P_CANCEL_S = _p()
+P_CANCEL_PER_UNIT_S = _p()
+P_REFRESH_FOREGROUND = _p()
+# action tables
+P_NOPTS = _p()
+P_OPT_SLOT = _p(MAX_OPTS)
+P_OPT_TYPE = _p(MAX_OPTS)
+P_OPT_NET = _p(MAX_OPTS)
+P_OPT_POWER = _p(MAX_OPTS)
+P_NDELAY = _p()
+P_DELAY_BINS = _p(MAX_BINS)
+P_NCHUNK = _p()
+P_CHUNK_BINS = _p(MAX_BINS)
+# scheduler profile: common
+P_MEM_LIMIT_MB = _p()
+P_GRACE_S = _p()
+P_LOW_BATT = _p()
+P_LOW_BATT_GATE = _p()
+P_LPM_ON_THR = _p()
+P_LPM_OFF_THR = _p()
+P_FORCE_QUIT_STOPS = _p()
+P_IDLE_SCREEN_OFF_S = _p()
+P_IDLE_STATIONARY_S = _p()
+# per window type
+P_WT_BUDGET = _p(NWT)
+P_WT_RATE = _p(NWT)
+P_WT_NEEDS_IDLE = _p(NWT)
+P_WT_NEEDS_BG = _p(NWT)
+P_WT_EARLY_P = _p(NWT)
+P_WT_EARLY_LO = _p(NWT)
+P_WT_EARLY_HI = _p(NWT)
+P_WT_ONESHOT = _p(NWT)
+P_WT_THERMAL_MAX = _p(NWT)
+P_WT_LPM_BLOCKS = _p(NWT)
+P_WT_UNPLUGGED_MULT = _p(NWT)
+P_WT_USAGE_DRIVEN = _p(NWT)
+P_WT_DOZE_EXEMPT = _p(NWT)
+P_WT_QUOTA = _p(NWT)
+# history (hidden score)
+P_HB_INIT = _p()
+P_HB_COMPLETE = _p()
+P_HB_EXPIRE = _p()
+P_HB_KILL = _p()
+P_HB_ENERGY = _p()  # per fraction of a full battery
+P_HB_TAU_S = _p()
+P_HB_GAMMA = _p()
+P_HB_DURATION = _p()  # how much a poor score shortens windows (0..1)
+P_HE_TAU_S = _p()
+P_HE_HALF = _p()
+P_USAGE_TAU_S = _p()
+P_USAGE_FLOOR = _p()
+P_RECENT_USE_S = _p()
+P_CPU_KILL_S = _p()
+P_CPU_KILL_FRAC = _p()
+# Android
+P_BUCKET_THR_S = _p(4)
+P_QUOTA_S = _p()
+P_QUOTA_WIN_S = _p(NBUCKET)
+P_JOB_COUNT = _p(NBUCKET)
+P_SESSION_COUNT = _p(NBUCKET)
+P_SESSION_GAP_S = _p()
+P_RATE_PER_MIN = _p()
+P_QUOTA_BUFFER_S = _p()
+P_QUOTA_CHARGING_WAIVED = _p()
+P_TOTAL_CAP_S = _p()
+P_TOTAL_CAP_WIN_S = _p()
+P_EJ_QUOTA_S = _p(NBUCKET)
+P_EJ_WIN_S = _p()
+P_EJ_MIN_S = _p()
+P_RUN_LIMIT_WAIVED_S = _p()
+P_BACKOFF_INIT_S = _p()
+P_BACKOFF_MAX_S = _p()
+P_BACKOFF_EXP = _p()
+P_RESCHEDULE_ON_STOP = _p()
+P_DOZE_ON = _p()
+P_LIGHT_AFTER_S = _p()
+P_LIGHT_IDLE_S = _p(3)
+P_LIGHT_MAINT_MIN_S = _p()
+P_LIGHT_MAINT_MAX_S = _p()
+P_DEEP_AFTER_S = _p()
+P_DEEP_IDLE_S = _p(4)
+P_DEEP_MAINT_S = _p(2)
+P_SAVER_DOZE_AFTER_S = _p()
+P_RARE_NET_BLOCK = _p()
+P_SCHEDULE_PER_MIN = _p()
+# reward weights
+P_W_VALUE = _p()
+P_W_FRESH = _p()
+P_W_STALE = _p()
+P_W_BATTERY = _p()  # per % of a full battery
+P_W_EXPIRE = _p()
+P_W_KILL = _p()
+P_W_DEADLINE = _p()
+P_W_THROTTLE = _p()
+P_W_INVALID = _p()
+NP = _p.n

@@ -1,0 +1,170 @@
+"""What the app can see: device conditions it can really read, its backlog and its own
+recent history. The OS's hidden score, the window budget and the user's future are
+never observed. ``FEATURES`` is the single source for names, meanings and ranges (the
+reference docs are generated from it)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_value
+from bgenv.core.layout import (
+    END_COMPLETE,
+    END_KILL_MEMORY,
+    I_APP_FG,
+    I_BACKOFF_N,
+    I_BAR_OFF,
+    I_BUCKET,
+    I_CHARGING,
+    I_LAST_CHUNK_OK,
+    I_LAST_END,
+    I_LAST_REFUSED,
+    I_LOWPOWER,
+    I_NITEMS,
+    I_PHASE,
+    I_THERMAL,
+    I_WIN_ACTIVE,
+    I_WIN_TYPE,
+    IT_ACTIVE,
+    IT_OVERDUE,
+    MAXI,
+    NET_CELL,
+    NET_NONE,
+    NET_WIFI,
+    NKIND,
+    NSLOT,
+    P_PLATFORM,
+    PH_BACKGROUND,
+    PH_CHUNK,
+    PH_WINDOW,
+    PLATFORM_ANDROID,
+    RQ_ACTIVE,
+    S_BATT,
+    S_LAST_OPEN,
+    S_LAST_REFRESH,
+    S_LAST_WINDOW_END,
+    S_T,
+    S_WIN_START,
+    S_WIN_UNITS,
+)
+from bgenv.core.scheduler import effective_net
+from bgenv.core.workload import oldest_age, pending_units
+
+_LOG_2W = np.log1p(24.0 * 14.0)  # hour-valued ages are log-scaled up to two weeks
+_LOG_1K = np.log1p(1000.0)
+
+# (name, meaning, unit of the raw quantity, low, high)
+FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
+    ("hour_sin", "time of day, sine", "sin(2π·h/24)", -1.0, 1.0),
+    ("hour_cos", "time of day, cosine", "cos(2π·h/24)", -1.0, 1.0),
+    ("battery", "battery level", "fraction of full", 0.0, 1.0),
+    ("charging", "on external power", "0/1", 0.0, 1.0),
+    ("low_power", "Low Power Mode (iOS) / Battery Saver (Android) on", "0/1", 0.0, 1.0),
+    ("thermal", "thermal state: nominal 0, fair 1/3, serious 2/3, critical 1", "level/3", 0.0, 1.0),
+    ("net_none", "no network usable by the app now", "0/1", 0.0, 1.0),
+    ("net_cellular", "cellular network", "0/1", 0.0, 1.0),
+    ("net_wifi", "Wi-Fi network", "0/1", 0.0, 1.0),
+    ("standby_bucket", "Android standby bucket: active 0 ... restricted 1 (0 on iOS)", "bucket/4", 0.0, 1.0),
+    ("refresh_disabled", "iOS Background App Refresh switched off", "0/1", 0.0, 1.0),
+    ("foreground", "the app is on screen", "0/1", 0.0, 1.0),
+    ("phase_background", "decision: the app has just gone to the background", "0/1", 0.0, 1.0),
+    ("phase_window", "decision: a background window has just started", "0/1", 0.0, 1.0),
+    ("phase_chunk", "decision: a chunk inside the window has just ended", "0/1", 0.0, 1.0),
+    ("window_refresh", "running window is an iOS app refresh", "0/1", 0.0, 1.0),
+    ("window_processing", "running window is an iOS processing task", "0/1", 0.0, 1.0),
+    ("window_job", "running window is an Android regular job", "0/1", 0.0, 1.0),
+    ("window_expedited", "running window is an Android expedited job", "0/1", 0.0, 1.0),
+    ("window_elapsed", "time since the window started", "s/600, clipped", 0.0, 1.0),
+    ("window_units", "work units saved in this window", "units/100, clipped", 0.0, 1.0),
+    ("last_chunk_saved", "the last chunk was saved (0: its network failed)", "0/1", 0.0, 1.0),
+    ("backlog_sync", "pending sync-mutation work", "log1p(units)/log1p(1000)", 0.0, 1.0),
+    ("backlog_upload", "pending upload work", "log1p(units)/log1p(1000)", 0.0, 1.0),
+    ("backlog_refresh", "pending content-refresh work", "log1p(units)/log1p(1000)", 0.0, 1.0),
+    ("backlog_heavy", "pending heavy-processing work", "log1p(units)/log1p(1000)", 0.0, 1.0),
+    ("backlog_items", "pending items", "items/64", 0.0, 1.0),
+    ("oldest_age", "age of the oldest pending item", "log1p(hours)/log1p(336)", 0.0, 1.0),
+    ("staleness", "time since content was last fetched", "log1p(hours)/log1p(336)", 0.0, 1.0),
+    ("overdue_share", "share of pending items past their soft deadline", "fraction", 0.0, 1.0),
+    ("recent_windows", "windows granted, decayed per day", "x/(x+5)", 0.0, 1.0),
+    ("recent_completions", "windows completed, decayed per day", "x/(x+5)", 0.0, 1.0),
+    ("recent_expirations", "windows expired, decayed per day", "x/(x+5)", 0.0, 1.0),
+    ("recent_kills", "kills, decayed per day", "x/(x+5)", 0.0, 1.0),
+    ("recent_failed_chunks", "chunks lost, decayed per day", "x/(x+5)", 0.0, 1.0),
+    ("since_window", "time since the last window ended", "log1p(hours)/log1p(336)", 0.0, 1.0),
+    ("since_open", "time since the user last opened the app", "log1p(hours)/log1p(336)", 0.0, 1.0),
+    ("pending_slot0", "a request is pending in slot 0 (iOS refresh / Android job)", "0/1", 0.0, 1.0),
+    ("pending_slot1", "a request is pending in slot 1 (iOS processing / Android expedited)", "0/1", 0.0, 1.0),
+    ("pending_slot2", "a request is pending in slot 2", "0/1", 0.0, 1.0),
+    ("pending_slot3", "a request is pending in slot 3", "0/1", 0.0, 1.0),
+    ("request_refused", "the last submission was refused", "0/1", 0.0, 1.0),
+    ("last_expired", "the last window ended by expiration", "0/1", 0.0, 1.0),
+    ("last_killed", "the last window ended in a kill", "0/1", 0.0, 1.0),
+    ("run_attempt", "Android: retry attempt of the running job (WorkManager runAttemptCount)", "n/10, clipped", 0.0, 1.0),
+)
+NOBS = len(FEATURES)
+
+
+@njit(cache=True, inline="always")
+def _hours(x: float) -> float:
+    return min(1.0, np.log1p(max(0.0, x) / 3600.0) / _LOG_2W)
+
+
+@njit(cache=True, inline="always")
+def _sat(x: float) -> float:
+    return x / (x + 5.0)
+
+
+@njit(cache=True)
+def write_obs(pf, s, n, it, rq, o) -> None:
+    """Fill one observation row ``o`` (float32, len NOBS) from the state."""
+    t = s[S_T]
+    ang = 2.0 * np.pi * ((t / 3600.0) % 24.0) / 24.0
+    o[0] = np.sin(ang)
+    o[1] = np.cos(ang)
+    o[2] = s[S_BATT]
+    o[3] = n[I_CHARGING]
+    o[4] = n[I_LOWPOWER]
+    o[5] = n[I_THERMAL] / 3.0
+    net = effective_net(pf, n, False)
+    o[6] = net == NET_NONE
+    o[7] = net == NET_CELL
+    o[8] = net == NET_WIFI
+    o[9] = n[I_BUCKET] / 4.0 if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
+    o[10] = n[I_BAR_OFF]
+    o[11] = n[I_APP_FG]
+    ph = n[I_PHASE]
+    o[12] = ph == PH_BACKGROUND
+    o[13] = ph == PH_WINDOW
+    o[14] = ph == PH_CHUNK
+    win = n[I_WIN_ACTIVE] != 0
+    for k in range(4):
+        o[15 + k] = 1.0 if (win and n[I_WIN_TYPE] == k) else 0.0
+    o[19] = min(1.0, (t - s[S_WIN_START]) / 600.0) if win else 0.0
+    o[20] = min(1.0, s[S_WIN_UNITS] / 100.0) if win else 0.0
+    o[21] = n[I_LAST_CHUNK_OK]
+    for k in range(NKIND):
+        o[22 + k] = min(1.0, np.log1p(pending_units(it, k)) / _LOG_1K)
+    ni = n[I_NITEMS]
+    o[26] = ni / MAXI
+    o[27] = _hours(oldest_age(s, it))
+    o[28] = _hours(t - s[S_LAST_REFRESH])
+    over = 0
+    for r in range(MAXI):
+        if it[r, IT_ACTIVE] != 0.0 and it[r, IT_OVERDUE] != 0.0:
+            over += 1
+    o[29] = over / ni if ni > 0 else 0.0
+    o[30] = _sat(recent_value(s, R_WINDOWS))
+    o[31] = _sat(recent_value(s, R_COMPLETES))
+    o[32] = _sat(recent_value(s, R_EXPIRATIONS))
+    o[33] = _sat(recent_value(s, R_KILLS))
+    o[34] = _sat(recent_value(s, R_FAILED))
+    o[35] = _hours(t - s[S_LAST_WINDOW_END])
+    o[36] = _hours(t - s[S_LAST_OPEN])
+    for k in range(NSLOT):
+        o[37 + k] = rq[k, RQ_ACTIVE]
+    o[41] = n[I_LAST_REFUSED]
+    last = n[I_LAST_END]
+    o[42] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
+    o[43] = 1.0 if last >= END_KILL_MEMORY else 0.0
+    o[44] = min(1.0, n[I_BACKOFF_N] / 10.0) if win else 0.0

@@ -1,0 +1,252 @@
+"""Compile a validated :class:`bgenv.config.Scenario` into the kernel's frozen arrays.
+
+Unit conversions happen here, once: %/h becomes fraction per second, hours become
+seconds, named levels become integers. The kernel only ever sees SI-like units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bgenv.config import DEFAULT_SLOT, THERMAL_LEVELS, WINDOW_TYPES, Scenario
+from bgenv.core import layout as L
+
+PCT_PER_H = 1.0 / (100.0 * 3600.0)  # %/h -> fraction per s
+
+
+@dataclass(frozen=True)
+class CompiledParams:
+    """The kernel's read-only inputs plus what the adapters need to build spaces."""
+
+    pf: np.ndarray
+    ph: np.ndarray
+    platform: str
+    n_options: int
+    n_delays: int
+    n_chunks: int
+    option_labels: tuple[str, ...]
+    delay_bins_s: tuple[float, ...]
+    chunk_bins_units: tuple[float, ...]
+    scenario: Scenario
+
+    @property
+    def nvec(self) -> np.ndarray:
+        """MultiDiscrete sizes: request option, delay bin, chunk bin, work kind."""
+        return np.array([self.n_options, self.n_delays, self.n_chunks, L.NKIND + 1], dtype=np.int64)
+
+
+def _option_label(o) -> str:
+    parts = [o.type]
+    if o.requires_network:
+        parts.append("network")
+    if o.requires_power:
+        parts.append("power")
+    return "+".join(parts)
+
+
+def compile_params(sc: Scenario) -> CompiledParams:
+    pf = np.zeros(L.NP, dtype=np.float64)
+    ph = np.zeros((L.NH, 24), dtype=np.float64)
+    u, b, th, w, pr = sc.user, sc.battery, sc.thermal, sc.workload, sc.profile
+
+    pf[L.P_PLATFORM] = L.PLATFORM_IOS if pr.platform == "ios" else L.PLATFORM_ANDROID
+    pf[L.P_HORIZON_S] = sc.horizon_days * 86400.0
+    pf[L.P_START_HOUR] = sc.start_hour
+    pf[L.P_BATT_INIT_LO], pf[L.P_BATT_INIT_HI] = sc.initial_battery
+
+    pf[L.P_APP_SESSION_MEAN_S] = u.app_session_mean_s
+    pf[L.P_SCREEN_SESSION_MEAN_S] = u.screen_session_mean_s
+    pf[L.P_SESSION_MIN_S] = u.session_min_s
+    pf[L.P_NET_DWELL_S] = u.network_dwell_s
+    pf[L.P_DROPS_PER_S] = u.drops_per_hour / 3600.0
+    pf[L.P_DROP_MEAN_S] = u.drop_mean_s
+    pf[L.P_BEDTIME_H] = u.bedtime_hour
+    pf[L.P_WAKE_H] = u.wake_hour
+    pf[L.P_CHARGE_JITTER_S] = u.charge_jitter_s
+    pf[L.P_OVERNIGHT_PROB] = u.overnight_charge_prob
+    pf[L.P_PLUG_P10] = u.plug_at_10_share
+    pf[L.P_PLUG_P20] = u.plug_at_20_share
+    pf[L.P_PLUG_HI_LO], pf[L.P_PLUG_HI_HI] = u.plug_worry_range
+    pf[L.P_TOPUP_DELAY_S] = u.topup_delay_s
+    pf[L.P_TOPUP_DURATION_S] = u.topup_duration_s
+    pf[L.P_LPM_ACCEPT] = u.low_power_accept_prob
+    pf[L.P_FORCE_QUIT_PROB] = u.force_quit_prob
+    pf[L.P_BAR_OFF_PROB] = u.background_refresh_off_prob if pr.platform == "ios" else 0.0
+    pf[L.P_MUTATIONS_PER_OPEN] = u.mutations_per_open
+    pf[L.P_INIT_ENGAGEMENT] = u.engagement_per_day
+    pf[L.P_INIT_LAST_OPEN_AGO_S] = u.last_open_ago_s
+    ph[L.H_APP_OPENS] = u.app_opens_per_hour
+    ph[L.H_SCREEN] = u.screen_sessions_per_hour
+    ph[L.H_WIFI] = u.wifi_share
+    ph[L.H_NONE] = u.no_network_share
+    ph[L.H_MOTION] = u.motion_per_hour
+
+    pf[L.P_DRAIN_OFF] = b.drain_screen_off_pct_per_h * PCT_PER_H
+    pf[L.P_DRAIN_ON] = b.drain_screen_on_pct_per_h * PCT_PER_H
+    pf[L.P_CHARGE_OFF] = b.charge_screen_off_pct_per_h * PCT_PER_H
+    pf[L.P_CHARGE_ON] = b.charge_screen_on_pct_per_h * PCT_PER_H
+    pf[L.P_CPU_DRAIN] = b.background_cpu_pct_per_h * PCT_PER_H
+    pf[L.P_RADIO_CELL] = b.radio_cellular_pct_per_h * PCT_PER_H
+    pf[L.P_RADIO_WIFI] = b.radio_wifi_pct_per_h * PCT_PER_H
+    pf[L.P_OPT_CHARGING] = float(b.optimised_charging)
+    pf[L.P_OPT_HOLD] = b.optimised_hold_level
+    pf[L.P_OPT_FINISH_S] = b.optimised_finish_before_s
+
+    pf[L.P_TH_UP] = th.step_up_per_h / 3600.0
+    pf[L.P_TH_DOWN] = th.step_down_per_h / 3600.0
+    pf[L.P_TH_CHARGE_MULT] = th.charging_mult
+    pf[L.P_TH_SCREEN_MULT] = th.screen_mult
+    pf[L.P_TH_WORK_MULT] = th.work_mult
+    pf[L.P_TH_SPEED_SERIOUS] = th.speed_serious
+    pf[L.P_TH_SPEED_CRITICAL] = th.speed_critical
+
+    for k, name in enumerate(L.KIND_NAMES):
+        kc = getattr(w.kinds, name)
+        pf[L.P_K_SIZE + k] = kc.size_units
+        pf[L.P_K_VALUE + k] = kc.value_per_unit
+        pf[L.P_K_NET + k] = float(kc.needs_network)
+        pf[L.P_K_DEADLINE + k] = kc.deadline_s
+        pf[L.P_K_CPU + k] = kc.cpu_fraction
+        pf[L.P_K_MEM + k] = kc.memory_mb_per_unit
+        pf[L.P_K_SEC + k] = kc.seconds_per_unit
+        pf[L.P_K_PRIORITY + k] = kc.priority
+    ph[L.H_UPLOAD] = w.uploads_per_hour
+    ph[L.H_PUBLISH] = w.content_published_per_hour
+    pf[L.P_HEAVY_PER_S] = w.heavy_per_day / 86400.0
+    pf[L.P_CELL_SLOWDOWN] = w.cellular_slowdown
+    pf[L.P_CHUNK_OVERHEAD_S] = w.chunk_overhead_s
+    pf[L.P_BASE_MEM_MB] = w.base_memory_mb
+    pf[L.P_CANCEL_S] = w.cancel_s
+    pf[L.P_CANCEL_PER_UNIT_S] = w.cancel_per_unit_s
+    pf[L.P_REFRESH_FOREGROUND] = float(w.refresh_in_foreground)
+
+    # action tables: option 0 is "no request", chunk bin 0 is "stop and report completion"
+    opts = pr.request_options
+    pf[L.P_NOPTS] = len(opts) + 1
+    for j, o in enumerate(opts, start=1):
+        pf[L.P_OPT_SLOT + j] = o.slot if o.slot is not None else DEFAULT_SLOT[o.type]
+        pf[L.P_OPT_TYPE + j] = WINDOW_TYPES[o.type]
+        pf[L.P_OPT_NET + j] = float(o.requires_network)
+        pf[L.P_OPT_POWER + j] = float(o.requires_power)
+    delays = sc.actions.delay_bins_s
+    pf[L.P_NDELAY] = len(delays)
+    pf[L.P_DELAY_BINS : L.P_DELAY_BINS + len(delays)] = delays
+    chunks = [0.0, *sc.actions.chunk_bins_units]
+    pf[L.P_NCHUNK] = len(chunks)
+    pf[L.P_CHUNK_BINS : L.P_CHUNK_BINS + len(chunks)] = chunks
+
+    pf[L.P_MEM_LIMIT_MB] = pr.memory_limit_mb
+    pf[L.P_GRACE_S] = pr.grace_s
+    pf[L.P_LOW_BATT] = pr.low_battery_level
+    pf[L.P_LOW_BATT_GATE] = float(pr.low_battery_gate)
+    pf[L.P_LPM_ON_THR] = pr.low_power_on_level
+    pf[L.P_LPM_OFF_THR] = pr.low_power_off_level
+    pf[L.P_FORCE_QUIT_STOPS] = float(pr.force_quit_stops_work)
+    pf[L.P_IDLE_SCREEN_OFF_S] = pr.idle_after_screen_off_s
+    pf[L.P_IDLE_STATIONARY_S] = pr.idle_stationary_s
+    for name, wt in WINDOW_TYPES.items():
+        wc = pr.windows.get(name)
+        if wc is None:
+            pf[L.P_WT_THERMAL_MAX + wt] = -1.0  # type not offered by this platform
+            continue
+        pf[L.P_WT_BUDGET + wt] = wc.budget_s
+        pf[L.P_WT_RATE + wt] = wc.launch_rate_per_h / 3600.0
+        pf[L.P_WT_NEEDS_IDLE + wt] = float(wc.needs_idle)
+        pf[L.P_WT_NEEDS_BG + wt] = float(wc.needs_background)
+        pf[L.P_WT_EARLY_P + wt] = wc.early_expiry_prob
+        pf[L.P_WT_EARLY_LO + wt], pf[L.P_WT_EARLY_HI + wt] = wc.early_expiry_range_s
+        pf[L.P_WT_ONESHOT + wt] = 1.0
+        pf[L.P_WT_THERMAL_MAX + wt] = THERMAL_LEVELS[wc.thermal_max]
+        pf[L.P_WT_LPM_BLOCKS + wt] = float(wc.blocked_by_low_power)
+        pf[L.P_WT_UNPLUGGED_MULT + wt] = wc.unplugged_rate_mult
+        pf[L.P_WT_USAGE_DRIVEN + wt] = float(wc.usage_driven)
+        pf[L.P_WT_DOZE_EXEMPT + wt] = float(wc.doze_exempt)
+        pf[L.P_WT_QUOTA + wt] = float(wc.counts_against_quota)
+
+    h = pr.history
+    pf[L.P_HB_INIT] = h.initial_score
+    pf[L.P_HB_COMPLETE] = h.completion_gain
+    pf[L.P_HB_EXPIRE] = h.expiration_loss
+    pf[L.P_HB_KILL] = h.kill_loss
+    pf[L.P_HB_ENERGY] = h.energy_loss_per_battery
+    pf[L.P_HB_TAU_S] = h.relax_days * 86400.0
+    pf[L.P_HB_GAMMA] = h.rate_exponent
+    pf[L.P_HB_DURATION] = h.duration_weight
+    pf[L.P_HE_TAU_S] = h.engagement_days * 86400.0
+    pf[L.P_HE_HALF] = h.engagement_half_per_day
+    pf[L.P_USAGE_TAU_S] = h.usage_memory_days * 86400.0
+    pf[L.P_USAGE_FLOOR] = h.usage_floor
+
+    if pr.ios is not None:
+        pf[L.P_CPU_KILL_S] = pr.ios.cpu_kill_s
+        pf[L.P_CPU_KILL_FRAC] = pr.ios.cpu_kill_fraction
+        pf[L.P_RECENT_USE_S] = pr.ios.processing_recent_use_days * 86400.0
+    else:
+        pf[L.P_CPU_KILL_FRAC] = 2.0  # never reached: no CPU monitor
+        pf[L.P_RECENT_USE_S] = np.inf
+    a = pr.android
+    if a is not None:
+        pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + 4] = np.array(a.bucket_after_h) * 3600.0
+        pf[L.P_QUOTA_S] = a.quota_s
+        pf[L.P_QUOTA_WIN_S : L.P_QUOTA_WIN_S + 5] = np.array(a.quota_window_h) * 3600.0
+        pf[L.P_JOB_COUNT : L.P_JOB_COUNT + 5] = a.job_count
+        pf[L.P_SESSION_COUNT : L.P_SESSION_COUNT + 5] = a.session_count
+        pf[L.P_SESSION_GAP_S] = a.session_gap_s
+        pf[L.P_RATE_PER_MIN] = a.rate_per_minute
+        pf[L.P_QUOTA_BUFFER_S] = a.quota_buffer_s
+        pf[L.P_QUOTA_CHARGING_WAIVED] = float(a.charging_waives_quota)
+        pf[L.P_TOTAL_CAP_S] = a.total_cap_s
+        pf[L.P_TOTAL_CAP_WIN_S] = a.total_cap_window_h * 3600.0
+        pf[L.P_EJ_QUOTA_S : L.P_EJ_QUOTA_S + 5] = a.expedited_quota_s
+        pf[L.P_EJ_WIN_S] = a.expedited_window_h * 3600.0
+        pf[L.P_EJ_MIN_S] = a.expedited_min_s
+        pf[L.P_RUN_LIMIT_WAIVED_S] = a.run_limit_waived_s
+        bo = a.backoff
+        pf[L.P_BACKOFF_INIT_S] = min(max(bo.initial_s, bo.min_s), bo.max_s)  # row 17: clamped
+        pf[L.P_BACKOFF_MAX_S] = bo.max_s
+        pf[L.P_BACKOFF_EXP] = float(bo.policy == "exponential")
+        pf[L.P_RESCHEDULE_ON_STOP] = float(a.reschedule_on_stop)
+        d = a.doze
+        pf[L.P_DOZE_ON] = float(d.enabled)
+        pf[L.P_LIGHT_AFTER_S] = d.light_after_s
+        pf[L.P_LIGHT_IDLE_S : L.P_LIGHT_IDLE_S + 3] = d.light_idle_s
+        pf[L.P_LIGHT_MAINT_MIN_S], pf[L.P_LIGHT_MAINT_MAX_S] = d.light_maintenance_s
+        pf[L.P_DEEP_AFTER_S] = d.deep_after_s
+        pf[L.P_DEEP_IDLE_S : L.P_DEEP_IDLE_S + 4] = d.deep_idle_s
+        pf[L.P_DEEP_MAINT_S : L.P_DEEP_MAINT_S + 2] = d.deep_maintenance_s
+        pf[L.P_SAVER_DOZE_AFTER_S] = d.battery_saver_light_after_s
+        pf[L.P_RARE_NET_BLOCK] = float(a.rare_bucket_blocks_network)
+    else:
+        pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + 4] = np.inf
+        pf[L.P_TOTAL_CAP_S] = np.inf
+        pf[L.P_TOTAL_CAP_WIN_S] = 86400.0
+        pf[L.P_BACKOFF_MAX_S] = np.inf
+
+    r = sc.reward
+    pf[L.P_W_VALUE] = r.work_value
+    pf[L.P_W_FRESH] = r.fresh_open
+    pf[L.P_W_STALE] = r.stale_open
+    pf[L.P_W_BATTERY] = r.battery_per_pct
+    pf[L.P_W_EXPIRE] = r.expiration
+    pf[L.P_W_KILL] = r.kill
+    pf[L.P_W_DEADLINE] = r.deadline_missed
+    pf[L.P_W_THROTTLE] = r.throttled
+    pf[L.P_W_INVALID] = r.invalid_action
+
+    pf.flags.writeable = False
+    ph.flags.writeable = False
+    labels = ("none", *(_option_label(o) for o in opts))
+    return CompiledParams(
+        pf=pf,
+        ph=ph,
+        platform=pr.platform,
+        n_options=len(opts) + 1,
+        n_delays=len(delays),
+        n_chunks=len(chunks),
+        option_labels=labels,
+        delay_bins_s=tuple(delays),
+        chunk_bins_units=tuple(chunks),
+        scenario=sc,
+    )

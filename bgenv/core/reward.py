@@ -1,0 +1,78 @@
+"""Reward terms. Weights come from the scenario's ``reward`` section (configs/defaults.yaml).
+
+reward = value of work saved in background windows
+       + freshness bonus at each app open that finds fresh data − penalty when stale
+       − battery weight × % of a full battery drawn by background work (not on the charger)
+       − penalties for expirations, kills, missed soft deadlines, throttled or refused
+         requests, and actions that make no sense in the current state.
+Each term is added to ``sf[S_REWARD]`` as it happens; the env returns the sum since
+the previous step.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from bgenv.core.layout import (
+    M_REWARD,
+    P_K_VALUE,
+    P_W_BATTERY,
+    P_W_DEADLINE,
+    P_W_EXPIRE,
+    P_W_FRESH,
+    P_W_INVALID,
+    P_W_KILL,
+    P_W_STALE,
+    P_W_THROTTLE,
+    P_W_VALUE,
+    S_REWARD,
+)
+
+
+@njit(cache=True, inline="always")
+def _add(s, r: float) -> None:
+    s[S_REWARD] += r
+    s[M_REWARD] += r
+
+
+@njit(cache=True)
+def reward_work(pf, s, kind: int, units: float) -> None:
+    """Work units of ``kind`` saved in a background window."""
+    _add(s, pf[P_W_VALUE] * pf[P_K_VALUE + kind] * units)
+
+
+@njit(cache=True)
+def reward_open(pf, s, fresh: bool) -> None:
+    """An app open that found fresh (or stale) data."""
+    _add(s, pf[P_W_FRESH] if fresh else -pf[P_W_STALE])
+
+
+@njit(cache=True)
+def reward_energy(pf, s, battery_fraction: float) -> None:
+    """Battery drawn by background work, in fraction of a full battery."""
+    _add(s, -pf[P_W_BATTERY] * 100.0 * battery_fraction)
+
+
+@njit(cache=True)
+def reward_expire(pf, s) -> None:
+    _add(s, -pf[P_W_EXPIRE])
+
+
+@njit(cache=True)
+def reward_kill(pf, s) -> None:
+    _add(s, -pf[P_W_KILL])
+
+
+@njit(cache=True)
+def reward_deadline(pf, s) -> None:
+    _add(s, -pf[P_W_DEADLINE])
+
+
+@njit(cache=True)
+def reward_throttle(pf, s) -> None:
+    _add(s, -pf[P_W_THROTTLE])
+
+
+@njit(cache=True)
+def reward_invalid(pf, s) -> None:
+    _add(s, -pf[P_W_INVALID])

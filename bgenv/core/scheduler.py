@@ -1,0 +1,555 @@
+"""The OS scheduler: gates, launch timing, the hidden history score, Android quotas,
+standby buckets and Doze. Every number is a parameter (``pf``) from the platform
+profile in ``configs/profiles/*.yaml``, which cites its PLATFORM_FACTS.md row.
+
+Launch timing uses hazard rates: a pending request whose gates all pass is launched
+at rate ``launch_rate`` (1/s); a request that is not eligible has rate 0 and the time
+at which it may become eligible (earliest-begin floor, quota refill, device idle) is
+returned as a wake-up, so the event loop never polls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgenv.core.eventlog import log_event
+from bgenv.core.layout import (
+    BK_ACTIVE,
+    BK_RARE,
+    BK_RESTRICTED,
+    DZ_ACTIVE,
+    DZ_DEEP_IDLE,
+    DZ_DEEP_MAINT,
+    DZ_LIGHT_IDLE,
+    DZ_LIGHT_MAINT,
+    DZ_LIGHT_PRE,
+    EV_BUCKET,
+    EV_DOZE,
+    EVK_BUCKET,
+    EVK_DOZE,
+    I_APP_FG,
+    I_BAR_OFF,
+    I_BUCKET,
+    I_CHARGING,
+    I_DOZE,
+    I_DOZE_STEP,
+    I_DROP,
+    I_FORCE_QUIT,
+    I_JOB_HEAD,
+    I_LOWPOWER,
+    I_NET_BASE,
+    I_SCREEN,
+    I_THERMAL,
+    I_WIN_ACTIVE,
+    JB_END,
+    JB_EXPEDITED,
+    JB_START,
+    NET_NONE,
+    NJOB,
+    P_BACKOFF_EXP,
+    P_BACKOFF_INIT_S,
+    P_BACKOFF_MAX_S,
+    P_BUCKET_THR_S,
+    P_DEEP_AFTER_S,
+    P_DEEP_IDLE_S,
+    P_DEEP_MAINT_S,
+    P_DOZE_ON,
+    P_EJ_MIN_S,
+    P_EJ_QUOTA_S,
+    P_EJ_WIN_S,
+    P_FORCE_QUIT_STOPS,
+    P_HB_COMPLETE,
+    P_HB_ENERGY,
+    P_HB_EXPIRE,
+    P_HB_GAMMA,
+    P_HB_INIT,
+    P_HB_KILL,
+    P_HB_TAU_S,
+    P_HE_HALF,
+    P_HE_TAU_S,
+    P_IDLE_SCREEN_OFF_S,
+    P_IDLE_STATIONARY_S,
+    P_JOB_COUNT,
+    P_LIGHT_AFTER_S,
+    P_LIGHT_IDLE_S,
+    P_LIGHT_MAINT_MAX_S,
+    P_LIGHT_MAINT_MIN_S,
+    P_LOW_BATT,
+    P_LOW_BATT_GATE,
+    P_PLATFORM,
+    P_QUOTA_BUFFER_S,
+    P_QUOTA_CHARGING_WAIVED,
+    P_QUOTA_S,
+    P_QUOTA_WIN_S,
+    P_RARE_NET_BLOCK,
+    P_RATE_PER_MIN,
+    P_RECENT_USE_S,
+    P_SAVER_DOZE_AFTER_S,
+    P_SESSION_COUNT,
+    P_SESSION_GAP_S,
+    P_TOTAL_CAP_S,
+    P_TOTAL_CAP_WIN_S,
+    P_USAGE_FLOOR,
+    P_USAGE_TAU_S,
+    P_WT_DOZE_EXEMPT,
+    P_WT_LPM_BLOCKS,
+    P_WT_NEEDS_BG,
+    P_WT_NEEDS_IDLE,
+    P_WT_QUOTA,
+    P_WT_RATE,
+    P_WT_THERMAL_MAX,
+    P_WT_UNPLUGGED_MULT,
+    P_WT_USAGE_DRIVEN,
+    PLATFORM_ANDROID,
+    PLATFORM_IOS,
+    RQ_EARLIEST,
+    RQ_NET,
+    RQ_POWER,
+    RQ_TYPE,
+    S_BATT,
+    S_BUCKET_T,
+    S_DEEP_AT,
+    S_DOZE_NEXT,
+    S_DOZE_T,
+    S_EV,
+    S_HIST_B,
+    S_HIST_E,
+    S_HIST_T,
+    S_LAST_MOTION,
+    S_LAST_OPEN,
+    S_SCREEN_OFF_SINCE,
+    S_T,
+    S_UNPLUG_T,
+    S_USAGE,
+    WT_EXPEDITED,
+    WT_JOB,
+)
+
+INF = np.inf
+
+
+# ---------------------------------------------------------------------------
+# Hidden history score (never observed by the agent)
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def decay_history(pf, s) -> None:
+    """Relax the behaviour score toward its initial value and decay the engagement
+    estimate up to the current time (lazy: called before every read or update)."""
+    t = s[S_T]
+    dt = t - s[S_HIST_T]
+    if dt <= 0.0:
+        return
+    b0 = pf[P_HB_INIT]
+    s[S_HIST_B] = b0 + (s[S_HIST_B] - b0) * np.exp(-dt / pf[P_HB_TAU_S])
+    s[S_HIST_E] *= np.exp(-dt / pf[P_HE_TAU_S])
+    decay = np.exp(-dt / pf[P_USAGE_TAU_S])
+    for h in range(24):
+        s[S_USAGE + h] *= decay
+    s[S_HIST_T] = t
+
+
+@njit(cache=True)
+def history_event(pf, s, what: int, energy: float) -> None:
+    """Update the behaviour score: 0 completion, 1 expiration, 2 kill, 3 energy only."""
+    decay_history(pf, s)
+    b = s[S_HIST_B]
+    if what == 0:
+        b += pf[P_HB_COMPLETE] * (1.0 - b)
+    elif what == 1:
+        b -= pf[P_HB_EXPIRE] * b
+    elif what == 2:
+        b -= pf[P_HB_KILL] * b
+    b -= pf[P_HB_ENERGY] * energy * b
+    s[S_HIST_B] = min(1.0, max(0.0, b))
+
+
+@njit(cache=True)
+def history_open(pf, s, hour: int) -> None:
+    """The user opened the app: raise engagement (opens/day) and learn the hour."""
+    decay_history(pf, s)
+    s[S_HIST_E] += 86400.0 / pf[P_HE_TAU_S]
+    s[S_USAGE + hour] += 1.0
+
+
+@njit(cache=True)
+def usage_timing(pf, s, hour: int) -> float:
+    """Launch-rate factor from the OS's usage prediction: high in the hour before the
+    hours the user usually opens the app, ``usage_floor`` where it never does."""
+    tot = 0.0
+    for h in range(24):
+        tot += s[S_USAGE + h]
+    floor = pf[P_USAGE_FLOOR]
+    if tot <= 0.0:
+        return floor
+    nxt = s[S_USAGE + (hour + 1) % 24] + 0.5 * s[S_USAGE + hour]
+    return floor + (1.0 - floor) * min(4.0, 24.0 * nxt / (1.5 * tot))
+
+
+# ---------------------------------------------------------------------------
+# Device conditions the scheduler reads
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def device_idle_at(pf, s, n) -> float:
+    """Time from which the device counts as idle (screen off and stationary long
+    enough); inf while the screen is on."""
+    if n[I_SCREEN] != 0:
+        return INF
+    return max(s[S_SCREEN_OFF_SINCE] + pf[P_IDLE_SCREEN_OFF_S], s[S_LAST_MOTION] + pf[P_IDLE_STATIONARY_S])
+
+
+@njit(cache=True)
+def doze_idle(n) -> bool:
+    d = n[I_DOZE]
+    return d == DZ_LIGHT_IDLE or d == DZ_DEEP_IDLE
+
+
+@njit(cache=True)
+def effective_net(pf, n, exempt: bool) -> int:
+    """The network the app sees in the background: none during a drop, in Doze idle
+    (row 26), under Battery Saver (row 36) or in the Rare bucket and below (row 32)."""
+    if n[I_DROP] != 0:
+        return NET_NONE
+    net = n[I_NET_BASE]
+    if pf[P_PLATFORM] == PLATFORM_ANDROID and n[I_APP_FG] == 0 and not exempt:
+        if doze_idle(n):
+            return NET_NONE
+        if n[I_LOWPOWER] != 0:
+            return NET_NONE
+        if pf[P_RARE_NET_BLOCK] != 0.0 and n[I_BUCKET] >= BK_RARE:
+            return NET_NONE
+    return net
+
+
+# ---------------------------------------------------------------------------
+# Android rolling-window quotas (rows 1, 4-11)
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def used_time(jb, t: float, window: float, expedited: int) -> float:
+    """Seconds of background job time inside ``[t - window, t]``; ``expedited`` selects
+    regular (0), expedited (1) or all (-1) executions. Running jobs count up to ``t``."""
+    lo = t - window
+    tot = 0.0
+    for r in range(NJOB):
+        st = jb[r, JB_START]
+        if st >= INF or (expedited >= 0 and jb[r, JB_EXPEDITED] != expedited):
+            continue
+        en = min(jb[r, JB_END], t)
+        a = max(st, lo)
+        if en > a:
+            tot += en - a
+    return tot
+
+
+@njit(cache=True)
+def _counts(pf, jb, t: float, window: float):
+    """(jobs started, sessions, earliest start counted) in the window; executions less
+    than ``session_gap`` apart merge into one session (row 6)."""
+    lo = t - window
+    jobs = 0
+    sess = 0
+    first = INF
+    # entries are appended in start order; walk the ring from oldest to newest
+    for r in range(NJOB):
+        st = jb[r, JB_START]
+        if st >= INF or st < lo or jb[r, JB_EXPEDITED] != 0.0:
+            continue
+        jobs += 1
+        first = min(first, st)
+    # sessions: count starts that are more than the gap after every earlier end
+    # (the ring is short; an O(K^2) scan is cheaper than sorting here)
+    for r in range(NJOB):
+        st = jb[r, JB_START]
+        if st >= INF or st < lo or jb[r, JB_EXPEDITED] != 0.0:
+            continue
+        merged = False
+        for q in range(NJOB):
+            sq = jb[q, JB_START]
+            if q == r or sq >= INF or jb[q, JB_EXPEDITED] != 0.0 or sq > st or sq < lo:
+                continue
+            if sq == st and q > r:
+                continue
+            if st - min(jb[q, JB_END], t) < pf[P_SESSION_GAP_S]:
+                merged = True
+                break
+        if not merged:
+            sess += 1
+    return jobs, sess, first
+
+
+@njit(cache=True)
+def quota_window(pf, n) -> float:
+    """Rolling quota window for the current bucket, s (0 = no quota: Active)."""
+    return pf[P_QUOTA_WIN_S + n[I_BUCKET]]
+
+
+@njit(cache=True)
+def quota_remaining(pf, n, jb, t: float) -> float:
+    """Seconds of regular-job time left now (inf when not limited)."""
+    rem = INF
+    w = quota_window(pf, n)
+    if w > 0.0:
+        rem = pf[P_QUOTA_S] - used_time(jb, t, w, 0)
+    cap = pf[P_TOTAL_CAP_S] - used_time(jb, t, pf[P_TOTAL_CAP_WIN_S], -1)
+    return min(rem, cap)
+
+
+@njit(cache=True)
+def ej_remaining(pf, n, jb, t: float) -> float:
+    """Seconds of expedited-job quota left in the rolling 24 h (row 11)."""
+    return pf[P_EJ_QUOTA_S + n[I_BUCKET]] - used_time(jb, t, pf[P_EJ_WIN_S], 1)
+
+
+@njit(cache=True)
+def _quota_back_at(pf, n, jb, t: float, need: float) -> float:
+    """Earliest time at which ``need`` seconds of quota are available again, assuming
+    no new jobs run meanwhile (used time only falls; found by bisection)."""
+    w = quota_window(pf, n)
+    lo = t
+    hi = t + max(w, pf[P_TOTAL_CAP_WIN_S]) + 1.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if quota_remaining(pf, n, jb, mid) >= need:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@njit(cache=True)
+def quota_gate(pf, n, jb, t: float):
+    """(allowed, wake) for a regular job under the bucket's quotas (rows 1, 4-8)."""
+    w = quota_window(pf, n)
+    buf = pf[P_QUOTA_BUFFER_S]
+    if quota_remaining(pf, n, jb, t) < buf:
+        return False, _quota_back_at(pf, n, jb, t, buf)
+    wake = INF
+    ok = True
+    if w > 0.0:
+        jobs, sess, first = _counts(pf, jb, t, w)
+        b = n[I_BUCKET]
+        if jobs >= pf[P_JOB_COUNT + b] or sess >= pf[P_SESSION_COUNT + b]:
+            ok = False
+            wake = first + w + 1e-6
+    jobs_m, sess_m, first_m = _counts(pf, jb, t, 60.0)
+    if jobs_m >= pf[P_RATE_PER_MIN] or sess_m >= pf[P_RATE_PER_MIN]:
+        ok = False
+        wake = min(wake, first_m + 60.0 + 1e-6)
+    return ok, wake
+
+
+@njit(cache=True)
+def record_job_start(n, jb, t: float, expedited: bool) -> None:
+    h = n[I_JOB_HEAD]
+    jb[h, JB_START] = t
+    jb[h, JB_END] = INF
+    jb[h, JB_EXPEDITED] = 1.0 if expedited else 0.0
+    n[I_JOB_HEAD] = (h + 1) % NJOB
+
+
+@njit(cache=True)
+def record_job_end(n, jb, t: float) -> None:
+    h = (n[I_JOB_HEAD] - 1) % NJOB
+    if jb[h, JB_END] >= INF:
+        jb[h, JB_END] = t
+
+
+def backoff_delay_py(init: float, n: int, exponential: bool, max_s: float, min_s: float = 10.0) -> float:
+    """Reference implementation of row 17, for docs and tests."""
+    init = min(max(init, min_s), max_s)
+    d = init * 2.0 ** (n - 1) if exponential else init * n
+    return min(d, max_s)
+
+
+@njit(cache=True)
+def backoff_delay(pf, attempt: int) -> float:
+    """Delay before retry ``attempt`` (1-based), s: linear init·n or exponential
+    init·2^(n−1), clamped to the maximum (row 17; init already clamped on load)."""
+    init = pf[P_BACKOFF_INIT_S]
+    if pf[P_BACKOFF_EXP] != 0.0:
+        d = init * 2.0 ** min(attempt - 1, 40)
+    else:
+        d = init * attempt
+    return min(d, pf[P_BACKOFF_MAX_S])
+
+
+# ---------------------------------------------------------------------------
+# The launch rate of one pending request
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def effective_type(pf, n, jb, wtype: int, t: float) -> int:
+    """An expedited job out of expedited quota runs as a regular job (row 13)."""
+    if wtype == WT_EXPEDITED and ej_remaining(pf, n, jb, t) < pf[P_EJ_MIN_S]:
+        return WT_JOB
+    return wtype
+
+
+@njit(cache=True)
+def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
+    """(rate 1/s, wake time, throttled) for the pending request in ``slot``.
+
+    rate is 0 when a gate blocks the launch; wake is the next time a gate may open by
+    the clock alone; throttled is True when only a quota or rate limit blocks it."""
+    t = s[S_T]
+    if n[I_WIN_ACTIVE] != 0:
+        return 0.0, INF, False
+    earliest = rq[slot, RQ_EARLIEST]
+    if t < earliest:
+        return 0.0, earliest, False
+    wt = effective_type(pf, n, jb, int(rq[slot, RQ_TYPE]), t)
+    ios = pf[P_PLATFORM] == PLATFORM_IOS
+    if n[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
+        return 0.0, INF, False
+    if pf[P_WT_NEEDS_BG + wt] != 0.0 and n[I_APP_FG] != 0:
+        return 0.0, INF, False
+    if ios and n[I_BAR_OFF] != 0:
+        return 0.0, INF, False
+    charging = n[I_CHARGING] != 0
+    if pf[P_LOW_BATT_GATE] != 0.0 and s[S_BATT] < pf[P_LOW_BATT] and not charging:
+        return 0.0, INF, False
+    if pf[P_WT_LPM_BLOCKS + wt] != 0.0 and n[I_LOWPOWER] != 0:
+        return 0.0, INF, False
+    if n[I_THERMAL] > pf[P_WT_THERMAL_MAX + wt]:
+        return 0.0, INF, False
+    if rq[slot, RQ_POWER] != 0.0 and not charging:
+        return 0.0, INF, False
+    exempt = pf[P_WT_DOZE_EXEMPT + wt] != 0.0
+    if rq[slot, RQ_NET] != 0.0 and effective_net(pf, n, exempt) == NET_NONE:
+        return 0.0, INF, False
+    wake = INF
+    idle_at = device_idle_at(pf, s, n)
+    if pf[P_WT_NEEDS_IDLE + wt] != 0.0 and t < idle_at:
+        return 0.0, idle_at, False
+    if ios and wt != 0 and t - s[S_LAST_OPEN] > pf[P_RECENT_USE_S]:
+        return 0.0, INF, False  # processing: only apps used in the past week (row 39)
+    throttled = False
+    if not ios:
+        if pf[P_DOZE_ON] != 0.0 and doze_idle(n) and not exempt:
+            return 0.0, INF, False  # held until a maintenance window (row 26)
+        restricted = n[I_BUCKET] == BK_RESTRICTED or n[I_LOWPOWER] != 0
+        if restricted and wt == WT_JOB:
+            # row 10 / row 36: charging + idle + battery not low
+            if not charging or s[S_BATT] < pf[P_LOW_BATT]:
+                return 0.0, INF, False
+            if t < idle_at:
+                return 0.0, idle_at, False
+        if pf[P_WT_QUOTA + wt] != 0.0:
+            waived = charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted
+            if not waived:
+                ok, qwake = quota_gate(pf, n, jb, t)
+                if not ok:
+                    return 0.0, qwake, True
+    rate = pf[P_WT_RATE + wt]
+    if pf[P_WT_USAGE_DRIVEN + wt] != 0.0:
+        decay_history(pf, s)
+        e = s[S_HIST_E]
+        rate *= s[S_HIST_B] ** pf[P_HB_GAMMA] * e / (e + pf[P_HE_HALF]) * usage_timing(pf, s, hour)
+    if not charging:
+        rate *= pf[P_WT_UNPLUGGED_MULT + wt]
+    return rate, wake, throttled
+
+
+# ---------------------------------------------------------------------------
+# Android standby buckets (row 31) and Doze (rows 23-25, 36)
+# ---------------------------------------------------------------------------
+@njit(cache=True)
+def update_bucket(pf, s, n, ev) -> None:
+    """Set the bucket from the time since the last app open; schedule the next decay."""
+    if pf[P_PLATFORM] != PLATFORM_ANDROID:
+        s[S_EV + EV_BUCKET] = INF
+        return
+    t = s[S_T]
+    b = BK_ACTIVE
+    nxt = INF
+    for k in range(4):
+        at = s[S_LAST_OPEN] + pf[P_BUCKET_THR_S + k]  # same expression as the event time
+        if t >= at:
+            b = k + 1
+        else:
+            nxt = at
+            break
+    s[S_EV + EV_BUCKET] = nxt
+    if b != n[I_BUCKET]:
+        n[I_BUCKET] = b
+        s[S_BUCKET_T] = t
+        log_event(s, n, ev, EVK_BUCKET, b, 0.0, 0.0, 0.0)
+
+
+@njit(cache=True)
+def _doze_event(s, n) -> None:
+    d = n[I_DOZE]
+    if d == DZ_ACTIVE:
+        s[S_EV + EV_DOZE] = INF
+    elif d < DZ_DEEP_IDLE:
+        s[S_EV + EV_DOZE] = min(s[S_DOZE_NEXT], s[S_DEEP_AT])
+    else:
+        s[S_EV + EV_DOZE] = s[S_DOZE_NEXT]
+
+
+@njit(cache=True)
+def _set_doze(s, n, ev, state: int, until: float) -> None:
+    t = s[S_T]
+    if state != n[I_DOZE]:
+        n[I_DOZE] = state
+        s[S_DOZE_T] = t
+        log_event(s, n, ev, EVK_DOZE, state, until - t, 0.0, 0.0)
+    s[S_DOZE_NEXT] = until
+    _doze_event(s, n)
+
+
+@njit(cache=True)
+def doze_wake(pf, s, n, ev) -> None:
+    """Screen on, charger plugged in or motion in deep Doze: the device is active."""
+    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
+        return
+    n[I_DOZE_STEP] = 0
+    _set_doze(s, n, ev, DZ_ACTIVE, INF)
+    doze_consider(pf, s, n, ev)
+
+
+@njit(cache=True)
+def doze_consider(pf, s, n, ev) -> None:
+    """Screen off and unplugged: schedule light Doze and the deep-Doze entry time
+    (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36)."""
+    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
+        return
+    if n[I_SCREEN] != 0 or n[I_CHARGING] != 0:
+        return
+    s[S_DEEP_AT] = max(s[S_SCREEN_OFF_SINCE], s[S_LAST_MOTION], s[S_UNPLUG_T]) + pf[P_DEEP_AFTER_S]
+    if n[I_DOZE] == DZ_ACTIVE:
+        after = pf[P_SAVER_DOZE_AFTER_S] if n[I_LOWPOWER] != 0 else pf[P_LIGHT_AFTER_S]
+        n[I_DOZE_STEP] = 0
+        _set_doze(s, n, ev, DZ_LIGHT_PRE, s[S_SCREEN_OFF_SINCE] + after)
+    _doze_event(s, n)
+
+
+@njit(cache=True)
+def doze_timer(pf, s, n, ev, jobs_pending: bool) -> None:
+    """The Doze timer fired: step the light/deep idle and maintenance schedule
+    (light idle 5, 10, 15 min with 1-5 min maintenance, row 23; deep idle 1, 2, 4, 6 h
+    with 5-10 min maintenance, row 25)."""
+    t = s[S_T]
+    d = n[I_DOZE]
+    if d < DZ_DEEP_IDLE and t >= s[S_DEEP_AT] - 1e-9:
+        n[I_DOZE_STEP] = 0
+        _set_doze(s, n, ev, DZ_DEEP_IDLE, t + pf[P_DEEP_IDLE_S])
+        return
+    if t < s[S_DOZE_NEXT] - 1e-9:
+        _doze_event(s, n)
+        return
+    k = n[I_DOZE_STEP]
+    if d == DZ_LIGHT_PRE:
+        _set_doze(s, n, ev, DZ_LIGHT_IDLE, t + pf[P_LIGHT_IDLE_S])
+    elif d == DZ_LIGHT_MAINT:
+        k += 1
+        n[I_DOZE_STEP] = k
+        _set_doze(s, n, ev, DZ_LIGHT_IDLE, t + pf[P_LIGHT_IDLE_S + min(k, 2)])
+    elif d == DZ_LIGHT_IDLE:
+        m = pf[P_LIGHT_MAINT_MAX_S] if jobs_pending else pf[P_LIGHT_MAINT_MIN_S]
+        _set_doze(s, n, ev, DZ_LIGHT_MAINT, t + m)
+    elif d == DZ_DEEP_IDLE:
+        _set_doze(s, n, ev, DZ_DEEP_MAINT, t + pf[P_DEEP_MAINT_S + min(k, 1)])
+    elif d == DZ_DEEP_MAINT:
+        k += 1
+        n[I_DOZE_STEP] = k
+        _set_doze(s, n, ev, DZ_DEEP_IDLE, t + pf[P_DEEP_IDLE_S + min(k, 3)])

@@ -1,0 +1,250 @@
+"""Host side of the simulator: owns the arrays of a batch of devices, seeds them,
+refills their random streams, collects their event logs and reads their metrics.
+
+No Gymnasium here: the single env (``bgenv.envs.single``) and the batched env
+(``bgenv.envs.vector``) are thin adapters over this class, so both run the same
+compiled dynamics (``kernel.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bgenv.core import layout as L
+from bgenv.core.kernel import STATUS_NEED_FLUSH, STATUS_NEED_RNG, advance_batch, reset_batch, write_masks
+from bgenv.core.observation import NOBS
+from bgenv.core.params import CompiledParams
+
+
+def make_generator(seed: int | None) -> np.random.Generator:
+    """The per-device generator: PCG64 seeded through a SeedSequence (the same stream
+    ``gymnasium.utils.seeding.np_random(seed)`` gives)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+
+
+class Simulator:
+    """``num`` independent devices sharing one compiled scenario.
+
+    Args:
+        params: the compiled scenario.
+        num: number of devices.
+        record_events: keep each device's event log (costs a little per event).
+    """
+
+    def __init__(self, params: CompiledParams, num: int = 1, record_events: bool = True) -> None:
+        self.params = params
+        self.num = num
+        self.pf = params.pf
+        self.ph = params.ph
+        self.sf = np.zeros((num, L.NSF))
+        self.si = np.zeros((num, L.NSI), dtype=np.int64)
+        self.items = np.zeros((num, L.MAXI, L.NIF))
+        self.reqs = np.zeros((num, L.NSLOT, L.NRF))
+        self.jobs = np.full((num, L.NJOB, L.NJF), np.inf)
+        self.rng = np.zeros((num, L.RNG_BUF))
+        self.ev = np.zeros((num, L.EV_BUF, L.NEVF))
+        self.tts = np.zeros((num, L.TTS_BUF))
+        self.obs = np.zeros((num, NOBS), dtype=np.float32)
+        self.acts = np.zeros((num, 4), dtype=np.int64)
+        self.mask_len = int(params.nvec.sum())
+        self.gens: list[np.random.Generator] = [make_generator(None) for _ in range(num)]
+        self._fresh = np.ones(num, dtype=bool)
+        self.record_events = record_events
+        self.si[:, L.I_EV_ON] = 1 if record_events else 0
+        self._events: list[list[np.ndarray]] = [[] for _ in range(num)]
+        self._all = np.arange(num, dtype=np.int64)
+
+    # -- randomness ---------------------------------------------------------
+    def _refill(self, i: int) -> None:
+        """Keep device ``i``'s stream in order: shift the unread tail, append new draws."""
+        pos = int(self.si[i, L.I_RNG_POS])
+        if pos == 0:
+            return
+        buf = self.rng[i]
+        buf[: L.RNG_BUF - pos] = buf[pos:]
+        buf[L.RNG_BUF - pos :] = self.gens[i].random(pos)
+        self.si[i, L.I_RNG_POS] = 0
+
+    def _flush(self, i: int) -> None:
+        k = int(self.si[i, L.I_EV_N])
+        if k:
+            self._events[i].append(self.ev[i, :k].copy())
+            self.si[i, L.I_EV_N] = 0
+
+    # -- episodes -----------------------------------------------------------
+    def reset(self, seeds: Sequence[int | None] | None = None, idx: np.ndarray | None = None) -> np.ndarray:
+        """Start new episodes for devices ``idx`` (all by default). A device given a seed
+        gets a new generator from it; without one its stream carries on."""
+        idx = self._all if idx is None else np.asarray(idx, dtype=np.int64)
+        for j, i in enumerate(idx):
+            seed = None if seeds is None else seeds[j]
+            if seed is not None or self._fresh[i]:
+                self.gens[i] = make_generator(seed)
+                self.rng[i] = self.gens[i].random(L.RNG_BUF)
+                self.si[i, L.I_RNG_POS] = 0
+                self._fresh[i] = False
+            elif L.RNG_BUF - self.si[i, L.I_RNG_POS] < 4 * L.RNG_MARGIN:
+                self._refill(i)
+            self._events[i] = []
+            self.si[i, L.I_EV_N] = 0
+        reset_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts)
+        self._run(idx)
+        return self.obs[idx]
+
+    def _run(self, idx: np.ndarray) -> None:
+        advance_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)
+        status = self.si[idx, L.I_STATUS]
+        while (status == STATUS_NEED_RNG).any() or (status == STATUS_NEED_FLUSH).any():
+            for i in idx[status == STATUS_NEED_RNG]:
+                self._refill(int(i))
+            for i in idx[status == STATUS_NEED_FLUSH]:
+                self._flush(int(i))
+            idx = idx[(status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)]
+            advance_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)
+            status = self.si[idx, L.I_STATUS]
+
+    def step(self, actions: np.ndarray, idx: np.ndarray | None = None) -> None:
+        """Apply ``actions`` (int64 ``[len(idx), 4]``, already validated) and run each
+        device to its next decision point."""
+        idx = self._all if idx is None else idx
+        self.acts[idx] = actions
+        self._run(idx)
+
+    # -- reading the state --------------------------------------------------
+    def done(self) -> np.ndarray:
+        return self.si[:, L.I_DONE] != 0
+
+    def reward(self) -> np.ndarray:
+        return self.sf[:, L.S_REWARD]
+
+    def cost(self) -> np.ndarray:
+        return self.sf[:, L.S_COST]
+
+    def time_s(self, i: int = 0) -> float:
+        return float(self.sf[i, L.S_T])
+
+    def phase(self, i: int = 0) -> int:
+        return int(self.si[i, L.I_PHASE])
+
+    def masks(self, i: int = 0) -> np.ndarray:
+        m = np.zeros(self.mask_len, dtype=np.bool_)
+        write_masks(self.pf, self.sf[i], self.si[i], self.items[i], m)
+        return m
+
+    def pending_units(self, i: int = 0) -> float:
+        it = self.items[i]
+        return float(it[it[:, L.IT_ACTIVE] != 0.0, L.IT_REM].sum())
+
+    def metrics(self, i: int = 0) -> dict[str, float]:
+        """Episode metrics of device ``i`` (valid at any time; final at the horizon)."""
+        s = self.sf[i]
+        arrived = float(s[L.M_ARRIVED])
+        completed = float(s[L.M_COMPLETED])
+        opens = float(s[L.M_OPENS])
+        done_items = float(s[L.M_ITEMS_DONE])
+        n_tts = min(int(self.si[i, L.I_TTS_N]), L.TTS_BUF)
+        elapsed = max(float(s[L.S_T] - s[L.S_T0]), 1e-9)
+        days = elapsed / 86400.0
+        windows = float(s[L.M_WINDOWS])
+        m = {
+            "completion_rate": completed / arrived if arrived > 0 else 1.0,
+            "work_arrived": arrived,
+            "work_completed": completed,
+            "work_pending": self.pending_units(i),
+            "work_completed_background": float(s[L.M_COMPLETED_BG]),
+            "items_arrived": float(s[L.M_ITEMS_ARRIVED]),
+            "items_completed": done_items,
+            "battery_cost": float(s[L.M_BATTERY_COST]),
+            "energy_total": float(s[L.M_ENERGY]),
+            "windows_granted": windows,
+            **{f"windows_{name}": float(s[L.M_WINDOWS_BY_TYPE + k]) for k, name in enumerate(L.WT_NAMES)},
+            "mean_window_s": float(s[L.M_WINDOW_S]) / windows if windows else 0.0,
+            "completions_reported": float(s[L.M_COMPLETES]),
+            "expirations": float(s[L.M_EXPIRATIONS]),
+            "kills": float(s[L.M_KILLS]),
+            "kills_memory": float(s[L.M_KILLS_MEMORY]),
+            "requests": float(s[L.M_REQUESTS]),
+            "requests_refused": float(s[L.M_REFUSED]),
+            "throttled_requests": float(s[L.M_THROTTLED]) + float(s[L.M_REFUSED]),
+            "retries_per_task": float(s[L.M_RETRIES]) / done_items if done_items else 0.0,
+            "time_to_success_s": float(np.median(self.tts[i, :n_tts])) if n_tts else float("nan"),
+            "freshness_at_open": float(s[L.M_FRESH_OPENS]) / opens if opens else float("nan"),
+            "app_opens": opens,
+            "deadlines_missed": float(s[L.M_DEADLINES_MISSED]),
+            "chunks": float(s[L.M_CHUNKS]),
+            "chunks_lost": float(s[L.M_CHUNKS_LOST]),
+            "units_lost": float(s[L.M_UNITS_LOST]),
+            "invalid_actions": float(s[L.M_INVALID]),
+            "episode_reward": float(s[L.M_REWARD]),
+            "simulated_days": days,
+            "screen_h_per_day": float(s[L.M_SCREEN_S]) / 3600.0 / days,
+            "charging_share": float(s[L.M_CHARGING_S]) / elapsed,
+            "wifi_share": float(s[L.M_WIFI_S]) / elapsed,
+            "cellular_share": float(s[L.M_CELL_S]) / elapsed,
+            "low_power_share": float(s[L.M_LOWPOWER_S]) / elapsed,
+            "deep_doze_share": float(s[L.M_DEEP_DOZE_S]) / elapsed,
+            "battery_min": float(s[L.M_BATT_MIN]),
+        }
+        return m
+
+    # -- the event log --------------------------------------------------------
+    def event_array(self, i: int = 0) -> np.ndarray:
+        """All events of device ``i`` so far as an ``[n, 6]`` array (t, kind, a, b, c, d)."""
+        self._flush(i)
+        parts = self._events[i]
+        if not parts:
+            return np.zeros((0, L.NEVF))
+        if len(parts) > 1:
+            self._events[i] = parts = [np.concatenate(parts)]
+        return parts[0]
+
+    def events(self, i: int = 0) -> list[dict[str, Any]]:
+        """The event log of device ``i`` as records: ``t`` (s), ``kind`` and its fields."""
+        return list(iter_events(self.event_array(i)))
+
+
+def iter_events(arr: np.ndarray) -> Iterator[dict[str, Any]]:
+    """Decode raw event rows into records with named fields (see layout.EVENT_SCHEMA)."""
+    for row in arr:
+        kind = int(row[1])
+        name, fields = L.EVENT_SCHEMA[kind]
+        rec: dict[str, Any] = {"t": float(row[0]), "kind": name}
+        for f, v in zip(fields, row[2:]):
+            if f.startswith("unused"):
+                continue
+            rec[f] = _decode(name, f, float(v))
+        yield rec
+
+
+def _decode(kind: str, field: str, v: float) -> Any:
+    if field in ("type",):
+        return L.WT_NAMES[int(v)]
+    if field == "work_kind":
+        return L.KIND_NAMES[int(v)]
+    if field == "reason":
+        return L.REFUSE_NAMES[int(v)] if kind == "refused" else L.END_NAMES[int(v)]
+    if field == "state":
+        return L.DOZE_NAMES[int(v)]
+    if field == "bucket" and kind in ("bucket", "grant"):
+        return L.BUCKET_NAMES[int(v)]
+    if field == "network":
+        return ("none", "cellular", "wifi")[int(v)]
+    if field == "level":
+        return ("nominal", "fair", "serious", "critical")[int(v)]
+    if field in ("fresh", "saved", "on", "app", "overnight", "force_quit", "drop", "coalesced", "requires_network", "requires_power"):
+        return bool(v)
+    if field in ("attempt", "new_items"):
+        return int(v)
+    return v
+
+
+def write_jsonl(records: list[dict[str, Any]], path: str | Path) -> None:
+    """Write event records as JSON lines."""
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")

@@ -1,0 +1,398 @@
+"""Requests and background windows: submission, grant, checkpointed chunks, and how a
+window ends (completion reported, expiration with grace period, kills).
+
+A window is granted for a *budget* the app is never told (row 38: refresh windows of
+~30 s that sometimes expire after 2-5 s). Inside it the app works in chunks; a chunk
+is saved when it ends, so an expiration loses only the chunk in flight. The
+expiration handler must wind down within the grace period or the app is killed; a
+chunk whose memory exceeds the background limit is killed by jetsam with no
+expiration callback (row 49).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgenv.core.eventlog import log_event
+from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_add
+from bgenv.core.layout import (
+    END_COMPLETE,
+    END_KILL_CPU,
+    END_KILL_GRACE,
+    END_KILL_MEMORY,
+    EV_CHUNK_END,
+    EV_LAUNCH,
+    EV_WIN_END,
+    EVK_CHUNK,
+    EVK_COMPLETE,
+    EVK_EXPIRE,
+    EVK_GRANT,
+    EVK_KILL,
+    EVK_REFUSED,
+    EVK_REQUEST,
+    I_APP_FG,
+    I_BACKOFF_N,
+    I_BAR_OFF,
+    I_BUCKET,
+    I_CHARGING,
+    I_CHUNK_ACTIVE,
+    I_CHUNK_FATE,
+    I_CHUNK_KIND,
+    I_CHUNK_NET,
+    I_LAST_CHUNK_OK,
+    I_LAST_END,
+    I_LAST_REFUSED,
+    I_THERMAL,
+    I_WIN_ACTIVE,
+    I_WIN_ID,
+    I_WIN_NET,
+    I_WIN_POWER,
+    I_WIN_SLOT,
+    I_WIN_TYPE,
+    M_CHUNKS,
+    M_CHUNKS_LOST,
+    M_COMPLETES,
+    M_EXPIRATIONS,
+    M_INVALID,
+    M_KILLS,
+    M_KILLS_MEMORY,
+    M_REFUSED,
+    M_REQUESTS,
+    M_UNITS_LOST,
+    M_WINDOW_S,
+    M_WINDOWS,
+    M_WINDOWS_BY_TYPE,
+    NET_CELL,
+    NET_NONE,
+    P_BASE_MEM_MB,
+    P_CANCEL_PER_UNIT_S,
+    P_CANCEL_S,
+    P_CELL_SLOWDOWN,
+    P_CHUNK_OVERHEAD_S,
+    P_CPU_KILL_FRAC,
+    P_CPU_KILL_S,
+    P_EJ_MIN_S,
+    P_GRACE_S,
+    P_HB_DURATION,
+    P_K_CPU,
+    P_K_MEM,
+    P_K_NET,
+    P_K_SEC,
+    P_MEM_LIMIT_MB,
+    P_OPT_NET,
+    P_OPT_POWER,
+    P_OPT_SLOT,
+    P_OPT_TYPE,
+    P_PLATFORM,
+    P_QUOTA_CHARGING_WAIVED,
+    P_RESCHEDULE_ON_STOP,
+    P_RUN_LIMIT_WAIVED_S,
+    P_TH_SPEED_CRITICAL,
+    P_TH_SPEED_SERIOUS,
+    P_WT_BUDGET,
+    P_WT_DOZE_EXEMPT,
+    P_WT_EARLY_HI,
+    P_WT_EARLY_LO,
+    P_WT_EARLY_P,
+    P_WT_QUOTA,
+    PH_CHUNK,
+    PH_NONE,
+    PH_WINDOW,
+    PLATFORM_ANDROID,
+    PLATFORM_IOS,
+    REFUSE_INVALID,
+    REFUSE_UNAVAILABLE,
+    RQ_ACTIVE,
+    RQ_ATTEMPT,
+    RQ_EARLIEST,
+    RQ_NET,
+    RQ_POWER,
+    RQ_SUBMIT,
+    RQ_THROTTLED,
+    RQ_TYPE,
+    S_CHUNK_MEM,
+    S_CHUNK_START,
+    S_CHUNK_UNITS,
+    S_CPU_UNPLUGGED,
+    S_EV,
+    S_HIST_B,
+    S_HZ_REM,
+    S_LAST_WINDOW_END,
+    S_T,
+    S_WIN_BUDGET,
+    S_WIN_START,
+    S_WIN_UNITS,
+    THERMAL_CRITICAL,
+    THERMAL_SERIOUS,
+    WT_EXPEDITED,
+    WT_JOB,
+    WT_PROCESSING,
+)
+from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_throttle, reward_work
+from bgenv.core.rng import expo, uniform
+from bgenv.core.scheduler import (
+    backoff_delay,
+    decay_history,
+    effective_net,
+    effective_type,
+    ej_remaining,
+    history_event,
+    quota_remaining,
+    record_job_end,
+    record_job_start,
+)
+from bgenv.core.workload import auto_kind, complete_units, mark_attempt, pending_units, workable
+
+INF = np.inf
+
+
+@njit(cache=True)
+def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
+    """The app submits request option ``opt`` with an earliest-begin delay in s.
+    Resubmitting a slot replaces its pending request and resets its timer (row 42)."""
+    slot = int(pf[P_OPT_SLOT + opt])
+    wt = int(pf[P_OPT_TYPE + opt])
+    net = pf[P_OPT_NET + opt]
+    power = pf[P_OPT_POWER + opt]
+    s[M_REQUESTS] += 1.0
+    reason = -1
+    if pf[P_PLATFORM] == PLATFORM_IOS and n[I_BAR_OFF] != 0:
+        reason = REFUSE_UNAVAILABLE  # BGTaskScheduler.Error.unavailable (row 44)
+    elif wt == WT_EXPEDITED and (delay > 0.0 or power != 0.0):
+        reason = REFUSE_INVALID  # expedited: no delay, network/storage only (row 14)
+    if reason >= 0:
+        s[M_REFUSED] += 1.0
+        n[I_LAST_REFUSED] = 1
+        reward_throttle(pf, s)
+        log_event(s, n, ev, EVK_REFUSED, wt, reason, 0.0, 0.0)
+        return
+    n[I_LAST_REFUSED] = 0
+    t = s[S_T]
+    rq[slot, RQ_ACTIVE] = 1.0
+    rq[slot, RQ_TYPE] = wt
+    rq[slot, RQ_SUBMIT] = t
+    rq[slot, RQ_EARLIEST] = t + delay
+    rq[slot, RQ_NET] = net
+    rq[slot, RQ_POWER] = power
+    rq[slot, RQ_ATTEMPT] = 0.0
+    rq[slot, RQ_THROTTLED] = 0.0
+    s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, 1.0)
+    log_event(s, n, ev, EVK_REQUEST, wt, t + delay, net, power)
+
+
+@njit(cache=True)
+def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
+    """The OS launches the request in ``slot``: open a window. Returns the phase."""
+    t = s[S_T]
+    wt = effective_type(pf, n, jb, int(rq[slot, RQ_TYPE]), t)
+    decay_history(pf, s)
+    b = s[S_HIST_B]
+    budget = pf[P_WT_BUDGET + wt] * (1.0 - pf[P_HB_DURATION] * (1.0 - b))
+    p_early = pf[P_WT_EARLY_P + wt] * (1.0 - b)
+    if p_early > 0.0 and uniform(n, rg) < p_early:
+        lo = pf[P_WT_EARLY_LO + wt]
+        budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(n, rg)
+    if pf[P_PLATFORM] == PLATFORM_ANDROID:
+        charging = n[I_CHARGING] != 0
+        if wt == WT_EXPEDITED:
+            budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, n, jb, t)))
+        else:
+            if charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0:
+                budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
+            elif pf[P_WT_QUOTA + wt] != 0.0:
+                budget = min(budget, quota_remaining(pf, n, jb, t))
+        if n[I_APP_FG] == 0:  # jobs started on screen are not counted before 16 (row 3)
+            record_job_start(n, jb, t, wt == WT_EXPEDITED)
+    n[I_BACKOFF_N] = int(rq[slot, RQ_ATTEMPT])
+    n[I_WIN_NET] = int(rq[slot, RQ_NET])
+    n[I_WIN_POWER] = int(rq[slot, RQ_POWER])
+    rq[slot, RQ_ACTIVE] = 0.0
+    s[S_EV + EV_LAUNCH + slot] = INF
+    n[I_WIN_ACTIVE] = 1
+    n[I_WIN_SLOT] = slot
+    n[I_WIN_TYPE] = wt
+    n[I_WIN_ID] += 1
+    n[I_CHUNK_ACTIVE] = 0
+    s[S_WIN_START] = t
+    s[S_WIN_BUDGET] = budget
+    s[S_WIN_UNITS] = 0.0
+    s[S_CPU_UNPLUGGED] = 0.0
+    s[S_EV + EV_WIN_END] = t + budget
+    s[M_WINDOWS] += 1.0
+    s[M_WINDOWS_BY_TYPE + wt] += 1.0
+    recent_add(s, R_WINDOWS)
+    log_event(s, n, ev, EVK_GRANT, wt, budget, n[I_BUCKET], n[I_BACKOFF_N])
+    return PH_WINDOW
+
+
+@njit(cache=True)
+def window_has_net(pf, n) -> bool:
+    return effective_net(pf, n, pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0) != NET_NONE
+
+
+@njit(cache=True)
+def start_chunk(pf, s, n, it, rq, rg, ev, size: float, kind: int) -> bool:
+    """Start a chunk of up to ``size`` work units of ``kind`` (-1 = auto). Returns False
+    when there is nothing workable (the caller treats that as an invalid action)."""
+    has_net = window_has_net(pf, n)
+    if kind < 0:
+        kind = auto_kind(pf, it, has_net)
+        if kind < 0:
+            return False
+    elif not workable(pf, it, kind, has_net):
+        return False
+    t = s[S_T]
+    units = min(size, pending_units(it, kind))
+    net = 0
+    sec = pf[P_K_SEC + kind]
+    if pf[P_K_NET + kind] != 0.0:
+        net = effective_net(pf, n, pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0)
+        if net == NET_CELL:
+            sec *= pf[P_CELL_SLOWDOWN]
+    speed = 1.0
+    if n[I_THERMAL] >= THERMAL_CRITICAL:
+        speed = pf[P_TH_SPEED_CRITICAL]
+    elif n[I_THERMAL] >= THERMAL_SERIOUS:
+        speed = pf[P_TH_SPEED_SERIOUS]
+    dur = pf[P_CHUNK_OVERHEAD_S] + units * sec / speed
+    mem = pf[P_BASE_MEM_MB] + pf[P_K_MEM + kind] * units
+    fate = 0
+    end = t + dur
+    limit = pf[P_MEM_LIMIT_MB]
+    if mem > limit:  # memory grows through the chunk and crosses the limit part-way
+        frac = max(0.0, (limit - pf[P_BASE_MEM_MB]) / (mem - pf[P_BASE_MEM_MB]))
+        fate = END_KILL_MEMORY
+        end = t + dur * frac
+    wt = n[I_WIN_TYPE]
+    if wt == WT_PROCESSING and pf[P_PLATFORM] == PLATFORM_IOS and pf[P_K_CPU + kind] >= pf[P_CPU_KILL_FRAC]:
+        if n[I_WIN_POWER] == 0:  # requiresExternalPower = NO keeps the monitor on (row 40)
+            left = pf[P_CPU_KILL_S] - s[S_CPU_UNPLUGGED]
+            if t + left < end:  # row 41: CPU monitor without external power
+                fate = END_KILL_CPU
+                end = t + max(0.0, left)
+    mark_attempt(n, it, kind, units)
+    n[I_CHUNK_ACTIVE] = 1
+    n[I_CHUNK_KIND] = kind
+    n[I_CHUNK_NET] = net
+    n[I_CHUNK_FATE] = fate
+    s[S_CHUNK_START] = t
+    s[S_CHUNK_UNITS] = units
+    s[S_CHUNK_MEM] = mem
+    s[S_EV + EV_CHUNK_END] = end
+    s[M_CHUNKS] += 1.0
+    return True
+
+
+@njit(cache=True)
+def chunk_end(pf, s, n, it, rq, jb, rg, ev, tt) -> int:
+    """The chunk in flight reached its end: saved, or killed part-way. Returns the phase."""
+    s[S_EV + EV_CHUNK_END] = INF
+    fate = n[I_CHUNK_FATE]
+    if fate != 0:
+        end_window(pf, s, n, rq, jb, rg, ev, fate)
+        return PH_NONE
+    kind = n[I_CHUNK_KIND]
+    units = s[S_CHUNK_UNITS]
+    done = complete_units(s, n, it, rg, tt, kind, units, True)
+    reward_work(pf, s, kind, done)
+    s[S_WIN_UNITS] += done
+    n[I_CHUNK_ACTIVE] = 0
+    n[I_LAST_CHUNK_OK] = 1
+    log_event(s, n, ev, EVK_CHUNK, kind, done, 1.0, s[S_T] - s[S_CHUNK_START])
+    return PH_CHUNK
+
+
+@njit(cache=True)
+def chunk_fail(pf, s, n, ev) -> int:
+    """The chunk in flight failed (its network went away) but the window goes on."""
+    s[S_EV + EV_CHUNK_END] = INF
+    units = s[S_CHUNK_UNITS]
+    s[M_CHUNKS_LOST] += 1.0
+    s[M_UNITS_LOST] += units
+    recent_add(s, R_FAILED)
+    n[I_CHUNK_ACTIVE] = 0
+    n[I_LAST_CHUNK_OK] = 0
+    log_event(s, n, ev, EVK_CHUNK, n[I_CHUNK_KIND], units, 0.0, s[S_T] - s[S_CHUNK_START])
+    return PH_CHUNK
+
+
+@njit(cache=True)
+def _close(pf, s, n, jb, reason: int) -> float:
+    t = s[S_T]
+    lost = 0.0
+    if n[I_CHUNK_ACTIVE] != 0:
+        lost = s[S_CHUNK_UNITS]
+        if reason != END_COMPLETE:
+            s[M_CHUNKS_LOST] += 1.0
+            s[M_UNITS_LOST] += lost
+            recent_add(s, R_FAILED)
+    n[I_CHUNK_ACTIVE] = 0
+    n[I_WIN_ACTIVE] = 0
+    n[I_LAST_END] = reason
+    s[S_EV + EV_CHUNK_END] = INF
+    s[S_EV + EV_WIN_END] = INF
+    s[S_LAST_WINDOW_END] = t
+    s[M_WINDOW_S] += t - s[S_WIN_START]
+    if pf[P_PLATFORM] == PLATFORM_ANDROID:
+        record_job_end(n, jb, t)
+    return lost
+
+
+@njit(cache=True)
+def complete_window(pf, s, n, jb, ev) -> None:
+    """The app reports completion (setTaskCompleted / jobFinished)."""
+    wt = n[I_WIN_TYPE]
+    _close(pf, s, n, jb, END_COMPLETE)
+    s[M_COMPLETES] += 1.0
+    recent_add(s, R_COMPLETES)
+    history_event(pf, s, 0, 0.0)
+    log_event(s, n, ev, EVK_COMPLETE, wt, s[S_WIN_UNITS], s[S_T] - s[S_WIN_START], 0.0)
+
+
+@njit(cache=True)
+def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
+    """The OS ends the window: expiration (budget, user, constraint) or a kill."""
+    wt = n[I_WIN_TYPE]
+    slot = n[I_WIN_SLOT]
+    units_in_flight = s[S_CHUNK_UNITS] if n[I_CHUNK_ACTIVE] != 0 else 0.0
+    win_s = s[S_T] - s[S_WIN_START]
+    lost = _close(pf, s, n, jb, reason)
+    killed = reason >= END_KILL_MEMORY
+    if not killed:
+        # the expiration handler fires; winding down must fit in the grace period
+        s[M_EXPIRATIONS] += 1.0
+        recent_add(s, R_EXPIRATIONS)
+        reward_expire(pf, s)
+        history_event(pf, s, 1, 0.0)
+        log_event(s, n, ev, EVK_EXPIRE, wt, reason, lost, win_s)
+        wind_down = pf[P_CANCEL_S] + pf[P_CANCEL_PER_UNIT_S] * units_in_flight
+        if wind_down > pf[P_GRACE_S]:
+            reason = END_KILL_GRACE
+            killed = True
+    if killed:
+        s[M_KILLS] += 1.0
+        if reason == END_KILL_MEMORY:
+            s[M_KILLS_MEMORY] += 1.0
+        recent_add(s, R_KILLS)
+        reward_kill(pf, s)
+        history_event(pf, s, 2, 0.0)
+        log_event(s, n, ev, EVK_KILL, wt, reason, lost, win_s)
+    n[I_LAST_END] = reason
+    # Android reschedules a stopped job with backoff unless the app replaced it (row 17)
+    if pf[P_RESCHEDULE_ON_STOP] != 0.0 and rq[slot, RQ_ACTIVE] == 0.0:
+        attempt = n[I_BACKOFF_N] + 1
+        rq[slot, RQ_ACTIVE] = 1.0
+        rq[slot, RQ_TYPE] = wt
+        rq[slot, RQ_SUBMIT] = s[S_T]
+        rq[slot, RQ_EARLIEST] = s[S_T] + backoff_delay(pf, attempt)
+        rq[slot, RQ_ATTEMPT] = attempt
+        rq[slot, RQ_THROTTLED] = 0.0
+        s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, 1.0)
+
+
+@njit(cache=True)
+def invalid_action(pf, s) -> None:
+    """An action that makes no sense now: handled as a no-op, counted and penalised."""
+    s[M_INVALID] += 1.0
+    reward_invalid(pf, s)

@@ -1,0 +1,5 @@
+"""Gymnasium adapters over the simulator core."""
+
+from bgenv.envs.single import BackgroundSchedulingEnv
+
+__all__ = ["BackgroundSchedulingEnv"]

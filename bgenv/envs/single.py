@@ -1,0 +1,197 @@
+"""The single-device Gymnasium environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from bgenv.config import Scenario, load_scenario
+from bgenv.core import layout as L
+from bgenv.core.params import CompiledParams, compile_params
+from bgenv.core.sim import Simulator, write_jsonl
+from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
+
+DEFAULT_SCENARIO = {"ios": "ios_commuter", "android": "android_commuter"}
+
+
+class BackgroundSchedulingEnv(gym.Env):
+    """An app deciding when to ask a mobile OS for background time and how to use it.
+
+    ## Description
+
+    The agent plays one app on one simulated phone over a horizon of days. The phone's
+    user opens the app, uses other apps, charges the phone, moves between Wi-Fi and
+    cellular, and sometimes turns on Low Power Mode or swipes the app away. Work for
+    the app arrives over time (user edits to sync, uploads, new content to fetch,
+    heavy processing). The agent asks the OS scheduler for background windows; the OS
+    (an iOS 17+ or Android 14/15 profile by default) grants them when its gates allow,
+    for a budget the app is not told, and adjusts its treatment of the app by its
+    history. Time jumps from event to event: a step ends at the next moment the app
+    gets to decide something.
+
+    A step is one *decision point*:
+
+    * ``background``: the user has just left the app; the app may submit a request.
+    * ``window_start``: the OS has granted a window; the app may work or stop.
+    * ``chunk_done``: a chunk inside the window has ended (saved, or failed because the
+      network went away); the app may continue or stop and report completion.
+
+    ## Action Space
+
+    ``MultiDiscrete([n_request, n_delay, n_chunk, 5])``:
+
+    * ``request``: 0 = submit nothing; otherwise a request type with constraints from
+      the profile's ``request_options`` (iOS: refresh, processing with requires-network
+      / requires-external-power; Android: job with network / charging, expedited job).
+      Resubmitting a type replaces its pending request and resets its timer.
+    * ``delay``: the earliest-begin delay (``actions.delay_bins_s``, seconds): a floor,
+      never a target.
+    * ``chunk``: inside a window, 0 = stop and report completion; otherwise the size in
+      work units of the next checkpointed chunk (``actions.chunk_bins_units``). Bigger
+      chunks save overhead but lose more on expiry and need more memory.
+    * ``work_kind``: 0 = auto (by priority), else sync, upload, refresh, heavy.
+
+    ``chunk`` and ``work_kind`` only matter inside a window; ``action_masks()`` marks the
+    choices that make sense now. A choice that does not is handled as the platform would
+    (a refused request, a no-op) and counted in ``info``; it never raises. A value
+    outside the space raises ``ValueError``.
+
+    ## Observation Space
+
+    ``Box(45,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
+    ``env.unwrapped.observation_names`` and meanings and units in ``docs/reference.md``.
+    Device conditions the app can read (battery, charging, Low Power Mode, thermal
+    state, network, Android standby bucket, Background App Refresh switch), the
+    decision phase and running window, the backlog by kind, data staleness, and the
+    app's own recent history. Never the OS's hidden history score.
+
+    ## Rewards
+
+    Per step, the sum since the previous step of: value of work saved in background
+    windows; + a bonus (− a penalty) for each app open that finds fresh (stale) data;
+    − battery weight × % of a full battery drawn by background work off the charger;
+    − penalties for expirations, kills, missed soft deadlines, throttled or refused
+    requests and senseless actions. Weights: the scenario's ``reward`` section.
+    ``info["cost"]`` carries the battery fraction spent by background work in the step,
+    apart from the reward, for constrained RL.
+
+    ## Starting State
+
+    07:00 on day 0 (``start_hour``), battery uniform in ``initial_battery``, the app
+    installed with the engagement and last-open time of the user archetype. The first
+    observation is the first decision point.
+
+    ## Episode End
+
+    Truncation when simulated time reaches ``horizon_days``; there is no terminal
+    state. On that step ``info["metrics"]`` holds the episode metrics
+    (``completion_rate``, ``work_arrived``, ``work_completed``, ``work_pending``,
+    ``battery_cost``, ``windows_granted``, ``expirations``, ``kills``,
+    ``throttled_requests``, ``retries_per_task``, ``time_to_success_s``,
+    ``freshness_at_open``, and more; see ``docs/reference.md``).
+
+    ## Arguments
+
+    ``gym.make("bgenv/iOS-v0", scenario="ios_commuter", record_events=True, **overrides)``
+
+    * ``scenario``: a name from ``configs/scenarios`` or a path to a YAML file.
+    * ``record_events``: keep the event log (``env.unwrapped.events``).
+    * ``**overrides``: deep-merged into the scenario, e.g. ``horizon_days=2`` or
+      ``user={"force_quit_prob": 0.1}``.
+
+    ## Version History
+
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": [], "render_fps": 4}
+
+    def __init__(
+        self,
+        platform: str = "ios",
+        scenario: str | Path | None = None,
+        record_events: bool = True,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        if render_mode is not None:
+            raise ValueError(f"render_mode {render_mode!r} is not supported yet")
+        self.scenario_spec: Scenario = load_scenario(scenario or DEFAULT_SCENARIO[platform], **overrides)
+        if self.scenario_spec.platform != platform:
+            raise ValueError(
+                f"scenario '{self.scenario_spec.name}' is for {self.scenario_spec.platform}; "
+                f"use the bgenv/{'iOS' if self.scenario_spec.platform == 'ios' else 'Android'}-v0 environment"
+            )
+        self.params: CompiledParams = compile_params(self.scenario_spec)
+        self.sim = Simulator(self.params, 1, record_events=record_events)
+        self.observation_space = observation_space()
+        self.action_space = action_space(self.params)
+        self.observation_names = OBSERVATION_NAMES
+        self.action_names = ACTION_PARTS
+        self.action_labels = action_labels(self.params)
+        self._nvec = self.params.nvec
+        self._act = np.zeros((1, 4), dtype=np.int64)
+        self._idx = np.zeros(1, dtype=np.int64)
+        self._started = False
+
+    # -- Gymnasium API --------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self.sim.reset([seed], self._idx)
+        self._np_random = self.sim.gens[0]
+        self._started = True
+        return self.sim.obs[0].copy(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        if self.sim.si[0, L.I_DONE]:
+            raise RuntimeError("the episode has ended (truncated at the horizon); call reset()")
+        a = self._act
+        a[0] = self._check_action(action)
+        self.sim.step(a, self._idx)
+        s = self.sim.sf[0]
+        truncated = bool(self.sim.si[0, L.I_DONE])
+        info = self._info()
+        if truncated:
+            info["metrics"] = self.sim.metrics(0)
+        return self.sim.obs[0].copy(), float(s[L.S_REWARD]), False, truncated, info
+
+    def _check_action(self, action: Any) -> np.ndarray:
+        a = np.asarray(action)
+        if a.shape != (4,) or a.dtype.kind not in "iu":
+            if a.shape == (4,) and a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+                a = a.astype(np.int64)
+            else:
+                raise ValueError(
+                    f"action must be 4 integers {list(self.action_names)} within {self._nvec.tolist()}; got {action!r}"
+                )
+        if (a < 0).any() or (a >= self._nvec).any():
+            bad = [f"{n}={int(v)} (allowed 0..{int(m) - 1})" for n, v, m in zip(self.action_names, a, self._nvec) if not 0 <= v < m]
+            raise ValueError(f"action outside the action space: {', '.join(bad)}")
+        return a
+
+    def _info(self) -> dict[str, Any]:
+        s = self.sim.sf[0]
+        return {"cost": float(s[L.S_COST]), "t": float(s[L.S_T]), "phase": L.PHASE_NAMES[int(self.sim.si[0, L.I_PHASE])]}
+
+    # -- extras -------------------------------------------------------------------
+    def action_masks(self) -> np.ndarray:
+        """Boolean mask over the concatenated MultiDiscrete choices (MaskablePPO's layout)."""
+        return self.sim.masks(0)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """This episode's event log: records with ``t`` (simulated s), ``kind`` and fields."""
+        return self.sim.events(0)
+
+    def export_events(self, path: str | Path) -> None:
+        """Write the event log as JSON lines."""
+        write_jsonl(self.events, path)
+
+    def metrics(self) -> dict[str, float]:
+        """Episode metrics so far (the same dict ``info['metrics']`` holds at the end)."""
+        return self.sim.metrics(0)
