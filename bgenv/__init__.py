@@ -7,6 +7,6 @@ from bgenv.config import ConfigError, load_scenario
 from bgenv.registration import register_envs
 
 __version__ = "0.1.0"
-__all__ = ["ConfigError", "load_scenario", "register_envs", "__version__"]
+__all__ = ["ConfigError", "__version__", "load_scenario", "register_envs"]
 
 register_envs()

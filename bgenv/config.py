@@ -115,6 +115,7 @@ class BatteryConfig(_Model):
     background_cpu_pct_per_h: NonNeg = Field(description="extra drain at full background CPU, %/h")
     radio_cellular_pct_per_h: NonNeg = Field(description="extra drain while transferring on cellular, %/h")
     radio_wifi_pct_per_h: NonNeg = Field(description="extra drain while transferring on Wi-Fi, %/h")
+    window_wake_pct: NonNeg = Field(description="energy to launch the app for a window, % of a full battery")
     optimised_charging: bool
     optimised_hold_level: Frac
     optimised_finish_before_s: NonNeg
@@ -160,7 +161,9 @@ class WorkloadConfig(_Model):
     base_memory_mb: NonNeg = Field(description="the app's background footprint before any chunk, MB")
     cancel_s: NonNeg = Field(description="time for the expiration handler to wind down, s")
     cancel_per_unit_s: NonNeg = Field(description="extra wind-down time per unit of the chunk in flight, s")
-    cellular_slowdown: Annotated[float, Field(ge=1.0)] = Field(description="network work takes this much longer on cellular")
+    cellular_slowdown: Annotated[float, Field(ge=1.0)] = Field(
+        description="network work takes this much longer on cellular"
+    )
     refresh_in_foreground: bool = Field(description="an app open fetches stale content in the foreground")
 
 
@@ -188,7 +191,9 @@ class WindowTypeConfig(_Model):
     launch_rate_per_h: NonNeg = Field(description="launch rate once every gate passes, 1/h")
     needs_idle: bool = False
     needs_background: bool = True
-    early_expiry_prob: Frac = Field(0.0, description="probability of an early expiry at score 0 (scales with 1 - score)")
+    early_expiry_prob: Frac = Field(
+        0.0, description="probability of an early expiry at score 0 (scales with 1 - score)"
+    )
     early_expiry_range_s: list[NonNeg] = Field([0.0, 0.0], min_length=2, max_length=2)
     thermal_max: ThermalName = Field(description="highest thermal state at which it may run")
     blocked_by_low_power: bool = False
@@ -231,7 +236,9 @@ class DozeConfig(_Model):
     battery_saver_light_after_s: NonNeg
 
 
-PerBucket = Annotated[list[NonNeg], Field(min_length=5, max_length=5, description="active, working_set, frequent, rare, restricted")]
+PerBucket = Annotated[
+    list[NonNeg], Field(min_length=5, max_length=5, description="active, working_set, frequent, rare, restricted")
+]
 
 
 class AndroidConfig(_Model):
@@ -418,7 +425,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
         return p
     p = CONFIG_DIR / "scenarios" / f"{s}.yaml"
     if not p.is_file():
-        raise ConfigError(f"unknown scenario '{s}'; available: {', '.join(available('scenarios'))} (or pass a .yaml path)")
+        raise ConfigError(
+            f"unknown scenario '{s}'; available: {', '.join(available('scenarios'))} (or pass a .yaml path)"
+        )
     return p
 
 

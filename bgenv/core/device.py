@@ -88,7 +88,7 @@ from bgenv.core.layout import (
     THERMAL_CRITICAL,
 )
 from bgenv.core.reward import reward_open
-from bgenv.core.rng import expo, poisson, uniform
+from bgenv.core.rng import SYS, USER, expo, poisson, uniform
 from bgenv.core.workload import add_item, complete_units, pending_units
 
 INF = np.inf
@@ -98,26 +98,26 @@ INF = np.inf
 def session_length(pf, n, rg, mean: float) -> float:
     """Session length, s: a minimum (screen timeout) plus an exponential tail (U2, U6)."""
     lo = pf[P_SESSION_MIN_S]
-    return lo + expo(n, rg, max(mean - lo, 1.0))
+    return lo + expo(n, rg, USER, max(mean - lo, 1.0))
 
 
 @njit(cache=True)
 def draw_plug_threshold(pf, n, rg) -> float:
     """The level at which this user tops up (U14: 13 % wait until <= 10 %, 34 % until
     20 %, the rest start worrying between the configured bounds)."""
-    u = uniform(n, rg)
+    u = uniform(n, rg, USER)
     if u < pf[P_PLUG_P10]:
         return 0.10
     if u < pf[P_PLUG_P10] + pf[P_PLUG_P20]:
         return 0.20
-    return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(n, rg)
+    return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(n, rg, USER)
 
 
 @njit(cache=True)
 def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
     """Next occurrence after ``t`` of an hour of day, with uniform +-jitter s."""
     day = np.floor(t / 86400.0)
-    x = day * 86400.0 + hour * 3600.0 + jitter * (2.0 * uniform(n, rg) - 1.0)
+    x = day * 86400.0 + hour * 3600.0 + jitter * (2.0 * uniform(n, rg, USER) - 1.0)
     while x <= t:
         x += 86400.0
     return x
@@ -160,10 +160,10 @@ def app_close(pf, s, n, it, rg, ev) -> bool:
     n[I_APP_FG] = 0
     n[I_SCREEN] = 0
     s[S_SCREEN_OFF_SINCE] = t
-    m = poisson(n, rg, pf[P_MUTATIONS_PER_OPEN])
+    m = poisson(n, rg, USER, pf[P_MUTATIONS_PER_OPEN])
     for _ in range(m):
-        add_item(pf, s, n, it, ev, KIND_SYNC, max(0.1, expo(n, rg, pf[P_K_SIZE + KIND_SYNC])))
-    fq = uniform(n, rg) < pf[P_FORCE_QUIT_PROB]
+        add_item(pf, s, n, it, ev, KIND_SYNC, max(0.1, expo(n, rg, USER, pf[P_K_SIZE + KIND_SYNC])))
+    fq = uniform(n, rg, USER) < pf[P_FORCE_QUIT_PROB]
     log_event(s, n, ev, EVK_APP_CLOSE, m, pending_units(it, -1), s[S_BATT], 1.0 if fq else 0.0)
     log_event(s, n, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
     if fq:
@@ -197,7 +197,7 @@ def motion(s) -> None:
 @njit(cache=True)
 def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
     """The underlying network changes: a new state from this hour's shares (U19, U20)."""
-    u = uniform(n, rg)
+    u = uniform(n, rg, USER)
     none = ph[H_NONE, hour]
     if u < none:
         net = NET_NONE
@@ -213,7 +213,7 @@ def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
 @njit(cache=True)
 def network_drop(pf, s, n, rg, ev) -> None:
     n[I_DROP] = 1
-    s[S_EV + EV_DROP_END] = s[S_T] + expo(n, rg, pf[P_DROP_MEAN_S])
+    s[S_EV + EV_DROP_END] = s[S_T] + expo(n, rg, USER, pf[P_DROP_MEAN_S])
     log_event(s, n, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
 
 
@@ -243,7 +243,7 @@ def thermal_step(pf, s, n, rg, ev, work_cpu: float) -> None:
     up, down = thermal_rates(pf, n, work_cpu)
     if up + down <= 0.0:
         return
-    if uniform(n, rg) * (up + down) < up:
+    if uniform(n, rg, SYS) * (up + down) < up:
         n[I_THERMAL] += 1
     else:
         n[I_THERMAL] -= 1
@@ -269,14 +269,14 @@ def bedtime(pf, s, n, rg, ev) -> None:
     t = s[S_T]
     jit = pf[P_CHARGE_JITTER_S]
     s[S_EV + EV_BEDTIME] = next_daily(t + 3600.0, pf[P_BEDTIME_H], n, rg, jit)
-    if uniform(n, rg) < pf[P_OVERNIGHT_PROB]:
+    if uniform(n, rg, USER) < pf[P_OVERNIGHT_PROB]:
         start_charging(pf, s, n, ev, next_daily(t, pf[P_WAKE_H], n, rg, jit), True)
 
 
 @njit(cache=True)
 def topup(pf, s, n, rg, ev) -> None:
     """The user plugs in during the day after the battery fell below their threshold."""
-    start_charging(pf, s, n, ev, s[S_T] + expo(n, rg, pf[P_TOPUP_DURATION_S]), False)
+    start_charging(pf, s, n, ev, s[S_T] + expo(n, rg, SYS, pf[P_TOPUP_DURATION_S]), False)
 
 
 @njit(cache=True)
@@ -307,9 +307,9 @@ def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
         if lvl <= EMPTY_LEVEL + EPS:
             s[S_EV + EV_TOPUP] = s[S_T]  # about to die: plug in now
         elif abs(lvl - s[S_PLUG_THR]) < 1e-7 and s[S_EV + EV_TOPUP] == INF:
-            s[S_EV + EV_TOPUP] = s[S_T] + expo(n, rg, pf[P_TOPUP_DELAY_S])
+            s[S_EV + EV_TOPUP] = s[S_T] + expo(n, rg, SYS, pf[P_TOPUP_DELAY_S])
         if abs(lvl - pf[P_LPM_ON_THR]) < 1e-7 and n[I_LOWPOWER] == 0:
-            if uniform(n, rg) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
+            if uniform(n, rg, SYS) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
                 set_low_power(s, n, ev, True)
     elif rate > 0.0:
         if abs(lvl - pf[P_LPM_OFF_THR]) < 1e-7 and n[I_LOWPOWER] != 0:
@@ -322,7 +322,7 @@ def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     if kind == KIND_REFRESH:
         units = pf[P_K_SIZE + kind]  # a fetch costs the same whatever was published
     else:
-        units = max(0.1, expo(n, rg, pf[P_K_SIZE + kind]))
+        units = max(0.1, expo(n, rg, USER, pf[P_K_SIZE + kind]))
     add_item(pf, s, n, it, ev, kind, units)
 
 

@@ -18,8 +18,8 @@ from bgenv.core.battery import background_power, battery_rate, next_crossing
 from bgenv.core.device import (
     app_close,
     app_open,
-    bedtime,
     battery_threshold,
+    bedtime,
     draw_plug_threshold,
     motion,
     network_change,
@@ -81,7 +81,6 @@ from bgenv.core.layout import (
     I_CHARGING,
     I_CHUNK_ACTIVE,
     I_CHUNK_KIND,
-    I_CHUNK_NET,
     I_DONE,
     I_DOZE,
     I_DROP,
@@ -89,7 +88,6 @@ from bgenv.core.layout import (
     I_EV_ON,
     I_FORCE_QUIT,
     I_HOUR,
-    I_LAST_END,
     I_LOWPOWER,
     I_NET_BASE,
     I_PHASE,
@@ -109,7 +107,6 @@ from bgenv.core.layout import (
     IT_KIND,
     IT_OVERDUE,
     IT_REM,
-    JB_START,
     KIND_HEAVY,
     KIND_REFRESH,
     KIND_UPLOAD,
@@ -143,8 +140,8 @@ from bgenv.core.layout import (
     P_DOZE_ON,
     P_DROPS_PER_S,
     P_FORCE_QUIT_STOPS,
-    P_HEAVY_PER_S,
     P_HB_INIT,
+    P_HEAVY_PER_S,
     P_HORIZON_S,
     P_INIT_ENGAGEMENT,
     P_INIT_LAST_OPEN_AGO_S,
@@ -198,8 +195,8 @@ from bgenv.core.layout import (
     WT_PROCESSING,
 )
 from bgenv.core.observation import write_obs
-from bgenv.core.reward import reward_deadline, reward_energy, reward_invalid, reward_throttle
-from bgenv.core.rng import expo, uniform
+from bgenv.core.reward import reward_deadline, reward_energy, reward_throttle
+from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
     doze_consider,
     doze_idle,
@@ -220,7 +217,7 @@ from bgenv.core.windows import (
     start_chunk,
     submit_request,
 )
-from bgenv.core.workload import next_deadline, workable
+from bgenv.core.workload import next_deadline, pending_units, workable
 
 INF = np.inf
 STATUS_OK = 0
@@ -231,9 +228,18 @@ MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many 
 
 
 @njit(cache=True)
+def clock_stream(k: int) -> int:
+    """Hazard clocks the agent cannot influence draw from the USER stream."""
+    if k == EV_THERMAL or k >= EV_LAUNCH:
+        return SYS
+    return USER
+
+
+@njit(cache=True)
 def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     """Start a new episode for one device (the random stream and event log go on)."""
-    pos = n[I_RNG_POS]
+    pos_user = n[I_RNG_POS]
+    pos_sys = n[I_RNG_POS + 1]
     evn = n[I_EV_N]
     evon = n[I_EV_ON]
     s[:] = 0.0
@@ -241,7 +247,8 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     it[:, :] = 0.0
     rq[:, :] = 0.0
     jb[:, :] = INF
-    n[I_RNG_POS] = pos
+    n[I_RNG_POS] = pos_user
+    n[I_RNG_POS + 1] = pos_sys
     n[I_EV_N] = evn
     n[I_EV_ON] = evon
     t0 = pf[P_START_HOUR] * 3600.0
@@ -250,12 +257,12 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     s[S_HIST_T] = t0
     s[S_RECENT_T] = t0
     lo = pf[P_BATT_INIT_LO]
-    s[S_BATT] = lo + (pf[P_BATT_INIT_HI] - lo) * uniform(n, rg)
+    s[S_BATT] = lo + (pf[P_BATT_INIT_HI] - lo) * uniform(n, rg, USER)
     s[M_BATT_MIN] = s[S_BATT]
     for k in range(NEV):
         s[S_EV + k] = INF
     for k in range(NHZ):
-        s[S_HZ_REM + k] = expo(n, rg, 1.0)
+        s[S_HZ_REM + k] = expo(n, rg, clock_stream(k), 1.0)
     n[I_HOUR] = int(t0 // 3600.0) % 24
     s[S_EV + EV_HOUR] = (np.floor(t0 / 3600.0) + 1.0) * 3600.0
     s[S_EV + EV_HORIZON] = t0 + pf[P_HORIZON_S]
@@ -266,7 +273,7 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     s[S_UNPLUG_T] = t0
     s[S_LAST_WINDOW_END] = -1e9
     s[S_PLUG_THR] = draw_plug_threshold(pf, n, rg)
-    n[I_BAR_OFF] = 1 if uniform(n, rg) < pf[P_BAR_OFF_PROB] else 0
+    n[I_BAR_OFF] = 1 if uniform(n, rg, USER) < pf[P_BAR_OFF_PROB] else 0
     n[I_NET_BASE] = -1
     network_change(pf, ph, s, n, rg, ev, n[I_HOUR])
     s[S_LAST_OPEN] = t0 - pf[P_INIT_LAST_OPEN_AGO_S]
@@ -285,7 +292,7 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     bed = pf[P_BEDTIME_H]
     h0 = pf[P_START_HOUR]
     asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
-    if asleep and uniform(n, rg) < pf[P_OVERNIGHT_PROB]:
+    if asleep and uniform(n, rg, USER) < pf[P_OVERNIGHT_PROB]:
         start_charging(pf, s, n, ev, next_daily(t0, wake, n, rg, jit), True)
     update_bucket(pf, s, n, ev)
     doze_consider(pf, s, n, ev)
@@ -423,7 +430,7 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     """Handle event clock ``k`` at the current time; returns a decision phase or 0."""
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
     if k < NHZ:
-        s[S_HZ_REM + k] = expo(n, rg, 1.0)
+        s[S_HZ_REM + k] = expo(n, rg, clock_stream(k), 1.0)
     if k == EV_HOUR:
         n[I_HOUR] = (n[I_HOUR] + 1) % 24
         s[S_EV + EV_HOUR] += 3600.0
@@ -513,10 +520,10 @@ def _apply_action(pf, s, n, it, rq, jb, rg, ev, act) -> None:
     in_window = (phase == PH_WINDOW or phase == PH_CHUNK) and n[I_WIN_ACTIVE] != 0 and n[I_CHUNK_ACTIVE] == 0
     if in_window:
         if act[2] == 0:
-            complete_window(pf, s, n, jb, ev)
+            complete_window(pf, s, n, jb, ev, pending_units(it, -1))
         elif not start_chunk(pf, s, n, it, rq, rg, ev, pf[P_CHUNK_BINS + act[2]], act[3] - 1):
             invalid_action(pf, s)  # nothing workable: the app reports completion instead
-            complete_window(pf, s, n, jb, ev)
+            complete_window(pf, s, n, jb, ev, pending_units(it, -1))
     elif act[2] != 0 or act[3] != 0:
         invalid_action(pf, s)
 
@@ -537,7 +544,7 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
         n[I_RESUME] = 1
     stuck = 0
     while True:
-        if RNG_BUF - n[I_RNG_POS] < RNG_MARGIN:
+        if RNG_BUF - max(n[I_RNG_POS], n[I_RNG_POS + 1]) < RNG_MARGIN:
             n[I_STATUS] = STATUS_NEED_RNG
             return
         if n[I_EV_ON] != 0 and EV_BUF - n[I_EV_N] < EV_MARGIN:

@@ -15,7 +15,7 @@ Arrays (``N`` = number of devices in the batch):
 * ``items`` float64 ``[N, MAXI, NIF]``  the backlog, one row per work item
 * ``reqs``  float64 ``[N, NSLOT, NRF]`` pending scheduler requests, one row per slot
 * ``jobs``  float64 ``[N, NJOB, NJF]``  ring of recent background executions (Android quotas)
-* ``rng``   float64 ``[N, RNG_BUF]``    uniform draws from each device's ``numpy`` Generator
+* ``rng``   float64 ``[N, 2, RNG_BUF]`` uniform draws from each device's two ``numpy`` Generators
 * ``ev``    float64 ``[N, EV_BUF, NEVF]`` event-log records awaiting collection
 * ``tts``   float64 ``[N, TTS_BUF]``    time-to-success samples of completed items
 """
@@ -235,7 +235,9 @@ S_BUCKET_T = _s()
 S_BACKOFF_UNTIL = _s()
 S_DROP_DUR = _s()
 S_DEEP_AT = _s()
-S_DOZE_NEXT = _s()  # end of the current Doze idle/maintenance period  # when deep Doze may begin (stationary, unplugged, screen off)
+S_DOZE_NEXT = (
+    _s()
+)  # end of the current Doze idle/maintenance period  # when deep Doze may begin (stationary, unplugged, screen off)
 S_UNPLUG_T = _s()
 S_APP_SESSION_LEN = _s()
 S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed
@@ -285,7 +287,7 @@ I_STATUS = _i()  # 0 ok (decision reached), 1 needs rng refill, 2 needs event fl
 I_PHASE = _i()
 I_RESUME = _i()  # 1 while an advance has been paused mid-way (action already applied)
 I_DONE = _i()
-I_RNG_POS = _i()
+I_RNG_POS = _i(2)  # read position in each random stream (rng.USER, rng.SYS)
 I_EV_N = _i()
 I_EV_ON = _i()  # record events
 I_TTS_N = _i()
@@ -412,6 +414,7 @@ P_CHARGE_ON = _p()
 P_CPU_DRAIN = _p()  # fraction per s at full background CPU
 P_RADIO_CELL = _p()  # fraction per network work unit on cellular
 P_RADIO_WIFI = _p()
+P_WAKE_ENERGY = _p()  # fraction of a full battery to launch the app for a window
 P_OPT_CHARGING = _p()
 P_OPT_HOLD = _p()
 P_OPT_FINISH_S = _p()

@@ -100,7 +100,13 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
     ("request_refused", "the last submission was refused", "0/1", 0.0, 1.0),
     ("last_expired", "the last window ended by expiration", "0/1", 0.0, 1.0),
     ("last_killed", "the last window ended in a kill", "0/1", 0.0, 1.0),
-    ("run_attempt", "Android: retry attempt of the running job (WorkManager runAttemptCount)", "n/10, clipped", 0.0, 1.0),
+    (
+        "run_attempt",
+        "Android: retry attempt of the running job (WorkManager runAttemptCount)",
+        "n/10, clipped",
+        0.0,
+        1.0,
+    ),
 )
 NOBS = len(FEATURES)
 

@@ -90,6 +90,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_CPU_DRAIN] = b.background_cpu_pct_per_h * PCT_PER_H
     pf[L.P_RADIO_CELL] = b.radio_cellular_pct_per_h * PCT_PER_H
     pf[L.P_RADIO_WIFI] = b.radio_wifi_pct_per_h * PCT_PER_H
+    pf[L.P_WAKE_ENERGY] = b.window_wake_pct / 100.0
     pf[L.P_OPT_CHARGING] = float(b.optimised_charging)
     pf[L.P_OPT_HOLD] = b.optimised_hold_level
     pf[L.P_OPT_FINISH_S] = b.optimised_finish_before_s

@@ -242,9 +242,10 @@ def used_time(jb, t: float, window: float, expedited: int) -> float:
 
 
 @njit(cache=True)
-def _counts(pf, jb, t: float, window: float):
+def _counts(pf, jb, t: float, window: float, with_ej: bool):
     """(jobs started, sessions, earliest start counted) in the window; executions less
-    than ``session_gap`` apart merge into one session (row 6)."""
+    than ``session_gap`` apart merge into one session (row 6). Expedited executions
+    count only when ``with_ej`` (the per-minute rate limit covers every job, row 7)."""
     lo = t - window
     jobs = 0
     sess = 0
@@ -252,7 +253,7 @@ def _counts(pf, jb, t: float, window: float):
     # entries are appended in start order; walk the ring from oldest to newest
     for r in range(NJOB):
         st = jb[r, JB_START]
-        if st >= INF or st < lo or jb[r, JB_EXPEDITED] != 0.0:
+        if st >= INF or st < lo or (jb[r, JB_EXPEDITED] != 0.0 and not with_ej):
             continue
         jobs += 1
         first = min(first, st)
@@ -260,12 +261,12 @@ def _counts(pf, jb, t: float, window: float):
     # (the ring is short; an O(K^2) scan is cheaper than sorting here)
     for r in range(NJOB):
         st = jb[r, JB_START]
-        if st >= INF or st < lo or jb[r, JB_EXPEDITED] != 0.0:
+        if st >= INF or st < lo or (jb[r, JB_EXPEDITED] != 0.0 and not with_ej):
             continue
         merged = False
         for q in range(NJOB):
             sq = jb[q, JB_START]
-            if q == r or sq >= INF or jb[q, JB_EXPEDITED] != 0.0 or sq > st or sq < lo:
+            if q == r or sq >= INF or (jb[q, JB_EXPEDITED] != 0.0 and not with_ej) or sq > st or sq < lo:
                 continue
             if sq == st and q > r:
                 continue
@@ -317,25 +318,27 @@ def _quota_back_at(pf, n, jb, t: float, need: float) -> float:
 
 
 @njit(cache=True)
+def rate_gate(pf, jb, t: float):
+    """(allowed, wake) under the per-minute job and session rate limit, every bucket (row 7)."""
+    jobs, sess, first = _counts(pf, jb, t, 60.0, True)
+    if jobs >= pf[P_RATE_PER_MIN] or sess >= pf[P_RATE_PER_MIN]:
+        return False, first + 60.0 + 1e-6
+    return True, INF
+
+
+@njit(cache=True)
 def quota_gate(pf, n, jb, t: float):
-    """(allowed, wake) for a regular job under the bucket's quotas (rows 1, 4-8)."""
+    """(allowed, wake) for a regular job under the bucket's quotas (rows 1, 4-6, 8)."""
     w = quota_window(pf, n)
     buf = pf[P_QUOTA_BUFFER_S]
     if quota_remaining(pf, n, jb, t) < buf:
         return False, _quota_back_at(pf, n, jb, t, buf)
-    wake = INF
-    ok = True
     if w > 0.0:
-        jobs, sess, first = _counts(pf, jb, t, w)
+        jobs, sess, first = _counts(pf, jb, t, w, False)
         b = n[I_BUCKET]
         if jobs >= pf[P_JOB_COUNT + b] or sess >= pf[P_SESSION_COUNT + b]:
-            ok = False
-            wake = first + w + 1e-6
-    jobs_m, sess_m, first_m = _counts(pf, jb, t, 60.0)
-    if jobs_m >= pf[P_RATE_PER_MIN] or sess_m >= pf[P_RATE_PER_MIN]:
-        ok = False
-        wake = min(wake, first_m + 60.0 + 1e-6)
-    return ok, wake
+            return False, first + w + 1e-6
+    return True, INF
 
 
 @njit(cache=True)
@@ -433,6 +436,9 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
                 return 0.0, INF, False
             if t < idle_at:
                 return 0.0, idle_at, False
+        ok, rwake = rate_gate(pf, jb, t)
+        if not ok:
+            return 0.0, rwake, True
         if pf[P_WT_QUOTA + wt] != 0.0:
             waived = charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted
             if not waived:

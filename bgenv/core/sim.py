@@ -19,12 +19,13 @@ from bgenv.core import layout as L
 from bgenv.core.kernel import STATUS_NEED_FLUSH, STATUS_NEED_RNG, advance_batch, reset_batch, write_masks
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams
+from bgenv.core.rng import NSTREAM
 
 
-def make_generator(seed: int | None) -> np.random.Generator:
-    """The per-device generator: PCG64 seeded through a SeedSequence (the same stream
-    ``gymnasium.utils.seeding.np_random(seed)`` gives)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+def make_generators(seed: int | None) -> list[np.random.Generator]:
+    """A device's two generators (rng.USER, rng.SYS): PCG64 streams spawned from one
+    SeedSequence of the reset seed."""
+    return [np.random.Generator(np.random.PCG64(ss)) for ss in np.random.SeedSequence(seed).spawn(NSTREAM)]
 
 
 class Simulator:
@@ -46,13 +47,13 @@ class Simulator:
         self.items = np.zeros((num, L.MAXI, L.NIF))
         self.reqs = np.zeros((num, L.NSLOT, L.NRF))
         self.jobs = np.full((num, L.NJOB, L.NJF), np.inf)
-        self.rng = np.zeros((num, L.RNG_BUF))
+        self.rng = np.zeros((num, NSTREAM, L.RNG_BUF))
         self.ev = np.zeros((num, L.EV_BUF, L.NEVF))
         self.tts = np.zeros((num, L.TTS_BUF))
         self.obs = np.zeros((num, NOBS), dtype=np.float32)
         self.acts = np.zeros((num, 4), dtype=np.int64)
         self.mask_len = int(params.nvec.sum())
-        self.gens: list[np.random.Generator] = [make_generator(None) for _ in range(num)]
+        self.gens: list[list[np.random.Generator]] = [make_generators(None) for _ in range(num)]
         self._fresh = np.ones(num, dtype=bool)
         self.record_events = record_events
         self.si[:, L.I_EV_ON] = 1 if record_events else 0
@@ -61,14 +62,15 @@ class Simulator:
 
     # -- randomness ---------------------------------------------------------
     def _refill(self, i: int) -> None:
-        """Keep device ``i``'s stream in order: shift the unread tail, append new draws."""
-        pos = int(self.si[i, L.I_RNG_POS])
-        if pos == 0:
-            return
-        buf = self.rng[i]
-        buf[: L.RNG_BUF - pos] = buf[pos:]
-        buf[L.RNG_BUF - pos :] = self.gens[i].random(pos)
-        self.si[i, L.I_RNG_POS] = 0
+        """Keep device ``i``'s streams in order: shift the unread tail, append new draws."""
+        for k in range(NSTREAM):
+            pos = int(self.si[i, L.I_RNG_POS + k])
+            if pos == 0:
+                continue
+            buf = self.rng[i, k]
+            buf[: L.RNG_BUF - pos] = buf[pos:]
+            buf[L.RNG_BUF - pos :] = self.gens[i][k].random(pos)
+            self.si[i, L.I_RNG_POS + k] = 0
 
     def _flush(self, i: int) -> None:
         k = int(self.si[i, L.I_EV_N])
@@ -84,20 +86,37 @@ class Simulator:
         for j, i in enumerate(idx):
             seed = None if seeds is None else seeds[j]
             if seed is not None or self._fresh[i]:
-                self.gens[i] = make_generator(seed)
-                self.rng[i] = self.gens[i].random(L.RNG_BUF)
-                self.si[i, L.I_RNG_POS] = 0
+                self.gens[i] = make_generators(seed)
+                for k in range(NSTREAM):
+                    self.rng[i, k] = self.gens[i][k].random(L.RNG_BUF)
+                    self.si[i, L.I_RNG_POS + k] = 0
                 self._fresh[i] = False
-            elif L.RNG_BUF - self.si[i, L.I_RNG_POS] < 4 * L.RNG_MARGIN:
+            elif L.RNG_BUF - self.si[i, L.I_RNG_POS : L.I_RNG_POS + NSTREAM].max() < 4 * L.RNG_MARGIN:
                 self._refill(i)
             self._events[i] = []
             self.si[i, L.I_EV_N] = 0
-        reset_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts)
+        reset_batch(
+            idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts
+        )
         self._run(idx)
         return self.obs[idx]
 
     def _run(self, idx: np.ndarray) -> None:
-        advance_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)
+        advance_batch(
+            idx,
+            self.pf,
+            self.ph,
+            self.sf,
+            self.si,
+            self.items,
+            self.reqs,
+            self.jobs,
+            self.rng,
+            self.ev,
+            self.tts,
+            self.obs,
+            self.acts,
+        )
         status = self.si[idx, L.I_STATUS]
         while (status == STATUS_NEED_RNG).any() or (status == STATUS_NEED_FLUSH).any():
             for i in idx[status == STATUS_NEED_RNG]:
@@ -105,7 +124,21 @@ class Simulator:
             for i in idx[status == STATUS_NEED_FLUSH]:
                 self._flush(int(i))
             idx = idx[(status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)]
-            advance_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)
+            advance_batch(
+                idx,
+                self.pf,
+                self.ph,
+                self.sf,
+                self.si,
+                self.items,
+                self.reqs,
+                self.jobs,
+                self.rng,
+                self.ev,
+                self.tts,
+                self.obs,
+                self.acts,
+            )
             status = self.si[idx, L.I_STATUS]
 
     def step(self, actions: np.ndarray, idx: np.ndarray | None = None) -> None:
@@ -236,7 +269,18 @@ def _decode(kind: str, field: str, v: float) -> Any:
         return ("none", "cellular", "wifi")[int(v)]
     if field == "level":
         return ("nominal", "fair", "serious", "critical")[int(v)]
-    if field in ("fresh", "saved", "on", "app", "overnight", "force_quit", "drop", "coalesced", "requires_network", "requires_power"):
+    if field in (
+        "fresh",
+        "saved",
+        "on",
+        "app",
+        "overnight",
+        "force_quit",
+        "drop",
+        "coalesced",
+        "requires_network",
+        "requires_power",
+    ):
         return bool(v)
     if field in ("attempt", "new_items"):
         return int(v)

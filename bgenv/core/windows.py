@@ -50,9 +50,11 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
+    M_BATTERY_COST,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
+    M_ENERGY,
     M_EXPIRATIONS,
     M_INVALID,
     M_KILLS,
@@ -90,6 +92,7 @@ from bgenv.core.layout import (
     P_RUN_LIMIT_WAIVED_S,
     P_TH_SPEED_CRITICAL,
     P_TH_SPEED_SERIOUS,
+    P_WAKE_ENERGY,
     P_WT_BUDGET,
     P_WT_DOZE_EXEMPT,
     P_WT_EARLY_HI,
@@ -111,9 +114,11 @@ from bgenv.core.layout import (
     RQ_SUBMIT,
     RQ_THROTTLED,
     RQ_TYPE,
+    S_BATT,
     S_CHUNK_MEM,
     S_CHUNK_START,
     S_CHUNK_UNITS,
+    S_COST,
     S_CPU_UNPLUGGED,
     S_EV,
     S_HIST_B,
@@ -126,11 +131,10 @@ from bgenv.core.layout import (
     THERMAL_CRITICAL,
     THERMAL_SERIOUS,
     WT_EXPEDITED,
-    WT_JOB,
     WT_PROCESSING,
 )
-from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_throttle, reward_work
-from bgenv.core.rng import expo, uniform
+from bgenv.core.reward import reward_energy, reward_expire, reward_invalid, reward_kill, reward_throttle, reward_work
+from bgenv.core.rng import SYS, expo, uniform
 from bgenv.core.scheduler import (
     backoff_delay,
     decay_history,
@@ -177,7 +181,7 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
     rq[slot, RQ_POWER] = power
     rq[slot, RQ_ATTEMPT] = 0.0
     rq[slot, RQ_THROTTLED] = 0.0
-    s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, 1.0)
+    s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
     log_event(s, n, ev, EVK_REQUEST, wt, t + delay, net, power)
 
 
@@ -190,9 +194,9 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     b = s[S_HIST_B]
     budget = pf[P_WT_BUDGET + wt] * (1.0 - pf[P_HB_DURATION] * (1.0 - b))
     p_early = pf[P_WT_EARLY_P + wt] * (1.0 - b)
-    if p_early > 0.0 and uniform(n, rg) < p_early:
+    if p_early > 0.0 and uniform(n, rg, SYS) < p_early:
         lo = pf[P_WT_EARLY_LO + wt]
-        budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(n, rg)
+        budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(n, rg, SYS)
     if pf[P_PLATFORM] == PLATFORM_ANDROID:
         charging = n[I_CHARGING] != 0
         if wt == WT_EXPEDITED:
@@ -219,6 +223,13 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     s[S_WIN_UNITS] = 0.0
     s[S_CPU_UNPLUGGED] = 0.0
     s[S_EV + EV_WIN_END] = t + budget
+    wake = pf[P_WAKE_ENERGY]  # launching the app for the window costs energy too
+    s[M_ENERGY] += wake
+    if n[I_CHARGING] == 0:
+        s[S_BATT] = max(0.0, s[S_BATT] - wake)
+        s[M_BATTERY_COST] += wake
+        s[S_COST] += wake
+        reward_energy(pf, s, wake)
     s[M_WINDOWS] += 1.0
     s[M_WINDOWS_BY_TYPE + wt] += 1.0
     recent_add(s, R_WINDOWS)
@@ -340,14 +351,15 @@ def _close(pf, s, n, jb, reason: int) -> float:
 
 
 @njit(cache=True)
-def complete_window(pf, s, n, jb, ev) -> None:
-    """The app reports completion (setTaskCompleted / jobFinished)."""
+def complete_window(pf, s, n, jb, ev, backlog: float) -> None:
+    """The app reports completion (setTaskCompleted / jobFinished); ``backlog`` (units
+    still pending) is recorded in the event log."""
     wt = n[I_WIN_TYPE]
     _close(pf, s, n, jb, END_COMPLETE)
     s[M_COMPLETES] += 1.0
     recent_add(s, R_COMPLETES)
     history_event(pf, s, 0, 0.0)
-    log_event(s, n, ev, EVK_COMPLETE, wt, s[S_WIN_UNITS], s[S_T] - s[S_WIN_START], 0.0)
+    log_event(s, n, ev, EVK_COMPLETE, wt, s[S_WIN_UNITS], s[S_T] - s[S_WIN_START], backlog)
 
 
 @njit(cache=True)
@@ -388,7 +400,7 @@ def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
         rq[slot, RQ_EARLIEST] = s[S_T] + backoff_delay(pf, attempt)
         rq[slot, RQ_ATTEMPT] = attempt
         rq[slot, RQ_THROTTLED] = 0.0
-        s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, 1.0)
+        s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
 
 
 @njit(cache=True)

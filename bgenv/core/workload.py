@@ -42,7 +42,7 @@ from bgenv.core.layout import (
     S_T,
     TTS_BUF,
 )
-from bgenv.core.rng import uniform
+from bgenv.core.rng import SYS, uniform
 
 DONE_EPS = 1e-9
 
@@ -50,8 +50,9 @@ DONE_EPS = 1e-9
 @njit(cache=True)
 def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     """A new work item arrives. Content refresh coalesces into the pending one (a fetch
-    gets the latest content whatever was published); any kind coalesces into its newest
-    row when the backlog table is full."""
+    gets the latest content whatever was published). When the backlog table is full the
+    item joins the newest row of its kind, or two rows are merged to make room, so the
+    per-kind books stay exact."""
     t = s[S_T]
     free = -1
     same = -1
@@ -66,12 +67,13 @@ def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
         log_event(s, n, ev, EVK_ARRIVAL, kind, 0.0, 1.0, it[same, IT_DEADLINE] - t)
         return
     s[M_ARRIVED] += units
-    if free < 0:
-        r = same if same >= 0 else 0
-        it[r, IT_REM] += units
-        it[r, IT_SIZE] += units
-        log_event(s, n, ev, EVK_ARRIVAL, kind, units, 1.0, it[r, IT_DEADLINE] - t)
+    if free < 0 and same >= 0:
+        it[same, IT_REM] += units
+        it[same, IT_SIZE] += units
+        log_event(s, n, ev, EVK_ARRIVAL, kind, units, 1.0, it[same, IT_DEADLINE] - t)
         return
+    if free < 0:
+        free = _make_room(n, it)
     r = free
     it[r, IT_ACTIVE] = 1.0
     it[r, IT_KIND] = kind
@@ -85,6 +87,35 @@ def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     n[I_NITEMS] += 1
     s[M_ITEMS_ARRIVED] += 1.0
     log_event(s, n, ev, EVK_ARRIVAL, kind, units, 0.0, pf[P_K_DEADLINE + kind])
+
+
+@njit(cache=True)
+def _make_room(n, it) -> int:
+    """Free a row of a full table by merging the two newest rows of the kind with the
+    most rows into one (units, size and the earlier arrival and deadline are kept).
+    Returns the freed row."""
+    counts = np.zeros(NKIND, dtype=np.int64)
+    for r in range(MAXI):
+        counts[int(it[r, IT_KIND])] += 1
+    kind = int(np.argmax(counts))  # a full table of MAXI > NKIND rows has a kind with >= 2
+    a = -1
+    b = -1
+    for r in range(MAXI):
+        if it[r, IT_KIND] != kind:
+            continue
+        if a < 0 or it[r, IT_ARRIVE] > it[a, IT_ARRIVE]:
+            b = a
+            a = r
+        elif b < 0 or it[r, IT_ARRIVE] > it[b, IT_ARRIVE]:
+            b = r
+    it[b, IT_REM] += it[a, IT_REM]
+    it[b, IT_SIZE] += it[a, IT_SIZE]
+    it[b, IT_DEADLINE] = min(it[b, IT_DEADLINE], it[a, IT_DEADLINE])
+    it[b, IT_OVERDUE] = max(it[b, IT_OVERDUE], it[a, IT_OVERDUE])
+    it[a, IT_ACTIVE] = 0.0
+    it[a, IT_REM] = 0.0
+    n[I_NITEMS] -= 1
+    return a
 
 
 @njit(cache=True)
@@ -149,7 +180,7 @@ def _record_tts(s, n, rg, tt, dt: float) -> None:
     if k < TTS_BUF:
         tt[k] = dt
     else:  # reservoir sampling keeps an unbiased sample for the median
-        j = int(uniform(n, rg) * (k + 1))
+        j = int(uniform(n, rg, SYS) * (k + 1))
         if j < TTS_BUF:
             tt[j] = dt
     n[I_TTS_N] = k + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -107,7 +107,7 @@ class BackgroundSchedulingEnv(gym.Env):
     * v0: initial release.
     """
 
-    metadata = {"render_modes": [], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": [], "render_fps": 4}
 
     def __init__(
         self,
@@ -141,7 +141,7 @@ class BackgroundSchedulingEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         self.sim.reset([seed], self._idx)
-        self._np_random = self.sim.gens[0]
+        self._np_random = self.sim.gens[0][0]
         self._started = True
         return self.sim.obs[0].copy(), self._info()
 
@@ -170,13 +170,21 @@ class BackgroundSchedulingEnv(gym.Env):
                     f"action must be 4 integers {list(self.action_names)} within {self._nvec.tolist()}; got {action!r}"
                 )
         if (a < 0).any() or (a >= self._nvec).any():
-            bad = [f"{n}={int(v)} (allowed 0..{int(m) - 1})" for n, v, m in zip(self.action_names, a, self._nvec) if not 0 <= v < m]
+            bad = [
+                f"{n}={int(v)} (allowed 0..{int(m) - 1})"
+                for n, v, m in zip(self.action_names, a, self._nvec)
+                if not 0 <= v < m
+            ]
             raise ValueError(f"action outside the action space: {', '.join(bad)}")
         return a
 
     def _info(self) -> dict[str, Any]:
         s = self.sim.sf[0]
-        return {"cost": float(s[L.S_COST]), "t": float(s[L.S_T]), "phase": L.PHASE_NAMES[int(self.sim.si[0, L.I_PHASE])]}
+        return {
+            "cost": float(s[L.S_COST]),
+            "t": float(s[L.S_T]),
+            "phase": L.PHASE_NAMES[int(self.sim.si[0, L.I_PHASE])],
+        }
 
     # -- extras -------------------------------------------------------------------
     def action_masks(self) -> np.ndarray:

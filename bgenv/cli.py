@@ -1,0 +1,150 @@
+"""The ``bgenv`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+
+HEADLINE = (
+    "completion_rate",
+    "battery_cost",
+    "freshness_at_open",
+    "windows_granted",
+    "expirations",
+    "kills",
+    "throttled_requests",
+    "retries_per_task",
+    "time_to_success_s",
+    "episode_reward",
+)
+
+
+def _fmt(mean: float, half: float) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    if math.isnan(half):
+        return f"{mean:.4g}"
+    return f"{mean:.4g} ± {half:.2g}"
+
+
+def _table(rows: list[tuple[str, dict[str, tuple[float, float]]]], metrics: Sequence[str]) -> str:
+    head = ["policy", *metrics]
+    body = [[name, *(_fmt(*summ[m]) for m in metrics)] for name, summ in rows]
+    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(head), "  ".join("-" * w for w in widths), *(line(r) for r in body)])
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from agents.evaluate import run_episodes
+
+    policies = args.policy.split(",")
+    rows = []
+    out = {}
+    for p in policies:
+        res = run_episodes(p, args.scenario, args.episodes, args.seed)
+        summ = res.summary()
+        rows.append((p, summ))
+        out[p] = {k: {"mean": m, "ci95": h} for k, (m, h) in summ.items()}
+    if args.json:
+        print(
+            json.dumps(
+                {"scenario": args.scenario, "episodes": args.episodes, "seed": args.seed, "policies": out}, indent=2
+            )
+        )
+    else:
+        print(f"scenario {args.scenario}: {args.episodes} episodes from seed {args.seed} (mean ± 95 % CI)")
+        print(_table(rows, HEADLINE))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from agents.evaluate import run_episodes
+
+    print("bgenv demo: full one-week episodes of every hand-written policy on both platforms\n")
+    for scenario in ("ios_commuter", "android_commuter"):
+        rows = []
+        for p in ("random", "fixed-interval", "charging-only", "greedy", "guidelines"):
+            rows.append((p, run_episodes(p, scenario, args.episodes, args.seed).summary()))
+        print(f"scenario {scenario}: {args.episodes} episodes from seed {args.seed} (mean ± 95 % CI)")
+        print(_table(rows, HEADLINE))
+        print()
+    print("Next: `bgenv run --policy guidelines --scenario ios_rare`, `bgenv scenarios`, `bgenv events --help`.")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from bgenv.config import available, load_scenario
+
+    for name in available("scenarios"):
+        sc = load_scenario(name)
+        print(f"{name:20s} {sc.platform:8s} {sc.user.archetype:10s} {sc.horizon_days:g} d  {sc.description}")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    import gymnasium as gym
+
+    from agents.evaluate import env_id_for
+    from agents.policies import make_policy
+
+    env = gym.make(env_id_for(args.scenario), scenario=args.scenario, horizon_days=args.days)
+    policy = make_policy(args.policy, env, seed=args.seed)
+    obs, _ = env.reset(seed=args.seed)
+    done = False
+    while not done:
+        obs, _, term, trunc, info = env.step(policy.act(obs, env.unwrapped.action_masks()))
+        done = term or trunc
+    env.unwrapped.export_events(args.out)
+    print(f"wrote {len(env.unwrapped.events)} events to {args.out}")
+    print(json.dumps(info["metrics"], indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="bgenv", description="bgenv: RL environment of iOS and Android background scheduling"
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    d = sub.add_parser("demo", help="run every hand-written policy on both platforms and print the metrics")
+    d.add_argument("--episodes", type=int, default=8)
+    d.add_argument("--seed", type=int, default=10_000)
+    d.set_defaults(func=cmd_demo)
+
+    r = sub.add_parser("run", help="run full episodes of hand-written policies and print their metrics")
+    r.add_argument(
+        "--policy",
+        default="guidelines",
+        help="comma-separated: random, fixed-interval, charging-only, greedy, guidelines",
+    )
+    r.add_argument("--scenario", default="ios_commuter")
+    r.add_argument("--episodes", type=int, default=10)
+    r.add_argument("--seed", type=int, default=10_000)
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("scenarios", help="list the scenarios in configs/scenarios")
+    s.set_defaults(func=cmd_scenarios)
+
+    e = sub.add_parser("events", help="run one episode and write its event log as JSON lines")
+    e.add_argument("--policy", default="guidelines")
+    e.add_argument("--scenario", default="ios_commuter")
+    e.add_argument("--days", type=float, default=2.0)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--out", default="events.jsonl")
+    e.set_defaults(func=cmd_events)
+
+    args = ap.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"bgenv: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
