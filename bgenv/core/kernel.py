@@ -86,6 +86,7 @@ from bgenv.core.layout import (
     I_DROP,
     I_EV_N,
     I_EV_ON,
+    I_EVENTS,
     I_FORCE_QUIT,
     I_HOUR,
     I_LOWPOWER,
@@ -563,6 +564,7 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
         else:
             stuck = 0
         _advance_time(pf, s, n, tk)
+        n[I_EVENTS] += 1
         phase = _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k)
         if n[I_DONE] != 0:
             n[I_PHASE] = PH_NONE

@@ -292,6 +292,7 @@ I_EV_N = _i()
 I_EV_ON = _i()  # record events
 I_TTS_N = _i()
 I_STEPS = _i()
+I_EVENTS = _i()  # events processed this episode (performance diagnostics)
 I_SCREEN = _i()  # 0 off, 1 on (other use), 2 on in this app
 I_APP_FG = _i()
 I_CHARGING = _i()

@@ -101,45 +101,34 @@ class Simulator:
         self._run(idx)
         return self.obs[idx]
 
+    def _kernel(self, idx: np.ndarray) -> None:
+        advance_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)  # fmt: skip
+
     def _run(self, idx: np.ndarray) -> None:
-        advance_batch(
-            idx,
-            self.pf,
-            self.ph,
-            self.sf,
-            self.si,
-            self.items,
-            self.reqs,
-            self.jobs,
-            self.rng,
-            self.ev,
-            self.tts,
-            self.obs,
-            self.acts,
-        )
+        self._kernel(idx)
+        self._resume(idx)
+
+    def _resume(self, idx: np.ndarray) -> None:
+        """Serve devices that paused for a random-stream refill or an event-log flush,
+        and let them carry on, until every device in ``idx`` reached a decision."""
         status = self.si[idx, L.I_STATUS]
-        while (status == STATUS_NEED_RNG).any() or (status == STATUS_NEED_FLUSH).any():
-            for i in idx[status == STATUS_NEED_RNG]:
+        paused = (status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)
+        while paused.any():
+            for i in idx[paused]:
                 self._refill(int(i))
-            for i in idx[status == STATUS_NEED_FLUSH]:
                 self._flush(int(i))
-            idx = idx[(status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)]
-            advance_batch(
-                idx,
-                self.pf,
-                self.ph,
-                self.sf,
-                self.si,
-                self.items,
-                self.reqs,
-                self.jobs,
-                self.rng,
-                self.ev,
-                self.tts,
-                self.obs,
-                self.acts,
-            )
+            idx = idx[paused]
+            self._kernel(idx)
             status = self.si[idx, L.I_STATUS]
+            paused = (status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)
+
+    def step_one(self, action: list[int] | np.ndarray) -> None:
+        """Fast path for a single-device simulator: ``action`` holds 4 ints."""
+        self.acts[0] = action
+        self._kernel(self._all)
+        st = self.si[0, L.I_STATUS]
+        if st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH:
+            self._resume(self._all)
 
     def step(self, actions: np.ndarray, idx: np.ndarray | None = None) -> None:
         """Apply ``actions`` (int64 ``[len(idx), 4]``, already validated) and run each

@@ -133,6 +133,7 @@ class BackgroundSchedulingEnv(gym.Env):
         self.action_names = ACTION_PARTS
         self.action_labels = action_labels(self.params)
         self._nvec = self.params.nvec
+        self._nvec_list = [int(x) for x in self._nvec]
         self._act = np.zeros((1, 4), dtype=np.int64)
         self._idx = np.zeros(1, dtype=np.int64)
         self._started = False
@@ -150,40 +151,37 @@ class BackgroundSchedulingEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self.sim.si[0, L.I_DONE]:
             raise RuntimeError("the episode has ended (truncated at the horizon); call reset()")
-        a = self._act
-        a[0] = self._check_action(action)
-        self.sim.step(a, self._idx)
-        s = self.sim.sf[0]
-        truncated = bool(self.sim.si[0, L.I_DONE])
+        sim = self.sim
+        sim.step_one(self._check_action(action))
+        truncated = bool(sim.si[0, L.I_DONE])
         info = self._info()
         if truncated:
-            info["metrics"] = self.sim.metrics(0)
-        return self.sim.obs[0].copy(), float(s[L.S_REWARD]), False, truncated, info
+            info["metrics"] = sim.metrics(0)
+        return sim.obs[0].copy(), float(sim.sf[0, L.S_REWARD]), False, truncated, info
 
-    def _check_action(self, action: Any) -> np.ndarray:
+    def _check_action(self, action: Any) -> list[int]:
+        """The action as 4 ints, or a ValueError naming what is wrong."""
         a = np.asarray(action)
         if a.shape != (4,) or a.dtype.kind not in "iu":
             if a.shape == (4,) and a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
                 a = a.astype(np.int64)
             else:
                 raise ValueError(
-                    f"action must be 4 integers {list(self.action_names)} within {self._nvec.tolist()}; got {action!r}"
+                    f"action must be 4 integers {list(self.action_names)} within {self._nvec_list}; got {action!r}"
                 )
-        if (a < 0).any() or (a >= self._nvec).any():
-            bad = [
-                f"{n}={int(v)} (allowed 0..{int(m) - 1})"
-                for n, v, m in zip(self.action_names, a, self._nvec)
-                if not 0 <= v < m
-            ]
+        v = a.tolist()
+        n = self._nvec_list
+        if not (0 <= v[0] < n[0] and 0 <= v[1] < n[1] and 0 <= v[2] < n[2] and 0 <= v[3] < n[3]):
+            bad = [f"{p}={x} (allowed 0..{m - 1})" for p, x, m in zip(self.action_names, v, n) if not 0 <= x < m]
             raise ValueError(f"action outside the action space: {', '.join(bad)}")
-        return a
+        return v
 
     def _info(self) -> dict[str, Any]:
         s = self.sim.sf[0]
         return {
             "cost": float(s[L.S_COST]),
             "t": float(s[L.S_T]),
-            "phase": L.PHASE_NAMES[int(self.sim.si[0, L.I_PHASE])],
+            "phase": L.PHASE_NAMES[self.sim.si[0, L.I_PHASE]],
         }
 
     # -- extras -------------------------------------------------------------------
