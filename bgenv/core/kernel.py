@@ -297,8 +297,10 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
         start_charging(pf, s, n, ev, next_daily(t0, wake, n, rg, jit), True)
     update_bucket(pf, s, n, ev)
     doze_consider(pf, s, n, ev)
-    n[I_PHASE] = PH_NONE
-    n[I_RESUME] = 2
+    # every episode opens with a decision: the app is in the background at t0 and may
+    # submit its first request
+    n[I_PHASE] = PH_BACKGROUND
+    n[I_RESUME] = 0
 
 
 @njit(cache=True)
@@ -536,11 +538,10 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
     if n[I_DONE] != 0:
         n[I_STATUS] = STATUS_DONE
         return
-    if n[I_RESUME] != 1:
+    if n[I_RESUME] == 0:
         s[S_REWARD] = 0.0
         s[S_COST] = 0.0
-        if n[I_RESUME] == 0:
-            _apply_action(pf, s, n, it, rq, jb, rg, ev, act)
+        _apply_action(pf, s, n, it, rq, jb, rg, ev, act)
         recompute(pf, ph, s, n, it, rq, jb)
         n[I_RESUME] = 1
     stuck = 0
@@ -593,10 +594,12 @@ def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, act
 
 
 @njit(cache=True)
-def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
+def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
+    """``reset_device`` for the devices in ``idx``, writing their first observation."""
     for j in range(idx.shape[0]):
         i = idx[j]
         reset_device(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i])
+        write_obs(pf, sf[i], si[i], items[i], reqs[i], obs[i])
 
 
 @njit(cache=True)

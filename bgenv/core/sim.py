@@ -95,10 +95,7 @@ class Simulator:
                 self._refill(i)
             self._events[i] = []
             self.si[i, L.I_EV_N] = 0
-        reset_batch(
-            idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts
-        )
-        self._run(idx)
+        reset_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs)  # fmt: skip
         return self.obs[idx]
 
     def _kernel(self, idx: np.ndarray) -> None:

@@ -82,7 +82,8 @@ class BackgroundSchedulingEnv(gym.Env):
 
     07:00 on day 0 (``start_hour``), battery uniform in ``initial_battery``, the app
     installed with the engagement and last-open time of the user archetype. The first
-    observation is the first decision point.
+    observation is a ``background`` decision at that instant: the app may submit its
+    first request.
 
     ## Episode End
 
