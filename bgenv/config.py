@@ -31,7 +31,7 @@ class ConfigError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, strict=True)
 
 
 Frac = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -441,17 +441,22 @@ def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
     _record(data, origin, str(defaults_path))
     scen = _read(path)
     scen.setdefault("name", path.stem)
+    late: dict[str, dict] = {}
     for key in ("profile", "user"):
         if key in overrides:
             ov = overrides.pop(key)
-            if isinstance(ov, dict) and isinstance(scen.get(key), (str, dict)) and "base" not in ov:
-                base = scen[key] if isinstance(scen[key], str) else scen[key].get("base")
-                extra = {} if isinstance(scen[key], str) else {k: v for k, v in scen[key].items() if k != "base"}
-                ov = {"base": base, **extra, **ov}
-            scen[key] = ov
+            if isinstance(ov, dict) and "base" not in ov:
+                late[key] = ov  # keys merged over the scenario's choice, blamed on the overrides
+            else:
+                scen[key] = ov  # a different profile or archetype altogether
     src = str(path)
     _resolve_part(scen, "profile", "profiles", origin, src)
     _resolve_part(scen, "user", "users", origin, src)
+    for key, ov in late.items():
+        sub: dict = {}
+        _merge(scen[key], ov, sub, "keyword overrides")
+        for p, s in sub.items():
+            origin[(key, *p)] = s
     rest = {k: v for k, v in scen.items() if k not in ("profile", "user")}
     _merge(data, rest, origin, src)
     data["profile"] = scen["profile"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bgenv.core.battery import background_power, battery_rate, next_crossing
+from bgenv.core.battery import EMPTY_LEVEL, background_power, battery_rate, next_crossing
 from bgenv.core.device import (
     app_close,
     app_open,
@@ -148,6 +148,8 @@ from bgenv.core.layout import (
     P_INIT_LAST_OPEN_AGO_S,
     P_K_CPU,
     P_K_NET,
+    P_LOW_BATT,
+    P_LPM_ON_THR,
     P_NCHUNK,
     P_NDELAY,
     P_NET_DWELL_S,
@@ -156,6 +158,7 @@ from bgenv.core.layout import (
     P_PLATFORM,
     P_START_HOUR,
     P_USAGE_TAU_S,
+    P_WAKE_ENERGY,
     P_WAKE_H,
     P_WT_DOZE_EXEMPT,
     P_WT_LPM_BLOCKS,
@@ -193,6 +196,7 @@ from bgenv.core.layout import (
     S_T0,
     S_UNPLUG_T,
     S_USAGE,
+    S_WIN_ENERGY,
     WT_PROCESSING,
 )
 from bgenv.core.observation import write_obs
@@ -315,12 +319,7 @@ def _advance_time(pf, s, n, t_new: float) -> None:
     if s[S_BATT] < s[M_BATT_MIN]:
         s[M_BATT_MIN] = s[S_BATT]
     if n[I_CHUNK_ACTIVE] != 0:
-        e = background_power(pf, n) * dt
-        s[M_ENERGY] += e
-        if n[I_CHARGING] == 0:
-            s[M_BATTERY_COST] += e
-            s[S_COST] += e
-            reward_energy(pf, s, e)
+        _spend(pf, s, n, background_power(pf, n) * dt)
         if n[I_WIN_TYPE] == WT_PROCESSING and pf[P_K_CPU + n[I_CHUNK_KIND]] >= pf[P_CPU_KILL_FRAC]:
             s[S_CPU_UNPLUGGED] += dt
     if n[I_SCREEN] != 0:
@@ -337,6 +336,35 @@ def _advance_time(pf, s, n, t_new: float) -> None:
     if n[I_DOZE] == DZ_DEEP_IDLE or n[I_DOZE] == DZ_DEEP_MAINT:
         s[M_DEEP_DOZE_S] += dt
     s[S_T] = t_new
+
+
+@njit(cache=True)
+def _spend(pf, s, n, e: float) -> None:
+    """Account ``e`` (fraction of a full battery) of background energy: always in the
+    window's total and the episode's energy; off the charger also as battery cost."""
+    s[M_ENERGY] += e
+    s[S_WIN_ENERGY] += e
+    if n[I_CHARGING] == 0:
+        s[M_BATTERY_COST] += e
+        s[S_COST] += e
+        reward_energy(pf, s, e)
+
+
+@njit(cache=True)
+def _wake_energy(pf, s, n, rg, ev) -> None:
+    """Launching the app for a window costs a burst of energy. The level drops at once,
+    so every behaviour threshold it passes is handled as if crossed on the way down."""
+    e = pf[P_WAKE_ENERGY]
+    _spend(pf, s, n, e)
+    if n[I_CHARGING] != 0 or e <= 0.0:
+        return
+    old = s[S_BATT]
+    new = max(0.0, old - e)
+    for x in (EMPTY_LEVEL, s[S_PLUG_THR], pf[P_LOW_BATT], pf[P_LPM_ON_THR]):
+        if new < x <= old:
+            s[S_BATT] = x
+            battery_threshold(pf, s, n, rg, ev, -1.0)
+    s[S_BATT] = new
 
 
 @njit(cache=True)
@@ -481,7 +509,9 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     elif k == EV_ARR_HEAVY:
         work_arrival(pf, s, n, it, rg, ev, KIND_HEAVY)
     elif k >= EV_LAUNCH and k < EV_LAUNCH + NSLOT:
-        return grant_window(pf, s, n, rq, jb, rg, ev, k - EV_LAUNCH)
+        phase = grant_window(pf, s, n, rq, jb, rg, ev, k - EV_LAUNCH)
+        _wake_energy(pf, s, n, rg, ev)
+        return phase
     elif k == EV_BEDTIME:
         was = n[I_CHARGING]
         bedtime(pf, s, n, rg, ev)

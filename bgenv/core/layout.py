@@ -222,6 +222,7 @@ S_USAGE = _s(24)  # OS's learned hour-of-day histogram of app opens (decayed cou
 S_WIN_START = _s()
 S_WIN_BUDGET = _s()  # granted window length, s (hidden from the app)
 S_WIN_UNITS = _s()  # units saved in the current window
+S_WIN_ENERGY = _s()  # battery fraction used by the current window (feeds the history score)
 S_CHUNK_START = _s()
 S_CHUNK_UNITS = _s()
 S_CHUNK_MEM = _s()

@@ -241,6 +241,8 @@ def iter_events(arr: np.ndarray) -> Iterator[dict[str, Any]]:
 
 
 def _decode(kind: str, field: str, v: float) -> Any:
+    if not np.isfinite(v):
+        return None  # e.g. an open-ended Doze state: no planned end
     if field in ("type",):
         return L.WT_NAMES[int(v)]
     if field == "work_kind":
@@ -250,7 +252,7 @@ def _decode(kind: str, field: str, v: float) -> Any:
     if field == "state":
         return L.DOZE_NAMES[int(v)]
     if field == "bucket" and kind in ("bucket", "grant"):
-        return L.BUCKET_NAMES[int(v)]
+        return L.BUCKET_NAMES[int(v)] if v >= 0 else None
     if field == "network":
         return ("none", "cellular", "wifi")[int(v)]
     if field == "level":
@@ -277,4 +279,4 @@ def write_jsonl(records: list[dict[str, Any]], path: str | Path) -> None:
     """Write event records as JSON lines."""
     with open(path, "w", encoding="utf-8") as f:
         for r in records:
-            f.write(json.dumps(r) + "\n")
+            f.write(json.dumps(r, allow_nan=False) + "\n")

@@ -50,11 +50,9 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
-    M_BATTERY_COST,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
-    M_ENERGY,
     M_EXPIRATIONS,
     M_INVALID,
     M_KILLS,
@@ -92,7 +90,6 @@ from bgenv.core.layout import (
     P_RUN_LIMIT_WAIVED_S,
     P_TH_SPEED_CRITICAL,
     P_TH_SPEED_SERIOUS,
-    P_WAKE_ENERGY,
     P_WT_BUDGET,
     P_WT_DOZE_EXEMPT,
     P_WT_EARLY_HI,
@@ -114,11 +111,9 @@ from bgenv.core.layout import (
     RQ_SUBMIT,
     RQ_THROTTLED,
     RQ_TYPE,
-    S_BATT,
     S_CHUNK_MEM,
     S_CHUNK_START,
     S_CHUNK_UNITS,
-    S_COST,
     S_CPU_UNPLUGGED,
     S_EV,
     S_HIST_B,
@@ -126,6 +121,7 @@ from bgenv.core.layout import (
     S_LAST_WINDOW_END,
     S_T,
     S_WIN_BUDGET,
+    S_WIN_ENERGY,
     S_WIN_START,
     S_WIN_UNITS,
     THERMAL_CRITICAL,
@@ -133,7 +129,7 @@ from bgenv.core.layout import (
     WT_EXPEDITED,
     WT_PROCESSING,
 )
-from bgenv.core.reward import reward_energy, reward_expire, reward_invalid, reward_kill, reward_throttle, reward_work
+from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_throttle, reward_work
 from bgenv.core.rng import SYS, expo, uniform
 from bgenv.core.scheduler import (
     backoff_delay,
@@ -223,17 +219,12 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     s[S_WIN_UNITS] = 0.0
     s[S_CPU_UNPLUGGED] = 0.0
     s[S_EV + EV_WIN_END] = t + budget
-    wake = pf[P_WAKE_ENERGY]  # launching the app for the window costs energy too
-    s[M_ENERGY] += wake
-    if n[I_CHARGING] == 0:
-        s[S_BATT] = max(0.0, s[S_BATT] - wake)
-        s[M_BATTERY_COST] += wake
-        s[S_COST] += wake
-        reward_energy(pf, s, wake)
+    s[S_WIN_ENERGY] = 0.0
     s[M_WINDOWS] += 1.0
     s[M_WINDOWS_BY_TYPE + wt] += 1.0
     recent_add(s, R_WINDOWS)
-    log_event(s, n, ev, EVK_GRANT, wt, budget, n[I_BUCKET], n[I_BACKOFF_N])
+    bucket = n[I_BUCKET] if pf[P_PLATFORM] == PLATFORM_ANDROID else -1
+    log_event(s, n, ev, EVK_GRANT, wt, budget, bucket, n[I_BACKOFF_N])
     return PH_WINDOW
 
 
@@ -358,7 +349,7 @@ def complete_window(pf, s, n, jb, ev, backlog: float) -> None:
     _close(pf, s, n, jb, END_COMPLETE)
     s[M_COMPLETES] += 1.0
     recent_add(s, R_COMPLETES)
-    history_event(pf, s, 0, 0.0)
+    history_event(pf, s, 0, s[S_WIN_ENERGY])
     log_event(s, n, ev, EVK_COMPLETE, wt, s[S_WIN_UNITS], s[S_T] - s[S_WIN_START], backlog)
 
 
@@ -376,7 +367,7 @@ def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
         s[M_EXPIRATIONS] += 1.0
         recent_add(s, R_EXPIRATIONS)
         reward_expire(pf, s)
-        history_event(pf, s, 1, 0.0)
+        history_event(pf, s, 1, s[S_WIN_ENERGY])
         log_event(s, n, ev, EVK_EXPIRE, wt, reason, lost, win_s)
         wind_down = pf[P_CANCEL_S] + pf[P_CANCEL_PER_UNIT_S] * units_in_flight
         if wind_down > pf[P_GRACE_S]:
@@ -388,7 +379,7 @@ def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
             s[M_KILLS_MEMORY] += 1.0
         recent_add(s, R_KILLS)
         reward_kill(pf, s)
-        history_event(pf, s, 2, 0.0)
+        history_event(pf, s, 2, 0.0 if reason == END_KILL_GRACE else s[S_WIN_ENERGY])
         log_event(s, n, ev, EVK_KILL, wt, reason, lost, win_s)
     n[I_LAST_END] = reason
     # Android reschedules a stopped job with backoff unless the app replaced it (row 17)

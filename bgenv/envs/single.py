@@ -56,7 +56,8 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ``chunk`` and ``work_kind`` only matter inside a window; ``action_masks()`` marks the
     choices that make sense now. A choice that does not is handled as the platform would
-    (a refused request, a no-op) and counted in ``info``; it never raises. A value
+    (a refused request, a no-op), penalised by ``reward.invalid_action`` and counted in
+    the metrics (``invalid_actions``, ``requests_refused``); it never raises. A value
     outside the space raises ``ValueError``.
 
     ## Observation Space

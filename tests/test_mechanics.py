@@ -1,0 +1,759 @@
+"""One behaviour test per scheduler mechanic, driven by hand-written policies and checked
+through the public event log and metrics (rows of PLATFORM_FACTS.md cited as #NN)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from helpers import (
+    ANDROID_OPT,
+    DELAY_BINS_S,
+    IOS_OPT,
+    KIND,
+    ONE_24,
+    SLOT_OF_TYPE,
+    STOP,
+    ZERO_24,
+    backlog,
+    chunk,
+    delay,
+    events,
+    make_env,
+    run_episode,
+    window_end,
+    windows,
+)
+
+from bgenv.core import layout as L
+
+SEEDS = (0, 1, 2, 3)
+
+
+# ---------------------------------------------------------------------------
+# earliestBeginDate / delays are a floor (#42, #17)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_no_window_starts_before_its_earliest_begin_time(platform):
+    options = [1, 2, 3, 4, 5] if platform == "ios" else [1, 2, 3, 4]  # no expedited: its own rules
+    total_grants = 0
+    delayed_grants = 0
+    for seed in SEEDS:
+        env = make_env(platform, horizon_days=2)
+        k = 0
+        core_violations = []
+
+        def policy(env, obs, info, core_violations=core_violations):
+            nonlocal k
+            k += 1
+            if info["phase"] == "window_start":
+                slot = int(env.sim.si[0, L.I_WIN_SLOT])
+                floor = env.sim.reqs[0, slot, L.RQ_EARLIEST]
+                if info["t"] < floor:
+                    core_violations.append((info["t"], floor))
+            # cycle through request options and every delay bin; stop windows at once
+            return [options[k % len(options)], k % len(DELAY_BINS_S), STOP, 0]
+
+        run_episode(env, seed, policy)
+        assert core_violations == []
+        pending: dict[int, tuple[float, float]] = {}  # slot -> (submitted at, earliest begin)
+        last_stop: dict[int, float] = {}
+        for e in events(env, "request", "grant", "expire", "kill"):
+            if e["kind"] == "request":
+                pending[SLOT_OF_TYPE[e["type"]]] = (e["t"], e["earliest_begin_s"])
+            elif e["kind"] == "grant":
+                slot = SLOT_OF_TYPE[e["type"]]
+                total_grants += 1
+                if e["attempt"] == 0:
+                    submitted, floor = pending[slot]
+                    assert e["t"] >= floor, f"seed {seed}: {e} before its earliest begin {floor}"
+                    if floor > submitted:
+                        delayed_grants += 1
+                else:  # an Android job retried after a stop: floor = stop + backoff (#17)
+                    assert e["t"] >= last_stop[slot] + 30.0 * 2 ** (e["attempt"] - 1)
+            else:
+                last_stop[SLOT_OF_TYPE[e["type"]]] = e["t"]
+    assert total_grants >= 8
+    assert delayed_grants >= 2, "the policy should have had requests with a positive delay granted"
+
+
+# ---------------------------------------------------------------------------
+# Jetsam: a chunk over the memory limit is killed with no expiration (#49)
+# ---------------------------------------------------------------------------
+def _ios_upload_env():
+    """iOS, always on Wi-Fi, plenty of upload work, refresh windows of a fixed 120 s."""
+    return make_env(
+        "ios",
+        horizon_days=1,
+        user={"drops_per_hour": 0.0, "wifi_share": ONE_24, "no_network_share": ZERO_24, "force_quit_prob": 0.0},
+        workload={"uploads_per_hour": [4.0] * 24, "kinds": {"upload": {"size_units": 100.0}}},
+        profile={
+            "windows": {"refresh": {"early_expiry_prob": 0.0, "budget_s": 120.0}},
+            "history": {"duration_weight": 0.0},
+        },
+    )
+
+
+def _upload_policy(units):
+    def policy(env, obs, info):
+        if info["phase"] == "window_start" and backlog(env, obs, "upload") >= units + 1.0:
+            return [IOS_OPT["refresh"], 0, chunk(units), KIND["upload"]]
+        return [IOS_OPT["refresh"], 0, STOP, 0]
+
+    return policy
+
+
+def test_over_memory_chunk_is_killed_without_expiration():
+    # 25 MB base + 1.5 MB/unit x 50 units = 100 MB > 50 MB limit. Memory grows through
+    # the chunk: it crosses the limit after (50 - 25) / 75 of the chunk's 0.5 + 50 x 1.5 s.
+    kill_after_s = (0.5 + 50 * 1.5) * (50.0 - 25.0) / 75.0
+    n_kills = 0
+    for seed in (0, 1, 2):
+        env = _ios_upload_env()
+        _, last = run_episode(env, seed, _upload_policy(50))
+        for win in windows(env.events):
+            grant, end = win[0], window_end(win)
+            if end is None or end["kind"] == "complete":
+                continue
+            assert end["kind"] == "kill", f"seed {seed}: {win}"
+            assert end["reason"] == "memory"
+            assert end["lost_units"] == pytest.approx(50.0)
+            assert end["t"] - grant["t"] == pytest.approx(kill_after_s, abs=1e-6)
+            assert end["window_s"] == pytest.approx(kill_after_s, abs=1e-6)
+            assert not [e for e in win if e["kind"] in ("expire", "chunk")], "jetsam gives no expiration callback"
+            n_kills += 1
+        m = last["metrics"]
+        assert m["expirations"] == 0
+        assert m["kills_memory"] == m["kills"] == len([e for e in events(env, "kill") if e["reason"] == "memory"])
+    assert n_kills >= 3
+
+
+def test_small_chunk_under_the_memory_limit_is_saved():
+    # 25 MB + 1.5 MB/unit x 5 units = 32.5 MB < 50 MB: saved, no kill
+    n_saved = 0
+    for seed in (0, 1, 2):
+        env = _ios_upload_env()
+        _, last = run_episode(env, seed, _upload_policy(5))
+        assert events(env, "kill") == []
+        assert last["metrics"]["kills"] == 0
+        for e in events(env, "chunk"):
+            assert e["work_kind"] == "upload" and e["units"] == 5.0 and e["saved"] is True
+            assert e["duration_s"] == pytest.approx(0.5 + 5 * 1.5)
+            n_saved += 1
+    assert n_saved >= 3
+
+
+# ---------------------------------------------------------------------------
+# Expiration: completed chunks stay saved, the chunk in flight is lost and goes back
+# to the queue; a wind-down longer than the grace period is a kill (#43)
+# ---------------------------------------------------------------------------
+def _ios_heavy_env(**extra):
+    """iOS with only heavy work (no network needed), refresh windows of exactly 20 s,
+    no foreground refresh and no other work, so completed units come only from chunks."""
+    return make_env(
+        "ios",
+        horizon_days=1,
+        user={"force_quit_prob": 0.0, "mutations_per_open": 0.0},
+        workload={
+            "uploads_per_hour": ZERO_24,
+            "content_published_per_hour": ZERO_24,
+            "heavy_per_day": 24.0,
+            "refresh_in_foreground": False,
+            "kinds": {"heavy": {"size_units": 500.0}},
+        },
+        profile={
+            "windows": {"refresh": {"early_expiry_prob": 0.0, "budget_s": 20.0}},
+            "history": {"duration_weight": 0.0},
+        },
+        **extra,
+    )
+
+
+def _save_then_overrun(in_flight_units):
+    """In each window: save a 5-unit heavy chunk (5.5 s), then start ``in_flight_units``
+    that cannot finish before the 20 s budget."""
+
+    def policy(env, obs, info):
+        if info["phase"] == "window_start":
+            if backlog(env, obs, "heavy") >= 5 + in_flight_units + 1:
+                return [0, 0, chunk(5), KIND["heavy"]]
+            return [0, 0, STOP, 0]
+        if info["phase"] == "chunk_done":
+            return [0, 0, chunk(in_flight_units), KIND["heavy"]]
+        return [IOS_OPT["refresh"], 0, STOP, 0]
+
+    return policy
+
+
+def _overrun_windows(env, records):
+    """(window events, metrics at its window_start, metrics at the next decision point)."""
+    starts = [i for i, r in enumerate(records) if r.phase == "window_start" and r.action[2] != STOP]
+    wins = [w for w in windows(env.events) if any(e["kind"] == "chunk" for e in w)]
+    assert len(starts) == len(wins)
+    out = []
+    for i, win in zip(starts, wins):
+        assert records[i + 1].phase == "chunk_done"
+        after = records[i + 2].metrics_before if i + 2 < len(records) else None
+        out.append((win, records[i].metrics_before, after))
+    return out
+
+
+def test_expiry_loses_only_the_chunk_in_flight():
+    n = 0
+    for seed in (0, 1, 2):
+        env = _ios_heavy_env()
+        records, _ = run_episode(env, seed, _save_then_overrun(20), with_metrics=True)
+        for win, before, after in _overrun_windows(env, records):
+            grant = win[0]
+            chunks = [e for e in win if e["kind"] == "chunk"]
+            assert [(c["work_kind"], c["units"], c["saved"]) for c in chunks] == [("heavy", 5.0, True)]
+            end = window_end(win)
+            assert end["kind"] == "expire" and end["reason"] == "expired"
+            assert end["t"] - grant["t"] == pytest.approx(20.0)
+            assert end["lost_units"] == pytest.approx(20.0)  # the chunk in flight
+            assert not [e for e in win if e["kind"] == "kill"], "a 2.5 s wind-down fits the 5 s grace period"
+            if after is None:
+                continue
+            arrived = after["work_arrived"] - before["work_arrived"]
+            assert after["work_completed"] - before["work_completed"] == pytest.approx(5.0, abs=1e-9)
+            assert after["work_pending"] - before["work_pending"] == pytest.approx(arrived - 5.0, abs=1e-6)
+            assert after["expirations"] == before["expirations"] + 1
+            assert after["units_lost"] - before["units_lost"] == pytest.approx(20.0)
+            assert after["kills"] == before["kills"]
+            n += 1
+    assert n >= 3
+
+
+def test_wind_down_longer_than_grace_is_a_grace_kill():
+    # in flight: 50 units -> wind-down 0.5 + 0.1 x 50 = 5.5 s > grace 5 s
+    n = 0
+    for seed in (0, 1, 2):
+        env = _ios_heavy_env()
+        records, _ = run_episode(env, seed, _save_then_overrun(50), with_metrics=True)
+        for win, before, after in _overrun_windows(env, records):
+            grant = win[0]
+            kills = [e for e in win if e["kind"] == "kill"]
+            assert len(kills) == 1
+            assert kills[0]["reason"] == "grace"
+            assert kills[0]["t"] - grant["t"] == pytest.approx(20.0)
+            assert kills[0]["lost_units"] == pytest.approx(50.0)
+            if after is None:
+                continue
+            arrived = after["work_arrived"] - before["work_arrived"]
+            assert after["work_completed"] - before["work_completed"] == pytest.approx(5.0, abs=1e-9)
+            assert after["work_pending"] - before["work_pending"] == pytest.approx(arrived - 5.0, abs=1e-6)
+            assert after["kills"] == before["kills"] + 1
+            n += 1
+    assert n >= 3
+
+
+def test_complete_event_reports_the_backlog_left():
+    """The ``complete`` event's ``backlog_units`` field (EVENT_SCHEMA) is the work still
+    pending when the app reports completion."""
+    env = _ios_heavy_env()
+    reported = []
+
+    def policy(env, obs, info):
+        if info["phase"] == "window_start" and backlog(env, obs, "heavy") >= 10:
+            return [0, 0, chunk(5), KIND["heavy"]]
+        if info["phase"] in ("window_start", "chunk_done"):
+            reported.append(env.metrics()["work_pending"])  # completion happens now
+        return [IOS_OPT["refresh"], 0, STOP, 0]
+
+    run_episode(env, 0, policy)
+    completes = events(env, "complete")
+    assert len(completes) == len(reported) >= 2
+    assert max(reported) > 0
+    assert [c["backlog_units"] for c in completes] == pytest.approx(reported)
+
+
+# ---------------------------------------------------------------------------
+# iOS CPU monitor (#40, #41)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("option", "cpu_killed"), [("processing", True), ("processing+power", False)])
+def test_cpu_monitor_kills_unpowered_processing_after_60_s(option, cpu_killed):
+    cpu_kills, saved_100 = [], []
+    for seed in (0, 1):
+        env = make_env(
+            "ios",
+            horizon_days=2,
+            user={"overnight_charge_prob": 1.0, "force_quit_prob": 0.0},
+            profile={"windows": {"processing": {"launch_rate_per_h": 60.0, "usage_driven": False}}},
+            workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
+        )
+
+        def policy(env, obs, info, option=option):
+            if info["phase"] == "background":
+                return [IOS_OPT[option], 0, STOP, 0]
+            if obs[env.observation_names.index("window_processing")] == 1.0 and backlog(env, obs, "heavy") > 101:
+                return [0, 0, chunk(100), KIND["heavy"]]  # CPU 100 % for 100.5 s
+            return [0, 0, STOP, 0]
+
+        run_episode(env, seed, policy)
+        for win in windows(env.events):
+            if win[0]["type"] != "processing":
+                continue
+            for e in win:
+                if e["kind"] == "kill" and e["reason"] == "cpu":
+                    assert e is window_end(win), "a CPU kill gets no expiration first"
+                    cpu_kills.append(e)
+                elif e["kind"] == "chunk" and e["units"] == 100.0 and e["saved"]:
+                    saved_100.append(e)
+    if cpu_killed:
+        assert len(cpu_kills) >= 2
+        assert saved_100 == [], "a 100.5 s chunk at 100 % CPU never survives the 60 s monitor"
+        for e in cpu_kills:
+            assert e["window_s"] == pytest.approx(60.0)
+            assert e["lost_units"] == pytest.approx(100.0)
+    else:
+        assert cpu_kills == []
+        assert len(saved_100) >= 2, "with requiresExternalPower the CPU monitor is off"
+
+
+# ---------------------------------------------------------------------------
+# iOS history: expirations make later windows rarer and shorter (#43)
+# ---------------------------------------------------------------------------
+def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
+    def expiring(env, obs, info):
+        if info["phase"] in ("window_start", "chunk_done"):
+            return [IOS_OPT["refresh"], 0, chunk(20), KIND["heavy"]]  # never stops: always expires
+        return [IOS_OPT["refresh"], 0, STOP, 0]
+
+    def prompt(env, obs, info):
+        return [IOS_OPT["refresh"], 0, STOP, 0]  # reports completion at once
+
+    result = {}
+    for name, policy in (("expiring", expiring), ("prompt", prompt)):
+        n, budgets, expirations = 0, [], 0
+        for seed in range(6):
+            env = make_env(
+                "ios",
+                horizon_days=3,
+                user={"force_quit_prob": 0.0},
+                workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
+            )
+            _, last = run_episode(env, seed, policy)
+            grants = events(env, "grant")
+            n += len(grants)
+            budgets += [g["budget_s"] for g in grants]
+            expirations += last["metrics"]["expirations"]
+        result[name] = (n, float(np.mean(budgets)), expirations)
+    (n_exp, budget_exp, expirations_exp), (n_ok, budget_ok, expirations_ok) = result["expiring"], result["prompt"]
+    assert expirations_ok == 0 and expirations_exp >= 10
+    assert n_exp < n_ok, result
+    assert budget_exp < budget_ok, result
+    assert n_exp <= 0.6 * n_ok, result
+
+
+# ---------------------------------------------------------------------------
+# iOS Low Power Mode pauses app refresh (#47)
+# ---------------------------------------------------------------------------
+def test_low_power_mode_stops_ios_refresh_windows():
+    lpm_s = 0.0
+    grants_outside = 0
+    for seed in SEEDS:
+        env = make_env(
+            "ios",
+            horizon_days=1,
+            initial_battery=[0.21, 0.22],
+            user={
+                "low_power_accept_prob": 1.0,
+                "overnight_charge_prob": 0.0,
+                "plug_at_10_share": 1.0,
+                "plug_at_20_share": 0.0,
+                "force_quit_prob": 0.0,
+            },
+        )
+        run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        lpm_on = False
+        since = None
+        saw_on = False
+        for e in env.events:
+            if e["kind"] == "low_power":
+                if e["on"]:
+                    assert e["battery"] == pytest.approx(0.2)
+                    since, saw_on = e["t"], True
+                else:
+                    assert e["battery"] == pytest.approx(0.8)
+                    lpm_s += e["t"] - since
+                lpm_on = e["on"]
+            elif e["kind"] == "grant" and e["type"] == "refresh":
+                assert not lpm_on, f"seed {seed}: refresh window granted in Low Power Mode: {e}"
+                grants_outside += 1
+        if lpm_on:
+            lpm_s += env.sim.time_s() - since
+        assert saw_on, "battery starts just above 20 % and the user accepts the prompt"
+    assert lpm_s > 4 * 3 * 3600.0
+    assert grants_outside >= 1
+
+
+def test_low_power_prompt_is_not_skipped_by_window_launch_energy():
+    """Each window's launch energy (battery.window_wake_pct) takes a small step off the
+    battery. The battery still crosses 20 % on its way down, so a user who always
+    accepts gets Low Power Mode, however many windows run (U17, U18, #47)."""
+    for seed in range(4):
+        env = make_env(
+            "ios",
+            horizon_days=1,
+            initial_battery=[0.215, 0.22],
+            user={"low_power_accept_prob": 1.0, "overnight_charge_prob": 0.0, "force_quit_prob": 0.0},
+            profile={"windows": {"refresh": {"launch_rate_per_h": 3600.0, "usage_driven": False}}},
+        )
+        _, last = run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        assert last["metrics"]["battery_min"] < 0.2
+        on = [e for e in events(env, "low_power") if e["on"]]
+        assert on, f"seed {seed}: the battery fell below 20 % but Low Power Mode was never offered"
+        assert on[0]["battery"] == pytest.approx(0.2, abs=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# iOS force-quit (#50) and Background App Refresh off (#44)
+# ---------------------------------------------------------------------------
+def test_force_quit_stops_ios_background_work_until_the_next_open():
+    held_with_pending = 0
+    for seed in SEEDS:
+        env = make_env("ios", horizon_days=2, user={"force_quit_prob": 0.5})
+        records, _ = run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        # the app gets a background decision when the user leaves it, but none after a force-quit
+        background_at = {r.t for r in records if r.phase == "background"}
+        for c in events(env, "app_close"):
+            assert (c["t"] in background_at) is not c["force_quit"], c
+        quit_at = None
+        pending = False
+        for e in env.events:
+            if e["kind"] == "force_quit":
+                quit_at = e["t"]
+                held_with_pending += pending
+            elif e["kind"] == "app_open":
+                quit_at = None
+            elif e["kind"] == "request":
+                pending = True
+            elif e["kind"] == "grant":
+                pending = False
+                assert quit_at is None, f"seed {seed}: window granted at {e['t']} after a force-quit at {quit_at}"
+    assert held_with_pending >= 3, "some force-quits should have held a pending refresh request"
+
+
+def test_background_app_refresh_off_refuses_and_masks_requests():
+    env = make_env("ios", horizon_days=2, user={"background_refresh_off_prob": 1.0})
+    bar_index = env.observation_names.index("refresh_disabled")
+    n_req = int(env.action_space.nvec[0])
+    k = 0
+
+    def policy(env, obs, info):
+        nonlocal k
+        k += 1
+        assert obs[bar_index] == 1.0
+        m = env.action_masks()
+        assert m[0] and not m[1:n_req].any()
+        return [1 + k % (n_req - 1), k % 9, STOP, 0]
+
+    records, last = run_episode(env, 0, policy)
+    assert len(records) >= 3
+    refused = events(env, "refused")
+    assert len(refused) == len(records)
+    assert {e["reason"] for e in refused} == {"unavailable"}
+    assert {e["type"] for e in refused} == {"refresh", "processing"}
+    assert events(env, "request") == [] and events(env, "grant") == []
+    m = last["metrics"]
+    assert m["requests"] == m["requests_refused"] == len(records)
+    assert m["windows_granted"] == 0
+    assert m["throttled_requests"] >= m["requests_refused"]
+
+
+# ---------------------------------------------------------------------------
+# Android expedited jobs (#14) and backoff (#17)
+# ---------------------------------------------------------------------------
+def test_android_expedited_job_with_a_delay_is_refused():
+    env = make_env("android", horizon_days=2, user={"force_quit_prob": 0.0})
+    refused_idx = env.observation_names.index("request_refused")
+    plan = [
+        (ANDROID_OPT["expedited"], delay(60), "refused"),
+        (ANDROID_OPT["expedited+network"], delay(3600), "refused"),
+        (ANDROID_OPT["expedited"], delay(0), "request"),
+        (ANDROID_OPT["expedited+network"], delay(0), "request"),
+        (ANDROID_OPT["job"], delay(60), "request"),
+    ]
+    obs, info = env.reset(seed=0)
+    for opt, d, outcome in plan:
+        n0 = len(env.events)
+        refused_before = env.metrics()["requests_refused"]
+        t = info["t"]
+        obs, _, _, _, info = env.step(np.array([opt, d, STOP, 0]))
+        new = [e for e in env.events[n0:] if e["kind"] in ("request", "refused") and e["t"] == t]
+        assert len(new) == 1 and new[0]["kind"] == outcome, (opt, d, new)
+        if outcome == "refused":
+            assert new[0]["type"] == "expedited" and new[0]["reason"] == "invalid"
+            assert env.metrics()["requests_refused"] == refused_before + 1
+        else:
+            assert new[0]["earliest_begin_s"] == pytest.approx(t + DELAY_BINS_S[d])
+            assert env.metrics()["requests_refused"] == refused_before
+        if info["phase"] == "none":
+            break
+        if outcome == "refused":
+            assert obs[refused_idx] == 1.0
+
+
+def test_android_expedited_job_with_power_constraint_is_refused():
+    env = make_env(
+        "android",
+        horizon_days=1,
+        profile={"request_options": [{"type": "expedited", "requires_power": True}, {"type": "job"}]},
+    )
+    env.reset(seed=0)
+    env.step(np.array([1, 0, STOP, 0]))
+    refused = events(env, "refused")
+    assert [(e["type"], e["reason"]) for e in refused] == [("expedited", "invalid")]
+
+
+def test_android_stopped_job_is_retried_with_exponential_backoff():
+    """A job stopped by expiry is rescheduled at stop + 30 s x 2^(n-1), capped at 5 h."""
+    retries = []
+    for seed in (0, 1, 2):
+        env = make_env(
+            "android",
+            horizon_days=1,
+            user={"force_quit_prob": 0.0},
+            workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
+            profile={
+                "windows": {"job": {"budget_s": 20.0, "launch_rate_per_h": 36000.0}},
+                "android": {"doze": {"enabled": False}},
+            },
+        )
+        pending_idx = env.observation_names.index("pending_slot0")
+        floors = []
+
+        def policy(env, obs, info, floors=floors, pending_idx=pending_idx):
+            if info["phase"] == "background":
+                # submit only when nothing is pending: a new request would reset the backoff
+                return [ANDROID_OPT["job"] if obs[pending_idx] == 0.0 else 0, 0, STOP, 0]
+            if info["phase"] == "window_start":
+                slot = int(env.sim.si[0, L.I_WIN_SLOT])
+                floors.append(
+                    (info["t"], env.sim.reqs[0, slot, L.RQ_EARLIEST], int(env.sim.reqs[0, slot, L.RQ_ATTEMPT]))
+                )
+                if backlog(env, obs, "heavy") < 30:
+                    return [0, 0, STOP, 0]
+            return [0, 0, chunk(20), KIND["heavy"]]  # 20.5 s: never fits the 20 s budget
+
+        run_episode(env, seed, policy)
+        grants = events(env, "grant")
+        assert [g["attempt"] for g in grants] == [a for _, _, a in floors]
+        last_stop = None
+        for e in env.events:
+            if e["kind"] in ("expire", "kill") and e["type"] == "job":
+                last_stop = e["t"]
+            elif e["kind"] == "grant" and e["attempt"] > 0:
+                n = e["attempt"]
+                t, floor, attempt = floors[grants.index(e)]
+                assert attempt == n
+                assert floor - last_stop == pytest.approx(min(30.0 * 2 ** (n - 1), 18000.0))
+                assert t >= floor
+                retries.append(n)
+        # attempts count up 1, 2, 3, ... after each stop until the app submits afresh
+        for prev, cur in itertools.pairwise(grants):
+            if cur["attempt"] > 0:
+                assert cur["attempt"] == prev["attempt"] + 1
+    assert {1, 2, 3, 4, 5} <= set(retries)
+
+
+# ---------------------------------------------------------------------------
+# Android Doze (#23-#26) and standby buckets (#31)
+# ---------------------------------------------------------------------------
+def test_android_doze_schedule_and_no_jobs_in_idle():
+    opens = [0.0] * 24
+    opens[7] = 30.0  # the user uses the app only between 07:00 and 08:00 on day 0
+    light_idle = [300.0, 600.0, 900.0, 900.0]
+    deep_idle = [3600.0, 7200.0, 14400.0, 21600.0, 21600.0]
+    maint_grants = 0
+    for seed in (0, 1):
+        env = make_env(
+            "android",
+            horizon_days=1,
+            initial_battery=[1.0, 1.0],
+            user={
+                "app_opens_per_hour": opens,
+                "screen_sessions_per_hour": ZERO_24,
+                "motion_per_hour": ZERO_24,
+                "overnight_charge_prob": 0.0,
+                "force_quit_prob": 0.0,
+                "plug_at_10_share": 1.0,
+                "plug_at_20_share": 0.0,
+            },
+        )
+        # keep a job pending all the time; report completion at once
+        run_episode(env, seed, lambda env, obs, info: [ANDROID_OPT["job"], 0, STOP, 0])
+        screen_off = events(env, "app_close")[-1]["t"]  # the last time the screen went off
+        doze = [e for e in events(env, "doze") if e["t"] >= screen_off]
+        states = [e["state"] for e in doze]
+        assert states[:2] == ["light_pre", "light_idle"]
+        assert doze[0]["t"] == pytest.approx(screen_off)
+        assert doze[1]["t"] == pytest.approx(screen_off + 240.0)  # ~60 s + 3 min pre-idle (#23)
+        light = [e for e in doze if e["state"] == "light_idle"]
+        assert [e["duration_s"] for e in light] == pytest.approx(light_idle)  # 5, 10, 15 min (#23)
+        deep = [e for e in doze if e["state"] == "deep_idle"]
+        assert deep[0]["t"] == pytest.approx(screen_off + 3900.0)  # ~65 min (#24)
+        durations = [e["duration_s"] for e in deep]
+        assert durations[:5] == pytest.approx(deep_idle)  # 1 h, 2 h, 4 h, 6 h, then every 6 h (#25)
+        assert durations[5:] == pytest.approx([21600.0] * (len(durations) - 5))
+        for cur, nxt in itertools.pairwise(doze):
+            if cur["state"] == "deep_idle":
+                assert nxt["state"] == "deep_maintenance"
+                assert nxt["t"] - cur["t"] == pytest.approx(cur["duration_s"])
+        assert "active" not in states
+        # jobs are held while idle (#26)
+        state = "active"
+        for e in env.events:
+            if e["kind"] == "doze":
+                state = e["state"]
+            elif e["kind"] == "grant":
+                assert state not in ("light_idle", "deep_idle"), f"seed {seed}: job granted in {state}: {e}"
+                if state in ("light_maintenance", "deep_maintenance"):
+                    maint_grants += 1
+    assert maint_grants >= 4, "pending jobs run in the maintenance windows"
+
+
+def test_android_bucket_decays_without_app_opens():
+    ago_h = 1.0
+    env = make_env(
+        "android",
+        horizon_days=9,
+        user={"app_opens_per_hour": ZERO_24, "last_open_ago_s": ago_h * 3600.0},
+    )
+    run_episode(env, 0, lambda env, obs, info: [0, 0, STOP, 0])
+    t0 = 7 * 3600.0
+    last_open = t0 - ago_h * 3600.0
+    got = [(e["bucket"], e["t"]) for e in events(env, "bucket")]
+    want = [("working_set", 12), ("frequent", 24), ("rare", 48), ("restricted", 192)]  # hours (#31)
+    assert [b for b, _ in got] == [b for b, _ in want]
+    for (_, t), (_, h) in zip(got, want):
+        assert t == pytest.approx(last_open + h * 3600.0)
+    assert env.metrics()["app_opens"] == 0
+
+
+# ---------------------------------------------------------------------------
+# Gates: request constraints (#40), battery < 20 % (#46), thermal state (#48)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_windows_start_only_when_their_constraints_hold(platform):
+    """A request with requires-network / requires-power only starts with a usable
+    network / on external power (what the app reads in its observation)."""
+    if platform == "ios":
+        options = [IOS_OPT["processing+network"], IOS_OPT["processing+power"], IOS_OPT["processing+network+power"]]
+        extra = {"profile": {"windows": {"processing": {"launch_rate_per_h": 60.0, "usage_driven": False}}}}
+    else:
+        options = [ANDROID_OPT["job+network"], ANDROID_OPT["job+power"], ANDROID_OPT["job+network+power"]]
+        extra = {}
+    checked = {"network": 0, "power": 0}
+    for seed in SEEDS:
+        env = make_env(platform, horizon_days=2, **extra)
+        net_none = env.observation_names.index("net_none")
+        charging = env.observation_names.index("charging")
+        k = 0
+
+        def policy(env, obs, info, net_none=net_none, charging=charging):
+            nonlocal k
+            if info["phase"] == "window_start":
+                req = events(env, "request")[-1]  # the only slot these options use
+                if req["requires_network"]:
+                    assert obs[net_none] == 0.0, f"window without network at {info['t']}"
+                    checked["network"] += 1
+                if req["requires_power"]:
+                    assert obs[charging] == 1.0, f"window off the charger at {info['t']}"
+                    checked["power"] += 1
+                return [0, 0, STOP, 0]
+            k += 1
+            return [options[k % len(options)], 0, STOP, 0]
+
+        run_episode(env, seed, policy)
+    assert checked["network"] >= 3 and checked["power"] >= 3, checked
+
+
+def test_ios_low_battery_gate_holds_windows_below_20_percent():
+    n_windows = 0
+    for seed in SEEDS:
+        env = make_env(
+            "ios",
+            horizon_days=2,
+            initial_battery=[0.3, 0.35],
+            user={
+                "low_power_accept_prob": 0.0,
+                "overnight_charge_prob": 0.0,
+                "plug_at_10_share": 1.0,
+                "plug_at_20_share": 0.0,
+            },
+        )
+        battery = env.observation_names.index("battery")
+        charging = env.observation_names.index("charging")
+
+        def policy(env, obs, info, battery=battery, charging=charging):
+            nonlocal n_windows
+            if info["phase"] == "window_start":
+                n_windows += 1
+                assert obs[battery] >= 0.2 or obs[charging] == 1.0, f"window at battery {obs[battery]:.3f} unplugged"
+            return [IOS_OPT["refresh"], 0, STOP, 0]
+
+        _, last = run_episode(env, seed, policy)
+        assert last["metrics"]["battery_min"] < 0.2  # the gate was exercised
+    assert n_windows >= 5
+
+
+def test_ios_refresh_only_at_nominal_thermal_state():
+    n_grants = 0
+    hot_s = 0.0
+    for seed in SEEDS:
+        env = make_env("ios", horizon_days=2, thermal={"step_up_per_h": 2.0})
+        run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        level, since = "nominal", 0.0
+        for e in env.events:
+            if e["kind"] == "thermal":
+                if level != "nominal":
+                    hot_s += e["t"] - since
+                level, since = e["level"], e["t"]
+            elif e["kind"] == "grant":
+                assert level == "nominal", f"seed {seed}: refresh granted at thermal '{level}': {e}"
+                n_grants += 1
+    assert n_grants >= 5
+    assert hot_s > 3600.0, "the phone should have spent time above nominal"
+
+
+def test_ios_processing_stops_when_the_user_picks_up_the_phone():
+    """#39: processing runs only while the device is idle and is stopped (expired, reason
+    'user') the moment the screen turns on."""
+    stopped = 0
+    for seed in range(4):
+        env = make_env(
+            "ios",
+            horizon_days=2,
+            user={"overnight_charge_prob": 1.0, "force_quit_prob": 0.0},
+            profile={"windows": {"processing": {"launch_rate_per_h": 60.0, "usage_driven": False}}},
+            workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
+        )
+
+        def policy(env, obs, info):
+            if info["phase"] == "background":
+                return [IOS_OPT["processing+power"], 0, STOP, 0]
+            if backlog(env, obs, "heavy") > 30:
+                return [0, 0, chunk(20), KIND["heavy"]]
+            return [0, 0, STOP, 0]
+
+        run_episode(env, seed, policy)
+        running = None
+        screen_on = False
+        for e in env.events:
+            if e["kind"] == "screen":
+                screen_on = e["on"]
+                if e["on"] and running is not None:
+                    running = ("screen_on", e["t"])
+            elif e["kind"] == "grant" and e["type"] == "processing":
+                assert not screen_on, f"seed {seed}: processing granted with the screen on: {e}"
+                running = ("running", e["t"])
+            elif e["kind"] in ("complete", "expire", "kill") and running is not None:
+                if running[0] == "screen_on":
+                    assert e["kind"] == "expire" and e["reason"] == "user" and e["t"] == running[1], e
+                    stopped += 1
+                running = None
+            elif running is not None and running[0] == "screen_on":
+                assert e["kind"] not in ("chunk", "grant"), f"seed {seed}: work went on after the screen turned on: {e}"
+    assert stopped >= 3
