@@ -42,9 +42,10 @@ HourlyFrac = Annotated[list[Frac], Field(min_length=24, max_length=24, descripti
 Range = Annotated[list[Frac], Field(min_length=2, max_length=2)]
 ThermalName = Literal["nominal", "fair", "serious", "critical"]
 THERMAL_LEVELS = {"nominal": 0, "fair": 1, "serious": 2, "critical": 3}
-WindowTypeName = Literal["refresh", "processing", "job", "expedited"]
-WINDOW_TYPES = {"refresh": 0, "processing": 1, "job": 2, "expedited": 3}
-DEFAULT_SLOT = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1}
+WindowTypeName = Literal["refresh", "processing", "job", "expedited", "health"]
+WINDOW_TYPES = {"refresh": 0, "processing": 1, "job": 2, "expedited": 3, "health": 4}
+DEFAULT_SLOT = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1, "health": 2}
+PERIODIC_SLOT = 2
 BUCKETS = ("active", "working_set", "frequent", "rare", "restricted")
 
 
@@ -183,7 +184,14 @@ class RequestOption(_Model):
     type: WindowTypeName
     requires_network: bool = False
     requires_power: bool = False
+    periodic: bool = Field(False, description="Android periodic job: the delay choice is its interval (row 19)")
     slot: int | None = Field(default=None, ge=0, le=3, description="task identifier slot (default by type)")
+
+    @model_validator(mode="after")
+    def _periodic(self) -> RequestOption:
+        if self.periodic and self.type != "job":
+            raise ValueError("only 'job' requests can be periodic")
+        return self
 
 
 class WindowTypeConfig(_Model):
@@ -245,7 +253,7 @@ class AndroidConfig(_Model):
     bucket_after_h: Annotated[list[Pos], Field(min_length=4, max_length=4)] = Field(
         description="hours since the last open at which the bucket drops to working_set, frequent, rare, restricted"
     )
-    quota_s: Pos
+    quota_s: PerBucket = Field(description="job time per rolling window per bucket, s")
     quota_window_h: PerBucket = Field(description="rolling quota window per bucket, h (0 = unlimited)")
     job_count: PerBucket
     session_count: PerBucket
@@ -263,6 +271,15 @@ class AndroidConfig(_Model):
     reschedule_on_stop: bool
     doze: DozeConfig
     rare_bucket_blocks_network: bool
+    count_foreground_jobs: bool = Field(description="jobs started while the app is on screen count against quota")
+    expedited_refill_per_screen_s: NonNeg = Field(description="s of expedited quota earned per s on screen")
+    expedited_refill_per_open_s: NonNeg = Field(description="s of expedited quota earned per interaction")
+    periodic_min_interval_s: Pos = Field(description="shortest periodic interval; shorter ones are raised, s")
+    flex_min_s: NonNeg = Field(description="shortest periodic flex, s")
+    flex_min_fraction: Frac = Field(description="shortest periodic flex as a share of the interval")
+    schedule_per_minute: Pos = Field(description="schedule() calls per minute before requests are refused")
+    oem_killer: bool = Field(description="a phone maker's battery killer stops background work")
+    oem_recent_open_s: NonNeg = Field(description="... unless charging or the app was opened this recently, s")
 
 
 class IOSConfig(_Model):
@@ -405,14 +422,30 @@ def _resolve_part(data: dict, key: str, kind: str, origin: dict, source: str) ->
             return
     if not isinstance(ref, str):
         raise ConfigError(f"{source}: key '{key}' must be a {kind[:-1]} name or a mapping with 'base', got {ref!r}")
-    path = _named(kind, ref)
-    part = _read(path)
-    sub: dict = {}
-    _record(part, sub, str(path))
+    part, sub = _read_part(kind, ref)
     merged = _merge(part, overrides, sub, source)
     for p, src in sub.items():
         origin[(key, *p)] = src
     data[key] = merged
+
+
+def _read_part(kind: str, name: str, seen: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """A profile or archetype file, with ``extends: other`` resolved (the named file's
+    keys first, this file's over them). Returns the data and each key's source file."""
+    if name in seen:
+        raise ConfigError(f"{kind[:-1]} '{name}' extends itself (through {' -> '.join(seen)})")
+    path = _named(kind, name)
+    part = _read(path)
+    origin: dict = {}
+    parent = part.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ConfigError(f"{path}: key 'extends' must name a {kind[:-1]}, got {parent!r}")
+        base, origin = _read_part(kind, parent, (*seen, name))
+        _merge(base, part, origin, str(path))
+        return base, origin
+    _record(part, origin, str(path))
+    return part, origin
 
 
 def scenario_path(name_or_path: str | Path) -> Path:

@@ -31,6 +31,7 @@ METRICS: dict[str, str] = {
     "windows_processing": "... iOS processing",
     "windows_job": "... Android regular jobs",
     "windows_expedited": "... Android expedited jobs",
+    "windows_health": "... iOS health research tasks",
     "mean_window_s": "mean window length, s",
     "completions_reported": "windows the app ended by reporting completion",
     "expirations": "windows that expired (budget, user activity, lost constraint)",

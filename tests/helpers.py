@@ -19,7 +19,16 @@ import numpy as np
 import bgenv  # noqa: F401  (importing the package registers the ids)
 
 ENV_IDS = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
-SCENARIOS = ("ios_commuter", "ios_night_owl", "ios_rare", "android_commuter", "android_heavy", "android_rare")
+SCENARIOS = (
+    "ios_commuter",
+    "ios_night_owl",
+    "ios_rare",
+    "android_commuter",
+    "android_heavy",
+    "android_rare",
+    "android16_commuter",
+    "android_oem_commuter",
+)
 
 # Action tables of the default profiles and defaults.yaml (see the env docstring).
 IOS_OPT = {
@@ -38,6 +47,7 @@ ANDROID_OPT = {
     "job+network+power": 4,
     "expedited": 5,
     "expedited+network": 6,
+    "periodic+job+network": 7,
 }
 DELAY_BINS_S = (0.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0)
 CHUNK_UNITS = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0)  # index 0 = stop and report completion

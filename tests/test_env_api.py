@@ -55,7 +55,7 @@ def test_sb3_check_env_passes(env_id):
 
 def test_spaces_match_the_documented_tables(platform):
     env = make_env(platform, horizon_days=1)
-    n_request = 6 if platform == "ios" else 7
+    n_request = 6 if platform == "ios" else 8
     assert env.action_space.nvec.tolist() == [n_request, 9, 9, 5]
     assert env.observation_space.shape == (45,)
     assert len(env.observation_names) == 45
@@ -91,6 +91,7 @@ def test_spaces_match_the_documented_tables(platform):
             "job+network+power",
             "expedited",
             "expedited+network",
+            "periodic+job+network",
         )
 
 

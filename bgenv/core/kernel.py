@@ -42,6 +42,7 @@ from bgenv.core.layout import (
     END_CONSTRAINT,
     END_EXPIRED,
     END_KILL_FORCE_QUIT,
+    END_KILL_OEM,
     END_USER,
     EV_APP_CLOSE,
     EV_APP_OPEN,
@@ -140,6 +141,8 @@ from bgenv.core.layout import (
     P_DELAY_BINS,
     P_DOZE_ON,
     P_DROPS_PER_S,
+    P_EJ_REFILL_OPEN,
+    P_EJ_REFILL_SCREEN,
     P_FORCE_QUIT_STOPS,
     P_HB_INIT,
     P_HEAVY_PER_S,
@@ -154,6 +157,8 @@ from bgenv.core.layout import (
     P_NDELAY,
     P_NET_DWELL_S,
     P_NOPTS,
+    P_OEM_KILLER,
+    P_OEM_RECENT_S,
     P_OVERNIGHT_PROB,
     P_PLATFORM,
     P_START_HOUR,
@@ -192,6 +197,7 @@ from bgenv.core.layout import (
     S_RECENT_T,
     S_REWARD,
     S_SCREEN_OFF_SINCE,
+    S_SCREEN_ON_SINCE,
     S_T,
     S_T0,
     S_UNPLUG_T,
@@ -208,8 +214,10 @@ from bgenv.core.scheduler import (
     doze_timer,
     doze_wake,
     effective_net,
+    ej_earn,
     history_open,
     launch_rate,
+    oem_blocks,
     update_bucket,
 )
 from bgenv.core.windows import (
@@ -406,6 +414,8 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
         _set_hazard(s, EV_LAUNCH + j, rate)
         if w < wake:
             wake = w
+    if n[I_WIN_ACTIVE] != 0 and pf[P_OEM_KILLER] != 0.0 and n[I_CHARGING] == 0:
+        wake = min(wake, s[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)  # the OEM killer strikes
     s[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
     rate = battery_rate(pf, s, n, background_power(pf, n))
     s[S_BATT_RATE] = rate
@@ -435,6 +445,8 @@ def _check_window(pf, s, n, rq, jb, rg, ev) -> int:
     exempt = pf[P_WT_DOZE_EXEMPT + wt] != 0.0
     if n[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
         reason = END_KILL_FORCE_QUIT
+    elif android and oem_blocks(pf, s, n):
+        reason = END_KILL_OEM
     elif pf[P_WT_NEEDS_IDLE + wt] != 0.0 and n[I_SCREEN] != 0:
         reason = END_USER  # iOS processing stops when the user picks up the phone (row 39)
     elif n[I_WIN_POWER] != 0 and n[I_CHARGING] == 0:
@@ -471,19 +483,25 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     elif k == EV_APP_OPEN:
         if n[I_SCREEN] == 1:
             s[S_EV + EV_SCREEN_OFF] = INF
+        else:
+            s[S_SCREEN_ON_SINCE] = s[S_T]
+        ej_earn(pf, s, pf[P_EJ_REFILL_OPEN])
         app_open(pf, s, n, it, rg, ev, tt)
         history_open(pf, s, n[I_HOUR])
         update_bucket(pf, s, n, ev)
         doze_wake(pf, s, n, ev)
     elif k == EV_APP_CLOSE:
+        ej_earn(pf, s, pf[P_EJ_REFILL_SCREEN] * (s[S_T] - s[S_SCREEN_ON_SINCE]))
         fq = app_close(pf, s, n, it, rg, ev)
         doze_consider(pf, s, n, ev)
         if not (fq and pf[P_FORCE_QUIT_STOPS] != 0.0):
             return PH_BACKGROUND
     elif k == EV_SCREEN_ON:
+        s[S_SCREEN_ON_SINCE] = s[S_T]
         screen_on(pf, s, n, rg, ev)
         doze_wake(pf, s, n, ev)
     elif k == EV_SCREEN_OFF:
+        ej_earn(pf, s, pf[P_EJ_REFILL_SCREEN] * (s[S_T] - s[S_SCREEN_ON_SINCE]))
         screen_off(s, n, ev)
         doze_consider(pf, s, n, ev)
     elif k == EV_NET:

@@ -63,8 +63,9 @@ WT_REFRESH = 0  # iOS BGAppRefreshTask
 WT_PROCESSING = 1  # iOS BGProcessingTask
 WT_JOB = 2  # Android regular job (JobScheduler / WorkManager)
 WT_EXPEDITED = 3  # Android expedited job
-NWT = 4
-WT_NAMES = ("refresh", "processing", "job", "expedited")
+WT_HEALTH = 4  # iOS BGHealthResearchTask: processing with elevated priority (row 44)
+NWT = 5
+WT_NAMES = ("refresh", "processing", "job", "expedited", "health")
 
 # Decision phases: why the agent is being asked to act
 PH_NONE = 0  # episode over / not started
@@ -101,7 +102,8 @@ END_KILL_MEMORY = 4  # chunk exceeded the background memory limit (jetsam): no e
 END_KILL_GRACE = 5  # expiration handler did not finish within the grace period
 END_KILL_CPU = 6  # iOS CPU monitor: processing without external power
 END_KILL_FORCE_QUIT = 7  # the user swiped the app away
-END_NAMES = ("complete", "expired", "user", "constraint", "memory", "grace", "cpu", "force_quit")
+END_KILL_OEM = 8  # a phone maker's battery killer stopped the app
+END_NAMES = ("complete", "expired", "user", "constraint", "memory", "grace", "cpu", "force_quit", "oem")
 
 # Event-log kinds
 EVK_REQUEST = 0
@@ -243,6 +245,10 @@ S_UNPLUG_T = _s()
 S_APP_SESSION_LEN = _s()
 S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed
 S_RECENT_T = _s()
+S_SCREEN_ON_SINCE = _s()
+S_EJ_BONUS = _s()  # expedited-job quota earned by screen time and interactions, s (row 12)
+S_EJ_BONUS_T = _s()
+S_SCHED_WIN_T = _s()  # start of the current schedule() counting minute (row 22)
 # Metric accumulators
 M_ARRIVED = _s()  # work units
 M_COMPLETED = _s()
@@ -324,6 +330,7 @@ I_JOB_HEAD = _i()
 I_BACKOFF_N = _i()
 I_HOUR = _i()
 I_NITEMS = _i()
+I_SCHED_N = _i()
 NSI = _i.n
 
 # Item fields items[N, MAXI, NIF]
@@ -349,6 +356,8 @@ RQ_NET = _r()
 RQ_POWER = _r()
 RQ_ATTEMPT = _r()
 RQ_THROTTLED = _r()  # already counted as throttled
+RQ_PERIOD = _r()  # periodic interval, s (0 = one-off)
+RQ_FLEX = _r()  # periodic flex, s
 NRF = _r.n
 
 # Job ring fields jobs[N, NJOB, NJF]
@@ -449,6 +458,7 @@ P_OPT_SLOT = _p(MAX_OPTS)
 P_OPT_TYPE = _p(MAX_OPTS)
 P_OPT_NET = _p(MAX_OPTS)
 P_OPT_POWER = _p(MAX_OPTS)
+P_OPT_PERIODIC = _p(MAX_OPTS)
 P_NDELAY = _p()
 P_DELAY_BINS = _p(MAX_BINS)
 P_NCHUNK = _p()
@@ -496,7 +506,15 @@ P_CPU_KILL_S = _p()
 P_CPU_KILL_FRAC = _p()
 # Android
 P_BUCKET_THR_S = _p(4)
-P_QUOTA_S = _p()
+P_QUOTA_S = _p(NBUCKET)
+P_COUNT_FG_JOBS = _p()
+P_EJ_REFILL_SCREEN = _p()  # s of expedited quota per s on screen
+P_EJ_REFILL_OPEN = _p()  # s of expedited quota per interaction
+P_OEM_KILLER = _p()
+P_OEM_RECENT_S = _p()
+P_PERIODIC_MIN_S = _p()
+P_FLEX_MIN_S = _p()
+P_FLEX_MIN_FRAC = _p()
 P_QUOTA_WIN_S = _p(NBUCKET)
 P_JOB_COUNT = _p(NBUCKET)
 P_SESSION_COUNT = _p(NBUCKET)

@@ -47,6 +47,8 @@ from bgenv.core.layout import (
     S_T,
     S_WIN_START,
     S_WIN_UNITS,
+    WT_HEALTH,
+    WT_PROCESSING,
 )
 from bgenv.core.scheduler import effective_net
 from bgenv.core.workload import oldest_age, pending_units
@@ -72,7 +74,7 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
     ("phase_window", "decision: a background window has just started", "0/1", 0.0, 1.0),
     ("phase_chunk", "decision: a chunk inside the window has just ended", "0/1", 0.0, 1.0),
     ("window_refresh", "running window is an iOS app refresh", "0/1", 0.0, 1.0),
-    ("window_processing", "running window is an iOS processing task", "0/1", 0.0, 1.0),
+    ("window_processing", "running window is an iOS processing (or health research) task", "0/1", 0.0, 1.0),
     ("window_job", "running window is an Android regular job", "0/1", 0.0, 1.0),
     ("window_expedited", "running window is an Android expedited job", "0/1", 0.0, 1.0),
     ("window_elapsed", "time since the window started", "s/600, clipped", 0.0, 1.0),
@@ -144,8 +146,11 @@ def write_obs(pf, s, n, it, rq, o) -> None:
     o[13] = ph == PH_WINDOW
     o[14] = ph == PH_CHUNK
     win = n[I_WIN_ACTIVE] != 0
+    wt = n[I_WIN_TYPE]
+    if wt == WT_HEALTH:
+        wt = WT_PROCESSING  # health research is a processing task with elevated priority
     for k in range(4):
-        o[15 + k] = 1.0 if (win and n[I_WIN_TYPE] == k) else 0.0
+        o[15 + k] = 1.0 if (win and wt == k) else 0.0
     o[19] = min(1.0, (t - s[S_WIN_START]) / 600.0) if win else 0.0
     o[20] = min(1.0, s[S_WIN_UNITS] / 100.0) if win else 0.0
     o[21] = n[I_LAST_CHUNK_OK]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bgenv.config import DEFAULT_SLOT, THERMAL_LEVELS, WINDOW_TYPES, Scenario
+from bgenv.config import DEFAULT_SLOT, PERIODIC_SLOT, THERMAL_LEVELS, WINDOW_TYPES, Scenario
 from bgenv.core import layout as L
 
 PCT_PER_H = 1.0 / (100.0 * 3600.0)  # %/h -> fraction per s
@@ -43,6 +43,8 @@ def _option_label(o) -> str:
         parts.append("network")
     if o.requires_power:
         parts.append("power")
+    if o.periodic:
+        parts.insert(0, "periodic")
     return "+".join(parts)
 
 
@@ -127,7 +129,9 @@ def compile_params(sc: Scenario) -> CompiledParams:
     opts = pr.request_options
     pf[L.P_NOPTS] = len(opts) + 1
     for j, o in enumerate(opts, start=1):
-        pf[L.P_OPT_SLOT + j] = o.slot if o.slot is not None else DEFAULT_SLOT[o.type]
+        default_slot = PERIODIC_SLOT if o.periodic else DEFAULT_SLOT[o.type]
+        pf[L.P_OPT_SLOT + j] = o.slot if o.slot is not None else default_slot
+        pf[L.P_OPT_PERIODIC + j] = float(o.periodic)
         pf[L.P_OPT_TYPE + j] = WINDOW_TYPES[o.type]
         pf[L.P_OPT_NET + j] = float(o.requires_network)
         pf[L.P_OPT_POWER + j] = float(o.requires_power)
@@ -190,7 +194,16 @@ def compile_params(sc: Scenario) -> CompiledParams:
     a = pr.android
     if a is not None:
         pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + 4] = np.array(a.bucket_after_h) * 3600.0
-        pf[L.P_QUOTA_S] = a.quota_s
+        pf[L.P_QUOTA_S : L.P_QUOTA_S + 5] = a.quota_s
+        pf[L.P_COUNT_FG_JOBS] = float(a.count_foreground_jobs)
+        pf[L.P_EJ_REFILL_SCREEN] = a.expedited_refill_per_screen_s
+        pf[L.P_EJ_REFILL_OPEN] = a.expedited_refill_per_open_s
+        pf[L.P_OEM_KILLER] = float(a.oem_killer)
+        pf[L.P_OEM_RECENT_S] = a.oem_recent_open_s
+        pf[L.P_PERIODIC_MIN_S] = a.periodic_min_interval_s
+        pf[L.P_FLEX_MIN_S] = a.flex_min_s
+        pf[L.P_FLEX_MIN_FRAC] = a.flex_min_fraction
+        pf[L.P_SCHEDULE_PER_MIN] = a.schedule_per_minute
         pf[L.P_QUOTA_WIN_S : L.P_QUOTA_WIN_S + 5] = np.array(a.quota_window_h) * 3600.0
         pf[L.P_JOB_COUNT : L.P_JOB_COUNT + 5] = a.job_count
         pf[L.P_SESSION_COUNT : L.P_SESSION_COUNT + 5] = a.session_count
@@ -224,6 +237,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_TOTAL_CAP_S] = np.inf
         pf[L.P_TOTAL_CAP_WIN_S] = 86400.0
         pf[L.P_BACKOFF_MAX_S] = np.inf
+        pf[L.P_SCHEDULE_PER_MIN] = np.inf
+        pf[L.P_PERIODIC_MIN_S] = 0.0
 
     r = sc.reward
     pf[L.P_W_VALUE] = r.work_value

@@ -77,6 +77,8 @@ from bgenv.core.layout import (
     P_LIGHT_MAINT_MIN_S,
     P_LOW_BATT,
     P_LOW_BATT_GATE,
+    P_OEM_KILLER,
+    P_OEM_RECENT_S,
     P_PLATFORM,
     P_QUOTA_BUFFER_S,
     P_QUOTA_CHARGING_WAIVED,
@@ -112,6 +114,8 @@ from bgenv.core.layout import (
     S_DEEP_AT,
     S_DOZE_NEXT,
     S_DOZE_T,
+    S_EJ_BONUS,
+    S_EJ_BONUS_T,
     S_EV,
     S_HIST_B,
     S_HIST_E,
@@ -290,15 +294,39 @@ def quota_remaining(pf, n, jb, t: float) -> float:
     rem = INF
     w = quota_window(pf, n)
     if w > 0.0:
-        rem = pf[P_QUOTA_S] - used_time(jb, t, w, 0)
+        rem = pf[P_QUOTA_S + n[I_BUCKET]] - used_time(jb, t, w, 0)
     cap = pf[P_TOTAL_CAP_S] - used_time(jb, t, pf[P_TOTAL_CAP_WIN_S], -1)
     return min(rem, cap)
 
 
 @njit(cache=True)
-def ej_remaining(pf, n, jb, t: float) -> float:
-    """Seconds of expedited-job quota left in the rolling 24 h (row 11)."""
-    return pf[P_EJ_QUOTA_S + n[I_BUCKET]] - used_time(jb, t, pf[P_EJ_WIN_S], 1)
+def ej_bonus(pf, s) -> float:
+    """Expedited quota earned by screen time and interactions (row 12), s; it fades
+    over the quota window so it behaves like a rolling credit."""
+    return s[S_EJ_BONUS] * np.exp(-(s[S_T] - s[S_EJ_BONUS_T]) / pf[P_EJ_WIN_S])
+
+
+@njit(cache=True)
+def ej_earn(pf, s, seconds: float) -> None:
+    if seconds <= 0.0 or pf[P_EJ_WIN_S] <= 0.0:
+        return
+    s[S_EJ_BONUS] = ej_bonus(pf, s) + seconds
+    s[S_EJ_BONUS_T] = s[S_T]
+
+
+@njit(cache=True)
+def ej_remaining(pf, s, n, jb, t: float) -> float:
+    """Seconds of expedited-job quota left in the rolling 24 h (rows 11, 12)."""
+    return pf[P_EJ_QUOTA_S + n[I_BUCKET]] + ej_bonus(pf, s) - used_time(jb, t, pf[P_EJ_WIN_S], 1)
+
+
+@njit(cache=True)
+def oem_blocks(pf, s, n) -> bool:
+    """An aggressive phone maker's battery killer: no background work unless charging
+    or the app was opened recently (PLATFORM_FACTS 'observed' list)."""
+    if pf[P_OEM_KILLER] == 0.0 or n[I_CHARGING] != 0 or n[I_APP_FG] != 0:
+        return False
+    return s[S_T] - s[S_LAST_OPEN] > pf[P_OEM_RECENT_S]
 
 
 @njit(cache=True)
@@ -380,9 +408,9 @@ def backoff_delay(pf, attempt: int) -> float:
 # The launch rate of one pending request
 # ---------------------------------------------------------------------------
 @njit(cache=True)
-def effective_type(pf, n, jb, wtype: int, t: float) -> int:
+def effective_type(pf, s, n, jb, wtype: int, t: float) -> int:
     """An expedited job out of expedited quota runs as a regular job (row 13)."""
-    if wtype == WT_EXPEDITED and ej_remaining(pf, n, jb, t) < pf[P_EJ_MIN_S]:
+    if wtype == WT_EXPEDITED and ej_remaining(pf, s, n, jb, t) < pf[P_EJ_MIN_S]:
         return WT_JOB
     return wtype
 
@@ -399,7 +427,7 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
     earliest = rq[slot, RQ_EARLIEST]
     if t < earliest:
         return 0.0, earliest, False
-    wt = effective_type(pf, n, jb, int(rq[slot, RQ_TYPE]), t)
+    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t)
     ios = pf[P_PLATFORM] == PLATFORM_IOS
     if n[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
         return 0.0, INF, False
@@ -427,6 +455,8 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
         return 0.0, INF, False  # processing: only apps used in the past week (row 39)
     throttled = False
     if not ios:
+        if oem_blocks(pf, s, n):
+            return 0.0, INF, False
         if pf[P_DOZE_ON] != 0.0 and doze_idle(n) and not exempt:
             return 0.0, INF, False  # held until a maintenance window (row 26)
         restricted = n[I_BUCKET] == BK_RESTRICTED or n[I_LOWPOWER] != 0

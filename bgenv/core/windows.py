@@ -43,6 +43,7 @@ from bgenv.core.layout import (
     I_LAST_CHUNK_OK,
     I_LAST_END,
     I_LAST_REFUSED,
+    I_SCHED_N,
     I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_ID,
@@ -70,9 +71,12 @@ from bgenv.core.layout import (
     P_CANCEL_S,
     P_CELL_SLOWDOWN,
     P_CHUNK_OVERHEAD_S,
+    P_COUNT_FG_JOBS,
     P_CPU_KILL_FRAC,
     P_CPU_KILL_S,
     P_EJ_MIN_S,
+    P_FLEX_MIN_FRAC,
+    P_FLEX_MIN_S,
     P_GRACE_S,
     P_HB_DURATION,
     P_K_CPU,
@@ -81,13 +85,16 @@ from bgenv.core.layout import (
     P_K_SEC,
     P_MEM_LIMIT_MB,
     P_OPT_NET,
+    P_OPT_PERIODIC,
     P_OPT_POWER,
     P_OPT_SLOT,
     P_OPT_TYPE,
+    P_PERIODIC_MIN_S,
     P_PLATFORM,
     P_QUOTA_CHARGING_WAIVED,
     P_RESCHEDULE_ON_STOP,
     P_RUN_LIMIT_WAIVED_S,
+    P_SCHEDULE_PER_MIN,
     P_TH_SPEED_CRITICAL,
     P_TH_SPEED_SERIOUS,
     P_WT_BUDGET,
@@ -102,11 +109,14 @@ from bgenv.core.layout import (
     PLATFORM_ANDROID,
     PLATFORM_IOS,
     REFUSE_INVALID,
+    REFUSE_RATE,
     REFUSE_UNAVAILABLE,
     RQ_ACTIVE,
     RQ_ATTEMPT,
     RQ_EARLIEST,
+    RQ_FLEX,
     RQ_NET,
+    RQ_PERIOD,
     RQ_POWER,
     RQ_SUBMIT,
     RQ_THROTTLED,
@@ -119,6 +129,7 @@ from bgenv.core.layout import (
     S_HIST_B,
     S_HZ_REM,
     S_LAST_WINDOW_END,
+    S_SCHED_WIN_T,
     S_T,
     S_WIN_BUDGET,
     S_WIN_ENERGY,
@@ -156,11 +167,18 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
     net = pf[P_OPT_NET + opt]
     power = pf[P_OPT_POWER + opt]
     s[M_REQUESTS] += 1.0
+    t = s[S_T]
+    if t - s[S_SCHED_WIN_T] >= 60.0:
+        s[S_SCHED_WIN_T] = t
+        n[I_SCHED_N] = 0
+    n[I_SCHED_N] += 1
     reason = -1
     if pf[P_PLATFORM] == PLATFORM_IOS and n[I_BAR_OFF] != 0:
         reason = REFUSE_UNAVAILABLE  # BGTaskScheduler.Error.unavailable (row 44)
     elif wt == WT_EXPEDITED and (delay > 0.0 or power != 0.0):
         reason = REFUSE_INVALID  # expedited: no delay, network/storage only (row 14)
+    elif n[I_SCHED_N] > pf[P_SCHEDULE_PER_MIN]:
+        reason = REFUSE_RATE  # too many schedule() calls in a minute (row 22)
     if reason >= 0:
         s[M_REFUSED] += 1.0
         n[I_LAST_REFUSED] = 1
@@ -168,24 +186,34 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
         log_event(s, n, ev, EVK_REFUSED, wt, reason, 0.0, 0.0)
         return
     n[I_LAST_REFUSED] = 0
-    t = s[S_T]
+    period = 0.0
+    flex = 0.0
+    earliest = t + delay
+    if pf[P_OPT_PERIODIC + opt] != 0.0:
+        # row 19: the interval and flex are silently raised to their minimums; the job
+        # runs once in the last ``flex`` of each interval
+        period = max(delay, pf[P_PERIODIC_MIN_S])
+        flex = max(pf[P_FLEX_MIN_S], pf[P_FLEX_MIN_FRAC] * period)
+        earliest = t + period - flex
     rq[slot, RQ_ACTIVE] = 1.0
     rq[slot, RQ_TYPE] = wt
     rq[slot, RQ_SUBMIT] = t
-    rq[slot, RQ_EARLIEST] = t + delay
+    rq[slot, RQ_EARLIEST] = earliest
+    rq[slot, RQ_PERIOD] = period
+    rq[slot, RQ_FLEX] = flex
     rq[slot, RQ_NET] = net
     rq[slot, RQ_POWER] = power
     rq[slot, RQ_ATTEMPT] = 0.0
     rq[slot, RQ_THROTTLED] = 0.0
     s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
-    log_event(s, n, ev, EVK_REQUEST, wt, t + delay, net, power)
+    log_event(s, n, ev, EVK_REQUEST, wt, earliest, net, power)
 
 
 @njit(cache=True)
 def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     """The OS launches the request in ``slot``: open a window. Returns the phase."""
     t = s[S_T]
-    wt = effective_type(pf, n, jb, int(rq[slot, RQ_TYPE]), t)
+    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t)
     decay_history(pf, s)
     b = s[S_HIST_B]
     budget = pf[P_WT_BUDGET + wt] * (1.0 - pf[P_HB_DURATION] * (1.0 - b))
@@ -196,18 +224,25 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     if pf[P_PLATFORM] == PLATFORM_ANDROID:
         charging = n[I_CHARGING] != 0
         if wt == WT_EXPEDITED:
-            budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, n, jb, t)))
+            budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, s, n, jb, t)))
         else:
             if charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0:
                 budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
             elif pf[P_WT_QUOTA + wt] != 0.0:
                 budget = min(budget, quota_remaining(pf, n, jb, t))
-        if n[I_APP_FG] == 0:  # jobs started on screen are not counted before 16 (row 3)
+        if n[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
             record_job_start(n, jb, t, wt == WT_EXPEDITED)
     n[I_BACKOFF_N] = int(rq[slot, RQ_ATTEMPT])
     n[I_WIN_NET] = int(rq[slot, RQ_NET])
     n[I_WIN_POWER] = int(rq[slot, RQ_POWER])
-    rq[slot, RQ_ACTIVE] = 0.0
+    period = rq[slot, RQ_PERIOD]
+    if period > 0.0:
+        # a periodic request stays pending: next eligible in the last flex of the next interval
+        k = np.floor((t - rq[slot, RQ_SUBMIT]) / period)
+        rq[slot, RQ_EARLIEST] = rq[slot, RQ_SUBMIT] + (k + 2.0) * period - rq[slot, RQ_FLEX]
+        s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
+    else:
+        rq[slot, RQ_ACTIVE] = 0.0
     s[S_EV + EV_LAUNCH + slot] = INF
     n[I_WIN_ACTIVE] = 1
     n[I_WIN_SLOT] = slot
