@@ -104,6 +104,12 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bgenv import bench
+
+    return bench.main(args=args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="bgenv", description="bgenv: RL environment of iOS and Android background scheduling"
@@ -137,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--out", default="events.jsonl")
     e.set_defaults(func=cmd_events)
+
+    from bgenv import bench
+
+    b = sub.add_parser("bench", help="measure steps/s side by side with CartPole (single, batched, SB3 PPO)")
+    bench.add_arguments(b)
+    b.set_defaults(func=cmd_bench)
 
     args = ap.parse_args(argv)
     try:

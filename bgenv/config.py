@@ -42,9 +42,19 @@ HourlyFrac = Annotated[list[Frac], Field(min_length=24, max_length=24, descripti
 Range = Annotated[list[Frac], Field(min_length=2, max_length=2)]
 ThermalName = Literal["nominal", "fair", "serious", "critical"]
 THERMAL_LEVELS = {"nominal": 0, "fair": 1, "serious": 2, "critical": 3}
-WindowTypeName = Literal["refresh", "processing", "job", "expedited", "health"]
-WINDOW_TYPES = {"refresh": 0, "processing": 1, "job": 2, "expedited": 3, "health": 4}
-DEFAULT_SLOT = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1, "health": 2}
+WindowTypeName = Literal["refresh", "processing", "job", "expedited", "health", "push", "push_normal", "alarm", "fgs"]
+WINDOW_TYPES = {
+    "refresh": 0,
+    "processing": 1,
+    "job": 2,
+    "expedited": 3,
+    "health": 4,
+    "push": 5,
+    "push_normal": 6,
+    "alarm": 7,
+    "fgs": 8,
+}
+DEFAULT_SLOT = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1, "health": 2, "push": 3, "alarm": 4, "fgs": 5}
 PERIODIC_SLOT = 2
 BUCKETS = ("active", "working_set", "frequent", "rare", "restricted")
 
@@ -185,12 +195,17 @@ class RequestOption(_Model):
     requires_network: bool = False
     requires_power: bool = False
     periodic: bool = Field(False, description="Android periodic job: the delay choice is its interval (row 19)")
+    notification: bool = Field(False, description="push: the message shows a notification (user-visible)")
     slot: int | None = Field(default=None, ge=0, le=3, description="task identifier slot (default by type)")
 
     @model_validator(mode="after")
     def _periodic(self) -> RequestOption:
         if self.periodic and self.type != "job":
             raise ValueError("only 'job' requests can be periodic")
+        if self.notification and self.type != "push":
+            raise ValueError("only 'push' requests can show a notification")
+        if self.type == "push_normal":
+            raise ValueError("'push_normal' is how the OS delivers a downgraded push; request 'push'")
         return self
 
 
@@ -280,12 +295,25 @@ class AndroidConfig(_Model):
     schedule_per_minute: Pos = Field(description="schedule() calls per minute before requests are refused")
     oem_killer: bool = Field(description="a phone maker's battery killer stops background work")
     oem_recent_open_s: NonNeg = Field(description="... unless charging or the app was opened this recently, s")
+    push_caps_per_day: PerBucket = Field(description="high-priority pushes per day per bucket before normal priority")
+    push_downgrade_after: Pos = Field(
+        description="high-priority pushes without a notification (7-day decayed) before downgrade"
+    )
+    push_doze_exemption_s: NonNeg = Field(description="temporary Doze exemption after a high-priority push, s")
+    alarms_per_window: PerBucket = Field(description="exact alarms per window per bucket")
+    alarm_window_h: PerBucket = Field(description="alarm counting window per bucket, h")
+    alarms_per_hour_in_doze: Pos = Field(description="allow-while-idle alarms per hour in Doze")
+    fgs_quota_s: Pos = Field(description="dataSync foreground service time per window, s")
+    fgs_window_h: Pos = Field(description="... window, h (reset when the user opens the app)")
+    fgs_start_grace_s: NonNeg = Field(description="a foreground service may start this long after leaving the app, s")
 
 
 class IOSConfig(_Model):
     cpu_kill_s: Pos
     cpu_kill_fraction: Frac
     processing_recent_use_days: Pos
+    silent_push_per_hour: Pos = Field(description="silent pushes delivered per rolling hour")
+    silent_push_drop_prob: Frac = Field(description="probability a silent push is not delivered at all")
 
 
 class ProfileConfig(_Model):
@@ -313,6 +341,9 @@ class ProfileConfig(_Model):
         for o in self.request_options:
             if o.type not in self.windows:
                 raise ValueError(f"request option of type '{o.type}' has no entry under windows")
+        if any(o.type == "push" for o in self.request_options) and self.platform == "android":
+            if "push_normal" not in self.windows:
+                raise ValueError("android push requests need a 'push_normal' entry under windows (downgraded delivery)")
         if self.platform == "android" and self.android is None:
             raise ValueError("an android profile needs an 'android' section")
         if self.platform == "ios" and self.ios is None:
@@ -330,6 +361,7 @@ class RewardConfig(_Model):
     deadline_missed: NonNeg
     throttled: NonNeg = Field(description="penalty per refused or quota-throttled request")
     invalid_action: NonNeg
+    notification: NonNeg = Field(description="penalty per notification shown for background work")
 
 
 class Scenario(_Model):

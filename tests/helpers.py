@@ -38,6 +38,7 @@ IOS_OPT = {
     "processing+network": 3,
     "processing+power": 4,
     "processing+network+power": 5,
+    "push": 6,
 }
 ANDROID_OPT = {
     "none": 0,
@@ -48,6 +49,10 @@ ANDROID_OPT = {
     "expedited": 5,
     "expedited+network": 6,
     "periodic+job+network": 7,
+    "push": 8,
+    "push+notification": 9,
+    "alarm": 10,
+    "fgs": 11,
 }
 DELAY_BINS_S = (0.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0)
 CHUNK_UNITS = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0)  # index 0 = stop and report completion
@@ -57,7 +62,17 @@ STOP = 0
 ZERO_24 = [0.0] * 24
 ONE_24 = [1.0] * 24
 # The slot (task identifier) each window type uses in the default profiles.
-SLOT_OF_TYPE = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1}
+SLOT_OF_TYPE = {
+    "refresh": 0,
+    "processing": 1,
+    "job": 0,
+    "expedited": 1,
+    "health": 2,
+    "push": 3,
+    "push_normal": 3,
+    "alarm": 4,
+    "fgs": 5,
+}
 
 Policy = Callable[[Any, np.ndarray, dict], Any]
 

@@ -55,10 +55,10 @@ def test_sb3_check_env_passes(env_id):
 
 def test_spaces_match_the_documented_tables(platform):
     env = make_env(platform, horizon_days=1)
-    n_request = 6 if platform == "ios" else 8
+    n_request = 7 if platform == "ios" else 12
     assert env.action_space.nvec.tolist() == [n_request, 9, 9, 5]
-    assert env.observation_space.shape == (45,)
-    assert len(env.observation_names) == 45
+    assert env.observation_space.shape == (50,)
+    assert len(env.observation_names) == 50
     labels = env.action_labels
     assert labels["delay"] == ("0 s", "60 s", "300 s", "900 s", "1800 s", "3600 s", "7200 s", "14400 s", "28800 s")
     assert labels["chunk"][0] == "stop and report completion"
@@ -81,6 +81,7 @@ def test_spaces_match_the_documented_tables(platform):
             "processing+network",
             "processing+power",
             "processing+network+power",
+            "push",
         )
     else:
         assert labels["request"] == (
@@ -92,6 +93,10 @@ def test_spaces_match_the_documented_tables(platform):
             "expedited",
             "expedited+network",
             "periodic+job+network",
+            "push",
+            "push+notification",
+            "alarm",
+            "fgs",
         )
 
 

@@ -454,7 +454,7 @@ def test_background_app_refresh_off_refuses_and_masks_requests():
     refused = events(env, "refused")
     assert len(refused) == len(records)
     assert {e["reason"] for e in refused} == {"unavailable"}
-    assert {e["type"] for e in refused} == {"refresh", "processing"}
+    assert {e["type"] for e in refused} == {"refresh", "processing", "push"}  # silent pushes need it too
     assert events(env, "request") == [] and events(env, "grant") == []
     m = last["metrics"]
     assert m["requests"] == m["requests_refused"] == len(records)

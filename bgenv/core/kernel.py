@@ -98,6 +98,7 @@ from bgenv.core.layout import (
     I_SCREEN,
     I_STATUS,
     I_STEPS,
+    I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_NET,
@@ -165,7 +166,6 @@ from bgenv.core.layout import (
     P_USAGE_TAU_S,
     P_WAKE_ENERGY,
     P_WAKE_H,
-    P_WT_DOZE_EXEMPT,
     P_WT_LPM_BLOCKS,
     P_WT_NEEDS_IDLE,
     P_WT_THERMAL_MAX,
@@ -189,6 +189,7 @@ from bgenv.core.layout import (
     S_HIST_T,
     S_HZ_RATE,
     S_HZ_REM,
+    S_LAST_CLOSE,
     S_LAST_MOTION,
     S_LAST_OPEN,
     S_LAST_REFRESH,
@@ -200,6 +201,7 @@ from bgenv.core.layout import (
     S_SCREEN_ON_SINCE,
     S_T,
     S_T0,
+    S_TEMP_EXEMPT_UNTIL,
     S_UNPLUG_T,
     S_USAGE,
     S_WIN_ENERGY,
@@ -229,6 +231,7 @@ from bgenv.core.windows import (
     invalid_action,
     start_chunk,
     submit_request,
+    window_exempt,
 )
 from bgenv.core.workload import next_deadline, pending_units, workable
 
@@ -414,6 +417,11 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
         _set_hazard(s, EV_LAUNCH + j, rate)
         if w < wake:
             wake = w
+    if n[I_TEMP_EXEMPT] != 0:
+        if t >= s[S_TEMP_EXEMPT_UNTIL]:
+            n[I_TEMP_EXEMPT] = 0
+        else:
+            wake = min(wake, s[S_TEMP_EXEMPT_UNTIL])
     if n[I_WIN_ACTIVE] != 0 and pf[P_OEM_KILLER] != 0.0 and n[I_CHARGING] == 0:
         wake = min(wake, s[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)  # the OEM killer strikes
     s[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
@@ -442,7 +450,7 @@ def _check_window(pf, s, n, rq, jb, rg, ev) -> int:
     wt = n[I_WIN_TYPE]
     reason = -1
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
-    exempt = pf[P_WT_DOZE_EXEMPT + wt] != 0.0
+    exempt = window_exempt(pf, n)
     if n[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
         reason = END_KILL_FORCE_QUIT
     elif android and oem_blocks(pf, s, n):
@@ -492,6 +500,7 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
         doze_wake(pf, s, n, ev)
     elif k == EV_APP_CLOSE:
         ej_earn(pf, s, pf[P_EJ_REFILL_SCREEN] * (s[S_T] - s[S_SCREEN_ON_SINCE]))
+        s[S_LAST_CLOSE] = s[S_T]
         fq = app_close(pf, s, n, it, rg, ev)
         doze_consider(pf, s, n, ev)
         if not (fq and pf[P_FORCE_QUIT_STOPS] != 0.0):
@@ -671,8 +680,7 @@ def write_masks(pf, s, n, it, m) -> None:
     m[from_kind] = True
     phase = n[I_PHASE]
     if (phase == PH_WINDOW or phase == PH_CHUNK) and n[I_WIN_ACTIVE] != 0 and n[I_CHUNK_ACTIVE] == 0:
-        exempt = pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0
-        has_net = effective_net(pf, n, exempt) != NET_NONE
+        has_net = effective_net(pf, n, window_exempt(pf, n)) != NET_NONE
         anyk = False
         for k in range(NKIND):
             w = workable(pf, it, k, has_net)

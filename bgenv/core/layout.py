@@ -14,7 +14,8 @@ Arrays (``N`` = number of devices in the batch):
 * ``si``  int64   ``[N, NSI]``     integer state: screen, network, charging, phases, counters
 * ``items`` float64 ``[N, MAXI, NIF]``  the backlog, one row per work item
 * ``reqs``  float64 ``[N, NSLOT, NRF]`` pending scheduler requests, one row per slot
-* ``jobs``  float64 ``[N, NJOB, NJF]``  ring of recent background executions (Android quotas)
+* ``jobs``  float64 ``[N, NJOB + NCNT, NJF]`` two rings: recent executions (time quotas)
+                                   and recent alarm/push deliveries (counted limits)
 * ``rng``   float64 ``[N, 2, RNG_BUF]`` uniform draws from each device's two ``numpy`` Generators
 * ``ev``    float64 ``[N, EV_BUF, NEVF]`` event-log records awaiting collection
 * ``tts``   float64 ``[N, TTS_BUF]``    time-to-success samples of completed items
@@ -64,8 +65,25 @@ WT_PROCESSING = 1  # iOS BGProcessingTask
 WT_JOB = 2  # Android regular job (JobScheduler / WorkManager)
 WT_EXPEDITED = 3  # Android expedited job
 WT_HEALTH = 4  # iOS BGHealthResearchTask: processing with elevated priority (row 44)
-NWT = 5
-WT_NAMES = ("refresh", "processing", "job", "expedited", "health")
+WT_PUSH = 5  # iOS silent push / Android high-priority push (rows 27, 33, 34, 45)
+WT_PUSH_NORMAL = 6  # Android push delivered at normal priority (over its cap or downgraded)
+WT_ALARM = 7  # Android exact alarm, allowed while idle (rows 28, 29)
+WT_FGS = 8  # Android dataSync foreground service, user-visible (row 37)
+NWT = 9
+WT_NAMES = ("refresh", "processing", "job", "expedited", "health", "push", "push_normal", "alarm", "fgs")
+# Kinds of execution kept in the ring ``jobs`` (for quotas, caps and rate limits)
+# Executions with a duration (quotas by time) go in the first ring; deliveries that
+# are only counted (alarms, pushes) in the second, so floods of one cannot evict the other.
+JK_JOB = 0
+JK_EJ = 1
+JK_OTHER = 2  # refresh / processing / health (iOS): recorded, never counted
+JK_FGS = 3
+JK_ALARM = 4  # second ring from here
+JK_PUSH = 5  # a high-priority (or iOS silent) push that shows a notification
+JK_PUSH_SILENT = 6  # ... that shows none (row 34)
+JK_NONE = -1  # not recorded (normal-priority pushes count against nothing)
+JK_FIRST_COUNTED = JK_ALARM
+WT_JOB_KIND = (JK_OTHER, JK_OTHER, JK_JOB, JK_EJ, JK_OTHER, JK_PUSH, JK_NONE, JK_ALARM, JK_FGS)
 
 # Decision phases: why the agent is being asked to act
 PH_NONE = 0  # episode over / not started
@@ -153,14 +171,19 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
 REFUSE_UNAVAILABLE = 0  # iOS: Background App Refresh is off (row 44)
 REFUSE_INVALID = 1  # Android: expedited job with a delay or power constraint (row 14)
 REFUSE_RATE = 2  # Android: schedule() rate limit (row 22)
-REFUSE_NAMES = ("unavailable", "invalid", "rate_limited")
+REFUSE_BACKGROUND = 3  # Android: a foreground service cannot start from the background (row 37)
+REFUSE_DROPPED = 4  # iOS: a silent push was not delivered (row 45)
+REFUSE_NAMES = ("unavailable", "invalid", "rate_limited", "background_start", "push_dropped")
 
 # ---------------------------------------------------------------------------
 # Buffers
 # ---------------------------------------------------------------------------
 MAXI = 64  # backlog rows per device; when full, arrivals coalesce into a row of the same kind
-NSLOT = 4  # request slots (one pending request per task identifier)
-NJOB = 128  # ring of recent background executions, used for rolling-window quotas
+NSLOT = 6  # request slots (one pending request per task identifier)
+NJOB = 256  # ring of recent background executions, used for rolling-window quotas
+NCNT = 1024  # ring of recent alarm and push deliveries, used for counted limits
+RING_JOBS = 0
+RING_COUNTED = 1
 RNG_BUF = 1024  # uniform draws buffered per device
 RNG_MARGIN = 64  # the kernel pauses for a refill when fewer draws than this remain
 EV_BUF = 256  # event records buffered per device before the host collects them
@@ -249,6 +272,8 @@ S_SCREEN_ON_SINCE = _s()
 S_EJ_BONUS = _s()  # expedited-job quota earned by screen time and interactions, s (row 12)
 S_EJ_BONUS_T = _s()
 S_SCHED_WIN_T = _s()  # start of the current schedule() counting minute (row 22)
+S_LAST_CLOSE = _s()  # when the user last left the app
+S_TEMP_EXEMPT_UNTIL = _s()  # end of a temporary Doze exemption after a high-priority push (row 27)
 # Metric accumulators
 M_ARRIVED = _s()  # work units
 M_COMPLETED = _s()
@@ -326,11 +351,13 @@ I_CHUNK_FATE = _i()  # 0 completes, 4 memory kill at EV_CHUNK_END
 I_LAST_CHUNK_OK = _i()
 I_LAST_END = _i()  # how the last window ended
 I_LAST_REFUSED = _i()
-I_JOB_HEAD = _i()
+I_JOB_HEAD = _i(2)  # next row to write in each ring
 I_BACKOFF_N = _i()
 I_HOUR = _i()
 I_NITEMS = _i()
 I_SCHED_N = _i()
+I_TEMP_EXEMPT = _i()
+I_WIN_NOTIFY = _i()
 NSI = _i.n
 
 # Item fields items[N, MAXI, NIF]
@@ -358,12 +385,13 @@ RQ_ATTEMPT = _r()
 RQ_THROTTLED = _r()  # already counted as throttled
 RQ_PERIOD = _r()  # periodic interval, s (0 = one-off)
 RQ_FLEX = _r()  # periodic flex, s
+RQ_NOTIFY = _r()  # push: shows a notification (user-visible)
 NRF = _r.n
 
 # Job ring fields jobs[N, NJOB, NJF]
 JB_START = 0
 JB_END = 1
-JB_EXPEDITED = 2
+JB_KIND = 2  # a JK_* code
 NJF = 3
 
 # Event record fields ev[N, EV_BUF, NEVF]
@@ -459,6 +487,7 @@ P_OPT_TYPE = _p(MAX_OPTS)
 P_OPT_NET = _p(MAX_OPTS)
 P_OPT_POWER = _p(MAX_OPTS)
 P_OPT_PERIODIC = _p(MAX_OPTS)
+P_OPT_NOTIFY = _p(MAX_OPTS)
 P_NDELAY = _p()
 P_DELAY_BINS = _p(MAX_BINS)
 P_NCHUNK = _p()
@@ -515,6 +544,17 @@ P_OEM_RECENT_S = _p()
 P_PERIODIC_MIN_S = _p()
 P_FLEX_MIN_S = _p()
 P_FLEX_MIN_FRAC = _p()
+P_PUSH_CAP = _p(NBUCKET)  # high-priority pushes per day per bucket (row 33)
+P_PUSH_DOWNGRADE = _p()  # silent high-priority pushes (7-day decayed) before downgrade (row 34)
+P_PUSH_EXEMPT_S = _p()  # temporary Doze exemption after a high-priority push, s (row 27)
+P_ALARM_COUNT = _p(NBUCKET)  # alarms per window per bucket (row 28)
+P_ALARM_WIN_S = _p(NBUCKET)
+P_ALARM_DOZE_PER_H = _p()  # alarms per hour while idle (row 29)
+P_FGS_QUOTA_S = _p()  # dataSync foreground service time per window (row 37)
+P_FGS_WIN_S = _p()
+P_FGS_START_GRACE_S = _p()  # how long after leaving the app it may still start one
+P_PUSH_PER_H = _p()  # iOS silent pushes delivered per hour (row 45)
+P_PUSH_DROP = _p()  # iOS: probability a silent push is not delivered
 P_QUOTA_WIN_S = _p(NBUCKET)
 P_JOB_COUNT = _p(NBUCKET)
 P_SESSION_COUNT = _p(NBUCKET)
@@ -553,4 +593,5 @@ P_W_KILL = _p()
 P_W_DEADLINE = _p()
 P_W_THROTTLE = _p()
 P_W_INVALID = _p()
+P_W_NOTIFY = _p()  # per notification shown to the user (push with notification, foreground service)
 NP = _p.n

@@ -33,7 +33,6 @@ from bgenv.core.layout import (
     NET_NONE,
     NET_WIFI,
     NKIND,
-    NSLOT,
     P_PLATFORM,
     PH_BACKGROUND,
     PH_CHUNK,
@@ -47,8 +46,12 @@ from bgenv.core.layout import (
     S_T,
     S_WIN_START,
     S_WIN_UNITS,
+    WT_ALARM,
+    WT_FGS,
     WT_HEALTH,
     WT_PROCESSING,
+    WT_PUSH,
+    WT_PUSH_NORMAL,
 )
 from bgenv.core.scheduler import effective_net
 from bgenv.core.workload import oldest_age, pending_units
@@ -109,6 +112,11 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
         0.0,
         1.0,
     ),
+    ("window_push", "running window handles a push (silent, high or normal priority)", "0/1", 0.0, 1.0),
+    ("window_alarm", "running window is an Android exact alarm", "0/1", 0.0, 1.0),
+    ("window_fgs", "running window is an Android foreground service", "0/1", 0.0, 1.0),
+    ("pending_slot4", "a request is pending in slot 4 (Android alarm)", "0/1", 0.0, 1.0),
+    ("pending_slot5", "a request is pending in slot 5 (Android foreground service)", "0/1", 0.0, 1.0),
 )
 NOBS = len(FEATURES)
 
@@ -172,10 +180,15 @@ def write_obs(pf, s, n, it, rq, o) -> None:
     o[34] = _sat(recent_value(s, R_FAILED))
     o[35] = _hours(t - s[S_LAST_WINDOW_END])
     o[36] = _hours(t - s[S_LAST_OPEN])
-    for k in range(NSLOT):
+    for k in range(4):
         o[37 + k] = rq[k, RQ_ACTIVE]
     o[41] = n[I_LAST_REFUSED]
     last = n[I_LAST_END]
     o[42] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
     o[43] = 1.0 if last >= END_KILL_MEMORY else 0.0
     o[44] = min(1.0, n[I_BACKOFF_N] / 10.0) if win else 0.0
+    o[45] = 1.0 if (win and (wt == WT_PUSH or wt == WT_PUSH_NORMAL)) else 0.0
+    o[46] = 1.0 if (win and wt == WT_ALARM) else 0.0
+    o[47] = 1.0 if (win and wt == WT_FGS) else 0.0
+    o[48] = rq[4, RQ_ACTIVE]
+    o[49] = rq[5, RQ_ACTIVE]

@@ -45,6 +45,8 @@ def _option_label(o) -> str:
         parts.append("power")
     if o.periodic:
         parts.insert(0, "periodic")
+    if o.notification:
+        parts.append("notification")
     return "+".join(parts)
 
 
@@ -132,6 +134,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
         default_slot = PERIODIC_SLOT if o.periodic else DEFAULT_SLOT[o.type]
         pf[L.P_OPT_SLOT + j] = o.slot if o.slot is not None else default_slot
         pf[L.P_OPT_PERIODIC + j] = float(o.periodic)
+        pf[L.P_OPT_NOTIFY + j] = float(o.notification)
         pf[L.P_OPT_TYPE + j] = WINDOW_TYPES[o.type]
         pf[L.P_OPT_NET + j] = float(o.requires_network)
         pf[L.P_OPT_POWER + j] = float(o.requires_power)
@@ -188,6 +191,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_CPU_KILL_S] = pr.ios.cpu_kill_s
         pf[L.P_CPU_KILL_FRAC] = pr.ios.cpu_kill_fraction
         pf[L.P_RECENT_USE_S] = pr.ios.processing_recent_use_days * 86400.0
+        pf[L.P_PUSH_PER_H] = pr.ios.silent_push_per_hour
+        pf[L.P_PUSH_DROP] = pr.ios.silent_push_drop_prob
     else:
         pf[L.P_CPU_KILL_FRAC] = 2.0  # never reached: no CPU monitor
         pf[L.P_RECENT_USE_S] = np.inf
@@ -204,6 +209,15 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_FLEX_MIN_S] = a.flex_min_s
         pf[L.P_FLEX_MIN_FRAC] = a.flex_min_fraction
         pf[L.P_SCHEDULE_PER_MIN] = a.schedule_per_minute
+        pf[L.P_PUSH_CAP : L.P_PUSH_CAP + 5] = a.push_caps_per_day
+        pf[L.P_PUSH_DOWNGRADE] = a.push_downgrade_after
+        pf[L.P_PUSH_EXEMPT_S] = a.push_doze_exemption_s
+        pf[L.P_ALARM_COUNT : L.P_ALARM_COUNT + 5] = a.alarms_per_window
+        pf[L.P_ALARM_WIN_S : L.P_ALARM_WIN_S + 5] = np.array(a.alarm_window_h) * 3600.0
+        pf[L.P_ALARM_DOZE_PER_H] = a.alarms_per_hour_in_doze
+        pf[L.P_FGS_QUOTA_S] = a.fgs_quota_s
+        pf[L.P_FGS_WIN_S] = a.fgs_window_h * 3600.0
+        pf[L.P_FGS_START_GRACE_S] = a.fgs_start_grace_s
         pf[L.P_QUOTA_WIN_S : L.P_QUOTA_WIN_S + 5] = np.array(a.quota_window_h) * 3600.0
         pf[L.P_JOB_COUNT : L.P_JOB_COUNT + 5] = a.job_count
         pf[L.P_SESSION_COUNT : L.P_SESSION_COUNT + 5] = a.session_count
@@ -250,6 +264,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_W_DEADLINE] = r.deadline_missed
     pf[L.P_W_THROTTLE] = r.throttled
     pf[L.P_W_INVALID] = r.invalid_action
+    pf[L.P_W_NOTIFY] = r.notification
 
     pf.flags.writeable = False
     ph.flags.writeable = False

@@ -22,6 +22,7 @@ from bgenv.core.layout import (
     P_W_FRESH,
     P_W_INVALID,
     P_W_KILL,
+    P_W_NOTIFY,
     P_W_STALE,
     P_W_THROTTLE,
     P_W_VALUE,
@@ -76,3 +77,9 @@ def reward_throttle(pf, s) -> None:
 @njit(cache=True)
 def reward_invalid(pf, s) -> None:
     _add(s, -pf[P_W_INVALID])
+
+
+@njit(cache=True)
+def reward_notify(pf, s) -> None:
+    """A notification shown to the user for background work (push, foreground service)."""
+    _add(s, -pf[P_W_NOTIFY])

@@ -40,13 +40,26 @@ from bgenv.core.layout import (
     I_LOWPOWER,
     I_NET_BASE,
     I_SCREEN,
+    I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
     JB_END,
-    JB_EXPEDITED,
+    JB_KIND,
     JB_START,
+    JK_ALARM,
+    JK_EJ,
+    JK_FGS,
+    JK_FIRST_COUNTED,
+    JK_JOB,
+    JK_NONE,
+    JK_PUSH,
+    JK_PUSH_SILENT,
+    NCNT,
     NET_NONE,
     NJOB,
+    P_ALARM_COUNT,
+    P_ALARM_DOZE_PER_H,
+    P_ALARM_WIN_S,
     P_BACKOFF_EXP,
     P_BACKOFF_INIT_S,
     P_BACKOFF_MAX_S,
@@ -58,6 +71,8 @@ from bgenv.core.layout import (
     P_EJ_MIN_S,
     P_EJ_QUOTA_S,
     P_EJ_WIN_S,
+    P_FGS_QUOTA_S,
+    P_FGS_WIN_S,
     P_FORCE_QUIT_STOPS,
     P_HB_COMPLETE,
     P_HB_ENERGY,
@@ -80,6 +95,9 @@ from bgenv.core.layout import (
     P_OEM_KILLER,
     P_OEM_RECENT_S,
     P_PLATFORM,
+    P_PUSH_CAP,
+    P_PUSH_DOWNGRADE,
+    P_PUSH_PER_H,
     P_QUOTA_BUFFER_S,
     P_QUOTA_CHARGING_WAIVED,
     P_QUOTA_S,
@@ -105,8 +123,11 @@ from bgenv.core.layout import (
     P_WT_USAGE_DRIVEN,
     PLATFORM_ANDROID,
     PLATFORM_IOS,
+    RING_COUNTED,
+    RING_JOBS,
     RQ_EARLIEST,
     RQ_NET,
+    RQ_NOTIFY,
     RQ_POWER,
     RQ_TYPE,
     S_BATT,
@@ -126,8 +147,14 @@ from bgenv.core.layout import (
     S_T,
     S_UNPLUG_T,
     S_USAGE,
+    WT_ALARM,
     WT_EXPEDITED,
+    WT_FGS,
+    WT_HEALTH,
     WT_JOB,
+    WT_PROCESSING,
+    WT_PUSH,
+    WT_PUSH_NORMAL,
 )
 
 INF = np.inf
@@ -228,57 +255,64 @@ def effective_net(pf, n, exempt: bool) -> int:
 # ---------------------------------------------------------------------------
 # Android rolling-window quotas (rows 1, 4-11)
 # ---------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _ring(ring: int):
+    """(first row, size) of a ring in ``jobs``."""
+    if ring == RING_JOBS:
+        return 0, NJOB
+    return NJOB, NCNT
+
+
 @njit(cache=True)
-def used_time(jb, t: float, window: float, expedited: int) -> float:
-    """Seconds of background job time inside ``[t - window, t]``; ``expedited`` selects
-    regular (0), expedited (1) or all (-1) executions. Running jobs count up to ``t``."""
-    lo = t - window
+def used_time(jb, n, t: float, since: float, kind_lo: int, kind_hi: int) -> float:
+    """Seconds of execution of kinds ``kind_lo..kind_hi`` (JK_*) inside ``[since, t]``.
+    The ring holds windows in time order (one window at a time), so the scan runs from
+    the newest back and stops at the first execution that ended before ``since``."""
     tot = 0.0
-    for r in range(NJOB):
+    h = n[I_JOB_HEAD + RING_JOBS]
+    for k in range(NJOB):
+        r = (h - 1 - k) % NJOB
         st = jb[r, JB_START]
-        if st >= INF or (expedited >= 0 and jb[r, JB_EXPEDITED] != expedited):
-            continue
+        if st >= INF:
+            break  # never filled: nothing older
         en = min(jb[r, JB_END], t)
-        a = max(st, lo)
+        if en <= since:
+            break
+        kd = jb[r, JB_KIND]
+        if kd < kind_lo or kd > kind_hi:
+            continue
+        a = max(st, since)
         if en > a:
             tot += en - a
     return tot
 
 
 @njit(cache=True)
-def _counts(pf, jb, t: float, window: float, with_ej: bool):
-    """(jobs started, sessions, earliest start counted) in the window; executions less
-    than ``session_gap`` apart merge into one session (row 6). Expedited executions
-    count only when ``with_ej`` (the per-minute rate limit covers every job, row 7)."""
+def _counts(pf, jb, n, t: float, window: float, kind_lo: int, kind_hi: int):
+    """(executions started, sessions, earliest start counted) in ``[t - window, t]`` for
+    kinds ``kind_lo..kind_hi``; executions less than ``session_gap`` apart merge into
+    one session (row 6)."""
+    ring = RING_COUNTED if kind_lo >= JK_FIRST_COUNTED else RING_JOBS
+    base, size = _ring(ring)
     lo = t - window
     jobs = 0
     sess = 0
     first = INF
-    # entries are appended in start order; walk the ring from oldest to newest
-    for r in range(NJOB):
+    newer_start = INF
+    h = n[I_JOB_HEAD + ring]
+    for k in range(size):
+        r = base + (h - 1 - k) % size
         st = jb[r, JB_START]
-        if st >= INF or st < lo or (jb[r, JB_EXPEDITED] != 0.0 and not with_ej):
+        if st >= INF or st < lo:
+            break
+        kd = jb[r, JB_KIND]
+        if kd < kind_lo or kd > kind_hi:
             continue
         jobs += 1
-        first = min(first, st)
-    # sessions: count starts that are more than the gap after every earlier end
-    # (the ring is short; an O(K^2) scan is cheaper than sorting here)
-    for r in range(NJOB):
-        st = jb[r, JB_START]
-        if st >= INF or st < lo or (jb[r, JB_EXPEDITED] != 0.0 and not with_ej):
-            continue
-        merged = False
-        for q in range(NJOB):
-            sq = jb[q, JB_START]
-            if q == r or sq >= INF or (jb[q, JB_EXPEDITED] != 0.0 and not with_ej) or sq > st or sq < lo:
-                continue
-            if sq == st and q > r:
-                continue
-            if st - min(jb[q, JB_END], t) < pf[P_SESSION_GAP_S]:
-                merged = True
-                break
-        if not merged:
+        first = st
+        if newer_start == INF or newer_start - min(jb[r, JB_END], t) >= pf[P_SESSION_GAP_S]:
             sess += 1
+        newer_start = st
     return jobs, sess, first
 
 
@@ -294,8 +328,8 @@ def quota_remaining(pf, n, jb, t: float) -> float:
     rem = INF
     w = quota_window(pf, n)
     if w > 0.0:
-        rem = pf[P_QUOTA_S + n[I_BUCKET]] - used_time(jb, t, w, 0)
-    cap = pf[P_TOTAL_CAP_S] - used_time(jb, t, pf[P_TOTAL_CAP_WIN_S], -1)
+        rem = pf[P_QUOTA_S + n[I_BUCKET]] - used_time(jb, n, t, t - w, JK_JOB, JK_JOB)
+    cap = pf[P_TOTAL_CAP_S] - used_time(jb, n, t, t - pf[P_TOTAL_CAP_WIN_S], JK_JOB, JK_EJ)
     return min(rem, cap)
 
 
@@ -317,7 +351,15 @@ def ej_earn(pf, s, seconds: float) -> None:
 @njit(cache=True)
 def ej_remaining(pf, s, n, jb, t: float) -> float:
     """Seconds of expedited-job quota left in the rolling 24 h (rows 11, 12)."""
-    return pf[P_EJ_QUOTA_S + n[I_BUCKET]] + ej_bonus(pf, s) - used_time(jb, t, pf[P_EJ_WIN_S], 1)
+    used = used_time(jb, n, t, t - pf[P_EJ_WIN_S], JK_EJ, JK_EJ)
+    return pf[P_EJ_QUOTA_S + n[I_BUCKET]] + ej_bonus(pf, s) - used
+
+
+@njit(cache=True)
+def fgs_remaining(pf, s, n, jb, t: float) -> float:
+    """dataSync foreground-service time left (row 37: 6 h per 24 h, reset by an app open)."""
+    since = max(t - pf[P_FGS_WIN_S], s[S_LAST_OPEN])
+    return pf[P_FGS_QUOTA_S] - used_time(jb, n, t, since, JK_FGS, JK_FGS)
 
 
 @njit(cache=True)
@@ -346,9 +388,9 @@ def _quota_back_at(pf, n, jb, t: float, need: float) -> float:
 
 
 @njit(cache=True)
-def rate_gate(pf, jb, t: float):
+def rate_gate(pf, jb, n, t: float):
     """(allowed, wake) under the per-minute job and session rate limit, every bucket (row 7)."""
-    jobs, sess, first = _counts(pf, jb, t, 60.0, True)
+    jobs, sess, first = _counts(pf, jb, n, t, 60.0, JK_JOB, JK_EJ)
     if jobs >= pf[P_RATE_PER_MIN] or sess >= pf[P_RATE_PER_MIN]:
         return False, first + 60.0 + 1e-6
     return True, INF
@@ -362,7 +404,7 @@ def quota_gate(pf, n, jb, t: float):
     if quota_remaining(pf, n, jb, t) < buf:
         return False, _quota_back_at(pf, n, jb, t, buf)
     if w > 0.0:
-        jobs, sess, first = _counts(pf, jb, t, w, False)
+        jobs, sess, first = _counts(pf, jb, n, t, w, JK_JOB, JK_JOB)
         b = n[I_BUCKET]
         if jobs >= pf[P_JOB_COUNT + b] or sess >= pf[P_SESSION_COUNT + b]:
             return False, first + w + 1e-6
@@ -370,17 +412,52 @@ def quota_gate(pf, n, jb, t: float):
 
 
 @njit(cache=True)
-def record_job_start(n, jb, t: float, expedited: bool) -> None:
-    h = n[I_JOB_HEAD]
+def alarm_gate(pf, n, jb, t: float):
+    """(allowed, wake) for an exact alarm: per-bucket limits (row 28), and while the
+    device is in Doze the allow-while-idle limit per hour (row 29)."""
+    b = n[I_BUCKET]
+    w = pf[P_ALARM_WIN_S + b]
+    jobs, _, first = _counts(pf, jb, n, t, w, JK_ALARM, JK_ALARM)
+    if jobs >= pf[P_ALARM_COUNT + b]:
+        return False, first + w + 1e-6
+    if doze_idle(n):
+        jobs, _, first = _counts(pf, jb, n, t, 3600.0, JK_ALARM, JK_ALARM)
+        if jobs >= pf[P_ALARM_DOZE_PER_H]:
+            return False, first + 3600.0 + 1e-6
+    return True, INF
+
+
+@njit(cache=True)
+def record_job_start(n, jb, t: float, kind: int) -> None:
+    """Record the start of an execution (or a delivery) of ``kind`` at ``t``."""
+    if kind == JK_NONE:
+        return
+    if kind >= JK_FIRST_COUNTED:
+        h = n[I_JOB_HEAD + RING_COUNTED]
+        r = NJOB + h
+        jb[r, JB_START] = t
+        jb[r, JB_END] = t
+        jb[r, JB_KIND] = kind
+        n[I_JOB_HEAD + RING_COUNTED] = (h + 1) % NCNT
+        return
+    h = n[I_JOB_HEAD + RING_JOBS]
+    if jb[h, JB_START] < INF:
+        # the ring is full: fold the oldest execution into the next one of the same kind
+        # so the time it used is never forgotten (quota accounting stays conservative)
+        for k in range(1, NJOB):
+            q = (h + k) % NJOB
+            if jb[q, JB_KIND] == jb[h, JB_KIND]:
+                jb[q, JB_START] -= jb[h, JB_END] - jb[h, JB_START]
+                break
     jb[h, JB_START] = t
     jb[h, JB_END] = INF
-    jb[h, JB_EXPEDITED] = 1.0 if expedited else 0.0
-    n[I_JOB_HEAD] = (h + 1) % NJOB
+    jb[h, JB_KIND] = kind
+    n[I_JOB_HEAD + RING_JOBS] = (h + 1) % NJOB
 
 
 @njit(cache=True)
 def record_job_end(n, jb, t: float) -> None:
-    h = (n[I_JOB_HEAD] - 1) % NJOB
+    h = (n[I_JOB_HEAD + RING_JOBS] - 1) % NJOB
     if jb[h, JB_END] >= INF:
         jb[h, JB_END] = t
 
@@ -408,10 +485,20 @@ def backoff_delay(pf, attempt: int) -> float:
 # The launch rate of one pending request
 # ---------------------------------------------------------------------------
 @njit(cache=True)
-def effective_type(pf, s, n, jb, wtype: int, t: float) -> int:
-    """An expedited job out of expedited quota runs as a regular job (row 13)."""
+def effective_type(pf, s, n, jb, wtype: int, t: float, notify: bool) -> int:
+    """What the OS will actually run: an expedited job out of expedited quota runs as a
+    regular job (row 13); an Android high-priority push over its bucket's daily cap
+    (row 33), or from an app whose high-priority pushes show no notification (row 34),
+    is delivered at normal priority."""
     if wtype == WT_EXPEDITED and ej_remaining(pf, s, n, jb, t) < pf[P_EJ_MIN_S]:
         return WT_JOB
+    if wtype == WT_PUSH and pf[P_PLATFORM] == PLATFORM_ANDROID:
+        pushes, _, _ = _counts(pf, jb, n, t, 86400.0, JK_PUSH, JK_PUSH_SILENT)
+        if pushes >= pf[P_PUSH_CAP + n[I_BUCKET]]:
+            return WT_PUSH_NORMAL
+        silent, _, _ = _counts(pf, jb, n, t, 7.0 * 86400.0, JK_PUSH_SILENT, JK_PUSH_SILENT)
+        if not notify and silent >= pf[P_PUSH_DOWNGRADE]:
+            return WT_PUSH_NORMAL
     return wtype
 
 
@@ -427,7 +514,7 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
     earliest = rq[slot, RQ_EARLIEST]
     if t < earliest:
         return 0.0, earliest, False
-    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t)
+    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t, rq[slot, RQ_NOTIFY] != 0.0)
     ios = pf[P_PLATFORM] == PLATFORM_IOS
     if n[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
         return 0.0, INF, False
@@ -444,19 +531,29 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
         return 0.0, INF, False
     if rq[slot, RQ_POWER] != 0.0 and not charging:
         return 0.0, INF, False
-    exempt = pf[P_WT_DOZE_EXEMPT + wt] != 0.0
+    exempt = pf[P_WT_DOZE_EXEMPT + wt] != 0.0 or n[I_TEMP_EXEMPT] != 0
     if rq[slot, RQ_NET] != 0.0 and effective_net(pf, n, exempt) == NET_NONE:
         return 0.0, INF, False
     wake = INF
     idle_at = device_idle_at(pf, s, n)
     if pf[P_WT_NEEDS_IDLE + wt] != 0.0 and t < idle_at:
         return 0.0, idle_at, False
-    if ios and wt != 0 and t - s[S_LAST_OPEN] > pf[P_RECENT_USE_S]:
+    if ios and (wt == WT_PROCESSING or wt == WT_HEALTH) and t - s[S_LAST_OPEN] > pf[P_RECENT_USE_S]:
         return 0.0, INF, False  # processing: only apps used in the past week (row 39)
     throttled = False
+    if ios and wt == WT_PUSH:
+        pushes, _, first = _counts(pf, jb, n, t, 3600.0, JK_PUSH, JK_PUSH_SILENT)
+        if pushes >= pf[P_PUSH_PER_H]:  # row 45: "not more than two or three per hour"
+            return 0.0, first + 3600.0 + 1e-6, True
     if not ios:
         if oem_blocks(pf, s, n):
             return 0.0, INF, False
+        if wt == WT_ALARM:
+            ok, awake = alarm_gate(pf, n, jb, t)
+            if not ok:
+                return 0.0, awake, True
+        if wt == WT_FGS and fgs_remaining(pf, s, n, jb, t) <= 0.0:
+            return 0.0, INF, True
         if pf[P_DOZE_ON] != 0.0 and doze_idle(n) and not exempt:
             return 0.0, INF, False  # held until a maintenance window (row 26)
         restricted = n[I_BUCKET] == BK_RESTRICTED or n[I_LOWPOWER] != 0
@@ -466,9 +563,10 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
                 return 0.0, INF, False
             if t < idle_at:
                 return 0.0, idle_at, False
-        ok, rwake = rate_gate(pf, jb, t)
-        if not ok:
-            return 0.0, rwake, True
+        if wt == WT_JOB or wt == WT_EXPEDITED:
+            ok, rwake = rate_gate(pf, jb, n, t)
+            if not ok:
+                return 0.0, rwake, True
         if pf[P_WT_QUOTA + wt] != 0.0:
             waived = charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted
             if not waived:

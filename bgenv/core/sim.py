@@ -46,7 +46,7 @@ class Simulator:
         self.si = np.zeros((num, L.NSI), dtype=np.int64)
         self.items = np.zeros((num, L.MAXI, L.NIF))
         self.reqs = np.zeros((num, L.NSLOT, L.NRF))
-        self.jobs = np.full((num, L.NJOB, L.NJF), np.inf)
+        self.jobs = np.full((num, L.NJOB + L.NCNT, L.NJF), np.inf)
         self.rng = np.zeros((num, NSTREAM, L.RNG_BUF))
         self.ev = np.zeros((num, L.EV_BUF, L.NEVF))
         self.tts = np.zeros((num, L.TTS_BUF))

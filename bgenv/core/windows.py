@@ -44,6 +44,7 @@ from bgenv.core.layout import (
     I_LAST_END,
     I_LAST_REFUSED,
     I_SCHED_N,
+    I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_ID,
@@ -51,6 +52,10 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
+    JK_EJ,
+    JK_JOB,
+    JK_PUSH,
+    JK_PUSH_SILENT,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
@@ -75,6 +80,7 @@ from bgenv.core.layout import (
     P_CPU_KILL_FRAC,
     P_CPU_KILL_S,
     P_EJ_MIN_S,
+    P_FGS_START_GRACE_S,
     P_FLEX_MIN_FRAC,
     P_FLEX_MIN_S,
     P_GRACE_S,
@@ -85,12 +91,15 @@ from bgenv.core.layout import (
     P_K_SEC,
     P_MEM_LIMIT_MB,
     P_OPT_NET,
+    P_OPT_NOTIFY,
     P_OPT_PERIODIC,
     P_OPT_POWER,
     P_OPT_SLOT,
     P_OPT_TYPE,
     P_PERIODIC_MIN_S,
     P_PLATFORM,
+    P_PUSH_DROP,
+    P_PUSH_EXEMPT_S,
     P_QUOTA_CHARGING_WAIVED,
     P_RESCHEDULE_ON_STOP,
     P_RUN_LIMIT_WAIVED_S,
@@ -103,11 +112,14 @@ from bgenv.core.layout import (
     P_WT_EARLY_LO,
     P_WT_EARLY_P,
     P_WT_QUOTA,
+    P_WT_USAGE_DRIVEN,
     PH_CHUNK,
     PH_NONE,
     PH_WINDOW,
     PLATFORM_ANDROID,
     PLATFORM_IOS,
+    REFUSE_BACKGROUND,
+    REFUSE_DROPPED,
     REFUSE_INVALID,
     REFUSE_RATE,
     REFUSE_UNAVAILABLE,
@@ -116,6 +128,7 @@ from bgenv.core.layout import (
     RQ_EARLIEST,
     RQ_FLEX,
     RQ_NET,
+    RQ_NOTIFY,
     RQ_PERIOD,
     RQ_POWER,
     RQ_SUBMIT,
@@ -128,9 +141,11 @@ from bgenv.core.layout import (
     S_EV,
     S_HIST_B,
     S_HZ_REM,
+    S_LAST_CLOSE,
     S_LAST_WINDOW_END,
     S_SCHED_WIN_T,
     S_T,
+    S_TEMP_EXEMPT_UNTIL,
     S_WIN_BUDGET,
     S_WIN_ENERGY,
     S_WIN_START,
@@ -138,9 +153,13 @@ from bgenv.core.layout import (
     THERMAL_CRITICAL,
     THERMAL_SERIOUS,
     WT_EXPEDITED,
+    WT_FGS,
+    WT_JOB,
+    WT_JOB_KIND,
     WT_PROCESSING,
+    WT_PUSH,
 )
-from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_throttle, reward_work
+from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_notify, reward_throttle, reward_work
 from bgenv.core.rng import SYS, expo, uniform
 from bgenv.core.scheduler import (
     backoff_delay,
@@ -148,6 +167,7 @@ from bgenv.core.scheduler import (
     effective_net,
     effective_type,
     ej_remaining,
+    fgs_remaining,
     history_event,
     quota_remaining,
     record_job_end,
@@ -179,6 +199,10 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
         reason = REFUSE_INVALID  # expedited: no delay, network/storage only (row 14)
     elif n[I_SCHED_N] > pf[P_SCHEDULE_PER_MIN]:
         reason = REFUSE_RATE  # too many schedule() calls in a minute (row 22)
+    elif wt == WT_FGS and delay > 0.0:
+        reason = REFUSE_INVALID  # a foreground service starts now or not at all
+    elif wt == WT_FGS and n[I_APP_FG] == 0 and t - s[S_LAST_CLOSE] > pf[P_FGS_START_GRACE_S]:
+        reason = REFUSE_BACKGROUND  # row 37: cannot start from the background (12+)
     if reason >= 0:
         s[M_REFUSED] += 1.0
         n[I_LAST_REFUSED] = 1
@@ -201,6 +225,7 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
     rq[slot, RQ_EARLIEST] = earliest
     rq[slot, RQ_PERIOD] = period
     rq[slot, RQ_FLEX] = flex
+    rq[slot, RQ_NOTIFY] = pf[P_OPT_NOTIFY + opt]
     rq[slot, RQ_NET] = net
     rq[slot, RQ_POWER] = power
     rq[slot, RQ_ATTEMPT] = 0.0
@@ -213,10 +238,20 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
 def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     """The OS launches the request in ``slot``: open a window. Returns the phase."""
     t = s[S_T]
-    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t)
+    notify = rq[slot, RQ_NOTIFY] != 0.0
+    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t, notify)
+    if wt == WT_PUSH and pf[P_PLATFORM] == PLATFORM_IOS and uniform(n, rg, SYS) < pf[P_PUSH_DROP]:
+        # row 45: a silent push has no delivery guarantee
+        rq[slot, RQ_ACTIVE] = 0.0
+        s[S_EV + EV_LAUNCH + slot] = INF
+        s[M_REFUSED] += 1.0
+        log_event(s, n, ev, EVK_REFUSED, wt, REFUSE_DROPPED, 0.0, 0.0)
+        return PH_NONE
     decay_history(pf, s)
     b = s[S_HIST_B]
-    budget = pf[P_WT_BUDGET + wt] * (1.0 - pf[P_HB_DURATION] * (1.0 - b))
+    budget = pf[P_WT_BUDGET + wt]
+    if pf[P_WT_USAGE_DRIVEN + wt] != 0.0:  # discretionary windows shrink with a poor history
+        budget *= 1.0 - pf[P_HB_DURATION] * (1.0 - b)
     p_early = pf[P_WT_EARLY_P + wt] * (1.0 - b)
     if p_early > 0.0 and uniform(n, rg, SYS) < p_early:
         lo = pf[P_WT_EARLY_LO + wt]
@@ -225,13 +260,25 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
         charging = n[I_CHARGING] != 0
         if wt == WT_EXPEDITED:
             budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, s, n, jb, t)))
-        else:
+        elif wt == WT_FGS:
+            budget = min(budget, fgs_remaining(pf, s, n, jb, t))  # then onTimeout (row 37)
+        elif wt == WT_PUSH:
+            # row 27: a high-priority push exempts the app from Doze for a while
+            s[S_TEMP_EXEMPT_UNTIL] = t + pf[P_PUSH_EXEMPT_S]
+            n[I_TEMP_EXEMPT] = 1
+        elif wt == WT_JOB:
             if charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0:
                 budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
             elif pf[P_WT_QUOTA + wt] != 0.0:
                 budget = min(budget, quota_remaining(pf, n, jb, t))
-        if n[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
-            record_job_start(n, jb, t, wt == WT_EXPEDITED)
+    kind = WT_JOB_KIND[wt]
+    if kind == JK_PUSH and not notify:
+        kind = JK_PUSH_SILENT
+    counted = kind != JK_JOB and kind != JK_EJ
+    if counted or n[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
+        record_job_start(n, jb, t, kind)
+    if notify or wt == WT_FGS:
+        reward_notify(pf, s)
     n[I_BACKOFF_N] = int(rq[slot, RQ_ATTEMPT])
     n[I_WIN_NET] = int(rq[slot, RQ_NET])
     n[I_WIN_POWER] = int(rq[slot, RQ_POWER])
@@ -265,7 +312,13 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
 
 @njit(cache=True)
 def window_has_net(pf, n) -> bool:
-    return effective_net(pf, n, pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0) != NET_NONE
+    return effective_net(pf, n, window_exempt(pf, n)) != NET_NONE
+
+
+@njit(cache=True)
+def window_exempt(pf, n) -> bool:
+    """The running window may use the network and keep running in Doze."""
+    return pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0 or n[I_TEMP_EXEMPT] != 0
 
 
 @njit(cache=True)
@@ -284,7 +337,7 @@ def start_chunk(pf, s, n, it, rq, rg, ev, size: float, kind: int) -> bool:
     net = 0
     sec = pf[P_K_SEC + kind]
     if pf[P_K_NET + kind] != 0.0:
-        net = effective_net(pf, n, pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0)
+        net = effective_net(pf, n, window_exempt(pf, n))
         if net == NET_CELL:
             sec *= pf[P_CELL_SLOWDOWN]
     speed = 1.0
@@ -371,8 +424,7 @@ def _close(pf, s, n, jb, reason: int) -> float:
     s[S_EV + EV_WIN_END] = INF
     s[S_LAST_WINDOW_END] = t
     s[M_WINDOW_S] += t - s[S_WIN_START]
-    if pf[P_PLATFORM] == PLATFORM_ANDROID:
-        record_job_end(n, jb, t)
+    record_job_end(n, jb, t)
     return lost
 
 

@@ -44,8 +44,10 @@ class BackgroundSchedulingEnv(gym.Env):
     ``MultiDiscrete([n_request, n_delay, n_chunk, 5])``:
 
     * ``request``: 0 = submit nothing; otherwise a request type with constraints from
-      the profile's ``request_options`` (iOS: refresh, processing with requires-network
-      / requires-external-power; Android: job with network / charging, expedited job).
+      the profile's ``request_options`` (iOS: app refresh, processing with
+      requires-network / requires-external-power, a silent push from the app's server;
+      Android: job with network / charging, expedited job, periodic job, high-priority
+      push with or without a notification, exact alarm, foreground service).
       Resubmitting a type replaces its pending request and resets its timer.
     * ``delay``: the earliest-begin delay (``actions.delay_bins_s``, seconds): a floor,
       never a target.
@@ -62,7 +64,7 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ## Observation Space
 
-    ``Box(45,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
+    ``Box(50,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
     ``env.unwrapped.observation_names`` and meanings and units in ``docs/reference.md``.
     Device conditions the app can read (battery, charging, Low Power Mode, thermal
     state, network, Android standby bucket, Background App Refresh switch), the

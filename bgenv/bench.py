@@ -1,0 +1,585 @@
+"""``bgenv bench``: throughput of bgenv next to CartPole, measured in one process.
+
+Each comparison alternates its sides round by round (A, B, A, B, ...) and reports the
+median of the rounds, so a load that comes and goes on the machine hits both sides
+alike; the ratios are what to compare between machines, not the raw figures.
+
+* ``single``: ``gym.make`` env steps/s with random actions
+  (``gymnasium.utils.performance.benchmark_step``), bgenv iOS and Android vs CartPole-v1.
+* ``vector``: ``gym.make_vec(..., vectorization_mode="vector_entry_point")`` env-steps/s
+  with pre-sampled random actions, bgenv vs CartPole-v1 at the same ``num_envs``.
+* ``ppo``: SB3 PPO (``MlpPolicy``, same hyperparameters) steps/s on
+  :class:`bgenv.envs.sb3.BgenvVecEnv` vs on ``make_vec_env("CartPole-v1")``.
+* ``horizon``: single-env steps/s and simulated days/s for several ``horizon_days``.
+* ``reset``: µs per reset and memory per env.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform as _platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+SECTIONS = ("single", "vector", "ppo", "horizon", "reset")
+TARGETS = {"single": 0.5, "vector": 0.1, "ppo": 0.9}
+HORIZONS = (1, 7, 30)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=1.0, help="duration of one timed round of one side (default 1)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds per comparison; the median is reported (default 3)")
+    p.add_argument("--n-envs", type=int, default=1024, help="batch size of the vector comparison (default 1024)")
+    p.add_argument("--ppo-steps", type=int, default=8192, help="PPO timesteps per round and side (default 8192)")
+    p.add_argument("--ppo-envs", type=int, default=8, help="n_envs of the PPO comparison (default 8)")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch threads for the PPO comparison (default 1: a small MLP gains nothing from more, and "
+        "several threads stall badly when other processes load the cores)",
+    )
+    p.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default all)",
+    )
+    p.add_argument("--profile", action="store_true", help="also print cProfile's top functions of a single-env run")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+def _rss_bytes() -> int:
+    """Resident set size of this process, from /proc (0 where there is none)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return _platform.processor() or "unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    import gymnasium
+    import numba
+    import numpy
+
+    info: dict[str, Any] = {
+        "platform": _platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "python": _platform.python_version(),
+        "numpy": numpy.__version__,
+        "numba": numba.__version__,
+        "gymnasium": gymnasium.__version__,
+    }
+    try:
+        import stable_baselines3
+        import torch
+
+        info["stable_baselines3"] = stable_baselines3.__version__
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:  # pragma: no cover - both are dependencies
+        pass
+    return info
+
+
+def _interleave(sides: dict[str, Callable[[int], float]], rounds: int) -> dict[str, dict[str, Any]]:
+    """Run each side once per round, in turn; ``{side: {"median", "rounds"}}``."""
+    got: dict[str, list[float]] = {name: [] for name in sides}
+    for r in range(rounds):
+        for name, fn in sides.items():
+            got[name].append(fn(r))
+    return {name: {"median": statistics.median(v), "rounds": v} for name, v in got.items()}
+
+
+def _ratio(name: str, ours: str, ref: str, res: dict[str, dict[str, Any]], unit: str) -> dict[str, Any]:
+    a, b = res[ours]["median"], res[ref]["median"]
+    ratio = a / b if b else float("nan")
+    target = TARGETS.get(name)
+    return {
+        "ours": ours,
+        "reference": ref,
+        "unit": unit,
+        "ours_value": a,
+        "reference_value": b,
+        "ratio": ratio,
+        "target": target,
+        "meets_target": None if target is None else bool(ratio >= target),
+    }
+
+
+def _warm_up() -> dict[str, float]:
+    """Build and step each env once: the numba kernel compiles (or loads its cache)."""
+    import gymnasium as gym
+    import numpy as np
+
+    import bgenv  # noqa: F401  (registers the ids)
+
+    out = {}
+    for env_id in ("bgenv/iOS-v0", "bgenv/Android-v0"):
+        t0 = time.perf_counter()
+        env = gym.make(env_id, horizon_days=1)
+        env.reset(seed=0)
+        for _ in range(20):
+            _, _, _, trunc, _ = env.step(env.action_space.sample())
+            if trunc:
+                env.reset()
+        venv = gym.make_vec(env_id, num_envs=4, vectorization_mode="vector_entry_point", horizon_days=1)
+        venv.reset(seed=0)
+        for _ in range(20):
+            venv.step(venv.action_space.sample())
+        venv.unwrapped.action_masks()
+        out[env_id] = time.perf_counter() - t0
+    env = gym.make("CartPole-v1")
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    del np
+    return out
+
+
+# ---------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------
+def bench_single(seconds: float, rounds: int) -> dict[str, Any]:
+    import gymnasium as gym
+    from gymnasium.utils.performance import benchmark_step
+
+    envs = {name: gym.make(name) for name in ("bgenv/iOS-v0", "CartPole-v1", "bgenv/Android-v0")}
+    for env in envs.values():  # the first steps run the env checker
+        benchmark_step(env, target_duration=0.05, seed=0)  # type: ignore[arg-type]
+
+    def side(env: gym.Env) -> Callable[[int], float]:
+        return lambda r: benchmark_step(env, target_duration=seconds, seed=r)  # type: ignore[arg-type]
+
+    res = _interleave({name: side(env) for name, env in envs.items()}, rounds)
+    return {
+        "raw": res,
+        "comparisons": [
+            _ratio("single", "bgenv/iOS-v0", "CartPole-v1", res, "steps/s"),
+            _ratio("single", "bgenv/Android-v0", "CartPole-v1", res, "steps/s"),
+        ],
+    }
+
+
+def _vector_side(env: Any, actions: Any, seconds: float) -> Callable[[int], float]:
+    n = env.num_envs
+
+    def run(r: int) -> float:
+        k = 0
+        t0 = time.perf_counter()
+        while True:
+            env.step(actions[k % len(actions)])
+            k += 1
+            el = time.perf_counter() - t0
+            if el >= seconds:
+                return k * n / el
+
+    return run
+
+
+def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
+    import gymnasium as gym
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    gc.collect()
+    rss0 = _rss_bytes()
+    ours = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point")
+    ours.reset(seed=0)
+    nvec = ours.unwrapped.single_action_space.nvec
+    a_ours = rng.integers(0, nvec, size=(16, n_envs, len(nvec)))
+    for k in range(3):
+        ours.step(a_ours[k])
+    rss1 = _rss_bytes()
+    ref = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="vector_entry_point")
+    ref.reset(seed=0)
+    a_ref = rng.integers(0, 2, size=(16, n_envs))
+    for k in range(3):
+        ref.step(a_ref[k])
+    res = _interleave(
+        {
+            "bgenv/iOS-v0": _vector_side(ours, a_ours, seconds),
+            "CartPole-v1": _vector_side(ref, a_ref, seconds),
+        },
+        rounds,
+    )
+    sim = ours.unwrapped.sim
+    arrays = (sim.sf, sim.si, sim.items, sim.reqs, sim.jobs, sim.rng, sim.ev, sim.tts, sim.obs, sim.acts)
+    memory = {
+        "num_envs": n_envs,
+        "array_bytes_per_env": sum(a.nbytes for a in arrays) / n_envs,
+        "rss_growth_bytes_per_env": (rss1 - rss0) / n_envs if rss0 and rss1 else float("nan"),
+    }
+    ours.close()
+    ref.close()
+    out = {
+        "num_envs": n_envs,
+        "raw": res,
+        "comparisons": [_ratio("vector", "bgenv/iOS-v0", "CartPole-v1", res, "env-steps/s")],
+    }
+    out["memory"] = memory
+    return out
+
+
+def _null_vec_env(n_envs: int) -> Any:
+    """An SB3 VecEnv with bgenv's spaces whose step costs nothing: PPO on it measures
+    the policy's own cost for bgenv's observation and MultiDiscrete action spaces."""
+    import numpy as np
+    from stable_baselines3.common.vec_env import VecEnv
+
+    from bgenv.envs.vector import BackgroundSchedulingVectorEnv
+
+    probe = BackgroundSchedulingVectorEnv(1)
+
+    class NullVecEnv(VecEnv):
+        def __init__(self) -> None:
+            super().__init__(n_envs, probe.single_observation_space, probe.single_action_space)
+            self._obs = np.zeros((n_envs, *probe.single_observation_space.shape), dtype=np.float32)
+
+        def reset(self):  # type: ignore[override]
+            return self._obs.copy()
+
+        def step_async(self, actions: Any) -> None:
+            pass
+
+        def step_wait(self):  # type: ignore[override]
+            infos = [{"cost": 0.0, "TimeLimit.truncated": False} for _ in range(n_envs)]
+            return self._obs.copy(), np.zeros(n_envs, dtype=np.float32), np.zeros(n_envs, dtype=bool), infos
+
+        def close(self) -> None:
+            pass
+
+        def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+            if attr_name == "render_mode":
+                return [None] * n_envs
+            raise AttributeError(attr_name)
+
+        def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+            pass
+
+        def env_method(self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any) -> list[Any]:
+            raise AttributeError(method_name)
+
+        def env_is_wrapped(self, wrapper_class: Any, indices: Any = None) -> list[bool]:
+            return [False] * n_envs
+
+    return NullVecEnv()
+
+
+def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) -> dict[str, Any]:
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from bgenv.envs.sb3 import make_sb3_vec_env
+
+    hp = {"n_steps": 256, "batch_size": 512, "n_epochs": 4, "device": "cpu", "verbose": 0}
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(torch_threads)
+
+    def side(make: Callable[[int], Any]) -> Callable[[int], float]:
+        def run(r: int) -> float:
+            model = PPO("MlpPolicy", make(r), seed=r, **hp)
+            t0 = time.perf_counter()
+            model.learn(total_timesteps=total_steps)
+            el = time.perf_counter() - t0
+            steps = model.num_timesteps
+            model.get_env().close()
+            return steps / el
+
+        return run
+
+    ours, ref, null = "bgenv/iOS-v0 (BgenvVecEnv)", "CartPole-v1 (DummyVecEnv)", "no-op env, bgenv's spaces"
+    sides = {
+        ours: side(lambda r: make_sb3_vec_env("bgenv/iOS-v0", n_envs, seed=r)),
+        ref: side(lambda r: make_vec_env("CartPole-v1", n_envs=n_envs, seed=r)),
+        null: side(lambda r: _null_vec_env(n_envs)),
+    }
+    # warm-up: torch's first passes are slower
+    PPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), seed=0, **hp).learn(n_envs * hp["n_steps"])
+    PPO("MlpPolicy", _null_vec_env(n_envs), seed=0, **hp).learn(n_envs * hp["n_steps"])
+    try:
+        res = _interleave(sides, rounds)
+    finally:
+        torch.set_num_threads(threads_before)
+    control = _ratio("ppo", ours, null, res, "timesteps/s")
+    control["target"] = control["meets_target"] = None
+    return {
+        "n_envs": n_envs,
+        "total_timesteps": total_steps,
+        "torch_threads": torch_threads,
+        "hyperparameters": {"policy": "MlpPolicy", **hp},
+        "raw": res,
+        "comparisons": [_ratio("ppo", ours, ref, res, "timesteps/s"), control],
+        "note": "the no-op env has bgenv's observation and MultiDiscrete action spaces: PPO's speed on it is "
+        "the policy's cost alone, so its ratio shows what the environment itself costs",
+    }
+
+
+def bench_horizon(seconds: float, rounds: int) -> dict[str, Any]:
+    import gymnasium as gym
+
+    envs = {h: gym.make("bgenv/iOS-v0", horizon_days=h) for h in HORIZONS}
+    sim_days: dict[int, list[float]] = {h: [] for h in HORIZONS}
+
+    def side(h: int) -> Callable[[int], float]:
+        env = envs[h]
+
+        def run(r: int) -> float:  # benchmark_step's loop, also adding up simulated time
+            _, info = env.reset(seed=r)
+            t_prev = info["t"]
+            steps = 0
+            sim_s = 0.0
+            t0 = time.perf_counter()
+            while True:
+                steps += 1
+                _, _, term, trunc, info = env.step(env.action_space.sample())
+                sim_s += info["t"] - t_prev
+                t_prev = info["t"]
+                if term or trunc:
+                    t_prev = env.reset()[1]["t"]
+                el = time.perf_counter() - t0
+                if el > seconds:
+                    sim_days[h].append(sim_s / 86400.0 / el)
+                    return steps / el
+
+        return run
+
+    for h in HORIZONS:
+        side(h)(0)  # warm-up (the checker's first steps)
+        sim_days[h].clear()
+    res = _interleave({f"{h} d": side(h) for h in HORIZONS}, rounds)
+    ref = res["7 d"]["median"]
+    rows = {
+        f"{h} d": {
+            "steps_per_s": res[f"{h} d"]["median"],
+            "ratio_to_7d": res[f"{h} d"]["median"] / ref,
+            "simulated_days_per_s": statistics.median(sim_days[h]),
+            "rounds": res[f"{h} d"]["rounds"],
+        }
+        for h in HORIZONS
+    }
+    return {"horizons": rows}
+
+
+def bench_reset(seconds: float, n_envs: int) -> dict[str, Any]:
+    import gymnasium as gym
+    import numpy as np
+
+    budget = max(seconds / 2, 0.05)
+
+    def per_call(fn: Callable[[int], Any]) -> float:
+        fn(0)
+        k = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < budget:
+            fn(k)
+            k += 1
+        return (time.perf_counter() - t0) / k * 1e6
+
+    env = gym.make("bgenv/iOS-v0")
+    env.reset(seed=0)
+    out = {
+        "single_reset_continue_us": per_call(lambda k: env.reset()),
+        "single_reset_seeded_us": per_call(lambda k: env.reset(seed=k)),
+    }
+    venv = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point").unwrapped
+    venv.reset(seed=0)
+    sim = venv.sim
+    idx = np.arange(n_envs)
+    out["batch_reset_continue_us_per_env"] = per_call(lambda k: sim.reset(None, idx)) / n_envs
+    out["batch_autoreset_us_per_env"] = per_call(lambda k: sim.reset(None, idx[: max(1, n_envs // 64)])) / max(
+        1, n_envs // 64
+    )
+    out["batch_metrics_us_per_env"] = per_call(lambda k: sim.metrics(k % n_envs))
+    out["batch_action_masks_us_per_env"] = per_call(lambda k: venv.action_masks()) / n_envs
+    return out
+
+
+def profile_single(seconds: float) -> str:
+    import cProfile
+    import io
+    import pstats
+
+    import gymnasium as gym
+
+    env = gym.make("bgenv/iOS-v0")
+    env.reset(seed=0)
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    while time.perf_counter() - t0 < seconds:
+        _, _, _, trunc, _ = env.step(env.action_space.sample())
+        if trunc:
+            env.reset()
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown bench sections {unknown}; choose from {list(SECTIONS)}")
+    report: dict[str, Any] = {
+        "machine": machine_info(),
+        "settings": {
+            "seconds_per_round": args.seconds,
+            "rounds": args.rounds,
+            "n_envs": args.n_envs,
+            "ppo_steps": args.ppo_steps,
+            "ppo_envs": args.ppo_envs,
+            "torch_threads_ppo": args.torch_threads,
+        },
+    }
+    t0 = time.perf_counter()
+    report["warm_up_s"] = _warm_up()
+    if "single" in sections:
+        report["single"] = bench_single(args.seconds, args.rounds)
+    if "vector" in sections:
+        report["vector"] = bench_vector(args.seconds, args.rounds, args.n_envs)
+    if "ppo" in sections:
+        report["ppo"] = bench_ppo(args.rounds, args.ppo_steps, args.ppo_envs, args.torch_threads)
+    if "horizon" in sections:
+        report["horizon"] = bench_horizon(args.seconds, args.rounds)
+    if "reset" in sections:
+        report["reset"] = bench_reset(args.seconds, args.n_envs)
+    if args.profile:
+        report["profile_single"] = profile_single(max(args.seconds, 1.0))
+    report["total_s"] = time.perf_counter() - t0
+    return report
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def format_report(rep: dict[str, Any]) -> str:
+    m = rep["machine"]
+    s = rep["settings"]
+    lines = [
+        "bgenv bench: medians of interleaved rounds (A, B, A, B, ...) in one process",
+        f"machine: {m['platform']}; {m['cpu']}; {m['cores']} cores ({m['cores_usable']} usable)",
+        "versions: "
+        + ", ".join(
+            f"{k} {m[k]}" for k in ("python", "numpy", "numba", "gymnasium", "stable_baselines3", "torch") if k in m
+        )
+        + (f"; torch threads by default {m['torch_threads']}" if "torch_threads" in m else ""),
+        f"settings: {s['rounds']} rounds x {s['seconds_per_round']:g} s per side; vector n_envs {s['n_envs']}; "
+        f"PPO {s['ppo_steps']} timesteps x n_envs {s['ppo_envs']}",
+        "warm-up (kernel compile or cache load): " + ", ".join(f"{k} {v:.1f} s" for k, v in rep["warm_up_s"].items()),
+        "",
+    ]
+
+    def comparisons(title: str, sec: dict[str, Any]) -> None:
+        lines.append(title)
+        for c in sec["comparisons"]:
+            if c["target"] is None:
+                verdict = "(control, no target)"
+            else:
+                verdict = f"(target >= {c['target']:g}) " + ("ok" if c["meets_target"] else "BELOW TARGET")
+            lines.append(
+                f"  {c['ours']:28s} {_num(c['ours_value']):>12s} {c['unit']}   vs {c['reference']:26s} "
+                f"{_num(c['reference_value']):>12s}   ratio {c['ratio']:.3f} {verdict}"
+            )
+        if "note" in sec:
+            lines.append(f"  note: {sec['note']}")
+        lines.append("")
+
+    if "single" in rep:
+        comparisons("(a) single env, gym.make + benchmark_step, random actions", rep["single"])
+    if "vector" in rep:
+        v = rep["vector"]
+        comparisons(f"(b) vector env, make_vec(vector_entry_point), num_envs={v['num_envs']}", v)
+    if "ppo" in rep:
+        p = rep["ppo"]
+        hp = p["hyperparameters"]
+        comparisons(
+            f"(c) SB3 PPO {hp['policy']}, n_envs={p['n_envs']}, n_steps={hp['n_steps']}, "
+            f"batch_size={hp['batch_size']}, n_epochs={hp['n_epochs']}, device={hp['device']}, "
+            f"torch threads {p['torch_threads']}",
+            p,
+        )
+    if "horizon" in rep:
+        lines.append("(d) single env (iOS) vs horizon_days")
+        for name, row in rep["horizon"]["horizons"].items():
+            lines.append(
+                f"  {name:>5s}: {_num(row['steps_per_s']):>10s} steps/s   ratio to 7 d {row['ratio_to_7d']:.3f}   "
+                f"{_num(row['simulated_days_per_s']):>8s} simulated days/s"
+            )
+        lines.append("")
+    if "reset" in rep or "vector" in rep:
+        lines.append("(e) reset cost and memory")
+        r = rep.get("reset", {})
+        labels = {
+            "single_reset_continue_us": "single env reset() (streams carry on)",
+            "single_reset_seeded_us": "single env reset(seed=k) (new generators)",
+            "batch_reset_continue_us_per_env": "batch reset of all devices, per device",
+            "batch_autoreset_us_per_env": "batch autoreset of 1/64 of the devices, per device",
+            "batch_metrics_us_per_env": "episode metrics of one device (read at autoreset)",
+            "batch_action_masks_us_per_env": "batch action_masks(), per device",
+        }
+        for k, label in labels.items():
+            if k in r:
+                lines.append(f"  {label:52s} {r[k]:10.1f} µs")
+        if "vector" in rep:
+            mem = rep["vector"]["memory"]
+            lines.append(f"  {'simulator arrays per env':52s} {mem['array_bytes_per_env'] / 1024:10.1f} KiB")
+            lines.append(
+                f"  {'RSS growth per env at N=' + str(mem['num_envs']):52s} "
+                f"{mem['rss_growth_bytes_per_env'] / 1024:10.1f} KiB"
+            )
+        lines.append("")
+    if "profile_single" in rep:
+        lines.append("cProfile of the single env (gym.make), by own time:")
+        lines.append(rep["profile_single"])
+    lines.append(f"total {rep['total_s']:.0f} s")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None, *, args: argparse.Namespace | None = None) -> int:
+    """``bgenv bench``: print the report (``--json`` for JSON). ``args``: already parsed
+    options (the ``bgenv`` CLI passes its namespace)."""
+    if args is None:
+        p = argparse.ArgumentParser(prog="bgenv bench", description=__doc__.split("\n\n")[0])
+        add_arguments(p)
+        args = p.parse_args(argv)
+    rep = run(args)
+    if args.json:
+        print(json.dumps(rep, indent=2))
+    else:
+        print(format_report(rep))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""A Stable-Baselines3 ``VecEnv`` over the batched environment.
+
+SB3's ``DummyVecEnv`` steps ``n`` single envs one by one in Python; :class:`BgenvVecEnv`
+steps all ``n`` devices with one call into the compiled simulator and keeps SB3's
+conventions: ``step_wait`` returns ``(obs, rewards, dones, infos)`` with
+``dones = truncated`` (episodes only truncate, at the scenario horizon), the finished
+devices already reset, and on an episode end ``infos[i]["terminal_observation"]``,
+``infos[i]["TimeLimit.truncated"] = True`` and ``infos[i]["metrics"]``. Every info also
+holds ``"cost"``, as the single env's. ``env_method("action_masks")`` returns one mask
+per env, so sb3-contrib's ``MaskablePPO`` reads the masks.
+
+    from bgenv.envs.sb3 import make_sb3_vec_env
+    env = make_sb3_vec_env("bgenv/iOS-v0", n_envs=8, seed=0)
+    model = MaskablePPO("MlpPolicy", env).learn(100_000)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
+
+from bgenv.envs.vector import ENV_ID_OF_PLATFORM, BackgroundSchedulingVectorEnv
+
+PLATFORM_OF_ENV_ID = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
+
+
+class BgenvVecEnv(VecEnv):
+    """SB3 view of a :class:`~bgenv.envs.vector.BackgroundSchedulingVectorEnv`.
+
+    Args:
+        venv: the batched env (its ``num_envs`` devices are this VecEnv's envs).
+
+    ``seed(s)`` seeds env ``i`` with ``s + i`` at the next ``reset()``, like SB3's own
+    VecEnvs; env ``i`` then follows ``gym.make(...)`` reset with seed ``s + i``.
+    """
+
+    def __init__(self, venv: BackgroundSchedulingVectorEnv) -> None:
+        venv = venv.unwrapped
+        if not isinstance(venv, BackgroundSchedulingVectorEnv):
+            raise TypeError(f"BgenvVecEnv wraps a BackgroundSchedulingVectorEnv; got {type(venv).__name__}")
+        self.venv = venv
+        self._actions: np.ndarray | None = None
+        super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
+        self.metadata = {"render_modes": []}
+
+    # -- stepping -------------------------------------------------------------
+    def reset(self) -> VecEnvObs:
+        seeds = None if all(s is None for s in self._seeds) else list(self._seeds)
+        obs, _ = self.venv.reset(seed=seeds)
+        self.reset_infos = [{"cost": 0.0} for _ in range(self.num_envs)]
+        self._reset_seeds()
+        self._reset_options()
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = actions
+
+    def step_wait(self) -> VecEnvStepReturn:
+        if self._actions is None:
+            raise RuntimeError("call step_async() before step_wait()")
+        r = self.venv._advance(self._actions)
+        self._actions = None
+        infos: list[dict[str, Any]] = [{"cost": c, "TimeLimit.truncated": False} for c in r.cost.tolist()]
+        for j, i in enumerate(r.final_idx.tolist()):
+            info = infos[i]
+            info["TimeLimit.truncated"] = True
+            info["terminal_observation"] = r.final_obs[j]
+            info["metrics"] = r.final_metrics[j]
+            self.reset_infos[i] = {"cost": 0.0}
+        return r.obs, r.rewards.astype(np.float32), r.truncated, infos
+
+    def close(self) -> None:
+        self.venv.close()
+
+    # -- masks ------------------------------------------------------------------
+    def action_masks(self) -> np.ndarray:
+        """Boolean ``[n_envs, sum(nvec)]`` masks (MaskablePPO's MultiDiscrete layout)."""
+        return self.venv.action_masks()
+
+    def _mask_of(self, i: int) -> np.ndarray:
+        return self.venv.action_masks()[i]
+
+    # -- SB3's per-env access ---------------------------------------------------
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """Per-env values: ``action_masks``/``metrics`` are bound to each device; any
+        other attribute is the batched env's (shared by every device)."""
+        idx = list(self._get_indices(indices))
+        if attr_name == "action_masks":
+            return [partial(self._mask_of, i) for i in idx]
+        if attr_name == "metrics":
+            return [partial(self.venv.metrics, i) for i in idx]
+        if attr_name == "render_mode":
+            return [None for _ in idx]
+        value = getattr(self.venv, attr_name)
+        return [value for _ in idx]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Sets the attribute on the batched env (all devices share it)."""
+        setattr(self.venv, attr_name, value)
+
+    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
+        """``action_masks`` (one mask per env), ``metrics`` and ``events`` (per device)."""
+        idx = list(self._get_indices(indices))
+        if method_name == "action_masks":
+            masks = self.venv.action_masks()
+            return [masks[i] for i in idx]
+        if method_name in ("metrics", "events"):
+            method = getattr(self.venv, method_name)
+            return [method(i, *method_args, **method_kwargs) for i in idx]
+        raise AttributeError(
+            f"BgenvVecEnv.env_method supports 'action_masks', 'metrics' and 'events'; got {method_name!r}"
+        )
+
+    def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
+        return [False for _ in self._get_indices(indices)]
+
+
+def make_sb3_vec_env(
+    env_id_or_platform: str,
+    n_envs: int,
+    seed: int | None = None,
+    scenario: str | Path | None = None,
+    monitor: bool = True,
+    **overrides: Any,
+) -> VecEnv:
+    """An SB3 VecEnv of ``n_envs`` devices: ``env_id_or_platform`` is ``"bgenv/iOS-v0"``,
+    ``"bgenv/Android-v0"``, ``"ios"`` or ``"android"``; ``seed`` seeds env ``i`` with
+    ``seed + i`` at the first ``reset()``; ``**overrides`` go to the scenario (e.g.
+    ``horizon_days=2``). With ``monitor`` (the default) it is wrapped in SB3's
+    ``VecMonitor`` so episode returns and lengths are logged, as ``make_vec_env`` does
+    with its ``Monitor`` wrappers."""
+    platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
+    venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, scenario=scenario, **overrides)
+    env: VecEnv = BgenvVecEnv(venv)
+    if seed is not None:
+        env.seed(seed)
+    if monitor:
+        env = VecMonitor(env)
+    return env
+
+
+__all__: Sequence[str] = ("BgenvVecEnv", "make_sb3_vec_env")
