@@ -204,6 +204,7 @@ from bgenv.core.layout import (
     S_TEMP_EXEMPT_UNTIL,
     S_UNPLUG_T,
     S_USAGE,
+    S_USAGE_TOT,
     S_WIN_ENERGY,
     WT_PROCESSING,
 )
@@ -303,6 +304,7 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     if tot > 0.0 and e > 0.0:
         for h in range(24):
             s[S_USAGE + h] = ph[H_APP_OPENS, h] / tot * e * pf[P_USAGE_TAU_S] / 86400.0
+            s[S_USAGE_TOT] += s[S_USAGE + h]
     # asleep at the start hour: most users are on the charger (U15)
     wake = pf[P_WAKE_H]
     bed = pf[P_BEDTIME_H]

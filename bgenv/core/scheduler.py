@@ -145,8 +145,10 @@ from bgenv.core.layout import (
     S_LAST_OPEN,
     S_SCREEN_OFF_SINCE,
     S_T,
+    S_T0,
     S_UNPLUG_T,
     S_USAGE,
+    S_USAGE_TOT,
     WT_ALARM,
     WT_EXPEDITED,
     WT_FGS,
@@ -174,9 +176,6 @@ def decay_history(pf, s) -> None:
     b0 = pf[P_HB_INIT]
     s[S_HIST_B] = b0 + (s[S_HIST_B] - b0) * np.exp(-dt / pf[P_HB_TAU_S])
     s[S_HIST_E] *= np.exp(-dt / pf[P_HE_TAU_S])
-    decay = np.exp(-dt / pf[P_USAGE_TAU_S])
-    for h in range(24):
-        s[S_USAGE + h] *= decay
     s[S_HIST_T] = t
 
 
@@ -200,16 +199,18 @@ def history_open(pf, s, hour: int) -> None:
     """The user opened the app: raise engagement (opens/day) and learn the hour."""
     decay_history(pf, s)
     s[S_HIST_E] += 86400.0 / pf[P_HE_TAU_S]
-    s[S_USAGE + hour] += 1.0
+    # Only ratios of the histogram are read, so instead of decaying every hour's count
+    # the new open weighs exp(t / tau): the same forgetting at one update per open.
+    w = np.exp((s[S_T] - s[S_T0]) / pf[P_USAGE_TAU_S])
+    s[S_USAGE + hour] += w
+    s[S_USAGE_TOT] += w
 
 
 @njit(cache=True)
 def usage_timing(pf, s, hour: int) -> float:
     """Launch-rate factor from the OS's usage prediction: high in the hour before the
     hours the user usually opens the app, ``usage_floor`` where it never does."""
-    tot = 0.0
-    for h in range(24):
-        tot += s[S_USAGE + h]
+    tot = s[S_USAGE_TOT]
     floor = pf[P_USAGE_FLOOR]
     if tot <= 0.0:
         return floor

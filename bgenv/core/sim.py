@@ -48,7 +48,7 @@ class Simulator:
         self.reqs = np.zeros((num, L.NSLOT, L.NRF))
         self.jobs = np.full((num, L.NJOB + L.NCNT, L.NJF), np.inf)
         self.rng = np.zeros((num, NSTREAM, L.RNG_BUF))
-        self.ev = np.zeros((num, L.EV_BUF, L.NEVF))
+        self.ev = np.zeros((num, L.EV_BUF if record_events else 1, L.NEVF))  # unused when off
         self.tts = np.zeros((num, L.TTS_BUF))
         self.obs = np.zeros((num, NOBS), dtype=np.float32)
         self.acts = np.zeros((num, 4), dtype=np.int64)
@@ -171,7 +171,7 @@ class Simulator:
         days = elapsed / 86400.0
         windows = float(s[L.M_WINDOWS])
         m = {
-            "completion_rate": completed / arrived if arrived > 0 else 1.0,
+            "completion_rate": min(1.0, completed / arrived) if arrived > 0 else 1.0,  # float sums can pass 1 by an ulp
             "work_arrived": arrived,
             "work_completed": completed,
             "work_pending": self.pending_units(i),
