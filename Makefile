@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint fmt clean bench
+.PHONY: install demo test lint fmt clean bench fidelity
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: install
 
 bench: install
 	$(VENV)/bin/bgenv bench
+
+fidelity: install
+	$(VENV)/bin/bgenv fidelity
 
 test: install
 	$(PY) -m pytest -n 2 -q

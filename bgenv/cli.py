@@ -110,6 +110,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args=args)
 
 
+def cmd_fidelity(args: argparse.Namespace) -> int:
+    from bgenv import fidelity
+
+    return fidelity.main(args=args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="bgenv", description="bgenv: RL environment of iOS and Android background scheduling"
@@ -149,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser("bench", help="measure steps/s side by side with CartPole (single, batched, SB3 PPO)")
     bench.add_arguments(b)
     b.set_defaults(func=cmd_bench)
+
+    from bgenv import fidelity
+
+    fi = sub.add_parser(
+        "fidelity", help="run the platform-fidelity experiments and write docs/fidelity.md (PLATFORM_FACTS rows)"
+    )
+    fidelity.add_arguments(fi)
+    fi.set_defaults(func=cmd_fidelity)
 
     args = ap.parse_args(argv)
     try:

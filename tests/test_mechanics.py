@@ -315,6 +315,9 @@ def test_cpu_monitor_kills_unpowered_processing_after_60_s(option, cpu_killed):
 # iOS history: expirations make later windows rarer and shorter (#43)
 # ---------------------------------------------------------------------------
 def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
+    """Two weeks per seed: at the calibrated launch rate (O1: a few windows a day) it takes
+    more than a few days of expirations for the history score to fall far."""
+
     def expiring(env, obs, info):
         if info["phase"] in ("window_start", "chunk_done"):
             return [IOS_OPT["refresh"], 0, chunk(20), KIND["heavy"]]  # never stops: always expires
@@ -329,7 +332,7 @@ def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
         for seed in range(6):
             env = make_env(
                 "ios",
-                horizon_days=3,
+                horizon_days=14,
                 user={"force_quit_prob": 0.0},
                 workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
             )
@@ -340,9 +343,10 @@ def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
             expirations += last["metrics"]["expirations"]
         result[name] = (n, float(np.mean(budgets)), expirations)
     (n_exp, budget_exp, expirations_exp), (n_ok, budget_ok, expirations_ok) = result["expiring"], result["prompt"]
-    assert expirations_ok == 0 and expirations_exp >= 10
+    assert expirations_ok == 0 and expirations_exp >= 50
+    assert n_ok >= 200, result  # enough windows to compare
     assert n_exp < n_ok, result
-    assert budget_exp < budget_ok, result
+    assert budget_exp < budget_ok - 4.0, result
     assert n_exp <= 0.6 * n_ok, result
 
 
@@ -559,6 +563,42 @@ def test_android_stopped_job_is_retried_with_exponential_backoff():
 
 
 # ---------------------------------------------------------------------------
+# Android expedited-quota refill (#12)
+# ---------------------------------------------------------------------------
+def test_expedited_refill_credits_only_the_apps_own_time_on_screen():
+    """+15 s per app open and +10 s per 30 s of the app's own session, kept as a credit
+    that decays over the 24-h expedited window; screen use for other apps earns nothing."""
+    env = make_env(
+        "android",
+        horizon_days=1,
+        user={
+            "app_opens_per_hour": [0.3] * 24,
+            "app_session_mean_s": 300.0,
+            "screen_sessions_per_hour": [2.0] * 24,
+            "overnight_charge_prob": 0.0,
+        },
+    )
+    run_episode(env, 0, lambda env, obs, info: [0, 0, 0, 0])
+    android = env.scenario_spec.profile.android
+    credits, opened = [], None
+    for e in events(env, "app_open", "app_close"):
+        if e["kind"] == "app_open":
+            credits.append((e["t"], android.expedited_refill_per_open_s))
+            opened = e["t"]
+        else:
+            credits.append((e["t"], android.expedited_refill_per_screen_s * (e["t"] - opened)))
+    other_screen = [e for e in events(env, "screen") if e["on"] and not e["app"]]
+    assert len(credits) >= 8 and len(other_screen) >= 20
+    assert android.expedited_refill_per_screen_s == pytest.approx(10.0 / 30.0, abs=1e-4)
+    assert android.expedited_refill_per_open_s == 15.0
+    t_last = env.sim.sf[0, L.S_EJ_BONUS_T]  # the credit as of the last time it was earned
+    assert t_last == credits[-1][0]
+    window_s = android.expedited_window_h * 3600.0
+    expected = sum(c * np.exp(-(t_last - t) / window_s) for t, c in credits)
+    assert env.sim.sf[0, L.S_EJ_BONUS] == pytest.approx(expected, rel=1e-9)
+
+
+# ---------------------------------------------------------------------------
 # Android Doze (#23-#26) and standby buckets (#31)
 # ---------------------------------------------------------------------------
 def test_android_doze_schedule_and_no_jobs_in_idle():
@@ -670,8 +710,14 @@ def test_windows_start_only_when_their_constraints_hold(platform):
     assert checked["network"] >= 3 and checked["power"] >= 3, checked
 
 
+# A launch clock 60x the calibrated refresh rate (O1), so that many windows start while the
+# battery passes 20 %: the gates under test, not the rate, decide when windows start.
+FAST_REFRESH = {"windows": {"refresh": {"launch_rate_per_h": 30.0}}}
+
+
 def test_ios_low_battery_gate_holds_windows_below_20_percent():
     n_windows = 0
+    near = []  # unplugged levels read at window starts between 20 % and 21 %
     for seed in SEEDS:
         env = make_env(
             "ios",
@@ -683,27 +729,33 @@ def test_ios_low_battery_gate_holds_windows_below_20_percent():
                 "plug_at_10_share": 1.0,
                 "plug_at_20_share": 0.0,
             },
+            profile=FAST_REFRESH,
         )
         battery = env.observation_names.index("battery")
         charging = env.observation_names.index("charging")
 
-        def policy(env, obs, info, battery=battery, charging=charging):
+        def policy(env, obs, info, battery=battery, charging=charging, seed=seed):
             nonlocal n_windows
             if info["phase"] == "window_start":
                 n_windows += 1
-                assert obs[battery] >= 0.2 or obs[charging] == 1.0, f"window at battery {obs[battery]:.3f} unplugged"
+                # the app reads the level after its launch energy (window_wake_pct 0.005 %)
+                ok = obs[battery] >= 0.2 - 1e-4 or obs[charging] == 1.0
+                assert ok, f"seed {seed}: window at battery {obs[battery]:.5f} unplugged, t={info['t']:.1f}"
+                if obs[charging] == 0.0 and obs[battery] < 0.21:
+                    near.append(float(obs[battery]))
             return [IOS_OPT["refresh"], 0, STOP, 0]
 
         _, last = run_episode(env, seed, policy)
-        assert last["metrics"]["battery_min"] < 0.2  # the gate was exercised
-    assert n_windows >= 5
+        assert last["metrics"]["battery_min"] < 0.2  # the battery went below the gate
+    assert n_windows >= 500
+    assert len(near) >= 30  # windows came just above 20 %: the gate was exercised at its edge
 
 
 def test_ios_refresh_only_at_nominal_thermal_state():
     n_grants = 0
     hot_s = 0.0
     for seed in SEEDS:
-        env = make_env("ios", horizon_days=2, thermal={"step_up_per_h": 2.0})
+        env = make_env("ios", horizon_days=2, thermal={"step_up_per_h": 2.0}, profile=FAST_REFRESH)
         run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
         level, since = "nominal", 0.0
         for e in env.events:
@@ -714,8 +766,8 @@ def test_ios_refresh_only_at_nominal_thermal_state():
             elif e["kind"] == "grant":
                 assert level == "nominal", f"seed {seed}: refresh granted at thermal '{level}': {e}"
                 n_grants += 1
-    assert n_grants >= 5
-    assert hot_s > 3600.0, "the phone should have spent time above nominal"
+    assert n_grants >= 100
+    assert hot_s > 4 * 86400.0, "the phone should have spent most of the time above nominal"
 
 
 def test_ios_processing_stops_when_the_user_picks_up_the_phone():

@@ -21,7 +21,9 @@ def _env(scenario: str, horizon_days: int):
     hypothesis examples fast."""
     key = (scenario, horizon_days)
     if key not in _ENVS:
-        _ENVS[key] = make_env(("ios" if scenario.startswith("ios") else "android"), scenario=scenario, horizon_days=horizon_days)
+        _ENVS[key] = make_env(
+            ("ios" if scenario.startswith("ios") else "android"), scenario=scenario, horizon_days=horizon_days
+        )
     return _ENVS[key]
 
 

@@ -198,7 +198,6 @@ from bgenv.core.layout import (
     S_RECENT_T,
     S_REWARD,
     S_SCREEN_OFF_SINCE,
-    S_SCREEN_ON_SINCE,
     S_T,
     S_T0,
     S_TEMP_EXEMPT_UNTIL,
@@ -493,26 +492,22 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     elif k == EV_APP_OPEN:
         if n[I_SCREEN] == 1:
             s[S_EV + EV_SCREEN_OFF] = INF
-        else:
-            s[S_SCREEN_ON_SINCE] = s[S_T]
         ej_earn(pf, s, pf[P_EJ_REFILL_OPEN])
         app_open(pf, s, n, it, rg, ev, tt)
         history_open(pf, s, n[I_HOUR])
         update_bucket(pf, s, n, ev)
         doze_wake(pf, s, n, ev)
     elif k == EV_APP_CLOSE:
-        ej_earn(pf, s, pf[P_EJ_REFILL_SCREEN] * (s[S_T] - s[S_SCREEN_ON_SINCE]))
+        ej_earn(pf, s, pf[P_EJ_REFILL_SCREEN] * (s[S_T] - s[S_LAST_OPEN]))  # row 12: the app's own time on top
         s[S_LAST_CLOSE] = s[S_T]
         fq = app_close(pf, s, n, it, rg, ev)
         doze_consider(pf, s, n, ev)
         if not (fq and pf[P_FORCE_QUIT_STOPS] != 0.0):
             return PH_BACKGROUND
     elif k == EV_SCREEN_ON:
-        s[S_SCREEN_ON_SINCE] = s[S_T]
         screen_on(pf, s, n, rg, ev)
         doze_wake(pf, s, n, ev)
     elif k == EV_SCREEN_OFF:
-        ej_earn(pf, s, pf[P_EJ_REFILL_SCREEN] * (s[S_T] - s[S_SCREEN_ON_SINCE]))
         screen_off(s, n, ev)
         doze_consider(pf, s, n, ev)
     elif k == EV_NET:

@@ -269,7 +269,6 @@ S_UNPLUG_T = _s()
 S_APP_SESSION_LEN = _s()
 S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed
 S_RECENT_T = _s()
-S_SCREEN_ON_SINCE = _s()
 S_EJ_BONUS = _s()  # expedited-job quota earned by screen time and interactions, s (row 12)
 S_EJ_BONUS_T = _s()
 S_SCHED_WIN_T = _s()  # start of the current schedule() counting minute (row 22)

@@ -328,7 +328,8 @@ def quota_remaining(pf, n, jb, t: float) -> float:
     """Seconds of regular-job time left now (inf when not limited)."""
     rem = INF
     w = quota_window(pf, n)
-    if w > 0.0:
+    # a quota as long as its window is no limit: AOSP lets Active jobs run to the run-time limit
+    if w > 0.0 and pf[P_QUOTA_S + n[I_BUCKET]] < w - 1.0:
         rem = pf[P_QUOTA_S + n[I_BUCKET]] - used_time(jb, n, t, t - w, JK_JOB, JK_JOB)
     cap = pf[P_TOTAL_CAP_S] - used_time(jb, n, t, t - pf[P_TOTAL_CAP_WIN_S], JK_JOB, JK_EJ)
     return min(rem, cap)
@@ -361,6 +362,19 @@ def fgs_remaining(pf, s, n, jb, t: float) -> float:
     """dataSync foreground-service time left (row 37: 6 h per 24 h, reset by an app open)."""
     since = max(t - pf[P_FGS_WIN_S], s[S_LAST_OPEN])
     return pf[P_FGS_QUOTA_S] - used_time(jb, n, t, since, JK_FGS, JK_FGS)
+
+
+@njit(cache=True)
+def restricted(n) -> bool:
+    """The app is treated as Restricted: its bucket (row 10), or Battery Saver while it
+    is in the background (row 36)."""
+    return n[I_BUCKET] == BK_RESTRICTED or (n[I_LOWPOWER] != 0 and n[I_APP_FG] == 0)
+
+
+@njit(cache=True)
+def quota_waived(pf, n) -> bool:
+    """Job quotas are waived while charging (row 9), except for a restricted app (row 10)."""
+    return n[I_CHARGING] != 0 and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted(n)
 
 
 @njit(cache=True)
@@ -524,7 +538,7 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
     if ios and n[I_BAR_OFF] != 0:
         return 0.0, INF, False
     charging = n[I_CHARGING] != 0
-    if pf[P_LOW_BATT_GATE] != 0.0 and s[S_BATT] < pf[P_LOW_BATT] and not charging:
+    if pf[P_LOW_BATT_GATE] != 0.0 and s[S_BATT] <= pf[P_LOW_BATT] + 1e-9 and not charging:
         return 0.0, INF, False
     if pf[P_WT_LPM_BLOCKS + wt] != 0.0 and n[I_LOWPOWER] != 0:
         return 0.0, INF, False
@@ -549,6 +563,8 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
     if not ios:
         if oem_blocks(pf, s, n):
             return 0.0, INF, False
+        if pf[P_OEM_KILLER] != 0.0 and not charging and n[I_APP_FG] == 0:
+            wake = min(wake, s[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)
         if wt == WT_ALARM:
             ok, awake = alarm_gate(pf, n, jb, t)
             if not ok:
@@ -557,8 +573,7 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
             return 0.0, INF, True
         if pf[P_DOZE_ON] != 0.0 and doze_idle(n) and not exempt:
             return 0.0, INF, False  # held until a maintenance window (row 26)
-        restricted = n[I_BUCKET] == BK_RESTRICTED or n[I_LOWPOWER] != 0
-        if restricted and wt == WT_JOB:
+        if restricted(n) and wt == WT_JOB:
             # row 10 / row 36: charging + idle + battery not low
             if not charging or s[S_BATT] < pf[P_LOW_BATT]:
                 return 0.0, INF, False
@@ -569,8 +584,7 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
             if not ok:
                 return 0.0, rwake, True
         if pf[P_WT_QUOTA + wt] != 0.0:
-            waived = charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted
-            if not waived:
+            if not quota_waived(pf, n):
                 ok, qwake = quota_gate(pf, n, jb, t)
                 if not ok:
                     return 0.0, qwake, True

@@ -35,7 +35,6 @@ from bgenv.core.layout import (
     I_BACKOFF_N,
     I_BAR_OFF,
     I_BUCKET,
-    I_CHARGING,
     I_CHUNK_ACTIVE,
     I_CHUNK_FATE,
     I_CHUNK_KIND,
@@ -54,6 +53,7 @@ from bgenv.core.layout import (
     I_WIN_TYPE,
     JK_EJ,
     JK_JOB,
+    JK_OTHER,
     JK_PUSH,
     JK_PUSH_SILENT,
     M_CHUNKS,
@@ -100,7 +100,6 @@ from bgenv.core.layout import (
     P_PLATFORM,
     P_PUSH_DROP,
     P_PUSH_EXEMPT_S,
-    P_QUOTA_CHARGING_WAIVED,
     P_RESCHEDULE_ON_STOP,
     P_RUN_LIMIT_WAIVED_S,
     P_SCHEDULE_PER_MIN,
@@ -170,6 +169,7 @@ from bgenv.core.scheduler import (
     fgs_remaining,
     history_event,
     quota_remaining,
+    quota_waived,
     record_job_end,
     record_job_start,
 )
@@ -191,7 +191,8 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
     if t - s[S_SCHED_WIN_T] >= 60.0:
         s[S_SCHED_WIN_T] = t
         n[I_SCHED_N] = 0
-    n[I_SCHED_N] += 1
+    if wt == WT_JOB or wt == WT_EXPEDITED:  # JobScheduler.schedule() calls (row 22)
+        n[I_SCHED_N] += 1
     reason = -1
     if pf[P_PLATFORM] == PLATFORM_IOS and n[I_BAR_OFF] != 0:
         reason = REFUSE_UNAVAILABLE  # BGTaskScheduler.Error.unavailable (row 44)
@@ -257,7 +258,6 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
         lo = pf[P_WT_EARLY_LO + wt]
         budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(n, rg, SYS)
     if pf[P_PLATFORM] == PLATFORM_ANDROID:
-        charging = n[I_CHARGING] != 0
         if wt == WT_EXPEDITED:
             budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, s, n, jb, t)))
         elif wt == WT_FGS:
@@ -267,13 +267,15 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
             s[S_TEMP_EXEMPT_UNTIL] = t + pf[P_PUSH_EXEMPT_S]
             n[I_TEMP_EXEMPT] = 1
         elif wt == WT_JOB:
-            if charging and pf[P_QUOTA_CHARGING_WAIVED] != 0.0:
+            if quota_waived(pf, n):
                 budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
             elif pf[P_WT_QUOTA + wt] != 0.0:
                 budget = min(budget, quota_remaining(pf, n, jb, t))
     kind = WT_JOB_KIND[wt]
     if kind == JK_PUSH and not notify:
         kind = JK_PUSH_SILENT
+    if (kind == JK_JOB or kind == JK_EJ) and pf[P_PLATFORM] == PLATFORM_ANDROID and quota_waived(pf, n):
+        kind = JK_OTHER  # row 9: job time on the charger is not tracked against any quota
     counted = kind != JK_JOB and kind != JK_EJ
     if counted or n[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
         record_job_start(n, jb, t, kind)

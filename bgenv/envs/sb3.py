@@ -26,7 +26,8 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-from bgenv.envs.vector import ENV_ID_OF_PLATFORM, BackgroundSchedulingVectorEnv
+from bgenv.envs.common import ENV_ID_OF_PLATFORM
+from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
 PLATFORM_OF_ENV_ID = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
 

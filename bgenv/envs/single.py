@@ -8,13 +8,12 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from bgenv.config import Scenario, load_scenario
+from bgenv.config import Scenario
 from bgenv.core import layout as L
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator, write_jsonl
+from bgenv.envs.common import load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
-
-DEFAULT_SCENARIO = {"ios": "ios_commuter", "android": "android_commuter"}
 
 
 class BackgroundSchedulingEnv(gym.Env):
@@ -123,12 +122,7 @@ class BackgroundSchedulingEnv(gym.Env):
     ) -> None:
         if render_mode is not None:
             raise ValueError(f"render_mode {render_mode!r} is not supported yet")
-        self.scenario_spec: Scenario = load_scenario(scenario or DEFAULT_SCENARIO[platform], **overrides)
-        if self.scenario_spec.platform != platform:
-            raise ValueError(
-                f"scenario '{self.scenario_spec.name}' is for {self.scenario_spec.platform}; "
-                f"use the bgenv/{'iOS' if self.scenario_spec.platform == 'ios' else 'Android'}-v0 environment"
-            )
+        self.scenario_spec: Scenario = load_platform_scenario(platform, scenario, **overrides)
         self.params: CompiledParams = compile_params(self.scenario_spec)
         self.sim = Simulator(self.params, 1, record_events=record_events)
         self.observation_space = observation_space()

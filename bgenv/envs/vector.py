@@ -21,31 +21,14 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from bgenv.config import Scenario, load_scenario
+from bgenv.config import Scenario
 from bgenv.core import layout as L
 from bgenv.core.kernel import write_masks
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator
-from bgenv.envs.single import DEFAULT_SCENARIO
+from bgenv.envs.common import load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
-
-ENV_ID_OF_PLATFORM = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
-
-
-def load_platform_scenario(platform: str, scenario: str | Path | None, **overrides: Any) -> Scenario:
-    """The scenario for an env of ``platform`` (its default when ``scenario`` is None),
-    or a ValueError when the platform is unknown or the scenario is for the other one.
-
-    The same checks as ``BackgroundSchedulingEnv.__init__`` (which has them inline)."""
-    if platform not in DEFAULT_SCENARIO:
-        raise ValueError(f"platform must be one of {sorted(DEFAULT_SCENARIO)}; got {platform!r}")
-    spec = load_scenario(scenario or DEFAULT_SCENARIO[platform], **overrides)
-    if spec.platform != platform:
-        raise ValueError(
-            f"scenario '{spec.name}' is for {spec.platform}; use the {ENV_ID_OF_PLATFORM[spec.platform]} environment"
-        )
-    return spec
 
 
 def _int_actions(actions: Any, num_envs: int, nvec: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
