@@ -10,7 +10,6 @@ the request types they use.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -269,6 +268,3 @@ def make_policy(name: str, env, seed: int | None = None) -> Policy:
     if name not in POLICIES:
         raise ValueError(f"unknown policy '{name}'; available: {', '.join(POLICIES)}")
     return POLICIES[name](ActionContext.from_env(env), seed=seed)
-
-
-PolicyFactory = Callable[[object], Policy]

@@ -12,7 +12,6 @@ Bad input fails with :class:`ConfigError`, naming the file, the key and what is 
 from __future__ import annotations
 
 import copy
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -72,7 +71,7 @@ class UserConfig(_Model):
     """A user archetype: how often they open this app, use the phone, charge, move."""
 
     archetype: str = Field(description="name of the archetype")
-    description: str = ""
+    description: str = Field("", description="free text")
     app_opens_per_hour: Hourly = Field(description="opens of this app per hour of day")
     screen_sessions_per_hour: Hourly = Field(description="other screen-on sessions per hour of day")
     wifi_share: HourlyFrac = Field(description="share of time on Wi-Fi, per hour of day")
@@ -119,24 +118,26 @@ class UserConfig(_Model):
 # Device
 # ---------------------------------------------------------------------------
 class BatteryConfig(_Model):
-    drain_screen_off_pct_per_h: Pos
-    drain_screen_on_pct_per_h: Pos
-    charge_screen_off_pct_per_h: Pos
-    charge_screen_on_pct_per_h: Pos
+    drain_screen_off_pct_per_h: Pos = Field(description="battery drain with the screen off, %/h")
+    drain_screen_on_pct_per_h: Pos = Field(description="battery drain with the screen on, %/h")
+    charge_screen_off_pct_per_h: Pos = Field(description="charging speed with the screen off, %/h")
+    charge_screen_on_pct_per_h: Pos = Field(description="charging speed with the screen on, %/h")
     background_cpu_pct_per_h: NonNeg = Field(description="extra drain at full background CPU, %/h")
     radio_cellular_pct_per_h: NonNeg = Field(description="extra drain while transferring on cellular, %/h")
     radio_wifi_pct_per_h: NonNeg = Field(description="extra drain while transferring on Wi-Fi, %/h")
     window_wake_pct: NonNeg = Field(description="energy to launch the app for a window, % of a full battery")
-    optimised_charging: bool
-    optimised_hold_level: Frac
-    optimised_finish_before_s: NonNeg
+    optimised_charging: bool = Field(
+        description="overnight charging holds at optimised_hold_level, then fills before unplugging"
+    )
+    optimised_hold_level: Frac = Field(description="level held during optimised overnight charging, fraction")
+    optimised_finish_before_s: NonNeg = Field(description="how long before the planned unplug the hold ends, s")
 
 
 class ThermalConfig(_Model):
     step_up_per_h: NonNeg = Field(description="base rate of a step up in thermal state, 1/h")
     step_down_per_h: NonNeg = Field(description="rate of a step down, 1/h")
-    charging_mult: NonNeg
-    screen_mult: NonNeg
+    charging_mult: NonNeg = Field(description="added to the thermal step-up multiplier while charging")
+    screen_mult: NonNeg = Field(description="added to the thermal step-up multiplier while the screen is on")
     work_mult: NonNeg = Field(description="added to the step-up multiplier per unit of background CPU")
     speed_serious: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="work speed factor at serious")
     speed_critical: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="work speed factor at critical")
@@ -148,7 +149,7 @@ class ThermalConfig(_Model):
 class WorkKindConfig(_Model):
     size_units: Pos = Field(description="mean size of an item, work units (refresh: fixed size)")
     value_per_unit: NonNeg = Field(description="reward per work unit saved in the background")
-    needs_network: bool
+    needs_network: bool = Field(description="a chunk of this kind needs a usable network")
     deadline_s: Pos = Field(description="soft deadline after arrival, s")
     cpu_fraction: Frac = Field(description="CPU load while working on it")
     memory_mb_per_unit: NonNeg = Field(description="memory per work unit in one chunk, MB")
@@ -157,14 +158,14 @@ class WorkKindConfig(_Model):
 
 
 class WorkKinds(_Model):
-    sync: WorkKindConfig
-    upload: WorkKindConfig
-    refresh: WorkKindConfig
-    heavy: WorkKindConfig
+    sync: WorkKindConfig = Field(description="user edits to sync (must never be lost)")
+    upload: WorkKindConfig = Field(description="logs, telemetry, media")
+    refresh: WorkKindConfig = Field(description="content to fetch before the next app open")
+    heavy: WorkKindConfig = Field(description="heavy processing (ML update, migration, indexing)")
 
 
 class WorkloadConfig(_Model):
-    kinds: WorkKinds
+    kinds: WorkKinds = Field(description="the four work kinds: sync, upload, refresh, heavy")
     uploads_per_hour: Hourly = Field(description="upload items generated per hour of day")
     content_published_per_hour: Hourly = Field(description="new server content per hour of day")
     heavy_per_day: NonNeg = Field(description="heavy-processing items per day")
@@ -191,9 +192,9 @@ class ActionsConfig(_Model):
 # Platform profile
 # ---------------------------------------------------------------------------
 class RequestOption(_Model):
-    type: WindowTypeName
-    requires_network: bool = False
-    requires_power: bool = False
+    type: WindowTypeName = Field(description="request type")
+    requires_network: bool = Field(False, description="constraint: only runs with a usable network")
+    requires_power: bool = Field(False, description="constraint: only runs on external power")
     periodic: bool = Field(False, description="Android periodic job: the delay choice is its interval (row 19)")
     notification: bool = Field(False, description="push: the message shows a notification (user-visible)")
     slot: int | None = Field(default=None, ge=0, le=3, description="task identifier slot (default by type)")
@@ -212,51 +213,65 @@ class RequestOption(_Model):
 class WindowTypeConfig(_Model):
     budget_s: Pos = Field(description="window length granted at a perfect history score, s")
     launch_rate_per_h: NonNeg = Field(description="launch rate once every gate passes, 1/h")
-    needs_idle: bool = False
-    needs_background: bool = True
+    needs_idle: bool = Field(False, description="only runs while the device is idle (screen off and still)")
+    needs_background: bool = Field(True, description="only runs while the app is not on screen")
     early_expiry_prob: Frac = Field(
         0.0, description="probability of an early expiry at score 0 (scales with 1 - score)"
     )
-    early_expiry_range_s: list[NonNeg] = Field([0.0, 0.0], min_length=2, max_length=2)
+    early_expiry_range_s: list[NonNeg] = Field(
+        [0.0, 0.0], min_length=2, max_length=2, description="[low, high] length of an early expiry, s"
+    )
     thermal_max: ThermalName = Field(description="highest thermal state at which it may run")
-    blocked_by_low_power: bool = False
-    unplugged_rate_mult: NonNeg = 1.0
-    usage_driven: bool = False
-    doze_exempt: bool = False
-    counts_against_quota: bool = False
+    blocked_by_low_power: bool = Field(False, description="Low Power Mode / Battery Saver holds it")
+    unplugged_rate_mult: NonNeg = Field(1.0, description="launch-rate factor while unplugged")
+    usage_driven: bool = Field(
+        False,
+        description="launch rate follows the history score, engagement and usage prediction; budget shrinks with a poor score",
+    )
+    doze_exempt: bool = Field(False, description="runs, with network, while the device is in Doze")
+    counts_against_quota: bool = Field(False, description="counted against the bucket's job-time quota")
 
 
 class HistoryConfig(_Model):
-    initial_score: Frac
-    completion_gain: Frac
-    expiration_loss: Frac
-    kill_loss: Frac
+    initial_score: Frac = Field(description="hidden history score of a new episode, 0..1")
+    completion_gain: Frac = Field(description="score gain per reported completion (fraction of the way to 1)")
+    expiration_loss: Frac = Field(description="score loss per expiration (fraction of the score)")
+    kill_loss: Frac = Field(description="score loss per kill (fraction of the score)")
     energy_loss_per_battery: NonNeg = Field(description="score loss per full battery of background energy")
-    relax_days: Pos
-    rate_exponent: NonNeg
+    relax_days: Pos = Field(description="time constant with which the score returns to its initial value, days")
+    rate_exponent: NonNeg = Field(description="launch rate scales with score^exponent")
     duration_weight: Frac = Field(description="how much a poor score shortens windows")
-    engagement_days: Pos
-    engagement_half_per_day: Pos
-    usage_memory_days: Pos
-    usage_floor: Frac
+    engagement_days: Pos = Field(description="time constant of the OS's opens-per-day estimate, days")
+    engagement_half_per_day: Pos = Field(description="opens per day that give half the maximum launch rate")
+    usage_memory_days: Pos = Field(description="time constant of the OS's hour-of-day usage prediction, days")
+    usage_floor: Frac = Field(description="launch-rate factor in hours with no predicted use")
 
 
 class BackoffConfig(_Model):
-    policy: Literal["exponential", "linear"]
-    initial_s: Pos
-    min_s: Pos
-    max_s: Pos
+    policy: Literal["exponential", "linear"] = Field(description="backoff policy")
+    initial_s: Pos = Field(description="initial backoff, s (clamped to [min_s, max_s])")
+    min_s: Pos = Field(description="smallest initial backoff, s")
+    max_s: Pos = Field(description="largest backoff, s")
 
 
 class DozeConfig(_Model):
-    enabled: bool
-    light_after_s: NonNeg
-    light_idle_s: Annotated[list[Pos], Field(min_length=3, max_length=3)]
-    light_maintenance_s: Annotated[list[Pos], Field(min_length=2, max_length=2)]
-    deep_after_s: Pos
-    deep_idle_s: Annotated[list[Pos], Field(min_length=4, max_length=4)]
-    deep_maintenance_s: Annotated[list[Pos], Field(min_length=2, max_length=2)]
-    battery_saver_light_after_s: NonNeg
+    enabled: bool = Field(description="Doze is modelled")
+    light_after_s: NonNeg = Field(description="light Doze begins this long after screen-off (unplugged), s")
+    light_idle_s: Annotated[
+        list[Pos], Field(min_length=3, max_length=3, description="light-idle periods, s (the last repeats)")
+    ]
+    light_maintenance_s: Annotated[
+        list[Pos],
+        Field(min_length=2, max_length=2, description="[without, with] pending work: light maintenance window, s"),
+    ]
+    deep_after_s: Pos = Field(description="deep Doze begins after this long stationary, unplugged and screen off, s")
+    deep_idle_s: Annotated[
+        list[Pos], Field(min_length=4, max_length=4, description="deep-idle periods, s (the last repeats)")
+    ]
+    deep_maintenance_s: Annotated[
+        list[Pos], Field(min_length=2, max_length=2, description="deep maintenance windows, s (the last repeats)")
+    ]
+    battery_saver_light_after_s: NonNeg = Field(description="light Doze delay under Battery Saver, s")
 
 
 PerBucket = Annotated[
@@ -270,22 +285,22 @@ class AndroidConfig(_Model):
     )
     quota_s: PerBucket = Field(description="job time per rolling window per bucket, s")
     quota_window_h: PerBucket = Field(description="rolling quota window per bucket, h (0 = unlimited)")
-    job_count: PerBucket
-    session_count: PerBucket
-    session_gap_s: NonNeg
-    rate_per_minute: Pos
-    quota_buffer_s: NonNeg
-    charging_waives_quota: bool
-    total_cap_s: Pos
-    total_cap_window_h: Pos
-    expedited_quota_s: PerBucket
-    expedited_window_h: Pos
-    expedited_min_s: Pos
-    run_limit_waived_s: Pos
-    backoff: BackoffConfig
-    reschedule_on_stop: bool
-    doze: DozeConfig
-    rare_bucket_blocks_network: bool
+    job_count: PerBucket = Field(description="jobs started per quota window, per bucket")
+    session_count: PerBucket = Field(description="job sessions per quota window, per bucket")
+    session_gap_s: NonNeg = Field(description="jobs closer than this merge into one session, s")
+    rate_per_minute: Pos = Field(description="jobs (and sessions) per minute, every bucket")
+    quota_buffer_s: NonNeg = Field(description="quota needed before jobs resume, s")
+    charging_waives_quota: bool = Field(description="quotas do not apply while charging (except a restricted app)")
+    total_cap_s: Pos = Field(description="job time across buckets per total_cap_window_h, s")
+    total_cap_window_h: Pos = Field(description="window of the total cap, h")
+    expedited_quota_s: PerBucket = Field(description="expedited-job time per expedited_window_h, per bucket, s")
+    expedited_window_h: Pos = Field(description="expedited quota window, h")
+    expedited_min_s: Pos = Field(description="run time an expedited job is guaranteed, s")
+    run_limit_waived_s: Pos = Field(description="job run time while the quota is waived (charging), s")
+    backoff: BackoffConfig = Field(description="retry delays of a stopped job")
+    reschedule_on_stop: bool = Field(description="a stopped job is retried with backoff")
+    doze: DozeConfig = Field(description="light and deep Doze schedule")
+    rare_bucket_blocks_network: bool = Field(description="background network blocked in the Rare bucket and below")
     count_foreground_jobs: bool = Field(description="jobs started while the app is on screen count against quota")
     expedited_refill_per_screen_s: NonNeg = Field(description="s of expedited quota earned per s on screen")
     expedited_refill_per_open_s: NonNeg = Field(description="s of expedited quota earned per interaction")
@@ -309,30 +324,38 @@ class AndroidConfig(_Model):
 
 
 class IOSConfig(_Model):
-    cpu_kill_s: Pos
-    cpu_kill_fraction: Frac
-    processing_recent_use_days: Pos
+    cpu_kill_s: Pos = Field(description="processing without external power is killed after this long at high CPU, s")
+    cpu_kill_fraction: Frac = Field(description="CPU load that counts as high for the CPU monitor")
+    processing_recent_use_days: Pos = Field(description="processing runs only for apps opened within this many days")
     silent_push_per_hour: Pos = Field(description="silent pushes delivered per rolling hour")
     silent_push_drop_prob: Frac = Field(description="probability a silent push is not delivered at all")
 
 
 class ProfileConfig(_Model):
-    name: str
-    platform: Literal["ios", "android"]
-    version: str = ""
-    description: str = ""
+    name: str = Field(description="profile name")
+    platform: Literal["ios", "android"] = Field(description="ios or android")
+    version: str = Field("", description="OS versions the profile describes")
+    description: str = Field("", description="free text")
     request_options: Annotated[list[RequestOption], Field(min_length=1, max_length=11)]
-    windows: dict[WindowTypeName, WindowTypeConfig]
-    memory_limit_mb: Pos
-    grace_s: NonNeg
-    low_battery_level: Frac
-    low_battery_gate: bool
-    low_power_on_level: Frac
-    low_power_off_level: Frac
-    force_quit_stops_work: bool
-    idle_after_screen_off_s: NonNeg
-    idle_stationary_s: NonNeg
-    history: HistoryConfig
+    windows: dict[WindowTypeName, WindowTypeConfig] = Field(
+        description="per window type: budget, launch rate and gates"
+    )
+    memory_limit_mb: Pos = Field(
+        description="background memory limit: a chunk above it is killed with no expiration, MB"
+    )
+    grace_s: NonNeg = Field(description="time the expiration handler has to wind down before a kill, s")
+    low_battery_level: Frac = Field(
+        description="battery level below which low_battery_gate holds background work, fraction"
+    )
+    low_battery_gate: bool = Field(description="hold background work below low_battery_level when unplugged")
+    low_power_on_level: Frac = Field(
+        description="level at which the user is prompted to turn on Low Power Mode / Battery Saver"
+    )
+    low_power_off_level: Frac = Field(description="level at which it turns off while charging")
+    force_quit_stops_work: bool = Field(description="a force-quit stops background work until the next app open")
+    idle_after_screen_off_s: NonNeg = Field(description="the device is idle this long after screen-off (and still), s")
+    idle_stationary_s: NonNeg = Field(description="... and this long after the last motion, s")
+    history: HistoryConfig = Field(description="the OS's hidden view of the app")
     android: AndroidConfig | None = None
     ios: IOSConfig | None = None
 
@@ -356,29 +379,29 @@ class RewardConfig(_Model):
     fresh_open: NonNeg = Field(description="bonus when an app open finds fresh data")
     stale_open: NonNeg = Field(description="penalty when it finds stale data")
     battery_per_pct: NonNeg = Field(description="penalty per % of a full battery drawn by background work")
-    expiration: NonNeg
-    kill: NonNeg
-    deadline_missed: NonNeg
+    expiration: NonNeg = Field(description="penalty per expiration")
+    kill: NonNeg = Field(description="penalty per kill")
+    deadline_missed: NonNeg = Field(description="penalty per item past its soft deadline")
     throttled: NonNeg = Field(description="penalty per refused or quota-throttled request")
-    invalid_action: NonNeg
+    invalid_action: NonNeg = Field(description="penalty per action that makes no sense in its state")
     notification: NonNeg = Field(description="penalty per notification shown for background work")
 
 
 class Scenario(_Model):
     """A complete, validated scenario: what the simulator is compiled from."""
 
-    name: str
-    description: str = ""
-    horizon_days: Annotated[float, Field(gt=0.0, le=365.0)]
-    start_hour: Annotated[float, Field(ge=0.0, lt=24.0)]
-    initial_battery: Range
-    profile: ProfileConfig
-    user: UserConfig
-    battery: BatteryConfig
-    thermal: ThermalConfig
-    workload: WorkloadConfig
-    actions: ActionsConfig
-    reward: RewardConfig
+    name: str = Field(description="profile name")
+    description: str = Field("", description="free text")
+    horizon_days: Annotated[float, Field(gt=0.0, le=365.0, description="episode length, simulated days")]
+    start_hour: Annotated[float, Field(ge=0.0, lt=24.0, description="hour of day at which episodes start")]
+    initial_battery: Range = Field(description="[low, high] battery level at the start, fraction")
+    profile: ProfileConfig = Field(description="platform profile (configs/profiles)")
+    user: UserConfig = Field(description="user archetype (configs/users)")
+    battery: BatteryConfig = Field(description="battery model")
+    thermal: ThermalConfig = Field(description="thermal model")
+    workload: WorkloadConfig = Field(description="the app's work")
+    actions: ActionsConfig = Field(description="action-space bins")
+    reward: RewardConfig = Field(description="reward weights")
 
     @field_validator("initial_battery")
     @classmethod
@@ -581,9 +604,3 @@ def _explain(e: ValidationError, origin: dict, default_src: str) -> str:
             got_s = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
             lines.append(f"{src}: key '{key}': {err['msg']}{got_s}")
     return "invalid scenario:\n  " + "\n  ".join(lines)
-
-
-def check_finite(x: float, what: str) -> float:
-    if not math.isfinite(x):
-        raise ConfigError(f"{what} must be a finite number, got {x!r}")
-    return x

@@ -53,7 +53,6 @@ from bgenv.core.layout import (
     P_CHARGE_JITTER_S,
     P_DROP_MEAN_S,
     P_FORCE_QUIT_PROB,
-    P_K_NET,
     P_K_SIZE,
     P_LPM_ACCEPT,
     P_LPM_OFF_THR,
@@ -324,8 +323,3 @@ def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     else:
         units = max(0.1, expo(n, rg, USER, pf[P_K_SIZE + kind]))
     add_item(pf, s, n, it, ev, kind, units)
-
-
-@njit(cache=True)
-def needs_network(pf, kind: int) -> bool:
-    return pf[P_K_NET + kind] != 0.0

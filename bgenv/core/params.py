@@ -165,7 +165,6 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_WT_NEEDS_BG + wt] = float(wc.needs_background)
         pf[L.P_WT_EARLY_P + wt] = wc.early_expiry_prob
         pf[L.P_WT_EARLY_LO + wt], pf[L.P_WT_EARLY_HI + wt] = wc.early_expiry_range_s
-        pf[L.P_WT_ONESHOT + wt] = 1.0
         pf[L.P_WT_THERMAL_MAX + wt] = THERMAL_LEVELS[wc.thermal_max]
         pf[L.P_WT_LPM_BLOCKS + wt] = float(wc.blocked_by_low_power)
         pf[L.P_WT_UNPLUGGED_MULT + wt] = wc.unplugged_rate_mult

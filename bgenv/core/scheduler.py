@@ -477,13 +477,6 @@ def record_job_end(n, jb, t: float) -> None:
         jb[h, JB_END] = t
 
 
-def backoff_delay_py(init: float, n: int, exponential: bool, max_s: float, min_s: float = 10.0) -> float:
-    """Reference implementation of row 17, for docs and tests."""
-    init = min(max(init, min_s), max_s)
-    d = init * 2.0 ** (n - 1) if exponential else init * n
-    return min(d, max_s)
-
-
 @njit(cache=True)
 def backoff_delay(pf, attempt: int) -> float:
     """Delay before retry ``attempt`` (1-based), s: linear init·n or exponential
