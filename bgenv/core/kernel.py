@@ -90,6 +90,7 @@ from bgenv.core.layout import (
     I_EVENTS,
     I_FORCE_QUIT,
     I_HOUR,
+    I_ITEMS_DIRTY,
     I_LOWPOWER,
     I_NET_BASE,
     I_PHASE,
@@ -429,7 +430,9 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
     rate = battery_rate(pf, s, n, background_power(pf, n))
     s[S_BATT_RATE] = rate
     s[S_EV + EV_BATT] = next_crossing(pf, s, rate)
-    s[S_EV + EV_DEADLINE] = next_deadline(it)
+    if n[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
+        s[S_EV + EV_DEADLINE] = next_deadline(it)
+        n[I_ITEMS_DIRTY] = 0
 
 
 @njit(cache=True)
@@ -438,6 +441,7 @@ def _deadlines(pf, s, n, it, ev) -> None:
     for r in range(MAXI):
         if it[r, IT_ACTIVE] != 0.0 and it[r, IT_OVERDUE] == 0.0 and it[r, IT_DEADLINE] <= t + 1e-9:
             it[r, IT_OVERDUE] = 1.0
+            n[I_ITEMS_DIRTY] = 1
             s[M_DEADLINES_MISSED] += 1.0
             reward_deadline(pf, s)
             log_event(s, n, ev, EVK_DEADLINE, it[r, IT_KIND], it[r, IT_REM], t - it[r, IT_ARRIVE], 0.0)

@@ -14,6 +14,7 @@ from numba import njit
 from bgenv.core.eventlog import log_event
 from bgenv.core.layout import (
     EVK_ARRIVAL,
+    I_ITEMS_DIRTY,
     I_NITEMS,
     I_TTS_N,
     I_WIN_ID,
@@ -54,6 +55,7 @@ def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     item joins the newest row of its kind, or two rows are merged to make room, so the
     per-kind books stay exact."""
     t = s[S_T]
+    n[I_ITEMS_DIRTY] = 1
     free = -1
     same = -1
     for r in range(MAXI):
@@ -190,6 +192,7 @@ def _record_tts(s, n, rg, tt, dt: float) -> None:
 def complete_units(s, n, it, rg, tt, kind: int, units: float, background: bool) -> float:
     """Apply saved work to the oldest items of ``kind``; returns the units applied."""
     t = s[S_T]
+    n[I_ITEMS_DIRTY] = 1
     left = units
     done = 0.0
     while left > DONE_EPS:
