@@ -30,6 +30,11 @@ def _fmt(mean: float, half: float) -> str:
     return f"{mean:.4g} ± {half:.2g}"
 
 
+def _num(x: float) -> float | None:
+    """A float for JSON: None where there is no value (e.g. freshness with no app opens)."""
+    return None if math.isnan(x) else x
+
+
 def _table(rows: list[tuple[str, dict[str, tuple[float, float]]]], metrics: Sequence[str]) -> str:
     head = ["policy", *metrics]
     body = [[name, *(_fmt(*summ[m]) for m in metrics)] for name, summ in rows]
@@ -48,13 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         res = run_episodes(p, args.scenario, args.episodes, args.seed)
         summ = res.summary()
         rows.append((p, summ))
-        out[p] = {k: {"mean": m, "ci95": h} for k, (m, h) in summ.items()}
+        out[p] = {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()}
     if args.json:
-        print(
-            json.dumps(
-                {"scenario": args.scenario, "episodes": args.episodes, "seed": args.seed, "policies": out}, indent=2
-            )
-        )
+        doc = {"scenario": args.scenario, "episodes": args.episodes, "seed": args.seed, "policies": out}
+        print(json.dumps(doc, indent=2, allow_nan=False))
     else:
         print(f"scenario {args.scenario}: {args.episodes} episodes from seed {args.seed} (mean ± 95 % CI)")
         print(_table(rows, HEADLINE))
@@ -100,7 +102,7 @@ def cmd_events(args: argparse.Namespace) -> int:
         done = term or trunc
     env.unwrapped.export_events(args.out)
     print(f"wrote {len(env.unwrapped.events)} events to {args.out}")
-    print(json.dumps(info["metrics"], indent=2))
+    print(json.dumps({k: _num(v) for k, v in info["metrics"].items()}, indent=2, allow_nan=False))
     return 0
 
 
@@ -170,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"bgenv: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
