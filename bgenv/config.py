@@ -91,6 +91,7 @@ class UserConfig(_Model):
     plug_at_20_share: Frac = Field(description="share of top-ups that wait until 20 %")
     plug_worry_range: Range = Field(description="[low, high] level at which the others top up")
     topup_delay_s: Pos = Field(description="mean delay from the threshold to plugging in, s")
+    plug_now_level: Frac = Field(description="level at which the user plugs in at once (the phone is about to die)")
     topup_duration_s: Pos = Field(description="mean length of a daytime top-up, s")
     low_power_accept_prob: Frac = Field(description="probability the user accepts the Low Power Mode prompt")
     force_quit_prob: Frac = Field(description="probability the user swipes the app away when leaving it")
@@ -176,6 +177,7 @@ class WorkloadConfig(_Model):
     cellular_slowdown: Annotated[float, Field(ge=1.0)] = Field(
         description="network work takes this much longer on cellular"
     )
+    min_item_units: Pos = Field(description="smallest size of a new item, work units")
     refresh_in_foreground: bool = Field(description="an app open fetches stale content in the foreground")
 
 
@@ -245,6 +247,12 @@ class HistoryConfig(_Model):
     engagement_half_per_day: Pos = Field(description="opens per day that give half the maximum launch rate")
     usage_memory_days: Pos = Field(description="time constant of the OS's hour-of-day usage prediction, days")
     usage_floor: Frac = Field(description="launch-rate factor in hours with no predicted use")
+    usage_current_hour_weight: Frac = Field(
+        description="weight of the current hour next to the next one in the usage prediction"
+    )
+    usage_max_factor: Annotated[float, Field(ge=1.0)] = Field(
+        description="cap on the usage-prediction launch-rate factor"
+    )
 
 
 class BackoffConfig(_Model):

@@ -32,6 +32,7 @@ from bgenv.core.layout import (
     P_OPT_CHARGING,
     P_OPT_FINISH_S,
     P_OPT_HOLD,
+    P_PLUG_NOW_LEVEL,
     P_RADIO_CELL,
     P_RADIO_WIFI,
     S_BATT,
@@ -40,7 +41,6 @@ from bgenv.core.layout import (
     S_T,
 )
 
-EMPTY_LEVEL = 0.01  # the user plugs in at once when the phone is about to die
 EPS = 1e-9
 
 
@@ -87,7 +87,15 @@ def next_crossing(pf, s, rate: float) -> float:
     if rate == 0.0:
         return np.inf
     best = np.inf
-    thr = (EMPTY_LEVEL, s[S_PLUG_THR], pf[P_LOW_BATT], pf[P_LPM_ON_THR], pf[P_LPM_OFF_THR], pf[P_OPT_HOLD], 1.0)
+    thr = (
+        pf[P_PLUG_NOW_LEVEL],
+        s[S_PLUG_THR],
+        pf[P_LOW_BATT],
+        pf[P_LPM_ON_THR],
+        pf[P_LPM_OFF_THR],
+        pf[P_OPT_HOLD],
+        1.0,
+    )
     for x in thr:
         if rate < 0.0 and x < lvl - EPS:
             dt = (x - lvl) / rate

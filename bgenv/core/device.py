@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bgenv.core.battery import EMPTY_LEVEL, EPS
+from bgenv.core.battery import EPS
 from bgenv.core.eventlog import log_event
 from bgenv.core.layout import (
     EV_APP_CLOSE,
@@ -57,10 +57,12 @@ from bgenv.core.layout import (
     P_LPM_ACCEPT,
     P_LPM_OFF_THR,
     P_LPM_ON_THR,
+    P_MIN_ITEM_UNITS,
     P_MUTATIONS_PER_OPEN,
     P_OVERNIGHT_PROB,
     P_PLUG_HI_HI,
     P_PLUG_HI_LO,
+    P_PLUG_NOW_LEVEL,
     P_PLUG_P10,
     P_PLUG_P20,
     P_REFRESH_FOREGROUND,
@@ -161,7 +163,7 @@ def app_close(pf, s, n, it, rg, ev) -> bool:
     s[S_SCREEN_OFF_SINCE] = t
     m = poisson(n, rg, USER, pf[P_MUTATIONS_PER_OPEN])
     for _ in range(m):
-        add_item(pf, s, n, it, ev, KIND_SYNC, max(0.1, expo(n, rg, USER, pf[P_K_SIZE + KIND_SYNC])))
+        add_item(pf, s, n, it, ev, KIND_SYNC, item_units(pf, n, rg, KIND_SYNC))
     fq = uniform(n, rg, USER) < pf[P_FORCE_QUIT_PROB]
     log_event(s, n, ev, EVK_APP_CLOSE, m, pending_units(it, -1), s[S_BATT], 1.0 if fq else 0.0)
     log_event(s, n, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
@@ -303,7 +305,7 @@ def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
     lvl = s[S_BATT]
     charging = n[I_CHARGING] != 0
     if rate < 0.0 and not charging:
-        if lvl <= EMPTY_LEVEL + EPS:
+        if lvl <= pf[P_PLUG_NOW_LEVEL] + EPS:
             s[S_EV + EV_TOPUP] = s[S_T]  # about to die: plug in now
         elif abs(lvl - s[S_PLUG_THR]) < 1e-7 and s[S_EV + EV_TOPUP] == INF:
             s[S_EV + EV_TOPUP] = s[S_T] + expo(n, rg, SYS, pf[P_TOPUP_DELAY_S])
@@ -321,5 +323,12 @@ def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     if kind == KIND_REFRESH:
         units = pf[P_K_SIZE + kind]  # a fetch costs the same whatever was published
     else:
-        units = max(0.1, expo(n, rg, USER, pf[P_K_SIZE + kind]))
+        units = item_units(pf, n, rg, kind)
     add_item(pf, s, n, it, ev, kind, units)
+
+
+@njit(cache=True)
+def item_units(pf, n, rg, kind: int) -> float:
+    """Size of a new item, work units: exponential around the kind's mean, at least
+    ``workload.min_item_units``."""
+    return max(pf[P_MIN_ITEM_UNITS], expo(n, rg, USER, pf[P_K_SIZE + kind]))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bgenv.core.battery import EMPTY_LEVEL, background_power, battery_rate, next_crossing
+from bgenv.core.battery import background_power, battery_rate, next_crossing
 from bgenv.core.device import (
     app_close,
     app_open,
@@ -163,6 +163,7 @@ from bgenv.core.layout import (
     P_OEM_RECENT_S,
     P_OVERNIGHT_PROB,
     P_PLATFORM,
+    P_PLUG_NOW_LEVEL,
     P_START_HOUR,
     P_USAGE_TAU_S,
     P_WAKE_ENERGY,
@@ -373,7 +374,7 @@ def _wake_energy(pf, s, n, rg, ev) -> None:
         return
     old = s[S_BATT]
     new = max(0.0, old - e)
-    for x in (EMPTY_LEVEL, s[S_PLUG_THR], pf[P_LOW_BATT], pf[P_LPM_ON_THR]):
+    for x in (pf[P_PLUG_NOW_LEVEL], s[S_PLUG_THR], pf[P_LOW_BATT], pf[P_LPM_ON_THR]):
         if new < x <= old:
             s[S_BATT] = x
             battery_threshold(pf, s, n, rg, ev, -1.0)

@@ -74,6 +74,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_PLUG_P20] = u.plug_at_20_share
     pf[L.P_PLUG_HI_LO], pf[L.P_PLUG_HI_HI] = u.plug_worry_range
     pf[L.P_TOPUP_DELAY_S] = u.topup_delay_s
+    pf[L.P_PLUG_NOW_LEVEL] = u.plug_now_level
     pf[L.P_TOPUP_DURATION_S] = u.topup_duration_s
     pf[L.P_LPM_ACCEPT] = u.low_power_accept_prob
     pf[L.P_FORCE_QUIT_PROB] = u.force_quit_prob
@@ -121,6 +122,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     ph[L.H_PUBLISH] = w.content_published_per_hour
     pf[L.P_HEAVY_PER_S] = w.heavy_per_day / 86400.0
     pf[L.P_CELL_SLOWDOWN] = w.cellular_slowdown
+    pf[L.P_MIN_ITEM_UNITS] = w.min_item_units
     pf[L.P_CHUNK_OVERHEAD_S] = w.chunk_overhead_s
     pf[L.P_BASE_MEM_MB] = w.base_memory_mb
     pf[L.P_CANCEL_S] = w.cancel_s
@@ -185,6 +187,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_HE_HALF] = h.engagement_half_per_day
     pf[L.P_USAGE_TAU_S] = h.usage_memory_days * 86400.0
     pf[L.P_USAGE_FLOOR] = h.usage_floor
+    pf[L.P_USAGE_NOW_WEIGHT] = h.usage_current_hour_weight
+    pf[L.P_USAGE_MAX_FACTOR] = h.usage_max_factor
 
     if pr.ios is not None:
         pf[L.P_CPU_KILL_S] = pr.ios.cpu_kill_s

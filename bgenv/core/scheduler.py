@@ -111,6 +111,8 @@ from bgenv.core.layout import (
     P_TOTAL_CAP_S,
     P_TOTAL_CAP_WIN_S,
     P_USAGE_FLOOR,
+    P_USAGE_MAX_FACTOR,
+    P_USAGE_NOW_WEIGHT,
     P_USAGE_TAU_S,
     P_WT_DOZE_EXEMPT,
     P_WT_LPM_BLOCKS,
@@ -214,8 +216,9 @@ def usage_timing(pf, s, hour: int) -> float:
     floor = pf[P_USAGE_FLOOR]
     if tot <= 0.0:
         return floor
-    nxt = s[S_USAGE + (hour + 1) % 24] + 0.5 * s[S_USAGE + hour]
-    return floor + (1.0 - floor) * min(4.0, 24.0 * nxt / (1.5 * tot))
+    w = pf[P_USAGE_NOW_WEIGHT]  # the rest of this hour counts too, with this weight
+    nxt = s[S_USAGE + (hour + 1) % 24] + w * s[S_USAGE + hour]
+    return floor + (1.0 - floor) * min(pf[P_USAGE_MAX_FACTOR], 24.0 * nxt / ((1.0 + w) * tot))
 
 
 # ---------------------------------------------------------------------------
