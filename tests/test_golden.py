@@ -1,0 +1,271 @@
+"""Golden trajectories: the simulator's behaviour must not change by a single bit.
+
+RL results are reported on this code, so speed work (``bgenv/core``, the env adapters)
+must keep every trajectory bit-identical for every seed and action sequence. Each case
+runs the single env (``gym.make``) for a fixed number of steps from a fixed seed, with
+actions drawn from a seeded generator (mostly valid under ``action_masks()``, one in
+five anything in the space), resetting without a seed at each truncation so the
+device's random streams carry on; and the batched env with ``N = 3`` devices seeded
+``seed + i`` with the same per-device action streams across its same-step autoresets.
+Hashed per device: observation bytes, rewards, costs, times, truncations, action masks,
+``info["metrics"]`` at each episode end and the raw event log. The expected digests
+were computed from commit 73f45cb (before any speed work) and are stored below.
+
+To print the digests of the current code: ``python tests/test_golden.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from helpers import ENV_IDS
+
+from bgenv.core import layout as L
+
+N = 3  # devices of the batched env
+
+# name -> (platform, scenario or None for the platform's default, overrides, seed, steps, job_bias)
+# job_bias: share of steps whose request is forced to a job-type option (fills the
+# Android execution ring so its wrap-around and quota paths are covered).
+CASES: dict[str, tuple[str, str | None, dict[str, Any], int, int, float]] = {
+    "ios_default": ("ios", None, {"horizon_days": 2}, 11, 3000, 0.0),
+    "android_default": ("android", None, {"horizon_days": 2}, 12, 3000, 0.0),
+    "ios_commuter": ("ios", "ios_commuter", {"horizon_days": 2}, 13, 3000, 0.0),
+    "ios_night_owl": ("ios", "ios_night_owl", {"horizon_days": 2}, 14, 3000, 0.0),
+    "ios_rare": ("ios", "ios_rare", {"horizon_days": 2}, 15, 3000, 0.0),
+    "android_commuter": ("android", "android_commuter", {"horizon_days": 2}, 16, 3000, 0.0),
+    "android_heavy": ("android", "android_heavy", {"horizon_days": 2}, 17, 3000, 0.0),
+    "android_rare": ("android", "android_rare", {"horizon_days": 2}, 18, 3000, 0.0),
+    "android16_commuter": ("android", "android16_commuter", {"horizon_days": 2}, 19, 3000, 0.0),
+    "android_oem_commuter": ("android", "android_oem_commuter", {"horizon_days": 2}, 20, 3000, 0.0),
+    # long episodes with many jobs: the 256-entry execution ring fills and wraps
+    "android_heavy_jobs_30d": ("android", "android_heavy", {"horizon_days": 30}, 21, 4000, 0.7),
+    "android_commuter_jobs_7d": ("android", "android_commuter", {}, 22, 4000, 0.7),
+    "ios_commuter_7d": ("ios", "ios_commuter", {}, 23, 3000, 0.3),
+}
+
+# Digests of commit 73f45cb (python tests/test_golden.py prints them).
+EXPECTED: dict[str, str] = {
+    "ios_default": "fe053f9989f1198949dfd85a64828fd3f330674b3c1780746670e0a806c650ea",  # 115 episodes
+    "android_default": "a5b6d05e06a4790dda4c12f141c22ea0dc657408fd1c2aec5e0f80d70bd9c088",  # 17 episodes
+    "ios_commuter": "7c5fa4ac572fa5793088fa451b466f15bd8531245ff0af6bd29bfd0b9f84596d",  # 119 episodes
+    "ios_night_owl": "98c33afebf19e041b3d7fd0a2d8d08d854913b8fbce74f629f98351a5b4156fd",  # 121 episodes
+    "ios_rare": "c12adc22ec9cbd26ee3a3c8e826746b5bc8e3d153e90eedf6a63f2ff90e2c33c",  # 1627 episodes
+    "android_commuter": "3005b2c1caeba09561ce73f1db2d98ae726f7215ce6d2c595375ea0075d884e1",  # 17 episodes
+    "android_heavy": "4e694f7127e76dfffe1ebb4d00e9b75e12a16fee6cbda30db60f711443516bf7",  # 13 episodes
+    "android_rare": "e6d5c2f226a9d3a2b5e15bf2aa7f3d44660f88400337a9531e2fb663df0b40c2",  # 60 episodes
+    "android16_commuter": "3e0a9753910ec20dc607fc9323f26a64a0f2e0029e160e8d6fb1835adfd2c427",  # 18 episodes
+    "android_oem_commuter": "d96f06c47a8694efc9a5ec6e808cda4aa6732d9a49a448cc18ab5a4e8cd0233d",  # 27 episodes
+    "android_heavy_jobs_30d": "bc8c841b8c0ed16bee0ecae3cfe38aae48f101742cdf8c48bb14434b2388cda4",  # 1 episodes
+    "android_commuter_jobs_7d": "3ef75d0ca8030ebe97888998d1a93a01c06c2a82017ddfa4d7b791fde7309ac6",  # 7 episodes
+    "ios_commuter_7d": "dc21c5d7bccfa1aa8e6816becf36f11c2eb40c265101b0f8b5b8864c64e5874e",  # 34 episodes
+}
+
+
+class Trace:
+    """Running hashes of everything one device shows, one stream per kind."""
+
+    def __init__(self) -> None:
+        self.h = {k: hashlib.sha256() for k in ("obs", "reward", "cost", "t", "trunc", "mask", "metrics", "events")}
+        self.episodes = 0
+
+    def step(self, obs: np.ndarray, reward: float, cost: float, t: float, trunc: bool) -> None:
+        self.h["obs"].update(np.ascontiguousarray(obs, dtype=np.float32).tobytes())
+        self.h["reward"].update(struct.pack("<d", reward))
+        self.h["cost"].update(struct.pack("<d", cost))
+        self.h["t"].update(struct.pack("<d", t))
+        self.h["trunc"].update(b"1" if trunc else b"0")
+
+    def obs(self, obs: np.ndarray) -> None:
+        self.h["obs"].update(np.ascontiguousarray(obs, dtype=np.float32).tobytes())
+
+    def mask(self, m: np.ndarray) -> None:
+        self.h["mask"].update(np.asarray(m, dtype=np.bool_).tobytes())
+
+    def metrics(self, m: dict[str, float]) -> None:
+        self.episodes += 1
+        for k in sorted(m):
+            self.h["metrics"].update(f"{k}={float(m[k]).hex()};".encode())
+
+    def events(self, rows: np.ndarray) -> None:
+        self.h["events"].update(np.ascontiguousarray(rows, dtype=np.float64).tobytes())
+
+    def digest(self) -> str:
+        top = hashlib.sha256()
+        for k in sorted(self.h):
+            top.update(self.h[k].digest())
+        return top.hexdigest()
+
+    def parts(self) -> dict[str, str]:
+        return {k: v.hexdigest()[:16] for k, v in self.h.items()}
+
+
+def pick(mask: np.ndarray, nvec: np.ndarray, u: np.ndarray, job_opts: np.ndarray, job_bias: float) -> np.ndarray:
+    """An action from 6 uniforms: a valid choice per part under ``mask`` or, when
+    ``u[4] < 0.2``, anything in the space; with probability ``job_bias`` the request
+    part is replaced by one of ``job_opts``."""
+    if u[4] < 0.2:
+        out = np.floor(u[:4] * nvec).astype(np.int64)
+    else:
+        out = np.zeros(4, dtype=np.int64)
+        start = 0
+        for p, n in enumerate(nvec):
+            valid = np.flatnonzero(mask[start : start + n])
+            out[p] = valid[int(u[p] * len(valid))]
+            start += n
+    if u[5] < job_bias and len(job_opts):
+        out[0] = job_opts[int(u[5] / job_bias * len(job_opts))]
+    return out
+
+
+def _job_opts(labels: dict[str, tuple[str, ...]], nvec: np.ndarray) -> np.ndarray:
+    """Request options that submit a job-like request (Android jobs/expedited/periodic;
+    on iOS every non-zero option)."""
+    opts = [i for i, s in enumerate(labels["request"]) if i > 0 and ("job" in s or "expedited" in s)]
+    if not opts:
+        opts = list(range(1, int(nvec[0])))
+    return np.asarray(opts, dtype=np.int64)
+
+
+def run_single(name: str) -> Trace:
+    platform, scenario, overrides, seed, steps, job_bias = CASES[name]
+    env = gym.make(ENV_IDS[platform], scenario=scenario, record_events=True, **overrides)
+    u_env = env.unwrapped
+    nvec = np.asarray(u_env.action_space.nvec, dtype=np.int64)
+    jobs = _job_opts(u_env.action_labels, nvec)
+    rng = np.random.default_rng(1000 + seed)
+    tr = Trace()
+    obs, info = env.reset(seed=seed)
+    tr.obs(obs)
+    seen = 0
+    for _ in range(steps):
+        m = u_env.action_masks()
+        tr.mask(m)
+        a = pick(m, nvec, rng.random(6), jobs, job_bias)
+        obs, r, term, trunc, info = env.step(a)
+        assert not term
+        tr.step(obs, r, info["cost"], info["t"], trunc)
+        ev = u_env.sim.event_array(0)
+        tr.events(ev[seen:])
+        seen = len(ev)
+        if trunc:
+            tr.metrics(info["metrics"])
+            obs, info = env.reset()
+            tr.obs(obs)
+            seen = 0
+    env.close()
+    return tr
+
+
+def run_vector(name: str, record_events: bool = True) -> list[Trace]:
+    platform, scenario, overrides, seed, steps, job_bias = CASES[name]
+    env = gym.make_vec(
+        ENV_IDS[platform],
+        num_envs=N,
+        vectorization_mode="vector_entry_point",
+        scenario=scenario,
+        record_events=record_events,
+        **overrides,
+    )
+    sim = env.unwrapped.sim
+    nvec = np.asarray(env.single_action_space.nvec, dtype=np.int64)
+    jobs = _job_opts(env.unwrapped.action_labels, nvec)
+    rngs = [np.random.default_rng(1000 + seed + i) for i in range(N)]
+    trs = [Trace() for _ in range(N)]
+    seen = [0] * N
+    if record_events:  # collect each finishing episode's last events before the autoreset clears them
+        orig_reset = sim.reset
+
+        def reset(seeds=None, idx=None):
+            for i in range(N) if idx is None else idx:
+                i = int(i)
+                if sim.si[i, L.I_STEPS] > 0:
+                    ev = sim.event_array(i)
+                    trs[i].events(ev[seen[i] :])
+                seen[i] = 0
+            return orig_reset(seeds, idx)
+
+        sim.reset = reset
+    obs, infos = env.reset(seed=seed)
+    for i in range(N):
+        trs[i].obs(obs[i])
+    for _ in range(steps):
+        masks = env.unwrapped.action_masks()
+        acts = np.zeros((N, 4), dtype=np.int64)
+        for i in range(N):
+            trs[i].mask(masks[i])
+            acts[i] = pick(masks[i], nvec, rngs[i].random(6), jobs, job_bias)
+        obs, rew, term, trunc, infos = env.step(acts)
+        assert not term.any()
+        for i in range(N):
+            if trunc[i]:
+                trs[i].step(infos["final_obs"][i], float(rew[i]), float(infos["cost"][i]), float(infos["final_info"]["t"][i]), True)  # fmt: skip
+                trs[i].metrics({k: float(v[i]) for k, v in infos["metrics"].items() if not k.startswith("_")})
+                trs[i].obs(obs[i])
+            else:
+                trs[i].step(obs[i], float(rew[i]), float(infos["cost"][i]), float(infos["t"][i]), False)
+                if record_events:
+                    ev = sim.event_array(i)
+                    trs[i].events(ev[seen[i] :])
+                    seen[i] = len(ev)
+    env.close()
+    return trs
+
+
+def _single_without_events(tr: Trace) -> dict[str, str]:
+    return {k: v for k, v in tr.parts().items() if k != "events"}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_single_env_trajectory_is_unchanged(name):
+    tr = run_single(name)
+    assert tr.episodes >= 1
+    assert tr.digest() == EXPECTED[name], tr.parts()
+
+
+@pytest.mark.parametrize("name", ["ios_default", "android_default", "ios_rare", "android_oem_commuter", "android_commuter_jobs_7d"])  # fmt: skip
+def test_batched_env_devices_match_the_single_env(name):
+    platform, scenario, overrides, seed, steps, job_bias = CASES[name]
+    trs = run_vector(name)
+    quiet = run_vector(name, record_events=False)
+    for i in range(N):
+        CASES[f"_dev{i}"] = (platform, scenario, overrides, seed + i, steps, job_bias)
+        try:
+            single = run_single(f"_dev{i}")
+        finally:
+            del CASES[f"_dev{i}"]
+        assert trs[i].parts() == single.parts(), f"device {i}"
+        assert _single_without_events(quiet[i]) == _single_without_events(single), f"device {i}, events off"
+    assert trs[0].digest() == EXPECTED[name]
+
+
+def test_the_job_cases_wrap_the_execution_ring():
+    """The long Android job case really exercises the ring's fold-on-overwrite path."""
+    platform, scenario, overrides, seed, steps, job_bias = CASES["android_heavy_jobs_30d"]
+    env = gym.make(ENV_IDS[platform], scenario=scenario, record_events=False, **overrides)
+    u_env = env.unwrapped
+    nvec = np.asarray(u_env.action_space.nvec, dtype=np.int64)
+    jobs = _job_opts(u_env.action_labels, nvec)
+    rng = np.random.default_rng(1000 + seed)
+    env.reset(seed=seed)
+    for _ in range(steps):
+        a = pick(u_env.action_masks(), nvec, rng.random(6), jobs, job_bias)
+        *_, trunc, _ = env.step(a)
+        if trunc:
+            break
+    assert np.isfinite(u_env.sim.jobs[0, : L.NJOB, L.JB_START]).all()
+
+
+if __name__ == "__main__":
+    for case in CASES:
+        t = run_single(case)
+        print(f'    "{case}": "{t.digest()}",  # {t.episodes} episodes')
