@@ -1,57 +1,396 @@
-"""Run full episodes of a policy and summarise their metrics."""
+"""Evaluate hand-written policies and trained models on held-out seeds.
+
+Every policy is evaluated the same way: ``episodes`` devices of the batched env
+(:class:`bgenv.envs.vector.BackgroundSchedulingVectorEnv`), device ``k`` reset with seed
+``seed + k``, stepped together until each has finished one full episode. Device ``k``
+follows exactly the single env reset with that seed, so the numbers equal a loop over
+``gym.make`` episodes, only faster, and every policy meets the same simulated user weeks.
+
+Seeds: training uses seeds below :data:`EVAL_SEED_MIN` (``bgenv train`` checks it); final
+evaluation (``bgenv eval``/``compare``) uses seeds from :data:`TEST_SEED` up; the periodic
+evaluations during training use another held-out range from :data:`VALIDATION_SEED` up, so
+choosing a checkpoint never looks at the test episodes.
+
+A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...) or the path
+of a trained model's ``.zip``; the model's observation-normalisation statistics are read
+from ``vecnormalize.pkl`` beside it (or ``<name>_vecnormalize.pkl`` for a checkpoint).
+"""
 
 from __future__ import annotations
 
 import math
+import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
-import gymnasium as gym
 import numpy as np
 
 import bgenv
-from agents.policies import Policy, make_policy
+from agents.policies import POLICIES, make_policy
 from bgenv.registration import ENV_IDS
 
 PLATFORM_ID = {v: k for k, v in ENV_IDS.items()}
+EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
+TEST_SEED = 10_000  # default first seed of bgenv eval / compare
+VALIDATION_SEED = 50_000  # default first seed of the periodic evaluations during training
+MAX_BATCH = 256  # devices simulated side by side in one evaluation batch
+REFERENCE_POLICIES = ("random", "fixed-interval", "charging-only", "greedy", "guidelines")
 
 
-def env_id_for(scenario: str) -> str:
+class PolicyLike(Protocol):
+    """Anything that maps observations (and action masks) to actions."""
+
+    name: str
+
+    def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray: ...
+
+
+def env_id_for(scenario: str | Path) -> str:
     """The env id whose platform matches the scenario."""
     return PLATFORM_ID[bgenv.load_scenario(scenario).platform]
 
 
+def check_eval_seed(seed: int) -> None:
+    """Refuse evaluation seeds that training may have used."""
+    if seed < EVAL_SEED_MIN:
+        raise ValueError(
+            f"evaluation seeds start at {EVAL_SEED_MIN} (seeds below are training seeds); got --seed {seed}"
+        )
+
+
+# ---------------------------------------------------------------------------
+# trained models as policies
+# ---------------------------------------------------------------------------
+def _vecnormalize_path(model_path: Path) -> Path | None:
+    for cand in (
+        model_path.with_name(model_path.stem + "_vecnormalize.pkl"),
+        model_path.with_name(model_path.stem.replace("model", "vecnormalize") + ".pkl"),
+        model_path.with_name("vecnormalize.pkl"),
+    ):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _checkpoint_vecnormalize(model_path: Path) -> Path | None:
+    # SB3's CheckpointCallback: <prefix>_<steps>_steps.zip and <prefix>_vecnormalize_<steps>_steps.pkl
+    stem = model_path.stem
+    if stem.endswith("_steps"):
+        prefix, _, rest = stem.rpartition("_")  # rest == "steps"
+        prefix, _, steps = prefix.rpartition("_")
+        cand = model_path.with_name(f"{prefix}_vecnormalize_{steps}_steps.pkl")
+        if cand.is_file():
+            return cand
+    return None
+
+
+def load_algo_model(path: str | Path):
+    """Load a model saved by ``bgenv train`` (or any SB3 / sb3-contrib zip), trying each
+    supported algorithm."""
+    from stable_baselines3 import A2C, DQN, PPO
+
+    classes: list[Any] = [PPO, A2C, DQN]
+    try:
+        from sb3_contrib import MaskablePPO
+
+        classes.insert(0, MaskablePPO)
+    except ImportError:  # pragma: no cover
+        pass
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no model at {p}")
+    algo = _algo_from_zip(p)
+    errors = []
+    for cls in classes:
+        if algo and cls.__name__.lower() != algo:
+            continue
+        try:
+            return cls.load(p, device="cpu")
+        except Exception as e:  # a zip of another algorithm
+            errors.append(f"{cls.__name__}: {e}")
+    raise ValueError(f"{p} is not a model of {', '.join(c.__name__ for c in classes)}: {'; '.join(errors)}")
+
+
+def _algo_from_zip(p: Path) -> str | None:
+    """The algorithm recorded in ``run.yaml`` beside the model by ``bgenv train``."""
+    run = p.parent / "run.yaml"
+    if not run.is_file() and p.parent.name == "checkpoints":
+        run = p.parent.parent / "run.yaml"
+    if run.is_file():
+        import yaml
+
+        doc = yaml.safe_load(run.read_text()) or {}
+        return {"ppo": "ppo", "a2c": "a2c", "dqn": "dqn", "maskable_ppo": "maskableppo"}.get(doc.get("algo", ""))
+    return None
+
+
+class ModelPolicy:
+    """A trained model as a policy: normalises observations with the statistics saved
+    beside it, acts deterministically, uses action masks when the model takes them
+    (MaskablePPO) and maps flat actions back to MultiDiscrete (DQN)."""
+
+    def __init__(self, model: Any, nvec: Sequence[int], vecnormalize: Any | None = None, name: str = "model") -> None:
+        import gymnasium as gym
+
+        self.model = model
+        self.name = name
+        self.nvec = np.asarray(nvec, dtype=np.int64)
+        self.vecnormalize = vecnormalize
+        self.flat = isinstance(model.action_space, gym.spaces.Discrete)
+        self.masked = type(model).__name__ == "MaskablePPO"
+
+    @classmethod
+    def load(cls, path: str | Path, nvec: Sequence[int], name: str | None = None) -> ModelPolicy:
+        p = Path(path)
+        model = load_algo_model(p)
+        vn_path = _checkpoint_vecnormalize(p) or _vecnormalize_path(p)
+        vn = None
+        if vn_path is not None:
+            with vn_path.open("rb") as f:
+                vn = pickle.load(f)
+            vn.training = False
+        return cls(model, nvec, vn, name=name or p.stem)
+
+    def reset(self, seed: int | None = None) -> None:
+        pass
+
+    def normalize(self, obs: np.ndarray) -> np.ndarray:
+        if self.vecnormalize is None or not self.vecnormalize.norm_obs:
+            return obs
+        return self.vecnormalize.normalize_obs(obs)
+
+    def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        x = self.normalize(np.asarray(obs, dtype=np.float32))
+        if self.masked:
+            if mask is not None and self.flat:
+                from bgenv.envs.wrappers import flat_mask
+
+                mask = flat_mask(mask, self.nvec)
+            a, _ = self.model.predict(x, deterministic=True, action_masks=mask)
+        else:
+            a, _ = self.model.predict(x, deterministic=True)
+        a = np.asarray(a)
+        if self.flat:
+            from bgenv.envs.wrappers import unflatten
+
+            a = unflatten(a, self.nvec)
+        return a.astype(np.int64)
+
+
+def is_model_spec(spec: str) -> bool:
+    return spec.endswith(".zip") or Path(spec).is_file()
+
+
+def load_policy(spec: str, env: Any, seed: int | None = None) -> PolicyLike:
+    """A policy from a spec: a hand-written name or a trained model's ``.zip`` path.
+    ``env`` is a single or batched bgenv env (for the action space)."""
+    if spec in POLICIES:
+        return make_policy(spec, env, seed=seed)
+    if is_model_spec(spec):
+        u = env.unwrapped
+        nvec = u.params.nvec
+        return ModelPolicy.load(spec, nvec)
+    raise ValueError(f"unknown policy '{spec}': use one of {', '.join(POLICIES)} or the path of a model .zip")
+
+
+def policy_label(spec: str) -> str:
+    """A short name for a policy spec in tables: the name, or ``<run dir>/<file stem>``."""
+    if spec in POLICIES:
+        return spec
+    p = Path(spec)
+    return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
+
+
+# ---------------------------------------------------------------------------
+# running episodes
+# ---------------------------------------------------------------------------
 @dataclass
 class EpisodeResults:
+    """Final ``info["metrics"]`` of each evaluated episode, in seed order."""
+
     policy: str
     scenario: str
+    seeds: list[int] = field(default_factory=list)
     metrics: list[dict[str, float]] = field(default_factory=list)
 
+    def values(self, key: str) -> np.ndarray:
+        return np.array([m[key] for m in self.metrics], dtype=float)
+
     def summary(self) -> dict[str, tuple[float, float]]:
-        """Mean and 95 % confidence half-width (t-free normal approximation) per metric."""
+        """Mean and 95 % confidence half-width per metric (Student's t; NaN episodes,
+        e.g. freshness with no app opens, are left out)."""
         out: dict[str, tuple[float, float]] = {}
         for k in self.metrics[0]:
-            x = np.array([m[k] for m in self.metrics], dtype=float)
-            x = x[~np.isnan(x)]
-            if len(x) == 0:
-                out[k] = (math.nan, math.nan)
-                continue
-            half = 1.96 * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else math.nan
-            out[k] = (float(x.mean()), float(half))
+            out[k] = mean_ci(self.values(k))
         return out
 
 
-def run_episodes(policy_name: str, scenario: str, episodes: int, seed: int, **overrides) -> EpisodeResults:
-    """``episodes`` full episodes with seeds ``seed, seed+1, ...``."""
-    env = gym.make(env_id_for(scenario), scenario=scenario, record_events=False, **overrides)
-    policy: Policy = make_policy(policy_name, env, seed=seed)
-    res = EpisodeResults(policy_name, scenario)
-    for ep in range(episodes):
-        obs, _ = env.reset(seed=seed + ep)
-        done = False
-        while not done:
-            a = policy.act(obs, env.unwrapped.action_masks())
-            obs, _, term, trunc, info = env.step(a)
-            done = term or trunc
-        res.metrics.append(info["metrics"])
-    env.close()
+# Student's t 97.5 % quantiles for 1..30 degrees of freedom
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
+
+
+def t975(df: int) -> float:
+    """Student's t 97.5 % quantile (two-sided 95 %): a table to 30 degrees of freedom, then
+    the Cornish-Fisher expansion around the normal quantile (error < 1e-4)."""
+    if df < 1:
+        return math.nan
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def mean_ci(x: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of its 95 % confidence interval (Student's t); NaN values
+    (e.g. freshness in an episode without app opens) are left out."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return math.nan, math.nan
+    if len(x) == 1:
+        return float(x[0]), math.nan
+    half = t975(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return float(x.mean()), half
+
+
+def evaluate(
+    policy: str | PolicyLike,
+    scenario: str | Path,
+    episodes: int,
+    seed: int,
+    batch: int = MAX_BATCH,
+    **overrides: Any,
+) -> EpisodeResults:
+    """``episodes`` full episodes of ``policy`` with seeds ``seed, seed+1, ...`` on the
+    batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object."""
+    from bgenv.envs.vector import BackgroundSchedulingVectorEnv
+
+    platform = bgenv.load_scenario(scenario, **overrides).platform
+    label = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
+    res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))
+    done_total = 0
+    pol: PolicyLike | None = None if isinstance(policy, str) else policy
+    while done_total < episodes:
+        n = min(batch, episodes - done_total)
+        env = BackgroundSchedulingVectorEnv(n, platform=platform, scenario=scenario, record_events=False, **overrides)
+        if pol is None:
+            pol = load_policy(str(policy), env, seed=seed)
+        elif isinstance(policy, str) and hasattr(pol, "reset"):
+            pol.reset(seed + done_total)
+        seeds = [seed + done_total + k for k in range(n)]
+        obs, _ = env.reset(seed=seeds)
+        finished = np.zeros(n, dtype=bool)
+        out: list[dict[str, float] | None] = [None] * n
+        while not finished.all():
+            actions = pol.act(obs, env.action_masks())
+            obs, _, _, trunc, info = env.step(np.asarray(actions).reshape(n, -1))
+            new = np.flatnonzero(trunc & ~finished)
+            if new.size:
+                m = info["metrics"]
+                keys = [k for k in m if not k.startswith("_")]
+                for i in new:
+                    out[i] = {k: float(m[k][i]) for k in keys}
+                finished[new] = True
+        env.close()
+        res.seeds.extend(seeds)
+        res.metrics.extend(o for o in out if o is not None)
+        done_total += n
     return res
+
+
+def run_episodes(policy_name: str, scenario: str, episodes: int, seed: int, **overrides: Any) -> EpisodeResults:
+    """Alias of :func:`evaluate` for a policy spec (kept for existing callers)."""
+    return evaluate(policy_name, scenario, episodes, seed, **overrides)
+
+
+# ---------------------------------------------------------------------------
+# comparisons
+# ---------------------------------------------------------------------------
+def normalized_score(reward: float, random_reward: float, guidelines_reward: float) -> float:
+    """Episode reward on a scale where ``random`` scores 0 and ``guidelines`` 1 (as
+    human-normalised Atari scores); above 1 beats the guidelines."""
+    span = guidelines_reward - random_reward
+    if not math.isfinite(span) or abs(span) < 1e-9:
+        return math.nan
+    return (reward - random_reward) / span
+
+
+@dataclass
+class Comparison:
+    """Results of several policies on the same seeds, with scores normalised to
+    ``guidelines`` (1) and ``random`` (0)."""
+
+    scenario: str
+    episodes: int
+    seed: int
+    results: list[EpisodeResults]
+    anchors: dict[str, float]  # mean episode reward of random and guidelines
+
+    def scores(self) -> dict[str, tuple[float, float]]:
+        """Per policy: mean normalised score and its 95 % CI (per-episode scores)."""
+        r0, r1 = self.anchors["random"], self.anchors["guidelines"]
+        out = {}
+        for res in self.results:
+            s = np.array([normalized_score(x, r0, r1) for x in res.values("episode_reward")])
+            out[res.policy] = mean_ci(s)
+        return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Long-format rows (policy, metric, mean, ci95, n) for CSV."""
+        rows = []
+        scores = self.scores()
+        for res in self.results:
+            for k, (m, h) in res.summary().items():
+                rows.append({"policy": res.policy, "metric": k, "mean": m, "ci95": h, "n": len(res.metrics)})
+            m, h = scores[res.policy]
+            rows.append(
+                {"policy": res.policy, "metric": "score_vs_guidelines", "mean": m, "ci95": h, "n": len(res.metrics)}
+            )
+        return rows
+
+
+def compare(
+    policies: Sequence[str | PolicyLike], scenario: str | Path, episodes: int, seed: int, **overrides: Any
+) -> Comparison:
+    """Evaluate every policy on the same seeds; ``random`` and ``guidelines`` are also run
+    (if not listed) to anchor the normalised score."""
+    results = [evaluate(p, scenario, episodes, seed, **overrides) for p in policies]
+    by_name = {r.policy: r for r in results}
+    anchors = {}
+    for name in ("random", "guidelines"):
+        r = by_name.get(name) or evaluate(name, scenario, episodes, seed, **overrides)
+        anchors[name] = float(np.mean(r.values("episode_reward")))
+    return Comparison(str(scenario), episodes, seed, results, anchors)

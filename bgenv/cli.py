@@ -63,21 +63,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from agents.evaluate import run_episodes
-
-    print("bgenv demo: full one-week episodes of every hand-written policy on both platforms\n")
-    for scenario in ("ios_commuter", "android_commuter"):
-        rows = []
-        for p in ("random", "fixed-interval", "charging-only", "greedy", "guidelines"):
-            rows.append((p, run_episodes(p, scenario, args.episodes, args.seed).summary()))
-        print(f"scenario {scenario}: {args.episodes} episodes from seed {args.seed} (mean ± 95 % CI)")
-        print(_table(rows, HEADLINE))
-        print()
-    print("Next: `bgenv run --policy guidelines --scenario ios_rare`, `bgenv scenarios`, `bgenv events --help`.")
-    return 0
-
-
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from bgenv.config import available, load_scenario
 
@@ -124,10 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    d = sub.add_parser("demo", help="run every hand-written policy on both platforms and print the metrics")
-    d.add_argument("--episodes", type=int, default=8)
-    d.add_argument("--seed", type=int, default=10_000)
-    d.set_defaults(func=cmd_demo)
+    from agents import commands
+
+    d = sub.add_parser("demo", help="train PPO for a few minutes and compare it with every hand-written policy")
+    commands.add_demo_arguments(d)
+    d.set_defaults(func=commands.cmd_demo)
+
+    t = sub.add_parser("train", help="train an SB3 agent (PPO, A2C, DQN, MaskablePPO) from a configs/train YAML")
+    commands.add_train_arguments(t)
+    t.set_defaults(func=commands.cmd_train)
+
+    ev = sub.add_parser("eval", help="evaluate one policy or trained model on held-out seeds")
+    commands.add_eval_arguments(ev)
+    ev.set_defaults(func=commands.cmd_eval)
+
+    c = sub.add_parser("compare", help="compare policies and models on the same held-out seeds (table, CSV, PNG)")
+    commands.add_compare_arguments(c)
+    c.set_defaults(func=commands.cmd_compare)
 
     r = sub.add_parser("run", help="run full episodes of hand-written policies and print their metrics")
     r.add_argument(
@@ -169,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"bgenv: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed early

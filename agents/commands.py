@@ -1,0 +1,259 @@
+"""The ``bgenv train``, ``eval``, ``compare`` and ``demo`` commands (wired in ``bgenv/cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.evaluate import (
+    REFERENCE_POLICIES,
+    TEST_SEED,
+    VALIDATION_SEED,
+    check_eval_seed,
+    compare,
+    evaluate,
+    policy_label,
+)
+
+DEMO_TIMESTEPS = 300_000
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def _parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """``key=value`` pairs (YAML values) into scenario overrides."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--set expects key=value; got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="configs/train/ppo.yaml", help="zoo-style hyperparameter YAML (configs/train/)")
+    p.add_argument("--scenario", default=None, help="scenario name or YAML path (default ios_commuter)")
+    p.add_argument("--total-timesteps", type=int, default=None, help="env steps in all (default: the config's)")
+    p.add_argument("--seed", type=int, default=0, help="run seed; training devices use seeds seed*n_envs+i < 10000")
+    p.add_argument("--logdir", default=None, help="run directory (default runs/<scenario>/<algo>_<seed>)")
+    p.add_argument("--resume", default=None, help="continue from a model .zip, checkpoint or run directory")
+    p.add_argument("--n-envs", type=int, default=None, help="override the config's n_envs")
+    p.add_argument("--eval-freq", type=int, default=None, help="env steps between held-out evaluations")
+    p.add_argument("--eval-episodes", type=int, default=32, help="episodes per held-out evaluation (default 32)")
+    p.add_argument("--checkpoint-freq", type=int, default=None, help="env steps between checkpoints")
+    p.add_argument("--overwrite", action="store_true", help="replace a finished run in --logdir")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--torch-threads", type=int, default=1, help="torch threads (default 1: fastest for small MLPs)")
+    p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from agents.train import train
+
+    res = train(
+        args.config,
+        scenario=args.scenario,
+        total_timesteps=args.total_timesteps,
+        seed=args.seed,
+        logdir=args.logdir,
+        resume=args.resume,
+        n_envs=args.n_envs,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+        checkpoint_freq=args.checkpoint_freq,
+        progress_bar=not args.no_progress,
+        overwrite=args.overwrite,
+        torch_threads=args.torch_threads,
+        **_parse_overrides(args.set),
+    )
+    _print_train_result(res)
+    return 0
+
+
+def _print_train_result(res) -> None:
+    print(f"\ntrained {res.timesteps} steps in {res.seconds:.0f} s -> {res.model_path}")
+    if res.final_eval:
+        g = res.references.get("guidelines", {})
+        keys = ("episode_reward", "completion_rate", "battery_cost", "freshness_at_open")
+        print("held-out validation (final model vs guidelines):")
+        for k in keys:
+            print(f"  {k:18s} {res.final_eval.get(k, math.nan):10.4g}   guidelines {g.get(k, math.nan):10.4g}")
+    print(f"TensorBoard: tensorboard --logdir {res.run_dir.parent}")
+
+
+# ---------------------------------------------------------------------------
+# eval / compare
+# ---------------------------------------------------------------------------
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", default="guidelines", help="a hand-written policy name or a model .zip")
+    p.add_argument("--scenario", default="ios_commuter", help="scenario name or YAML path")
+    p.add_argument("--episodes", type=int, default=32)
+    p.add_argument("--seed", type=int, default=TEST_SEED, help=f"first held-out seed (>= {TEST_SEED})")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from agents.report import TABLE_METRICS, table
+
+    check_eval_seed(args.seed)
+    overrides = _parse_overrides(args.set)
+    t0 = time.perf_counter()
+    cmp = compare([args.policy], args.scenario, args.episodes, args.seed, **overrides)
+    res = cmp.results[0]
+    summ = res.summary()
+    score = cmp.scores()[res.policy]
+    if args.json:
+        doc = {
+            "policy": args.policy,
+            "scenario": str(args.scenario),
+            "episodes": args.episodes,
+            "seed": args.seed,
+            "metrics": {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()},
+            "score_vs_guidelines": {"mean": _num(score[0]), "ci95": _num(score[1])},
+            "anchors": {"random_reward": cmp.anchors["random"], "guidelines_reward": cmp.anchors["guidelines"]},
+        }
+        print(json.dumps(doc, indent=2, allow_nan=False))
+        return 0
+    print(
+        f"{policy_label(args.policy)} on {args.scenario}: {args.episodes} episodes from seed {args.seed} "
+        f"(mean ± 95 % CI; {time.perf_counter() - t0:.1f} s)"
+    )
+    print(table([(res.policy, {**summ, "score_vs_guidelines": score})], [*TABLE_METRICS, "score_vs_guidelines"]))
+    print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    return 0
+
+
+def add_compare_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="ios_commuter")
+    p.add_argument(
+        "--policies",
+        default=",".join(REFERENCE_POLICIES),
+        help="comma-separated hand-written names and/or model .zip paths (default: every hand-written policy)",
+    )
+    p.add_argument("--episodes", type=int, default=32)
+    p.add_argument("--seed", type=int, default=TEST_SEED, help=f"first held-out seed (>= {TEST_SEED})")
+    p.add_argument("--out", default=None, help="directory for compare.csv and compare.png (default out/<scenario>)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+
+
+def run_compare(
+    scenario: str, policies: list[str], episodes: int, seed: int, out: Path | None, overrides: dict[str, Any]
+) -> tuple[Any, Path | None, Path | None]:
+    from agents.report import write_chart, write_csv
+
+    check_eval_seed(seed)
+    cmp = compare(policies, scenario, episodes, seed, **overrides)
+    csv_path = png_path = None
+    if out is not None:
+        csv_path = write_csv(cmp, out / "compare.csv")
+        png_path = write_chart(cmp, out / "compare.png")
+    return cmp, csv_path, png_path
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from agents.report import comparison_table
+
+    policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+    out = Path(args.out) if args.out else Path("out") / Path(str(args.scenario)).stem
+    t0 = time.perf_counter()
+    cmp, csv_path, png_path = run_compare(
+        args.scenario, policies, args.episodes, args.seed, out, _parse_overrides(args.set)
+    )
+    if args.json:
+        scores = cmp.scores()
+        doc = {
+            "scenario": str(args.scenario),
+            "episodes": args.episodes,
+            "seed": args.seed,
+            "policies": {
+                r.policy: {
+                    "metrics": {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in r.summary().items()},
+                    "score_vs_guidelines": {"mean": _num(scores[r.policy][0]), "ci95": _num(scores[r.policy][1])},
+                }
+                for r in cmp.results
+            },
+            "csv": str(csv_path),
+            "png": str(png_path),
+        }
+        print(json.dumps(doc, indent=2, allow_nan=False))
+        return 0
+    print(
+        f"{args.scenario}: {args.episodes} held-out episodes from seed {args.seed} "
+        f"(mean ± 95 % CI; {time.perf_counter() - t0:.1f} s)"
+    )
+    print(comparison_table(cmp))
+    print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    print(f"wrote {csv_path} and {png_path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="ios_commuter")
+    p.add_argument("--config", default="configs/train/ppo.yaml")
+    p.add_argument("--total-timesteps", type=int, default=DEMO_TIMESTEPS, help=f"default {DEMO_TIMESTEPS}")
+    p.add_argument("--episodes", type=int, default=64, help="held-out episodes per policy in the comparison")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--logdir", default=None, help="default runs/<scenario>/demo_ppo_<seed>")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from agents.report import comparison_table
+    from agents.train import train
+
+    scen = Path(str(args.scenario)).stem
+    logdir = Path(args.logdir) if args.logdir else Path("runs") / scen / f"demo_ppo_{args.seed}"
+    print(f"bgenv demo: PPO on {args.scenario} for {args.total_timesteps} steps, then a comparison with every")
+    print("hand-written policy on held-out seeds.\n")
+    res = train(
+        args.config,
+        scenario=args.scenario,
+        total_timesteps=args.total_timesteps,
+        seed=args.seed,
+        logdir=logdir,
+        overwrite=True,
+        progress_bar=not args.no_progress,
+        eval_episodes=32,
+        eval_seed=VALIDATION_SEED,
+    )
+    _print_train_result(res)
+    out = Path("out") / scen
+    policies = [*REFERENCE_POLICIES, str(res.model_path)]
+    cmp, csv_path, png_path = run_compare(args.scenario, policies, args.episodes, TEST_SEED, out, {})
+    print(f"\n{args.scenario}: {args.episodes} held-out episodes from seed {TEST_SEED} (mean ± 95 % CI)")
+    print(comparison_table(cmp))
+    print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    print(f"\nwrote {csv_path} and {png_path}")
+    print(f"TensorBoard: tensorboard --logdir {res.run_dir.parent}")
+    print("Next: `bgenv train --help`, `bgenv compare --help`, `bgenv scenarios`.")
+    return 0
+
+
+__all__ = [
+    "add_compare_arguments",
+    "add_demo_arguments",
+    "add_eval_arguments",
+    "add_train_arguments",
+    "cmd_compare",
+    "cmd_demo",
+    "cmd_eval",
+    "cmd_train",
+    "evaluate",
+]

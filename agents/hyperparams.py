@@ -1,0 +1,229 @@
+"""Training configs: rl-baselines3-zoo's YAML hyperparameter files, read into typed objects.
+
+A file in ``configs/train/`` has one entry per env id, exactly as a zoo file
+(``hyperparams/ppo.yml``), so ``python -m rl_zoo3.train --algo ppo --env bgenv/iOS-v0
+--gym-packages bgenv -conf configs/train/ppo.yaml`` reads the same numbers as
+``bgenv train --config configs/train/ppo.yaml``. Besides the env ids, a file may hold a
+top-level ``algo:`` key (the zoo ignores keys that are not env ids); without it the algorithm
+is the file's stem (``ppo.yaml`` -> ``ppo``).
+
+Zoo conventions understood here: ``n_envs``, ``n_timesteps``, ``policy``, ``normalize``
+(bool, dict or the string ``"dict(norm_obs=True, norm_reward=False)"``), ``policy_kwargs``
+(dict or string such as ``"dict(net_arch=[64, 64])"``), ``env_wrapper`` (dotted class
+path), schedules ``lin_<value>`` (linear decay from value to 0), and every other key as a
+keyword of the algorithm's constructor.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ALGOS = ("ppo", "a2c", "dqn", "maskable_ppo")
+ZOO_KEYS = ("n_envs", "n_timesteps", "policy", "normalize", "policy_kwargs", "env_wrapper")
+SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
+
+
+class HyperparamError(ValueError):
+    """A training config that cannot be used, with the file and key at fault."""
+
+
+def algo_class(algo: str) -> type:
+    """The stable-baselines3 / sb3-contrib class of ``algo`` (``ppo``, ``a2c``, ``dqn``,
+    ``maskable_ppo``)."""
+    if algo == "ppo":
+        from stable_baselines3 import PPO
+
+        return PPO
+    if algo == "a2c":
+        from stable_baselines3 import A2C
+
+        return A2C
+    if algo == "dqn":
+        from stable_baselines3 import DQN
+
+        return DQN
+    if algo == "maskable_ppo":
+        from sb3_contrib import MaskablePPO
+
+        return MaskablePPO
+    raise HyperparamError(f"unknown algo '{algo}'; available: {', '.join(ALGOS)}")
+
+
+def linear_schedule(initial: float) -> Callable[[float], float]:
+    """SB3 schedule: ``progress_remaining`` (1 -> 0) times ``initial``."""
+
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * initial
+
+    schedule.initial = initial  # type: ignore[attr-defined]
+    return schedule
+
+
+_SAFE_CALLS = {"dict": dict, "list": list, "tuple": tuple}
+
+
+def _literal(text: str, where: str) -> Any:
+    """A zoo-style Python literal such as ``"dict(net_arch=[64, 64])"``, without ``eval``:
+    only literals and ``dict``/``list``/``tuple`` calls, plus ``nn.<Activation>`` names."""
+
+    def conv(node: ast.AST) -> Any:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS:
+            args = [conv(a) for a in node.args]
+            kwargs = {k.arg: conv(k.value) for k in node.keywords}
+            return _SAFE_CALLS[node.func.id](*args, **kwargs)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("nn", "th"):
+            from torch import nn
+
+            return getattr(nn, node.attr)
+        if isinstance(node, ast.Dict):
+            return {conv(k): conv(v) for k, v in zip(node.keys, node.values)}
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [conv(e) for e in node.elts]
+            return items if isinstance(node, ast.List) else tuple(items)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -conv(node.operand)
+        if isinstance(node, ast.Constant):
+            return node.value
+        raise HyperparamError(f"{where}: unsupported expression {ast.unparse(node)!r}")
+
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise HyperparamError(f"{where}: not a Python literal: {text!r}") from e
+    return conv(tree.body)
+
+
+def import_object(path: str) -> Any:
+    """``package.module.Name`` -> the object."""
+    module, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise HyperparamError(f"cannot import {path!r}: {e}") from e
+
+
+@dataclass
+class TrainConfig:
+    """One algorithm's settings for one env id, from a zoo-style YAML file.
+
+    Attributes:
+        algo: ``ppo``, ``a2c``, ``dqn`` or ``maskable_ppo``.
+        env_id: ``bgenv/iOS-v0`` or ``bgenv/Android-v0``.
+        n_envs: devices simulated side by side (one batched env).
+        n_timesteps: default training budget in env steps (decision points).
+        policy: SB3 policy name (``MlpPolicy``).
+        normalize_kwargs: ``VecNormalize`` keywords, or None for no normalisation.
+        env_wrapper: dotted path of a wrapper applied to the env (e.g. the flat-action
+            wrapper DQN needs), or None.
+        algo_kwargs: every other key, passed to the algorithm's constructor (schedules
+            and ``policy_kwargs`` already converted).
+        raw: the entry as written in the file (for logging and ``run.yaml``).
+        source: the file it came from.
+    """
+
+    algo: str
+    env_id: str
+    n_envs: int
+    n_timesteps: int
+    policy: str
+    normalize_kwargs: dict[str, Any] | None
+    env_wrapper: str | None
+    algo_kwargs: dict[str, Any]
+    raw: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def hparams(self) -> dict[str, float | int | str | bool]:
+        """Flat scalar view for TensorBoard's HParams tab."""
+        out: dict[str, float | int | str | bool] = {"algo": self.algo, "n_envs": self.n_envs, "policy": self.policy}
+        out["normalize"] = str(self.raw.get("normalize", False))
+        for k, v in self.raw.items():
+            if k in ("n_envs", "policy", "normalize", "n_timesteps"):
+                continue
+            out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
+        return out
+
+
+def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) -> TrainConfig:
+    """Read the entry for ``env_id`` from a zoo-style YAML file (a ``default`` entry is
+    used when the id has none, as the zoo does). ``n_envs`` overrides the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise HyperparamError(f"training config not found: {p}")
+    with p.open() as f:
+        doc = yaml.safe_load(f) or {}
+    if not isinstance(doc, dict):
+        raise HyperparamError(f"{p}: expected a mapping of env ids to hyperparameters")
+    algo = str(doc.get("algo", p.stem)).lower().replace("-", "_")
+    if algo not in ALGOS:
+        raise HyperparamError(f"{p}: algo '{algo}' unknown; set a top-level 'algo:' key to one of {', '.join(ALGOS)}")
+    entry = doc.get(env_id, doc.get("default"))
+    if entry is None:
+        ids = [k for k in doc if k != "algo"]
+        raise HyperparamError(f"{p}: no entry for '{env_id}' (entries: {', '.join(map(str, ids))})")
+    raw = dict(entry)
+    hp = dict(entry)
+    where = f"{p}:{env_id}"
+    n = int(n_envs if n_envs is not None else hp.pop("n_envs", 1))
+    hp.pop("n_envs", None)
+    if n < 1:
+        raise HyperparamError(f"{where}: n_envs must be >= 1; got {n}")
+    n_timesteps = int(float(hp.pop("n_timesteps", 1e6)))
+    policy = str(hp.pop("policy", "MlpPolicy"))
+    norm = hp.pop("normalize", False)
+    normalize_kwargs: dict[str, Any] | None
+    if isinstance(norm, str):
+        norm = _literal(norm, f"{where}.normalize")
+    if norm is True:
+        normalize_kwargs = {}
+    elif not norm:
+        normalize_kwargs = None
+    elif isinstance(norm, dict):
+        normalize_kwargs = dict(norm)
+    else:
+        raise HyperparamError(f"{where}.normalize: expected a bool or a dict; got {norm!r}")
+    if normalize_kwargs is not None and "gamma" in hp:
+        normalize_kwargs.setdefault("gamma", float(hp["gamma"]))
+    if "policy_kwargs" in hp and isinstance(hp["policy_kwargs"], str):
+        hp["policy_kwargs"] = _literal(hp["policy_kwargs"], f"{where}.policy_kwargs")
+    for key in SCHEDULE_KEYS:
+        v = hp.get(key)
+        if isinstance(v, str):
+            if not v.startswith("lin_"):
+                raise HyperparamError(f"{where}.{key}: a schedule must look like 'lin_3e-4'; got {v!r}")
+            hp[key] = linear_schedule(float(v[4:]))
+    if "train_freq" in hp and isinstance(hp["train_freq"], list):
+        hp["train_freq"] = tuple(hp["train_freq"])
+    wrapper = hp.pop("env_wrapper", None)
+    if isinstance(wrapper, list):
+        if len(wrapper) != 1:
+            raise HyperparamError(f"{where}.env_wrapper: one wrapper is supported; got {wrapper}")
+        wrapper = wrapper[0]
+    for bad in ("frame_stack", "callback", "vec_env_wrapper"):
+        if bad in hp:
+            raise HyperparamError(f"{where}.{bad}: not supported by bgenv train (use rl_zoo3 for it)")
+    cls = algo_class(algo)
+    import inspect
+
+    allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "policy", "env"}
+    unknown = sorted(set(hp) - allowed)
+    if unknown:
+        raise HyperparamError(f"{where}: {cls.__name__} has no parameter(s) {', '.join(unknown)}")
+    return TrainConfig(
+        algo=algo,
+        env_id=env_id,
+        n_envs=n,
+        n_timesteps=n_timesteps,
+        policy=policy,
+        normalize_kwargs=normalize_kwargs,
+        env_wrapper=str(wrapper) if wrapper else None,
+        algo_kwargs=hp,
+        raw=raw,
+        source=str(p),
+    )
