@@ -78,7 +78,7 @@ def _checkpoint_vecnormalize(model_path: Path) -> Path | None:
     # SB3's CheckpointCallback: <prefix>_<steps>_steps.zip and <prefix>_vecnormalize_<steps>_steps.pkl
     stem = model_path.stem
     if stem.endswith("_steps"):
-        prefix, _, rest = stem.rpartition("_")  # rest == "steps"
+        prefix = stem[: -len("_steps")]
         prefix, _, steps = prefix.rpartition("_")
         cand = model_path.with_name(f"{prefix}_vecnormalize_{steps}_steps.pkl")
         if cand.is_file():
