@@ -10,8 +10,8 @@ gate, optimised-charging hold, full) are scheduled as events, never polled.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     I_CHARGING,
     I_CHUNK_ACTIVE,
@@ -44,7 +44,7 @@ from bgenv.core.layout import (
 EPS = 1e-9
 
 
-@njit(cache=True)
+@kjit
 def background_power(pf, n) -> float:
     """Battery fraction per second drawn by the chunk in flight (0 when none)."""
     if n[I_CHUNK_ACTIVE] == 0:
@@ -59,7 +59,7 @@ def background_power(pf, n) -> float:
     return p
 
 
-@njit(cache=True)
+@kjit
 def holding(pf, s, n) -> bool:
     """True while optimised overnight charging holds the level (U16)."""
     if pf[P_OPT_CHARGING] == 0.0 or n[I_OVERNIGHT] == 0:
@@ -67,7 +67,7 @@ def holding(pf, s, n) -> bool:
     return s[S_T] < s[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and s[S_BATT] >= pf[P_OPT_HOLD] - EPS
 
 
-@njit(cache=True)
+@kjit
 def battery_rate(pf, s, n, bg_power: float) -> float:
     """Signed level change, fraction per second."""
     screen = n[I_SCREEN] > 0
@@ -80,7 +80,7 @@ def battery_rate(pf, s, n, bg_power: float) -> float:
     return -(r + bg_power)
 
 
-@njit(cache=True)
+@kjit
 def next_crossing(pf, s, rate: float) -> float:
     """Time of the next behaviour threshold the level will cross (inf if none)."""
     lvl = s[S_BATT]

@@ -10,10 +10,10 @@ scheduler's gates and any running window.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgenv.core.battery import EPS
 from bgenv.core.eventlog import log_event
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     EV_APP_CLOSE,
     EV_BEDTIME,
@@ -95,14 +95,14 @@ from bgenv.core.workload import add_item, complete_units, pending_units
 INF = np.inf
 
 
-@njit(cache=True)
+@kjit
 def session_length(pf, n, rg, mean: float) -> float:
     """Session length, s: a minimum (screen timeout) plus an exponential tail (U2, U6)."""
     lo = pf[P_SESSION_MIN_S]
     return lo + expo(n, rg, USER, max(mean - lo, 1.0))
 
 
-@njit(cache=True)
+@kjit
 def draw_plug_threshold(pf, n, rg) -> float:
     """The level at which this user tops up (U14: 13 % wait until <= 10 %, 34 % until
     20 %, the rest start worrying between the configured bounds)."""
@@ -114,7 +114,7 @@ def draw_plug_threshold(pf, n, rg) -> float:
     return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(n, rg, USER)
 
 
-@njit(cache=True)
+@kjit
 def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
     """Next occurrence after ``t`` of an hour of day, with uniform +-jitter s."""
     day = np.floor(t / 86400.0)
@@ -125,7 +125,7 @@ def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
 
 
 # --- app and screen -------------------------------------------------------
-@njit(cache=True)
+@kjit
 def app_open(pf, s, n, it, rg, ev, tt) -> bool:
     """The user opens this app. Returns whether the data shown was fresh."""
     t = s[S_T]
@@ -152,7 +152,7 @@ def app_open(pf, s, n, it, rg, ev, tt) -> bool:
     return fresh
 
 
-@njit(cache=True)
+@kjit
 def app_close(pf, s, n, it, rg, ev) -> bool:
     """The user leaves the app; edits made in the session queue up as sync mutations.
     Returns True when the app was force-quit (it then gets no chance to schedule)."""
@@ -173,7 +173,7 @@ def app_close(pf, s, n, it, rg, ev) -> bool:
     return fq
 
 
-@njit(cache=True)
+@kjit
 def screen_on(pf, s, n, rg, ev) -> None:
     """Other phone use (not this app) turns the screen on."""
     n[I_SCREEN] = 1
@@ -181,7 +181,7 @@ def screen_on(pf, s, n, rg, ev) -> None:
     log_event(s, n, ev, EVK_SCREEN, 1.0, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def screen_off(s, n, ev) -> None:
     s[S_EV + EV_SCREEN_OFF] = INF
     n[I_SCREEN] = 0
@@ -189,13 +189,13 @@ def screen_off(s, n, ev) -> None:
     log_event(s, n, ev, EVK_SCREEN, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def motion(s) -> None:
     s[S_LAST_MOTION] = s[S_T]
 
 
 # --- network ----------------------------------------------------------------
-@njit(cache=True)
+@kjit
 def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
     """The underlying network changes: a new state from this hour's shares (U19, U20)."""
     u = uniform(n, rg, USER)
@@ -211,14 +211,14 @@ def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
         log_event(s, n, ev, EVK_NETWORK, net, n[I_DROP], 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def network_drop(pf, s, n, rg, ev) -> None:
     n[I_DROP] = 1
     s[S_EV + EV_DROP_END] = s[S_T] + expo(n, rg, USER, pf[P_DROP_MEAN_S])
     log_event(s, n, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def network_drop_end(s, n, ev) -> None:
     n[I_DROP] = 0
     s[S_EV + EV_DROP_END] = INF
@@ -226,7 +226,7 @@ def network_drop_end(s, n, ev) -> None:
 
 
 # --- thermal -----------------------------------------------------------------
-@njit(cache=True)
+@kjit
 def thermal_rates(pf, n, work_cpu: float):
     """(rate up, rate down) in 1/s for the four-level thermal state."""
     lvl = n[I_THERMAL]
@@ -239,7 +239,7 @@ def thermal_rates(pf, n, work_cpu: float):
     return up, down
 
 
-@njit(cache=True)
+@kjit
 def thermal_step(pf, s, n, rg, ev, work_cpu: float) -> None:
     up, down = thermal_rates(pf, n, work_cpu)
     if up + down <= 0.0:
@@ -252,7 +252,7 @@ def thermal_step(pf, s, n, rg, ev, work_cpu: float) -> None:
 
 
 # --- charging and battery thresholds -----------------------------------------
-@njit(cache=True)
+@kjit
 def start_charging(pf, s, n, ev, until: float, overnight: bool) -> None:
     if n[I_CHARGING] == 0:
         n[I_CHARGING] = 1
@@ -264,7 +264,7 @@ def start_charging(pf, s, n, ev, until: float, overnight: bool) -> None:
     s[S_EV + EV_TOPUP] = INF
 
 
-@njit(cache=True)
+@kjit
 def bedtime(pf, s, n, rg, ev) -> None:
     """Daily bedtime: most users charge overnight (U15) until about their wake time."""
     t = s[S_T]
@@ -274,13 +274,13 @@ def bedtime(pf, s, n, rg, ev) -> None:
         start_charging(pf, s, n, ev, next_daily(t, pf[P_WAKE_H], n, rg, jit), True)
 
 
-@njit(cache=True)
+@kjit
 def topup(pf, s, n, rg, ev) -> None:
     """The user plugs in during the day after the battery fell below their threshold."""
     start_charging(pf, s, n, ev, s[S_T] + expo(n, rg, SYS, pf[P_TOPUP_DURATION_S]), False)
 
 
-@njit(cache=True)
+@kjit
 def stop_charging(pf, s, n, ev) -> None:
     s[S_EV + EV_CHARGE_STOP] = INF
     if n[I_CHARGING] == 0:
@@ -291,7 +291,7 @@ def stop_charging(pf, s, n, ev) -> None:
     log_event(s, n, ev, EVK_CHARGE_STOP, s[S_BATT], 0.0, 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def set_low_power(s, n, ev, on: bool) -> None:
     v = 1 if on else 0
     if n[I_LOWPOWER] != v:
@@ -299,7 +299,7 @@ def set_low_power(s, n, ev, on: bool) -> None:
         log_event(s, n, ev, EVK_LOW_POWER, float(v), s[S_BATT], 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
     """The level reached a behaviour threshold (see battery.next_crossing)."""
     lvl = s[S_BATT]
@@ -317,7 +317,7 @@ def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
             set_low_power(s, n, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)
 
 
-@njit(cache=True)
+@kjit
 def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     """A background work item of ``kind`` arrives (uploads, new content, heavy jobs)."""
     if kind == KIND_REFRESH:
@@ -327,7 +327,7 @@ def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     add_item(pf, s, n, it, ev, kind, units)
 
 
-@njit(cache=True)
+@kjit
 def item_units(pf, n, rg, kind: int) -> float:
     """Size of a new item, work units: exponential around the kind's mean, at least
     ``workload.min_item_units``."""

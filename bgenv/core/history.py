@@ -5,8 +5,8 @@ one-day time constant so they read as "per recent day"."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from bgenv.core.jit import kjit
 from bgenv.core.layout import S_RECENT, S_RECENT_T, S_T
 
 R_WINDOWS = 0
@@ -18,7 +18,7 @@ NRECENT = 5
 RECENT_TAU_S = 86400.0  # one day: a presentation choice for the observation, not a platform number
 
 
-@njit(cache=True)
+@kjit
 def _decay(s) -> None:
     dt = s[S_T] - s[S_RECENT_T]
     if dt > 0.0:
@@ -28,13 +28,13 @@ def _decay(s) -> None:
         s[S_RECENT_T] = s[S_T]
 
 
-@njit(cache=True)
+@kjit
 def recent_add(s, k: int) -> None:
     _decay(s)
     s[S_RECENT + k] += 1.0
 
 
-@njit(cache=True)
+@kjit
 def recent_value(s, k: int) -> float:
     _decay(s)
     return s[S_RECENT + k]

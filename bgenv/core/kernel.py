@@ -12,7 +12,6 @@ where it stopped, so results never depend on buffer sizes or batch composition.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgenv.core.battery import background_power, battery_rate, next_crossing
 from bgenv.core.device import (
@@ -36,6 +35,7 @@ from bgenv.core.device import (
     work_arrival,
 )
 from bgenv.core.eventlog import log_event
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     DZ_DEEP_IDLE,
     DZ_DEEP_MAINT,
@@ -245,7 +245,7 @@ STATUS_DONE = 3
 MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many events at one instant
 
 
-@njit(cache=True)
+@kjit
 def clock_stream(k: int) -> int:
     """Hazard clocks the agent cannot influence draw from the USER stream."""
     if k == EV_THERMAL or k >= EV_LAUNCH:
@@ -253,7 +253,7 @@ def clock_stream(k: int) -> int:
     return USER
 
 
-@njit(cache=True)
+@kjit
 def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     """Start a new episode for one device (the random stream and event log go on)."""
     pos_user = n[I_RNG_POS]
@@ -321,7 +321,7 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     n[I_RESUME] = 0
 
 
-@njit(cache=True)
+@kjit
 def _advance_time(pf, s, n, t_new: float) -> None:
     t = s[S_T]
     dt = t_new - t
@@ -352,7 +352,7 @@ def _advance_time(pf, s, n, t_new: float) -> None:
     s[S_T] = t_new
 
 
-@njit(cache=True)
+@kjit
 def _spend(pf, s, n, e: float) -> None:
     """Account ``e`` (fraction of a full battery) of background energy: always in the
     window's total and the episode's energy; off the charger also as battery cost."""
@@ -364,7 +364,7 @@ def _spend(pf, s, n, e: float) -> None:
         reward_energy(pf, s, e)
 
 
-@njit(cache=True)
+@kjit
 def _wake_energy(pf, s, n, rg, ev) -> None:
     """Launching the app for a window costs a burst of energy. The level drops at once,
     so every behaviour threshold it passes is handled as if crossed on the way down."""
@@ -381,7 +381,7 @@ def _wake_energy(pf, s, n, rg, ev) -> None:
     s[S_BATT] = new
 
 
-@njit(cache=True)
+@kjit
 def _set_hazard(s, k: int, rate: float) -> None:
     s[S_HZ_RATE + k] = rate
     if rate > 0.0:
@@ -390,7 +390,7 @@ def _set_hazard(s, k: int, rate: float) -> None:
         s[S_EV + k] = INF
 
 
-@njit(cache=True)
+@kjit
 def recompute(pf, ph, s, n, it, rq, jb) -> None:
     """Re-derive every rate and deterministic wake-up from the current state."""
     t = s[S_T]
@@ -436,7 +436,7 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
         n[I_ITEMS_DIRTY] = 0
 
 
-@njit(cache=True)
+@kjit
 def _deadlines(pf, s, n, it, ev) -> None:
     t = s[S_T]
     for r in range(MAXI):
@@ -448,7 +448,7 @@ def _deadlines(pf, s, n, it, ev) -> None:
             log_event(s, n, ev, EVK_DEADLINE, it[r, IT_KIND], it[r, IT_REM], t - it[r, IT_ARRIVE], 0.0)
 
 
-@njit(cache=True)
+@kjit
 def _check_window(pf, s, n, rq, jb, rg, ev) -> int:
     """End or interrupt the running window when its conditions no longer hold."""
     if n[I_WIN_ACTIVE] == 0:
@@ -482,7 +482,7 @@ def _check_window(pf, s, n, rq, jb, rg, ev) -> int:
     return PH_NONE
 
 
-@njit(cache=True)
+@kjit
 def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     """Handle event clock ``k`` at the current time; returns a decision phase or 0."""
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
@@ -573,7 +573,7 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     return PH_NONE
 
 
-@njit(cache=True)
+@kjit
 def _apply_action(pf, s, n, it, rq, jb, rg, ev, act) -> None:
     opt = act[0]
     phase = n[I_PHASE]
@@ -590,7 +590,7 @@ def _apply_action(pf, s, n, it, rq, jb, rg, ev, act) -> None:
         invalid_action(pf, s)
 
 
-@njit(cache=True)
+@kjit
 def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
     """Apply ``act`` (unless resuming) and run to the next decision point or the horizon.
     Sets ``n[I_STATUS]``; on STATUS_OK the observation row ``o`` is written."""
@@ -644,7 +644,7 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
     write_obs(pf, s, n, it, rq, o)
 
 
-@njit(cache=True)
+@kjit
 def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
     """``advance`` for the devices listed in ``idx``."""
     for j in range(idx.shape[0]):
@@ -652,7 +652,7 @@ def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, act
         advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
 
 
-@njit(cache=True)
+@kjit
 def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
     """``reset_device`` for the devices in ``idx``, writing their first observation."""
     for j in range(idx.shape[0]):
@@ -661,7 +661,7 @@ def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> No
         write_obs(pf, sf[i], si[i], items[i], reqs[i], obs[i])
 
 
-@njit(cache=True)
+@kjit
 def write_masks(pf, s, n, it, m) -> None:
     """Action masks for one device, concatenated per action dimension (MaskablePPO's
     MultiDiscrete layout): request option, delay bin, chunk bin, work kind."""

@@ -6,9 +6,9 @@ reference docs are generated from it)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_value
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     END_COMPLETE,
     END_KILL_MEMORY,
@@ -121,17 +121,17 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
 NOBS = len(FEATURES)
 
 
-@njit(cache=True, inline="always")
+@kjit(inline="always")
 def _hours(x: float) -> float:
     return min(1.0, np.log1p(max(0.0, x) / 3600.0) / _LOG_2W)
 
 
-@njit(cache=True, inline="always")
+@kjit(inline="always")
 def _sat(x: float) -> float:
     return x / (x + 5.0)
 
 
-@njit(cache=True)
+@kjit
 def write_obs(pf, s, n, it, rq, o) -> None:
     """Fill one observation row ``o`` (float32, len NOBS) from the state."""
     t = s[S_T]

@@ -11,8 +11,7 @@ the previous step.
 
 from __future__ import annotations
 
-from numba import njit
-
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     M_REWARD,
     P_K_VALUE,
@@ -30,56 +29,56 @@ from bgenv.core.layout import (
 )
 
 
-@njit(cache=True, inline="always")
+@kjit(inline="always")
 def _add(s, r: float) -> None:
     s[S_REWARD] += r
     s[M_REWARD] += r
 
 
-@njit(cache=True)
+@kjit
 def reward_work(pf, s, kind: int, units: float) -> None:
     """Work units of ``kind`` saved in a background window."""
     _add(s, pf[P_W_VALUE] * pf[P_K_VALUE + kind] * units)
 
 
-@njit(cache=True)
+@kjit
 def reward_open(pf, s, fresh: bool) -> None:
     """An app open that found fresh (or stale) data."""
     _add(s, pf[P_W_FRESH] if fresh else -pf[P_W_STALE])
 
 
-@njit(cache=True)
+@kjit
 def reward_energy(pf, s, battery_fraction: float) -> None:
     """Battery drawn by background work, in fraction of a full battery."""
     _add(s, -pf[P_W_BATTERY] * 100.0 * battery_fraction)
 
 
-@njit(cache=True)
+@kjit
 def reward_expire(pf, s) -> None:
     _add(s, -pf[P_W_EXPIRE])
 
 
-@njit(cache=True)
+@kjit
 def reward_kill(pf, s) -> None:
     _add(s, -pf[P_W_KILL])
 
 
-@njit(cache=True)
+@kjit
 def reward_deadline(pf, s) -> None:
     _add(s, -pf[P_W_DEADLINE])
 
 
-@njit(cache=True)
+@kjit
 def reward_throttle(pf, s) -> None:
     _add(s, -pf[P_W_THROTTLE])
 
 
-@njit(cache=True)
+@kjit
 def reward_invalid(pf, s) -> None:
     _add(s, -pf[P_W_INVALID])
 
 
-@njit(cache=True)
+@kjit
 def reward_notify(pf, s) -> None:
     """A notification shown to the user for background work (push, foreground service)."""
     _add(s, -pf[P_W_NOTIFY])

@@ -16,8 +16,8 @@ reproduces a single env with the same seed.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from bgenv.core.jit import kjit
 from bgenv.core.layout import I_RNG_POS
 
 USER = 0
@@ -25,7 +25,7 @@ SYS = 1
 NSTREAM = 2
 
 
-@njit(cache=True, inline="always")
+@kjit(inline="always")
 def uniform(n, rg, stream: int) -> float:
     """Next uniform draw in [0, 1) from ``stream``."""
     p = n[I_RNG_POS + stream]
@@ -33,13 +33,13 @@ def uniform(n, rg, stream: int) -> float:
     return rg[stream, p]
 
 
-@njit(cache=True, inline="always")
+@kjit(inline="always")
 def expo(n, rg, stream: int, mean: float) -> float:
     """Exponential draw with the given mean (same unit as ``mean``)."""
     return -mean * np.log(1.0 - uniform(n, rg, stream))
 
 
-@njit(cache=True)
+@kjit
 def poisson(n, rg, stream: int, mean: float) -> int:
     """Poisson count by inversion (small means only: mutations per app session)."""
     if mean <= 0.0:

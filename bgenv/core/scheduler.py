@@ -11,9 +11,9 @@ returned as a wake-up, so the event loop never polls.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgenv.core.eventlog import log_event
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     BK_ACTIVE,
     BK_RARE,
@@ -167,7 +167,7 @@ INF = np.inf
 # ---------------------------------------------------------------------------
 # Hidden history score (never observed by the agent)
 # ---------------------------------------------------------------------------
-@njit(cache=True)
+@kjit
 def decay_history(pf, s) -> None:
     """Relax the behaviour score toward its initial value and decay the engagement
     estimate up to the current time (lazy: called before every read or update)."""
@@ -181,7 +181,7 @@ def decay_history(pf, s) -> None:
     s[S_HIST_T] = t
 
 
-@njit(cache=True)
+@kjit
 def history_event(pf, s, what: int, energy: float) -> None:
     """Update the behaviour score: 0 completion, 1 expiration, 2 kill, 3 energy only."""
     decay_history(pf, s)
@@ -196,7 +196,7 @@ def history_event(pf, s, what: int, energy: float) -> None:
     s[S_HIST_B] = min(1.0, max(0.0, b))
 
 
-@njit(cache=True)
+@kjit
 def history_open(pf, s, hour: int) -> None:
     """The user opened the app: raise engagement (opens/day) and learn the hour."""
     decay_history(pf, s)
@@ -208,7 +208,7 @@ def history_open(pf, s, hour: int) -> None:
     s[S_USAGE_TOT] += w
 
 
-@njit(cache=True)
+@kjit
 def usage_timing(pf, s, hour: int) -> float:
     """Launch-rate factor from the OS's usage prediction: high in the hour before the
     hours the user usually opens the app, ``usage_floor`` where it never does."""
@@ -224,7 +224,7 @@ def usage_timing(pf, s, hour: int) -> float:
 # ---------------------------------------------------------------------------
 # Device conditions the scheduler reads
 # ---------------------------------------------------------------------------
-@njit(cache=True)
+@kjit
 def device_idle_at(pf, s, n) -> float:
     """Time from which the device counts as idle (screen off and stationary long
     enough); inf while the screen is on."""
@@ -233,13 +233,13 @@ def device_idle_at(pf, s, n) -> float:
     return max(s[S_SCREEN_OFF_SINCE] + pf[P_IDLE_SCREEN_OFF_S], s[S_LAST_MOTION] + pf[P_IDLE_STATIONARY_S])
 
 
-@njit(cache=True)
+@kjit
 def doze_idle(n) -> bool:
     d = n[I_DOZE]
     return d == DZ_LIGHT_IDLE or d == DZ_DEEP_IDLE
 
 
-@njit(cache=True)
+@kjit
 def effective_net(pf, n, exempt: bool) -> int:
     """The network the app sees in the background: none during a drop, in Doze idle
     (row 26), under Battery Saver (row 36) or in the Rare bucket and below (row 32)."""
@@ -259,7 +259,7 @@ def effective_net(pf, n, exempt: bool) -> int:
 # ---------------------------------------------------------------------------
 # Android rolling-window quotas (rows 1, 4-11)
 # ---------------------------------------------------------------------------
-@njit(cache=True, inline="always")
+@kjit(inline="always")
 def _ring(ring: int):
     """(first row, size) of a ring in ``jobs``."""
     if ring == RING_JOBS:
@@ -267,7 +267,7 @@ def _ring(ring: int):
     return NJOB, NCNT
 
 
-@njit(cache=True)
+@kjit
 def used_time(jb, n, t: float, since: float, kind_lo: int, kind_hi: int) -> float:
     """Seconds of execution of kinds ``kind_lo..kind_hi`` (JK_*) inside ``[since, t]``.
     The ring holds windows in time order (one window at a time), so the scan runs from
@@ -291,7 +291,7 @@ def used_time(jb, n, t: float, since: float, kind_lo: int, kind_hi: int) -> floa
     return tot
 
 
-@njit(cache=True)
+@kjit
 def _counts(pf, jb, n, t: float, window: float, kind_lo: int, kind_hi: int):
     """(executions started, sessions, earliest start counted) in ``[t - window, t]`` for
     kinds ``kind_lo..kind_hi``; executions less than ``session_gap`` apart merge into
@@ -320,13 +320,13 @@ def _counts(pf, jb, n, t: float, window: float, kind_lo: int, kind_hi: int):
     return jobs, sess, first
 
 
-@njit(cache=True)
+@kjit
 def quota_window(pf, n) -> float:
     """Rolling quota window for the current bucket, s (0 = no quota: Active)."""
     return pf[P_QUOTA_WIN_S + n[I_BUCKET]]
 
 
-@njit(cache=True)
+@kjit
 def quota_remaining(pf, n, jb, t: float) -> float:
     """Seconds of regular-job time left now (inf when not limited)."""
     rem = INF
@@ -338,14 +338,14 @@ def quota_remaining(pf, n, jb, t: float) -> float:
     return min(rem, cap)
 
 
-@njit(cache=True)
+@kjit
 def ej_bonus(pf, s) -> float:
     """Expedited quota earned by screen time and interactions (row 12), s; it fades
     over the quota window so it behaves like a rolling credit."""
     return s[S_EJ_BONUS] * np.exp(-(s[S_T] - s[S_EJ_BONUS_T]) / pf[P_EJ_WIN_S])
 
 
-@njit(cache=True)
+@kjit
 def ej_earn(pf, s, seconds: float) -> None:
     if seconds <= 0.0 or pf[P_EJ_WIN_S] <= 0.0:
         return
@@ -353,34 +353,34 @@ def ej_earn(pf, s, seconds: float) -> None:
     s[S_EJ_BONUS_T] = s[S_T]
 
 
-@njit(cache=True)
+@kjit
 def ej_remaining(pf, s, n, jb, t: float) -> float:
     """Seconds of expedited-job quota left in the rolling 24 h (rows 11, 12)."""
     used = used_time(jb, n, t, t - pf[P_EJ_WIN_S], JK_EJ, JK_EJ)
     return pf[P_EJ_QUOTA_S + n[I_BUCKET]] + ej_bonus(pf, s) - used
 
 
-@njit(cache=True)
+@kjit
 def fgs_remaining(pf, s, n, jb, t: float) -> float:
     """dataSync foreground-service time left (row 37: 6 h per 24 h, reset by an app open)."""
     since = max(t - pf[P_FGS_WIN_S], s[S_LAST_OPEN])
     return pf[P_FGS_QUOTA_S] - used_time(jb, n, t, since, JK_FGS, JK_FGS)
 
 
-@njit(cache=True)
+@kjit
 def restricted(n) -> bool:
     """The app is treated as Restricted: its bucket (row 10), or Battery Saver while it
     is in the background (row 36)."""
     return n[I_BUCKET] == BK_RESTRICTED or (n[I_LOWPOWER] != 0 and n[I_APP_FG] == 0)
 
 
-@njit(cache=True)
+@kjit
 def quota_waived(pf, n) -> bool:
     """Job quotas are waived while charging (row 9), except for a restricted app (row 10)."""
     return n[I_CHARGING] != 0 and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted(n)
 
 
-@njit(cache=True)
+@kjit
 def oem_blocks(pf, s, n) -> bool:
     """An aggressive phone maker's battery killer: no background work unless charging
     or the app was opened recently (PLATFORM_FACTS 'observed' list)."""
@@ -389,7 +389,7 @@ def oem_blocks(pf, s, n) -> bool:
     return s[S_T] - s[S_LAST_OPEN] > pf[P_OEM_RECENT_S]
 
 
-@njit(cache=True)
+@kjit
 def _quota_back_at(pf, n, jb, t: float, need: float) -> float:
     """Earliest time at which ``need`` seconds of quota are available again, assuming
     no new jobs run meanwhile (used time only falls; found by bisection)."""
@@ -405,7 +405,7 @@ def _quota_back_at(pf, n, jb, t: float, need: float) -> float:
     return hi
 
 
-@njit(cache=True)
+@kjit
 def rate_gate(pf, jb, n, t: float):
     """(allowed, wake) under the per-minute job and session rate limit, every bucket (row 7)."""
     jobs, sess, first = _counts(pf, jb, n, t, 60.0, JK_JOB, JK_EJ)
@@ -414,7 +414,7 @@ def rate_gate(pf, jb, n, t: float):
     return True, INF
 
 
-@njit(cache=True)
+@kjit
 def quota_gate(pf, n, jb, t: float):
     """(allowed, wake) for a regular job under the bucket's quotas (rows 1, 4-6, 8)."""
     w = quota_window(pf, n)
@@ -429,7 +429,7 @@ def quota_gate(pf, n, jb, t: float):
     return True, INF
 
 
-@njit(cache=True)
+@kjit
 def alarm_gate(pf, n, jb, t: float):
     """(allowed, wake) for an exact alarm: per-bucket limits (row 28), and while the
     device is in Doze the allow-while-idle limit per hour (row 29)."""
@@ -445,7 +445,7 @@ def alarm_gate(pf, n, jb, t: float):
     return True, INF
 
 
-@njit(cache=True)
+@kjit
 def record_job_start(n, jb, t: float, kind: int) -> None:
     """Record the start of an execution (or a delivery) of ``kind`` at ``t``."""
     if kind == JK_NONE:
@@ -473,14 +473,14 @@ def record_job_start(n, jb, t: float, kind: int) -> None:
     n[I_JOB_HEAD + RING_JOBS] = (h + 1) % NJOB
 
 
-@njit(cache=True)
+@kjit
 def record_job_end(n, jb, t: float) -> None:
     h = (n[I_JOB_HEAD + RING_JOBS] - 1) % NJOB
     if jb[h, JB_END] >= INF:
         jb[h, JB_END] = t
 
 
-@njit(cache=True)
+@kjit
 def backoff_delay(pf, attempt: int) -> float:
     """Delay before retry ``attempt`` (1-based), s: linear init·n or exponential
     init·2^(n−1), clamped to the maximum (row 17; init already clamped on load)."""
@@ -495,7 +495,7 @@ def backoff_delay(pf, attempt: int) -> float:
 # ---------------------------------------------------------------------------
 # The launch rate of one pending request
 # ---------------------------------------------------------------------------
-@njit(cache=True)
+@kjit
 def effective_type(pf, s, n, jb, wtype: int, t: float, notify: bool) -> int:
     """What the OS will actually run: an expedited job out of expedited quota runs as a
     regular job (row 13); an Android high-priority push over its bucket's daily cap
@@ -513,7 +513,7 @@ def effective_type(pf, s, n, jb, wtype: int, t: float, notify: bool) -> int:
     return wtype
 
 
-@njit(cache=True)
+@kjit
 def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
     """(rate 1/s, wake time, throttled) for the pending request in ``slot``.
 
@@ -597,7 +597,7 @@ def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
 # ---------------------------------------------------------------------------
 # Android standby buckets (row 31) and Doze (rows 23-25, 36)
 # ---------------------------------------------------------------------------
-@njit(cache=True)
+@kjit
 def update_bucket(pf, s, n, ev) -> None:
     """Set the bucket from the time since the last app open; schedule the next decay."""
     if pf[P_PLATFORM] != PLATFORM_ANDROID:
@@ -620,7 +620,7 @@ def update_bucket(pf, s, n, ev) -> None:
         log_event(s, n, ev, EVK_BUCKET, b, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True)
+@kjit
 def _doze_event(s, n) -> None:
     d = n[I_DOZE]
     if d == DZ_ACTIVE:
@@ -631,7 +631,7 @@ def _doze_event(s, n) -> None:
         s[S_EV + EV_DOZE] = s[S_DOZE_NEXT]
 
 
-@njit(cache=True)
+@kjit
 def _set_doze(s, n, ev, state: int, until: float) -> None:
     t = s[S_T]
     if state != n[I_DOZE]:
@@ -642,7 +642,7 @@ def _set_doze(s, n, ev, state: int, until: float) -> None:
     _doze_event(s, n)
 
 
-@njit(cache=True)
+@kjit
 def doze_wake(pf, s, n, ev) -> None:
     """Screen on, charger plugged in or motion in deep Doze: the device is active."""
     if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
@@ -652,7 +652,7 @@ def doze_wake(pf, s, n, ev) -> None:
     doze_consider(pf, s, n, ev)
 
 
-@njit(cache=True)
+@kjit
 def doze_consider(pf, s, n, ev) -> None:
     """Screen off and unplugged: schedule light Doze and the deep-Doze entry time
     (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36)."""
@@ -668,7 +668,7 @@ def doze_consider(pf, s, n, ev) -> None:
     _doze_event(s, n)
 
 
-@njit(cache=True)
+@kjit
 def doze_timer(pf, s, n, ev, jobs_pending: bool) -> None:
     """The Doze timer fired: step the light/deep idle and maintenance schedule
     (light idle 5, 10, 15 min with 1-5 min maintenance, row 23; deep idle 1, 2, 4, 6 h

@@ -12,10 +12,10 @@ expiration callback (row 49).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgenv.core.eventlog import log_event
 from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_add
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     END_COMPLETE,
     END_KILL_CPU,
@@ -178,7 +178,7 @@ from bgenv.core.workload import auto_kind, complete_units, mark_attempt, pending
 INF = np.inf
 
 
-@njit(cache=True)
+@kjit
 def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
     """The app submits request option ``opt`` with an earliest-begin delay in s.
     Resubmitting a slot replaces its pending request and resets its timer (row 42)."""
@@ -235,7 +235,7 @@ def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
     log_event(s, n, ev, EVK_REQUEST, wt, earliest, net, power)
 
 
-@njit(cache=True)
+@kjit
 def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     """The OS launches the request in ``slot``: open a window. Returns the phase."""
     t = s[S_T]
@@ -312,18 +312,18 @@ def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
     return PH_WINDOW
 
 
-@njit(cache=True)
+@kjit
 def window_has_net(pf, n) -> bool:
     return effective_net(pf, n, window_exempt(pf, n)) != NET_NONE
 
 
-@njit(cache=True)
+@kjit
 def window_exempt(pf, n) -> bool:
     """The running window may use the network and keep running in Doze."""
     return pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0 or n[I_TEMP_EXEMPT] != 0
 
 
-@njit(cache=True)
+@kjit
 def start_chunk(pf, s, n, it, rq, rg, ev, size: float, kind: int) -> bool:
     """Start a chunk of up to ``size`` work units of ``kind`` (-1 = auto). Returns False
     when there is nothing workable (the caller treats that as an invalid action)."""
@@ -376,7 +376,7 @@ def start_chunk(pf, s, n, it, rq, rg, ev, size: float, kind: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@kjit
 def chunk_end(pf, s, n, it, rq, jb, rg, ev, tt) -> int:
     """The chunk in flight reached its end: saved, or killed part-way. Returns the phase."""
     s[S_EV + EV_CHUNK_END] = INF
@@ -395,7 +395,7 @@ def chunk_end(pf, s, n, it, rq, jb, rg, ev, tt) -> int:
     return PH_CHUNK
 
 
-@njit(cache=True)
+@kjit
 def chunk_fail(pf, s, n, ev) -> int:
     """The chunk in flight failed (its network went away) but the window goes on."""
     s[S_EV + EV_CHUNK_END] = INF
@@ -409,7 +409,7 @@ def chunk_fail(pf, s, n, ev) -> int:
     return PH_CHUNK
 
 
-@njit(cache=True)
+@kjit
 def _close(pf, s, n, jb, reason: int) -> float:
     t = s[S_T]
     lost = 0.0
@@ -430,7 +430,7 @@ def _close(pf, s, n, jb, reason: int) -> float:
     return lost
 
 
-@njit(cache=True)
+@kjit
 def complete_window(pf, s, n, jb, ev, backlog: float) -> None:
     """The app reports completion (setTaskCompleted / jobFinished); ``backlog`` (units
     still pending) is recorded in the event log."""
@@ -442,7 +442,7 @@ def complete_window(pf, s, n, jb, ev, backlog: float) -> None:
     log_event(s, n, ev, EVK_COMPLETE, wt, s[S_WIN_UNITS], s[S_T] - s[S_WIN_START], backlog)
 
 
-@njit(cache=True)
+@kjit
 def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
     """The OS ends the window: expiration (budget, user, constraint) or a kill."""
     wt = n[I_WIN_TYPE]
@@ -483,7 +483,7 @@ def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
         s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
 
 
-@njit(cache=True)
+@kjit
 def invalid_action(pf, s) -> None:
     """An action that makes no sense now: handled as a no-op, counted and penalised."""
     s[M_INVALID] += 1.0

@@ -9,9 +9,9 @@ leaves the items as they were, so ``arrived == completed + pending`` always hold
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgenv.core.eventlog import log_event
+from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     EVK_ARRIVAL,
     I_ITEMS_DIRTY,
@@ -48,7 +48,7 @@ from bgenv.core.rng import SYS, uniform
 DONE_EPS = 1e-9
 
 
-@njit(cache=True)
+@kjit
 def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     """A new work item arrives. Content refresh coalesces into the pending one (a fetch
     gets the latest content whatever was published). When the backlog table is full the
@@ -91,15 +91,21 @@ def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     log_event(s, n, ev, EVK_ARRIVAL, kind, units, 0.0, pf[P_K_DEADLINE + kind])
 
 
-@njit(cache=True)
+@kjit
 def _make_room(n, it) -> int:
     """Free a row of a full table by merging the two newest rows of the kind with the
     most rows into one (units, size and the earlier arrival and deadline are kept).
     Returns the freed row."""
-    counts = np.zeros(NKIND, dtype=np.int64)
-    for r in range(MAXI):
-        counts[int(it[r, IT_KIND])] += 1
-    kind = int(np.argmax(counts))  # a full table of MAXI > NKIND rows has a kind with >= 2
+    kind = 0  # the kind with the most rows (the first on a tie); a full table of
+    best = -1  # MAXI > NKIND rows has a kind with >= 2
+    for k in range(NKIND):
+        c = 0
+        for r in range(MAXI):
+            if it[r, IT_KIND] == k:
+                c += 1
+        if c > best:
+            best = c
+            kind = k
     a = -1
     b = -1
     for r in range(MAXI):
@@ -120,7 +126,7 @@ def _make_room(n, it) -> int:
     return a
 
 
-@njit(cache=True)
+@kjit
 def pending_units(it, kind: int) -> float:
     """Remaining units of one kind (all kinds when ``kind < 0``)."""
     tot = 0.0
@@ -130,7 +136,7 @@ def pending_units(it, kind: int) -> float:
     return tot
 
 
-@njit(cache=True)
+@kjit
 def workable(pf, it, kind: int, has_net: bool) -> bool:
     """Whether a chunk of this kind could make progress now."""
     if pf[P_K_NET + kind] != 0.0 and not has_net:
@@ -138,7 +144,7 @@ def workable(pf, it, kind: int, has_net: bool) -> bool:
     return pending_units(it, kind) > DONE_EPS
 
 
-@njit(cache=True)
+@kjit
 def auto_kind(pf, it, has_net: bool) -> int:
     """The kind 'auto' works on: the workable kind with the best (lowest) priority rank."""
     best = -1
@@ -149,7 +155,7 @@ def auto_kind(pf, it, has_net: bool) -> int:
     return best
 
 
-@njit(cache=True)
+@kjit
 def mark_attempt(n, it, kind: int, units: float) -> None:
     """Count this window as an attempt on the items a chunk of ``units`` will touch."""
     wid = float(n[I_WIN_ID])
@@ -164,7 +170,7 @@ def mark_attempt(n, it, kind: int, units: float) -> None:
         left -= it[r, IT_REM]
 
 
-@njit(cache=True)
+@kjit
 def _oldest(it, kind: int, wid: float, skip_marked: bool) -> int:
     best = -1
     for r in range(MAXI):
@@ -176,7 +182,7 @@ def _oldest(it, kind: int, wid: float, skip_marked: bool) -> int:
     return best
 
 
-@njit(cache=True)
+@kjit
 def _record_tts(s, n, rg, tt, dt: float) -> None:
     k = n[I_TTS_N]
     if k < TTS_BUF:
@@ -188,7 +194,7 @@ def _record_tts(s, n, rg, tt, dt: float) -> None:
     n[I_TTS_N] = k + 1
 
 
-@njit(cache=True)
+@kjit
 def complete_units(s, n, it, rg, tt, kind: int, units: float, background: bool) -> float:
     """Apply saved work to the oldest items of ``kind``; returns the units applied."""
     t = s[S_T]
@@ -220,7 +226,7 @@ def complete_units(s, n, it, rg, tt, kind: int, units: float, background: bool) 
     return done
 
 
-@njit(cache=True)
+@kjit
 def next_deadline(it) -> float:
     """Earliest soft deadline among items not yet overdue (inf if none)."""
     best = np.inf
@@ -230,7 +236,7 @@ def next_deadline(it) -> float:
     return best
 
 
-@njit(cache=True)
+@kjit
 def oldest_age(s, it) -> float:
     """Age of the oldest pending item, s (0 when the backlog is empty)."""
     t = s[S_T]
