@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint fmt clean bench fidelity
+.PHONY: install demo test lint fmt clean bench fidelity tensorboard
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ install: $(STAMP)
 
 demo: install
 	$(VENV)/bin/bgenv demo
+
+tensorboard: install
+	$(VENV)/bin/tensorboard --logdir runs
 
 bench: install
 	$(VENV)/bin/bgenv bench
