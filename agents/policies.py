@@ -2,15 +2,31 @@
 
 A policy maps an observation (``[D]``) or a batch of observations (``[N, D]``) to
 actions (``[4]`` or ``[N, 4]``) of the env's MultiDiscrete space: request option,
-delay bin, chunk bin (0 = stop and report completion), work kind (0 = auto).
+delay bin, chunk bin (0 = stop and report completion), work kind (0 = auto). The
+action mask (``[sum(nvec)]`` or ``[N, sum(nvec)]``, MaskablePPO's layout) is optional.
 Policies read observations by feature name (``bgenv.envs.spaces.OBSERVATION_NAMES``)
 and pick request options by their labels, so they work on any profile that offers
 the request types they use.
+
+Every policy's docstring states the rule it encodes and the passage of the seed
+documents (``shared/seeds/*.txt``) it comes from:
+
+* ``000_65611569c6678e2f.txt``: "Background Job Execution" (flowchart and FAQ);
+* ``001_99f886854c8d8921.txt``: "Background Execution Is a Privilege, Not a Feature";
+* ``002_15dd6e9280e5fd5c.txt``: "BackgroundTasks Framework: Running Code When Your App
+  Isn't Active";
+* ``003_b7247c29564eb647.txt``: an introduction to backgrounding in iOS;
+* ``004_befbd1c7401861c0.txt``: "A Developer's Guide to Background Task Manager".
+
+All policies here are stateless (an action depends only on the observation, the mask
+and, for ``random``, the random generator), so a batch is answered row by row with the
+same result as one call per row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +34,12 @@ from bgenv.envs.spaces import OBSERVATION_NAMES
 
 F = {name: i for i, name in enumerate(OBSERVATION_NAMES)}
 WORK_KINDS = ("sync", "upload", "refresh", "heavy")
+SYNC, UPLOAD, REFRESH, HEAVY = range(4)  # index into WORK_KINDS; the action's work_kind is index + 1
+
+# Inverse scalings of the observation (docs/reference.md, "scale" column).
+_LOG_1K = float(np.log1p(1000.0))  # backlog_*: log1p(units) / log1p(1000)
+_LOG_2W = float(np.log1p(24.0 * 14.0))  # since_*, oldest_age, staleness: log1p(hours) / log1p(336)
+_WINDOW_ELAPSED_S = 600.0  # window_elapsed: s / 600
 
 
 @dataclass(frozen=True)
@@ -31,7 +53,7 @@ class ActionContext:
     nvec: tuple[int, ...]
 
     @classmethod
-    def from_env(cls, env) -> ActionContext:
+    def from_env(cls, env: Any) -> ActionContext:
         u = env.unwrapped
         cp = u.params
         return cls(cp.platform, cp.option_labels, cp.delay_bins_s, cp.chunk_bins_units, tuple(int(x) for x in cp.nvec))
@@ -48,6 +70,13 @@ class ActionContext:
                 idx = i
         return idx
 
+    def delay_at_least(self, seconds: float) -> int:
+        """Index of the smallest delay bin not below ``seconds`` (the largest bin if none is)."""
+        for i, d in enumerate(self.delay_bins_s):
+            if d >= seconds:
+                return i
+        return len(self.delay_bins_s) - 1
+
     def chunk(self, units: float) -> int:
         """Index of the largest chunk bin not above ``units`` (at least the smallest chunk)."""
         idx = 1
@@ -58,8 +87,9 @@ class ActionContext:
 
 
 class Policy:
-    """Observation -> action. Subclasses implement ``_act_one``; batches are mapped row by row
-    unless a subclass vectorises."""
+    """Observation -> action. Subclasses implement ``_act_one`` (one observation ``[D]``
+    and its mask ``[sum(nvec)]`` or None); ``act`` maps a batch ``[N, D]`` (masks
+    ``[N, sum(nvec)]``) row by row unless a subclass vectorises."""
 
     name = "policy"
 
@@ -72,10 +102,13 @@ class Policy:
             self.rng = np.random.default_rng(seed)
 
     def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Actions ``[4]`` for one observation ``[D]``, or ``[N, 4]`` for a batch ``[N, D]``."""
         obs = np.asarray(obs)
         if obs.ndim == 1:
-            return self._act_one(obs, mask)
-        masks = [None] * len(obs) if mask is None else mask
+            return self._act_one(obs, None if mask is None else np.asarray(mask))
+        masks = [None] * len(obs) if mask is None else np.asarray(mask)
+        if len(obs) == 0:
+            return np.zeros((0, 4), dtype=np.int64)
         return np.stack([self._act_one(o, m) for o, m in zip(obs, masks)])
 
     def _act_one(self, o: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -92,7 +125,7 @@ class Policy:
 
     @staticmethod
     def window_elapsed_s(o: np.ndarray) -> float:
-        return float(o[F["window_elapsed"]]) * 600.0
+        return float(o[F["window_elapsed"]]) * _WINDOW_ELAPSED_S
 
     @staticmethod
     def backlog(o: np.ndarray, kind: str) -> bool:
@@ -104,7 +137,13 @@ class Policy:
 
 
 class RandomPolicy(Policy):
-    """Uniform over the choices the action mask allows (over the whole space without a mask)."""
+    """Uniform over the choices the action mask allows (over the whole space without a mask).
+
+    Rule: none; the chance baseline. It ignores what the seeds call the core of the
+    problem (seed ``001``: "Background execution is not guaranteed. It is
+    opportunistic."): it asks for anything at any time and cuts work at random. It
+    follows the mask, so it never makes a senseless choice, only bad ones.
+    """
 
     name = "random"
 
@@ -122,9 +161,20 @@ class RandomPolicy(Policy):
 
 
 class FixedIntervalPolicy(Policy):
-    """The "run every 15 minutes, big chunks" anti-pattern: every decision asks for the
-    main request type 15 min out and works in the biggest chunks until the OS stops it.
-    (Seeds 001 and 004 warn against treating background time as a timer.)"""
+    """The "run every 15 minutes, big chunks" anti-pattern.
+
+    Rule: at every decision ask for the main request type (iOS app refresh, Android
+    job with network) with a 15-minute earliest begin, and inside a window work in the
+    biggest chunks until the OS stops it. It ignores the mask (big chunks even when
+    nothing is workable count as senseless actions).
+
+    Seeds: ``001`` names it as the thing not to do ("Design intent-based background
+    work, not time-based work. Instead of: “Run every 15 minutes” Think: “Run when
+    network is available, battery is sufficient, and the system allows it”"; anti-patterns
+    "Long-running background loops", "Assuming scheduled time == execution time");
+    ``004`` shows the timer version ("setting up a recurring task to sync app data every
+    30 minutes") and the platform floor ("a minimum frequency of around 15 minutes").
+    """
 
     name = "fixed-interval"
 
@@ -137,7 +187,18 @@ class FixedIntervalPolicy(Policy):
 
 
 class GreedyPolicy(Policy):
-    """Ask as soon as possible, every time, with the biggest chunks and never stop early."""
+    """Ask as soon as possible, every time, with the biggest chunks and never stop early.
+
+    Rule: at every decision submit the most immediate request type (iOS app refresh,
+    Android expedited job) with no delay, and work in the biggest chunks while anything
+    is pending; stop only when the backlog is empty. It ignores the mask.
+
+    Seeds: the mistakes ``000`` lists ("scheduling too-frequent refresh intervals (which
+    the OS will throttle)", "not persisting partial progress before the window
+    expires") and ``004`` warns against ("Don't just run tasks constantly ... Trying to
+    run tasks more frequently than that is a surefire way to drain the battery and get
+    your app restricted by the OS"); ``002``: "Keep tasks focused and fast".
+    """
 
     name = "greedy"
 
@@ -153,9 +214,19 @@ class GreedyPolicy(Policy):
 
 
 class ChargingOnlyPolicy(Policy):
-    """Defer everything to the charger: request processing / jobs that require external
-    power, then work through the backlog in moderate chunks (seed 002: heavy work while
-    the phone charges)."""
+    """Defer everything to the charger.
+
+    Rule: keep one processing task (iOS) / job (Android) that requires external power
+    and network pending; inside its window work through the backlog (auto order) in
+    50-unit chunks and stop at 80 % of the nominal window (15 min iOS processing,
+    10 min Android job) or when nothing is left. Nothing runs off the charger.
+
+    Seeds: ``002``: "When requiresExternalPower is true, the system waits until the
+    device is plugged in — which typically means overnight, when the user is sleeping
+    and the device is on a charger. This is the ideal window for heavy computation."
+    and ``004``: "schedule non-essential updates for when the device is charging". It
+    applies to all work what the seeds recommend for heavy, non-urgent work only.
+    """
 
     name = "charging-only"
 
@@ -174,88 +245,302 @@ class ChargingOnlyPolicy(Policy):
 
 
 class GuidelinesPolicy(Policy):
-    """The platforms' published best practice, as one rule set.
+    """The platforms' published best practice from the seeds, as one rule set.
 
-    * Request when the app goes to the background (seed 002: "schedule in
-      sceneDidEnterBackground"), resubmitting at the start of each window so a next
-      window is always pending.
-    * Heavy work as processing / jobs that require external power (seeds 002, 004).
-    * Small checkpointed chunks sized to stay well under the background memory limit
-      and to fit the window (seed 002: "break work into chunks, save progress").
-    * Stop and report completion before the expected expiry: ~20 s into a ~30 s iOS
-      refresh, with margin in longer windows (seed 002: always call setTaskCompleted).
-    * Back off after failures: after an expiration, kill or failed chunk, ask later,
-      doubling with each recent failure (seed 004: exponential backoff).
-    * Batch network work: on cellular, sync and refresh only; uploads wait for Wi-Fi
-      (seeds 001, 004: prefer unmetered networks for bulk transfers).
+    The rules read only the observation (and the mask, when given); nothing about the
+    OS's hidden score, the window's budget or the user's future. Where the seeds give a
+    number it is used; other numbers are the app's own engineering (its work speed and
+    memory per work unit, ``WORK_*`` below) or documented platform limits
+    (``PLATFORM_FACTS.md`` rows). Vectorised: a batch ``[N, D]`` is answered in one pass.
+
+    **When to ask.**
+
+    * Keep the main request pending: submit it when the app goes to the background and
+      at the start of each of its windows, never replace a pending one (``002``: "The
+      best time to schedule a refresh is when the user backgrounds the app";
+      "schedule the next refresh at the beginning of your handler"; "Only schedule when
+      transitioning to background or when no pending request exists" because
+      resubmitting "resets the scheduling timer"). iOS: a ``BGAppRefreshTask`` 15 min
+      out. Android: a WorkManager periodic job with network at the 15-min minimum
+      (``004``: "a minimum frequency of around 15 minutes"; ``001``: "Run when network
+      is available"); 30 min in the Frequent bucket, 1 h in Rare, 4 h in Restricted,
+      where the quotas allow fewer runs (rows 1, 5, 6; ``000``: "scheduling
+      too-frequent refresh intervals (which the OS will throttle)"), at least 1 h under
+      Battery Saver.
+    * Heavy work as a processing task / job that requires power (``002``: "Heavy
+      computation (ML, indexing, export) | BGProcessingTask with requiresExternalPower:
+      true"; ``000``: "BGProcessingTask can run for several minutes but only when the
+      device is charging and idle"). The request stays pending, because it only ever
+      runs on the charger, where it costs no battery. iOS: a processing task that
+      requires power. Android: a job that requires charging, at once when heavy work
+      waits, otherwise 15 min out: it also catches up on content and uploads while
+      the phone charges, when job quotas are waived (row 9; ``004``: "schedule
+      non-essential updates for when the device is charging").
+    * Time-sensitive work by push (``002``: "Time-sensitive updates ... Use push
+      notifications instead — background tasks have no timing guarantees"; "If your
+      sync is triggered by remote changes rather than a timer, explore push
+      notifications for server-initiated wake-ups"). iOS: when the user's edits wait to
+      be synced or new content waits on the server, the app's server sends a silent
+      push, never more than one per 30 min (row 45: "not more than two or three per
+      hour"); while the user is active (opened the app in the last 8 hours) it keeps
+      one coming, so content is fresh at the next open. A push is a hint
+      (``001``: "Push as a Hint, Not a Guarantee"): nothing depends on its arrival.
+      Android: the user's edits go out in an expedited job (row 14), the API for
+      short, important work that must not wait for the next periodic run.
+    * Back off after failures: after recent expirations, kills or lost chunks the next
+      request waits twice as long per failure, up to 16x (``004``: "exponential
+      backoff—if a network call fails, wait a minute, then two, then four, and so on.
+      Just be sure to cap the retries").
+
+    **How to work.**
+
+    * Most valuable and most urgent first: the user's edits (sync), then content for
+      the next open, then uploads, then heavy processing. Uploads only on Wi-Fi or on
+      the charger (``004``: "schedule non-essential updates for when the device is
+      charging or connected to Wi-Fi"); heavy work only in processing windows (iOS)
+      or on the charger (Android), and in a job without power only when it has waited
+      more than a day and the battery is healthy (``004``: "waiting to run them when the
+      device has a stable network connection or sufficient battery life"). Non-urgent
+      work (uploads, heavy) stops at a "fair" thermal state (row 48).
+    * Small checkpointed chunks (``001``: "Break work into: Small chunks, Check pointed
+      steps, Graceful early termination"): each chunk fits the memory budget (``002``:
+      "expect a ~50MB limit for refresh tasks. Exceeding it causes an immediate jetsam
+      kill"), is small enough for the expiration handler to cancel within its grace
+      period (``000``: "On expiration, the app must save partial progress and signal
+      task completion"), and is sized to end before the stop time.
+    * Stop and report completion before the expected expiry (``002``: "you must call
+      setTaskCompleted(success:)"; "a 5-second refresh is better than a 25-second one
+      that risks expiration"): at 20 s in an iOS app refresh (~30 s, row 38), 25 s in a
+      silent push (30 s, row 45), well inside a processing task's minutes (row 39), and
+      with a margin before Android's job limits (10 min, 30 min on the charger; an
+      expedited job's guaranteed 3 min; row 15). Report completion as soon as nothing
+      useful is left.
+    * Batch network work (``002``: "Batch your network calls"): one window drains all
+      pending network work it can, rather than one window per item.
     """
 
     name = "guidelines"
-    REFRESH_STOP_S = 20.0  # row 38: ~30 s, with early expiries; keep a safety margin
-    LONG_STOP_FRACTION = 0.8
+
+    # --- the app's own work profile (what its engineers measured; configs/defaults.yaml) ---
+    # sync, upload, refresh, heavy: s per unit on Wi-Fi at nominal speed; MB per unit in one chunk
+    WORK_S_PER_UNIT: ClassVar[np.ndarray] = np.array([2.0, 1.5, 1.0, 1.0])
+    WORK_MB_PER_UNIT: ClassVar[np.ndarray] = np.array([0.5, 1.5, 2.0, 0.2])
+    BASE_MB = 25.0  # the app's suspended footprint, MB
+    CHUNK_OVERHEAD_S = 0.5  # saving a checkpoint, s
+    CELLULAR_SLOWDOWN = 1.5  # network work is this much slower on cellular
+    # (thermal level, work speed factor): performance reduced at serious, minimum at critical (row 48)
+    THERMAL_SPEED: ClassVar[tuple[tuple[float, float], ...]] = ((2.0 / 3.0, 0.6), (1.0, 0.3))
+    # chunk memory budget, MB: seed 002 "expect a ~50MB limit" on iOS, with a margin
+    MEMORY_BUDGET_MB: ClassVar[dict[str, float]] = {"ios": 45.0, "android": 150.0}
+    MAX_CHUNK_UNITS = 20.0  # cancelled within ~2.5 s (0.5 s + 0.1 s/unit), inside a ~5 s grace
+
+    # --- when to stop (s since the window started) ---
+    REFRESH_STOP_S = 20.0  # row 38: ~30 s, sometimes less; seed 002: short is better
+    PUSH_STOP_S = 25.0  # row 45: 30 s to handle a silent push
+    PROCESSING_STOP_S = 600.0  # row 39: "runs for minutes"
+    JOB_STOP_S = 540.0  # row 15: 10 min per job
+    JOB_CHARGING_STOP_S = 1620.0  # row 15: up to 30 min while the quota is waived (charging)
+    EXPEDITED_STOP_S = 160.0  # rows 14, 15: an expedited job is guaranteed 3 min
+    ANDROID_PUSH_STOP_S = 15.0  # a high-priority message gets ~20 s
+    ALARM_STOP_S = 7.0  # an alarm receiver gets ~10 s
+    FGS_STOP_S = 1620.0  # a foreground service: stop well inside 30 min
+
+    # --- when to ask ---
+    REFRESH_DELAY_S = 900.0  # seed 004: ~15 min floor; content was just fetched at the open
+    PERIODIC_S_BY_BUCKET: ClassVar[tuple[float, ...]] = (900.0, 900.0, 1800.0, 3600.0, 14400.0)  # active .. restricted
+    PUSH_SPACING_S = 1800.0  # row 45: about 2 silent pushes an hour at most
+    CHARGER_POLL_S = 900.0  # Android: a job that requires charging, 15 min out, always pending
+    ACTIVE_USER_H = 8.0  # iOS: keep content fresh by push while the user opened the app this recently
+    HEAVY_WAIT_H = 24.0  # heavy work older than this may run off the charger (Android) ...
+    HEAVY_MIN_BATTERY = 0.6  # ... when the battery is at least this full
+    MAX_BACKOFF_DOUBLINGS = 4  # exponential backoff capped at 16x
+
+    def __init__(self, ctx: ActionContext, seed: int | None = None) -> None:
+        super().__init__(ctx, seed)
+        self.ios = ctx.platform == "ios"
+        nvec = list(ctx.nvec)
+        self._mask_start = np.cumsum([0, *nvec[:-1]])
+        self._chunk_units = np.asarray(ctx.chunk_bins_units, dtype=float)
+        o = ctx.option
+        if self.ios:
+            self.opt_refresh = o("refresh")
+            self.opt_processing = o("processing+power")
+            self.opt_push = o("push")
+        else:
+            self.opt_periodic = o("periodic+job+network")
+            self.opt_expedited = o("expedited+network")
+            self.opt_power_job = o("job+power")
+            self.opt_job = o("job")
 
     def _act_one(self, o: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        ios = self.ctx.platform == "ios"
-        ph = self.phase(o)
-        failures = o[F["recent_expirations"]] + o[F["recent_kills"]] + o[F["recent_failed_chunks"]]
-        # backoff: 0, 15 min, 30 min, 1 h ... as recent failures accumulate (x/(x+5) scale)
-        level = int(min(4, round(failures / 0.1667)))
-        # user edits sync promptly; everything else waits at least 15 min (Apple's sample
-        # code and WorkManager's periodic minimum, row 19), doubling after failures
-        base = 0.0 if self.backlog(o, "sync") else 900.0
-        delay = self.ctx.delay(max(base, 0.0 if level == 0 else 900.0 * 2 ** (level - 1)))
-        heavy = self.backlog(o, "heavy")
-        if ios:
-            main, main_slot = self.ctx.option("refresh"), "pending_slot0"
-            power, power_slot = self.ctx.option("processing+power"), "pending_slot1"
+        return self.act(o, mask)
+
+    # ------------------------------------------------------------------------------
+    def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Actions ``[4]`` for one observation ``[D]``, or ``[N, 4]`` for a batch ``[N, D]``."""
+        obs = np.asarray(obs)
+        single = obs.ndim == 1
+        o = np.atleast_2d(obs).astype(np.float64)
+        m = None if mask is None else np.atleast_2d(np.asarray(mask)).astype(bool)
+        out = self._act_batch(o, m)
+        return out[0] if single else out
+
+    def _act_batch(self, o: np.ndarray, m: np.ndarray | None) -> np.ndarray:
+        n = len(o)
+        out = np.zeros((n, 4), dtype=np.int64)
+        if n == 0:
+            return out
+        col = o.T  # feature-major view: col[F[name]] is one feature for every row
+        in_window = (col[F["phase_window"]] > 0.5) | (col[F["phase_chunk"]] > 0.5)
+        units = np.expm1(np.clip(o[:, [F[f"backlog_{k}"] for k in WORK_KINDS]], 0.0, 1.0) * _LOG_1K)
+        units[units < 1e-6] = 0.0
+        kind, chunk = self._work(o, col, units, in_window, m)
+        out[:, 2] = chunk
+        out[:, 3] = np.where(chunk > 0, kind + 1, 0)
+        sync_here = in_window & (chunk > 0) & (kind == SYNC)
+        req, delay = self._request(o, col, units, in_window, sync_here, m)
+        out[:, 0] = req
+        out[:, 1] = delay
+        return out
+
+    # --- inside a window: what to work on, in which chunk, and when to stop ------------
+    def _work(
+        self, o: np.ndarray, col: np.ndarray, units: np.ndarray, in_window: np.ndarray, m: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(kind index 0..3, chunk bin) per row; chunk 0 = stop and report completion."""
+        n = len(o)
+        net = col[F["net_none"]] < 0.5
+        wifi = col[F["net_wifi"]] > 0.5
+        cellular = col[F["net_cellular"]] > 0.5
+        charging = col[F["charging"]] > 0.5
+        cool = col[F["thermal"]] < 1.0 / 6.0  # nominal; "fair" stops non-urgent work (row 48)
+        if m is not None:
+            start = self._mask_start[3]
+            workable = m[:, start + 1 : start + 5].copy()
         else:
-            main, main_slot = self.ctx.option("job+network"), "pending_slot0"
-            power, power_slot = self.ctx.option("expedited+network"), "pending_slot1"
-            if heavy:
-                power = self.ctx.option("job+power")
-                main_slot = "pending_slot0"
-        req = 0
-        if ios and heavy and o[F[power_slot]] < 0.5:
-            req = power
-        elif o[F[main_slot]] < 0.5:
-            req = main
-        elif not ios and heavy and o[F["pending_slot0"]] < 0.5:
-            req = self.ctx.option("job+power")
-        if ph == "background":
-            return np.array([req, delay, 0, 0])
-        # inside a window
-        elapsed = self.window_elapsed_s(o)
-        wtype = "refresh" if o[F["window_refresh"]] > 0.5 else "long"
-        budget = 30.0 if wtype == "refresh" else (900.0 if ios else 600.0)
-        stop_at = self.REFRESH_STOP_S if wtype == "refresh" else self.LONG_STOP_FRACTION * budget
-        kind = self._kind(o)
-        if kind == 0 or elapsed >= stop_at:
-            return np.array([req, delay, 0, 0])
-        units = self._chunk_units(kind, wtype, stop_at - elapsed, ios)
-        return np.array([req if ph == "window_start" else 0, delay, self.ctx.chunk(units), kind])
+            workable = units > 0.0
+            workable[:, :3] &= net[:, None]
+        processing = col[F["window_processing"]] > 0.5
+        if self.ios:
+            heavy_ok = processing
+        else:
+            waited = np.expm1(col[F["oldest_age"]] * _LOG_2W) >= self.HEAVY_WAIT_H
+            healthy = (col[F["battery"]] >= self.HEAVY_MIN_BATTERY) & (col[F["low_power"]] < 0.5)
+            heavy_ok = charging | (waited & healthy)
+        allowed = np.stack(
+            [
+                np.ones(n, dtype=bool),  # sync: the user's edits, always
+                (wifi | charging) & cool,  # uploads: unmetered or on the charger
+                np.ones(n, dtype=bool),  # content for the next open
+                heavy_ok & cool,
+            ],
+            axis=1,
+        )
+        cand = workable & allowed
+        kind = np.full(n, -1)
+        for k in (HEAVY, UPLOAD, REFRESH, SYNC):  # the last assignment wins: sync first
+            kind[cand[:, k]] = k
+        # time left before this window type's stop time
+        elapsed = col[F["window_elapsed"]] * _WINDOW_ELAPSED_S
+        stop_at = self._stop_time(col, charging)
+        left = stop_at - elapsed
+        # chunk size: the biggest bin that fits time, memory and the expiration grace
+        k = np.maximum(kind, 0)
+        pending = units[np.arange(n), k]
+        speed = np.ones(n)
+        for level, factor in self.THERMAL_SPEED:
+            speed[col[F["thermal"]] >= level - 1e-6] = factor
+        slow = np.where(cellular & (k != HEAVY), self.CELLULAR_SLOWDOWN, 1.0)
+        eff = np.minimum(self._chunk_units[None, 1:], pending[:, None])  # units a bin would take
+        dur = self.CHUNK_OVERHEAD_S + eff * (self.WORK_S_PER_UNIT[k] * slow / speed)[:, None]
+        mem = self.BASE_MB + eff * self.WORK_MB_PER_UNIT[k][:, None]
+        fits = (dur <= left[:, None]) & (mem <= self.MEMORY_BUDGET_MB[self.ctx.platform])
+        fits &= eff <= self.MAX_CHUNK_UNITS
+        if m is not None:
+            start = self._mask_start[2]
+            fits &= m[:, start + 1 : start + len(self._chunk_units)]
+        nbins = fits.shape[1]
+        best = np.where(fits.any(axis=1), nbins - np.argmax(fits[:, ::-1], axis=1), 0)
+        chunk = np.where(in_window & (kind >= 0), best, 0)
+        return kind, chunk
 
-    def _kind(self, o: np.ndarray) -> int:
-        """Work kind to run next (1-based as in the action), 0 = nothing sensible."""
-        net = self.has_net(o)
-        wifi = o[F["net_wifi"]] > 0.5
-        charging = o[F["charging"]] > 0.5
-        if net and self.backlog(o, "sync"):
-            return 1
-        if net and self.backlog(o, "refresh"):
-            return 3
-        if wifi and self.backlog(o, "upload"):
-            return 2
-        if self.backlog(o, "heavy") and (charging or o[F["window_processing"]] > 0.5):
-            return 4
-        return 0
+    def _stop_time(self, col: np.ndarray, charging: np.ndarray) -> np.ndarray:
+        """Seconds after the window start at which to have reported completion."""
+        n = col.shape[1]
+        stop = np.full(n, self.PUSH_STOP_S if self.ios else self.JOB_STOP_S)
+        if self.ios:
+            stop[col[F["window_refresh"]] > 0.5] = self.REFRESH_STOP_S
+            stop[col[F["window_processing"]] > 0.5] = self.PROCESSING_STOP_S
+            stop[col[F["window_push"]] > 0.5] = self.PUSH_STOP_S
+            return stop
+        stop[charging] = self.JOB_CHARGING_STOP_S
+        stop[col[F["window_expedited"]] > 0.5] = self.EXPEDITED_STOP_S
+        stop[col[F["window_push"]] > 0.5] = self.ANDROID_PUSH_STOP_S
+        stop[col[F["window_alarm"]] > 0.5] = self.ALARM_STOP_S
+        stop[col[F["window_fgs"]] > 0.5] = self.FGS_STOP_S
+        return stop
 
-    @staticmethod
-    def _chunk_units(kind: int, wtype: str, time_left_s: float, ios: bool) -> float:
-        # seconds per unit (configs/defaults.yaml) and an iOS-safe memory bound of ~45 MB
-        sec = {1: 2.0, 2: 1.5, 3: 1.0, 4: 1.0}[kind]
-        mem_cap = {1: 40.0, 2: 13.0, 3: 10.0, 4: 100.0}[kind] if ios else {1: 100.0, 2: 100.0, 3: 50.0, 4: 300.0}[kind]
-        fit = max(1.0, (time_left_s * 0.5) / sec)  # a chunk uses at most half of the time left
-        return min(fit, mem_cap)
+    # --- what to ask for ------------------------------------------------------------
+    def _request(
+        self,
+        o: np.ndarray,
+        col: np.ndarray,
+        units: np.ndarray,
+        in_window: np.ndarray,
+        sync_here: np.ndarray,
+        m: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(request option, delay bin) per row: the most important missing request."""
+        n = len(o)
+        failures = np.zeros(n)
+        for f in ("recent_expirations", "recent_kills", "recent_failed_chunks"):
+            y = np.clip(col[F[f]], 0.0, 0.99)
+            failures += 5.0 * y / (1.0 - y)  # x/(x+5) -> x: failures in about the last day
+        backoff = 2.0 ** np.minimum(np.floor(failures + 0.5), self.MAX_BACKOFF_DOUBLINGS)
+        net = col[F["net_none"]] < 0.5
+        saver = col[F["low_power"]] > 0.5
+        pending = [col[F[f"pending_slot{j}"]] > 0.5 for j in range(4)]
+        cands: list[tuple[int, np.ndarray, np.ndarray]] = []  # (option, wanted, delay s), by priority
+        if self.ios:
+            since_window_s = np.expm1(col[F["since_window"]] * _LOG_2W) * 3600.0
+            since_open_h = np.expm1(col[F["since_open"]] * _LOG_2W)
+            cands.append((self.opt_refresh, ~pending[0], self.REFRESH_DELAY_S * backoff))
+            reason = (units[:, SYNC] > 0) | (units[:, REFRESH] > 0) | (since_open_h < self.ACTIVE_USER_H)
+            spacing = self.PUSH_SPACING_S * backoff
+            # the next push no sooner than the spacing after this window (in a window) or
+            # after the last one (when leaving the app; rounded down to a delay bin)
+            left = np.maximum(0.0, spacing - since_window_s)
+            bins = np.asarray(self.ctx.delay_bins_s)
+            left = bins[np.searchsorted(bins, left, side="right") - 1]
+            wait = np.where(in_window, spacing, left)
+            cands.append((self.opt_push, ~pending[3] & reason & net & ~saver, wait))
+            cands.append((self.opt_processing, ~pending[1], np.zeros(n)))
+        else:
+            bucket = np.clip(np.rint(col[F["standby_bucket"]] * 4.0).astype(int), 0, 4)
+            period = np.asarray(self.PERIODIC_S_BY_BUCKET)[bucket]
+            period = np.where(saver, np.maximum(period, 3600.0), period)
+            cands.append((self.opt_periodic, ~pending[2], period * backoff))
+            sync_left = (units[:, SYNC] > 0) & ~sync_here
+            cands.append((self.opt_expedited, ~pending[1] & sync_left & net, np.zeros(n)))
+            # on the charger: heavy work at once, otherwise a catch-up run every 15 min
+            heavy = units[:, HEAVY] > 0
+            cands.append((self.opt_power_job, ~pending[0], np.where(heavy, 0.0, self.CHARGER_POLL_S)))
+        req = np.zeros(n, dtype=np.int64)
+        delay = np.zeros(n, dtype=np.int64)
+        done = np.zeros(n, dtype=bool)
+        opt_start = self._mask_start[0]
+        for opt, wanted, wait_s in cands:
+            if opt <= 0:
+                continue  # the profile does not offer this request type
+            sel = wanted & ~done
+            if m is not None:
+                sel &= m[:, opt_start + opt]
+            if not sel.any():
+                continue
+            req[sel] = opt
+            delay[sel] = [self.ctx.delay_at_least(w) for w in wait_s[sel]]
+            done |= sel
+        return req, delay
 
 
 POLICIES: dict[str, type[Policy]] = {
@@ -263,7 +548,7 @@ POLICIES: dict[str, type[Policy]] = {
 }
 
 
-def make_policy(name: str, env, seed: int | None = None) -> Policy:
+def make_policy(name: str, env: Any, seed: int | None = None) -> Policy:
     """A hand-written policy by name, bound to ``env``'s action space."""
     if name not in POLICIES:
         raise ValueError(f"unknown policy '{name}'; available: {', '.join(POLICIES)}")
