@@ -41,6 +41,8 @@ def fmt(mean: float, half: float) -> str:
     """``mean ± half`` with 4 significant digits, ``n/a`` for no value."""
     if mean is None or math.isnan(mean):
         return "n/a"
+    if abs(mean) < 1e-9:  # e.g. random's score, 0 up to float rounding
+        mean = 0.0
     if half is None or math.isnan(half):
         return f"{mean:.4g}"
     return f"{mean:.4g} ± {half:.2g}"
