@@ -91,6 +91,12 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from bgenv.render import timeline_command
+
+    return timeline_command(args.policy, args.scenario, args.days, args.seed, args.out, ansi=args.ansi)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bgenv import bench
 
@@ -149,6 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--out", default="events.jsonl")
     e.set_defaults(func=cmd_events)
+
+    tl = sub.add_parser("timeline", help="run one episode and draw its timeline (battery, screen, network, windows...)")
+    tl.add_argument("--policy", default="guidelines", help="a hand-written policy name or a trained model's .zip")
+    tl.add_argument("--scenario", default="ios_commuter")
+    tl.add_argument("--days", type=float, default=7.0, help="simulated days (the horizon)")
+    tl.add_argument("--seed", type=int, default=0)
+    tl.add_argument("--out", default="timeline.png", help="PNG file to write")
+    tl.add_argument("--ansi", action="store_true", help="also print the timeline as text")
+    tl.set_defaults(func=cmd_timeline)
 
     from bgenv import bench
 

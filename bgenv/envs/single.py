@@ -102,15 +102,27 @@ class BackgroundSchedulingEnv(gym.Env):
 
     * ``scenario``: a name from ``configs/scenarios`` or a path to a YAML file.
     * ``record_events``: keep the event log (``env.unwrapped.events``).
+    * ``render_mode``: ``None`` (default), ``"rgb_array"`` or ``"ansi"`` (see Rendering).
     * ``**overrides``: deep-merged into the scenario, e.g. ``horizon_days=2`` or
       ``user={"force_quit_prob": 0.1}``.
+
+    ## Rendering
+
+    ``render()`` draws the episode so far from the event log (``bgenv.render``), over
+    the whole horizon: ``"rgb_array"`` returns a timeline image ``(H, W, 3)`` uint8
+    (battery with charging shaded, screen and app opens, network, standby bucket and
+    Doze on Android, Low Power Mode / Battery Saver and thermal state, every request
+    with its earliest-begin floor, every window as a bar coloured by outcome, the
+    backlog; its size depends on the horizon only); ``"ansi"`` returns the same as
+    compact text. Rendering needs ``record_events=True`` and costs nothing per step.
+    ``bgenv timeline`` writes the picture of a whole episode as a PNG.
 
     ## Version History
 
     * v0: initial release.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": [], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -120,8 +132,11 @@ class BackgroundSchedulingEnv(gym.Env):
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        if render_mode is not None:
-            raise ValueError(f"render_mode {render_mode!r} is not supported yet")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; got {render_mode!r}")
+        if render_mode is not None and not record_events:
+            raise ValueError(f"render_mode {render_mode!r} draws the event log: it needs record_events=True")
+        self.render_mode = render_mode
         self.scenario_spec: Scenario = load_platform_scenario(platform, scenario, **overrides)
         self.params: CompiledParams = compile_params(self.scenario_spec)
         self.sim = Simulator(self.params, 1, record_events=record_events)
@@ -191,6 +206,20 @@ class BackgroundSchedulingEnv(gym.Env):
     def events(self) -> list[dict[str, Any]]:
         """This episode's event log: records with ``t`` (simulated s), ``kind`` and fields."""
         return self.sim.events(0)
+
+    def render(self) -> np.ndarray | str | None:
+        """The episode so far as a timeline: an ``(H, W, 3)`` uint8 image
+        (``render_mode="rgb_array"``), a string (``"ansi"``), or None without a render mode."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode: make the env with 'rgb_array' or 'ansi'")
+            return None
+        if not self._started:
+            raise RuntimeError("call reset() before render()")
+        from bgenv import render as R
+
+        if self.render_mode == "ansi":
+            return R.render_timeline_ansi(self)
+        return R.render_timeline_rgb(self)
 
     def export_events(self, path: str | Path) -> None:
         """Write the event log as JSON lines."""
