@@ -45,14 +45,7 @@ Span = tuple[float, float, str]  # (start_s, end_s, label), simulated s since mi
 
 # -- what the log distinguishes, and how it is shown -------------------------------
 OUTCOMES = ("completed", "expired", "stopped", "killed", "running")
-OUTCOME_LABEL = {
-    "completed": "completed (app reported completion)",
-    "expired": "expired (time budget ran out)",
-    "stopped": "stopped early by the OS (user / constraint)",
-    "killed": "killed (memory, grace period, CPU, force-quit, OEM)",
-    "running": "still running",
-}
-_SHORT = {
+OUTCOME_LABEL = {  # legend text
     "completed": "completed",
     "expired": "expired",
     "stopped": "stopped early (user / constraint)",
@@ -751,6 +744,9 @@ class Timeline:
     """Everything a timeline picture shows, in simulated seconds.
 
     Build it with ``timeline_from_env`` (or ``timeline_from_events`` for a saved log).
+    ``checks`` holds ``battery_mismatch`` (fraction of a full battery) and
+    ``backlog_mismatch`` (work units): the largest gap between a reconstructed line and
+    a value the log records, i.e. how far the line between logged values can be off.
     """
 
     platform: str
@@ -773,15 +769,18 @@ class Timeline:
 
     @property
     def request_types(self) -> list[str]:
+        """Rows of the requests lane: window types offered or used, in ``WT_NAMES`` order."""
         seen = {s[2] for s in self.spans["requests"]} | {s[2] for s in self.spans["rescheduled"]}
         seen |= {s[2].split(":")[0] for s in self.spans["refused"]}
         return [t for t in L.WT_NAMES if t in seen or t in self.window_types]
 
     def outcome_counts(self) -> dict[str, int]:
+        """Windows by outcome (only outcomes that occur), in ``OUTCOMES`` order."""
         c = Counter(w.outcome for w in self.windows)
         return {o: c[o] for o in OUTCOMES if c[o]}
 
     def title(self) -> str:
+        """Scenario · platform · policy · seed · days (or "so far: day N hh:mm")."""
         parts = [self.scenario or "episode", PLATFORM_NAME.get(self.platform, self.platform)]
         if self.policy:
             parts.append(f"policy {self.policy}")
@@ -1251,7 +1250,7 @@ def _legends(fig, tl: Timeline) -> list[Any]:
             [
                 (
                     patch(OUTCOME_COLOR[o], **({"hatch": "////", "facecolor": "white"} if o == "running" else {})),
-                    _SHORT[o],
+                    OUTCOME_LABEL[o],
                 )
                 for o in OUTCOMES
             ],
@@ -1394,6 +1393,19 @@ def _majority(spans: list[Span], edges: np.ndarray, default: str) -> list[str]:
     return out
 
 
+def _strongest(spans: list[Span], edges: np.ndarray, order: Sequence[str]) -> list[str]:
+    """The last state in ``order`` that occurs at all in each bucket (``order[0]`` when
+    none does): short charges, Low Power Mode and thermal peaks stay visible."""
+    rank = {v: i for i, v in enumerate(order)}
+    out = [0] * (len(edges) - 1)
+    for a, b, state in spans:
+        i0 = max(0, int(np.searchsorted(edges, a, side="right")) - 1)
+        i1 = min(len(out) - 1, int(np.searchsorted(edges, b, side="left")) - 1)
+        for i in range(i0, i1 + 1):
+            out[i] = max(out[i], rank.get(state, 0))
+    return [order[i] for i in out]
+
+
 def render_timeline_ansi(
     source: Any, *, policy: str | None = None, seed: int | None = None, width: int = 100, max_windows: int = 12
 ) -> str:
@@ -1438,7 +1450,7 @@ def render_timeline_ansi(
     if len(tl.battery_t):
         lvl = np.interp(mids, tl.battery_t, tl.battery)
         lines.append(row("battery", [_BLOCKS[1 + min(7, int(v * 8))] for v in lvl]))
-    charging = _majority(tl.spans["charging"], edges, "off")
+    charging = _strongest(tl.spans["charging"], edges, ("off", "top-up", "overnight"))
     lines.append(row("charging", ["+" if c != "off" else "·" for c in charging]))
     scr = _majority(tl.spans["screen"], edges, "off")
     opens = _points(tl.spans["app_open"], edges)
@@ -1454,8 +1466,11 @@ def render_timeline_ansi(
         lines.append(row("bucket", [_BUCKET_CHAR[s] for s in _majority(tl.spans["bucket"], edges, "active")]))
         lines.append(row("doze", [_DOZE_CHAR[s] for s in _majority(tl.spans["doze"], edges, "active")]))
     lp_name = "saver" if tl.platform == "android" else "low power"
-    lines.append(row(lp_name, ["L" if s == "on" else "·" for s in _majority(tl.spans["low_power"], edges, "off")]))
-    lines.append(row("thermal", [_THERMAL_CHAR[s] for s in _majority(tl.spans["thermal"], edges, "nominal")]))
+    lines.append(
+        row(lp_name, ["L" if s == "on" else "·" for s in _strongest(tl.spans["low_power"], edges, ("off", "on"))])
+    )
+    thermal = _strongest(tl.spans["thermal"], edges, ("nominal", "fair", "serious", "critical"))
+    lines.append(row("thermal", [_THERMAL_CHAR[s] for s in thermal]))
     reqs = _points([(a, a, t) for a, _, t in tl.spans["requests"]], edges)
     refused = _points(tl.spans["refused"], edges)
     retried = _points(tl.spans["rescheduled"], edges)
@@ -1513,6 +1528,8 @@ def _ansi_legend(tl: Timeline) -> list[str]:
         "        requests r refresh p processing h health j job x expedited u push a alarm f FGS * several",
         "                 ~ OS retry after a stop (backoff) ! refused",
         "        windows C completed E expired S stopped early K killed R running (worst outcome per character)",
+        "        charging, low power, thermal (peak), screen, requests, windows: at any time in the character;",
+        "        network, bucket, doze: most of it",
     ]
     if tl.platform == "android":
         out.append("        bucket A active W working set F frequent R rare X restricted")

@@ -112,8 +112,15 @@ def test_ansi_shows_every_lane_and_a_legend(platform):
     # half the horizon is simulated: the network row fills about half of its 96 cells
     net = next(line for line in lines if line.startswith("network"))
     assert 40 <= len(net) - 12 <= 52
-    n = len(R.timeline_from_env(env).windows)
+    tl = R.timeline_from_env(env)
+    n = len(tl.windows)
     assert (f"windows ({n} in all" in text) if n > 12 else ("windows:" in text)
+    # a character shows what happened in its 30 minutes: every charge and every window
+    rows = {line[:12].rstrip(): line[12:] for line in lines if line[:12].rstrip() in ("charging", "windows")}
+    for a, _, _ in tl.spans["charging"]:
+        assert rows["charging"][int((a - tl.t0) // 1800)] == "+"
+    for w in tl.windows:
+        assert rows["windows"][int((w.start_s - tl.t0) // 1800)] in "CESKR"
 
 
 def test_render_mode_arguments():
