@@ -20,6 +20,10 @@ from agents.evaluate import (
 )
 
 DEMO_TIMESTEPS = 300_000
+STOCHASTIC_HELP = (
+    "trained models sample their actions (seeded) instead of taking the most likely choice of each action part; "
+    "a policy whose probability mass is spread over similar request types can act quite differently"
+)
 
 
 def _num(x: float) -> float | None:
@@ -102,6 +106,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--episodes", type=int, default=32)
     p.add_argument("--seed", type=int, default=TEST_SEED, help=f"first held-out seed (>= {TEST_SEED})")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--stochastic", action="store_true", help=STOCHASTIC_HELP)
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
 
 
@@ -111,7 +116,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     check_eval_seed(args.seed)
     overrides = _parse_overrides(args.set)
     t0 = time.perf_counter()
-    cmp = compare([args.policy], args.scenario, args.episodes, args.seed, **overrides)
+    cmp = compare([args.policy], args.scenario, args.episodes, args.seed, not args.stochastic, **overrides)
     res = cmp.results[0]
     summ = res.summary()
     score = cmp.scores()[res.policy]
@@ -121,6 +126,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "scenario": str(args.scenario),
             "episodes": args.episodes,
             "seed": args.seed,
+            "deterministic": not args.stochastic,
             "metrics": {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()},
             "score_vs_guidelines": {"mean": _num(score[0]), "ci95": _num(score[1])},
             "anchors": {"random_reward": cmp.anchors["random"], "guidelines_reward": cmp.anchors["guidelines"]},
@@ -147,16 +153,23 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=TEST_SEED, help=f"first held-out seed (>= {TEST_SEED})")
     p.add_argument("--out", default=None, help="directory for compare.csv and compare.png (default out/<scenario>)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--stochastic", action="store_true", help=STOCHASTIC_HELP)
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
 
 
 def run_compare(
-    scenario: str, policies: list[str], episodes: int, seed: int, out: Path | None, overrides: dict[str, Any]
+    scenario: str,
+    policies: list[str],
+    episodes: int,
+    seed: int,
+    out: Path | None,
+    overrides: dict[str, Any],
+    deterministic: bool = True,
 ) -> tuple[Any, Path | None, Path | None]:
     from agents.report import write_chart, write_csv
 
     check_eval_seed(seed)
-    cmp = compare(policies, scenario, episodes, seed, **overrides)
+    cmp = compare(policies, scenario, episodes, seed, deterministic, **overrides)
     csv_path = png_path = None
     if out is not None:
         csv_path = write_csv(cmp, out / "compare.csv")
@@ -171,7 +184,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / Path(str(args.scenario)).stem
     t0 = time.perf_counter()
     cmp, csv_path, png_path = run_compare(
-        args.scenario, policies, args.episodes, args.seed, out, _parse_overrides(args.set)
+        args.scenario, policies, args.episodes, args.seed, out, _parse_overrides(args.set), not args.stochastic
     )
     if args.json:
         scores = cmp.scores()

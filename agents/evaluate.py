@@ -131,10 +131,18 @@ class ModelPolicy:
     beside it, acts deterministically, uses action masks when the model takes them
     (MaskablePPO) and maps flat actions back to MultiDiscrete (DQN)."""
 
-    def __init__(self, model: Any, nvec: Sequence[int], vecnormalize: Any | None = None, name: str = "model") -> None:
+    def __init__(
+        self,
+        model: Any,
+        nvec: Sequence[int],
+        vecnormalize: Any | None = None,
+        name: str = "model",
+        deterministic: bool = True,
+    ) -> None:
         import gymnasium as gym
 
         self.model = model
+        self.deterministic = deterministic
         self.name = name
         self.nvec = np.asarray(nvec, dtype=np.int64)
         self.vecnormalize = vecnormalize
@@ -142,7 +150,9 @@ class ModelPolicy:
         self.masked = type(model).__name__ == "MaskablePPO"
 
     @classmethod
-    def load(cls, path: str | Path, nvec: Sequence[int], name: str | None = None) -> ModelPolicy:
+    def load(
+        cls, path: str | Path, nvec: Sequence[int], name: str | None = None, deterministic: bool = True
+    ) -> ModelPolicy:
         p = Path(path)
         model = load_algo_model(p)
         vn_path = _checkpoint_vecnormalize(p) or _vecnormalize_path(p)
@@ -151,10 +161,14 @@ class ModelPolicy:
             with vn_path.open("rb") as f:
                 vn = pickle.load(f)
             vn.training = False
-        return cls(model, nvec, vn, name=name or p.stem)
+        return cls(model, nvec, vn, name=name or p.stem, deterministic=deterministic)
 
     def reset(self, seed: int | None = None) -> None:
-        pass
+        """Seed torch's generator, which samples the actions of a stochastic policy."""
+        if seed is not None and not self.deterministic:
+            import torch
+
+            torch.manual_seed(seed)
 
     def normalize(self, obs: np.ndarray) -> np.ndarray:
         if self.vecnormalize is None or not self.vecnormalize.norm_obs:
@@ -168,9 +182,9 @@ class ModelPolicy:
                 from bgenv.envs.wrappers import flat_mask
 
                 mask = flat_mask(mask, self.nvec)
-            a, _ = self.model.predict(x, deterministic=True, action_masks=mask)
+            a, _ = self.model.predict(x, deterministic=self.deterministic, action_masks=mask)
         else:
-            a, _ = self.model.predict(x, deterministic=True)
+            a, _ = self.model.predict(x, deterministic=self.deterministic)
         a = np.asarray(a)
         if self.flat:
             from bgenv.envs.wrappers import unflatten
@@ -183,15 +197,19 @@ def is_model_spec(spec: str) -> bool:
     return spec.endswith(".zip") or Path(spec).is_file()
 
 
-def load_policy(spec: str, env: Any, seed: int | None = None) -> PolicyLike:
+def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: bool = True) -> PolicyLike:
     """A policy from a spec: a hand-written name or a trained model's ``.zip`` path.
-    ``env`` is a single or batched bgenv env (for the action space)."""
+    ``env`` is a single or batched bgenv env (for the action space). A model acts
+    deterministically (the most likely choice of each action part) unless
+    ``deterministic=False``, when it samples, seeded by ``seed``."""
     if spec in POLICIES:
         return make_policy(spec, env, seed=seed)
     if is_model_spec(spec):
         u = env.unwrapped
         nvec = u.params.nvec
-        return ModelPolicy.load(spec, nvec)
+        pol = ModelPolicy.load(spec, nvec, deterministic=deterministic)
+        pol.reset(seed)
+        return pol
     raise ValueError(f"unknown policy '{spec}': use one of {', '.join(POLICIES)} or the path of a model .zip")
 
 
@@ -292,10 +310,12 @@ def evaluate(
     episodes: int,
     seed: int,
     batch: int = MAX_BATCH,
+    deterministic: bool = True,
     **overrides: Any,
 ) -> EpisodeResults:
     """``episodes`` full episodes of ``policy`` with seeds ``seed, seed+1, ...`` on the
-    batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object."""
+    batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object;
+    ``deterministic`` applies to trained models given by path."""
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
     platform = bgenv.load_scenario(scenario, **overrides).platform
@@ -307,7 +327,7 @@ def evaluate(
         n = min(batch, episodes - done_total)
         env = BackgroundSchedulingVectorEnv(n, platform=platform, scenario=scenario, record_events=False, **overrides)
         if pol is None:
-            pol = load_policy(str(policy), env, seed=seed)
+            pol = load_policy(str(policy), env, seed=seed, deterministic=deterministic)
         elif isinstance(policy, str) and hasattr(pol, "reset"):
             pol.reset(seed + done_total)
         seeds = [seed + done_total + k for k in range(n)]
@@ -383,11 +403,16 @@ class Comparison:
 
 
 def compare(
-    policies: Sequence[str | PolicyLike], scenario: str | Path, episodes: int, seed: int, **overrides: Any
+    policies: Sequence[str | PolicyLike],
+    scenario: str | Path,
+    episodes: int,
+    seed: int,
+    deterministic: bool = True,
+    **overrides: Any,
 ) -> Comparison:
     """Evaluate every policy on the same seeds; ``random`` and ``guidelines`` are also run
-    (if not listed) to anchor the normalised score."""
-    results = [evaluate(p, scenario, episodes, seed, **overrides) for p in policies]
+    (if not listed) to anchor the normalised score. ``deterministic`` applies to models."""
+    results = [evaluate(p, scenario, episodes, seed, deterministic=deterministic, **overrides) for p in policies]
     by_name = {r.policy: r for r in results}
     anchors = {}
     for name in ("random", "guidelines"):

@@ -301,3 +301,10 @@ def test_ppo_learns_to_beat_random_within_a_minute(tmp_path):
     m_r, h_r = rand.summary()["episode_reward"]
     assert m_l - h_l > m_r + h_r, (m_l, h_l, m_r, h_r)
     assert m_l > m_r + 100.0
+
+
+def test_stochastic_evaluation_of_a_model_is_seeded(ppo_run):
+    model = str(ppo_run / "model.zip")
+    a = evaluate(model, "ios_commuter", episodes=3, seed=EVAL_SEED_MIN, deterministic=False, **SMALL)
+    b = evaluate(model, "ios_commuter", episodes=3, seed=EVAL_SEED_MIN, deterministic=False, **SMALL)
+    assert [m["episode_reward"] for m in a.metrics] == [m["episode_reward"] for m in b.metrics]
