@@ -245,7 +245,7 @@ STATUS_DONE = 3
 MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many events at one instant
 
 
-@kjit
+@kjit(inline="always")
 def clock_stream(k: int) -> int:
     """Hazard clocks the agent cannot influence draw from the USER stream."""
     if k == EV_THERMAL or k >= EV_LAUNCH:
@@ -321,7 +321,7 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     n[I_RESUME] = 0
 
 
-@kjit
+@kjit(inline="always")
 def _advance_time(pf, s, n, t_new: float) -> None:
     t = s[S_T]
     dt = t_new - t
@@ -381,7 +381,7 @@ def _wake_energy(pf, s, n, rg, ev) -> None:
     s[S_BATT] = new
 
 
-@kjit
+@kjit(inline="always")
 def _set_hazard(s, k: int, rate: float) -> None:
     s[S_HZ_RATE + k] = rate
     if rate > 0.0:
@@ -390,7 +390,7 @@ def _set_hazard(s, k: int, rate: float) -> None:
         s[S_EV + k] = INF
 
 
-@kjit
+@kjit(inline="always")
 def recompute(pf, ph, s, n, it, rq, jb) -> None:
     """Re-derive every rate and deterministic wake-up from the current state."""
     t = s[S_T]
@@ -448,7 +448,7 @@ def _deadlines(pf, s, n, it, ev) -> None:
             log_event(s, n, ev, EVK_DEADLINE, it[r, IT_KIND], it[r, IT_REM], t - it[r, IT_ARRIVE], 0.0)
 
 
-@kjit
+@kjit(inline="always")
 def _check_window(pf, s, n, rq, jb, rg, ev) -> int:
     """End or interrupt the running window when its conditions no longer hold."""
     if n[I_WIN_ACTIVE] == 0:

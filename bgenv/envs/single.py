@@ -150,6 +150,8 @@ class BackgroundSchedulingEnv(gym.Env):
         self._act = np.zeros((1, 4), dtype=np.int64)
         self._idx = np.zeros(1, dtype=np.int64)
         self._started = False
+        self._s0 = self.sim.sf[0]  # row views of the one device: cheaper reads per step
+        self._n0 = self.sim.si[0]
 
     # -- Gymnasium API --------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -162,18 +164,24 @@ class BackgroundSchedulingEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        if self.sim.si[0, L.I_DONE]:
+        n0 = self._n0
+        if n0[L.I_DONE]:
             raise RuntimeError("the episode has ended (truncated at the horizon); call reset()")
         sim = self.sim
         sim.step_one(self._check_action(action))
-        truncated = bool(sim.si[0, L.I_DONE])
+        truncated = n0.item(L.I_DONE) != 0
         info = self._info()
         if truncated:
             info["metrics"] = sim.metrics(0)
-        return sim.obs[0].copy(), float(sim.sf[0, L.S_REWARD]), False, truncated, info
+        return sim.obs[0].copy(), self._s0.item(L.S_REWARD), False, truncated, info
 
     def _check_action(self, action: Any) -> list[int]:
         """The action as 4 ints, or a ValueError naming what is wrong."""
+        if type(action) is np.ndarray and action.dtype == np.int64 and action.shape == (4,):
+            v = action.tolist()  # the common case (MultiDiscrete.sample(), a policy's output)
+            n = self._nvec_list
+            if 0 <= v[0] < n[0] and 0 <= v[1] < n[1] and 0 <= v[2] < n[2] and 0 <= v[3] < n[3]:
+                return v
         a = np.asarray(action)
         if a.shape != (4,) or a.dtype.kind not in "iu":
             if a.shape == (4,) and a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
@@ -190,11 +198,11 @@ class BackgroundSchedulingEnv(gym.Env):
         return v
 
     def _info(self) -> dict[str, Any]:
-        s = self.sim.sf[0]
+        s = self._s0
         return {
-            "cost": float(s[L.S_COST]),
-            "t": float(s[L.S_T]),
-            "phase": L.PHASE_NAMES[self.sim.si[0, L.I_PHASE]],
+            "cost": s.item(L.S_COST),
+            "t": s.item(L.S_T),
+            "phase": L.PHASE_NAMES[self._n0.item(L.I_PHASE)],
         }
 
     # -- extras -------------------------------------------------------------------
