@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import ENV_IDS
 
 from bgenv.core import layout as L
+from bgenv.core import sim as sim_module
 
 N = 3  # devices of the batched env
 
@@ -166,8 +167,10 @@ def run_single(name: str) -> Trace:
     return tr
 
 
-def run_vector(name: str, record_events: bool = True) -> list[Trace]:
-    platform, scenario, overrides, seed, steps, job_bias = CASES[name]
+def run_vector(name: str, record_events: bool = True, parallel: bool = False) -> list[Trace]:
+    """The batched env's per-device traces; ``parallel`` runs even this small batch
+    through the multithreaded kernel (``advance_batch_parallel``)."""
+    platform, scenario, overrides = CASES[name][:3]
     env = gym.make_vec(
         ENV_IDS[platform],
         num_envs=N,
@@ -177,6 +180,16 @@ def run_vector(name: str, record_events: bool = True) -> list[Trace]:
         **overrides,
     )
     sim = env.unwrapped.sim
+    saved_min = sim_module.PARALLEL_MIN
+    sim_module.PARALLEL_MIN = 1 if parallel else saved_min
+    try:
+        return _run_vector(env, sim, name, record_events)
+    finally:
+        sim_module.PARALLEL_MIN = saved_min
+
+
+def _run_vector(env: Any, sim: Any, name: str, record_events: bool) -> list[Trace]:
+    seed, steps, job_bias = CASES[name][3:]
     nvec = np.asarray(env.single_action_space.nvec, dtype=np.int64)
     jobs = _job_opts(env.unwrapped.action_labels, nvec)
     rngs = [np.random.default_rng(1000 + seed + i) for i in range(N)]
@@ -237,6 +250,7 @@ def test_batched_env_devices_match_the_single_env(name):
     platform, scenario, overrides, seed, steps, job_bias = CASES[name]
     trs = run_vector(name)
     quiet = run_vector(name, record_events=False)
+    threaded = run_vector(name, record_events=False, parallel=True)
     for i in range(N):
         CASES[f"_dev{i}"] = (platform, scenario, overrides, seed + i, steps, job_bias)
         try:
@@ -245,6 +259,7 @@ def test_batched_env_devices_match_the_single_env(name):
             del CASES[f"_dev{i}"]
         assert trs[i].parts() == single.parts(), f"device {i}"
         assert _single_without_events(quiet[i]) == _single_without_events(single), f"device {i}, events off"
+        assert _single_without_events(threaded[i]) == _single_without_events(single), f"device {i}, threaded"
     assert trs[0].digest() == EXPECTED[name]
 
 

@@ -86,7 +86,6 @@ def next_crossing(pf, s, rate: float) -> float:
     lvl = s[S_BATT]
     if rate == 0.0:
         return np.inf
-    best = np.inf
     thr = (
         pf[P_PLUG_NOW_LEVEL],
         s[S_PLUG_THR],
@@ -96,13 +95,21 @@ def next_crossing(pf, s, rate: float) -> float:
         pf[P_OPT_HOLD],
         1.0,
     )
+    # The nearest threshold on the way, then one division: a correctly rounded x/rate
+    # is monotone in x, so this is bit for bit the least of the per-threshold times.
+    found = False
+    near = 0.0  # x - lvl of the nearest threshold
     for x in thr:
         if rate < 0.0 and x < lvl - EPS:
-            dt = (x - lvl) / rate
+            d = x - lvl
+            if not found or d > near:
+                near = d
+                found = True
         elif rate > 0.0 and x > lvl + EPS:
-            dt = (x - lvl) / rate
-        else:
-            continue
-        if dt < best:
-            best = dt
-    return s[S_T] + best
+            d = x - lvl
+            if not found or d < near:
+                near = d
+                found = True
+    if not found:
+        return s[S_T] + np.inf
+    return s[S_T] + near / rate

@@ -12,6 +12,7 @@ where it stopped, so results never depend on buffer sizes or batch composition.
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from bgenv.core.battery import background_power, battery_rate, next_crossing
 from bgenv.core.device import (
@@ -73,10 +74,11 @@ from bgenv.core.layout import (
     EV_WIN_END,
     EVK_DEADLINE,
     H_APP_OPENS,
-    H_MOTION,
-    H_PUBLISH,
-    H_SCREEN,
-    H_UPLOAD,
+    H_APP_OPENS_PER_S,
+    H_MOTION_PER_S,
+    H_PUBLISH_PER_S,
+    H_SCREEN_PER_S,
+    H_UPLOAD_PER_S,
     I_APP_FG,
     I_BAR_OFF,
     I_CHARGING,
@@ -157,7 +159,7 @@ from bgenv.core.layout import (
     P_LPM_ON_THR,
     P_NCHUNK,
     P_NDELAY,
-    P_NET_DWELL_S,
+    P_NET_CHANGE_PER_S,
     P_NOPTS,
     P_OEM_KILLER,
     P_OEM_RECENT_S,
@@ -242,6 +244,8 @@ STATUS_OK = 0
 STATUS_NEED_RNG = 1
 STATUS_NEED_FLUSH = 2
 STATUS_DONE = 3
+STATUS_STUCK = 4  # events stopped advancing time (a simulator bug); the host raises
+STUCK_MESSAGE = "bgenv kernel: events stopped advancing time (a simulator bug)"
 MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many events at one instant
 
 
@@ -395,17 +399,17 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
     """Re-derive every rate and deterministic wake-up from the current state."""
     t = s[S_T]
     h = n[I_HOUR]
-    _set_hazard(s, EV_APP_OPEN, 0.0 if n[I_APP_FG] != 0 else ph[H_APP_OPENS, h] / 3600.0)
-    _set_hazard(s, EV_SCREEN_ON, 0.0 if n[I_SCREEN] != 0 else ph[H_SCREEN, h] / 3600.0)
-    _set_hazard(s, EV_NET, 1.0 / pf[P_NET_DWELL_S])
+    _set_hazard(s, EV_APP_OPEN, 0.0 if n[I_APP_FG] != 0 else ph[H_APP_OPENS_PER_S, h])
+    _set_hazard(s, EV_SCREEN_ON, 0.0 if n[I_SCREEN] != 0 else ph[H_SCREEN_PER_S, h])
+    _set_hazard(s, EV_NET, pf[P_NET_CHANGE_PER_S])
     drop_rate = 0.0 if (n[I_DROP] != 0 or n[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
     _set_hazard(s, EV_DROP, drop_rate)
-    _set_hazard(s, EV_MOTION, ph[H_MOTION, h] / 3600.0)
+    _set_hazard(s, EV_MOTION, ph[H_MOTION_PER_S, h])
     cpu = pf[P_K_CPU + n[I_CHUNK_KIND]] if n[I_CHUNK_ACTIVE] != 0 else 0.0
     up, down = thermal_rates(pf, n, cpu)
     _set_hazard(s, EV_THERMAL, up + down)
-    _set_hazard(s, EV_ARR_UPLOAD, ph[H_UPLOAD, h] / 3600.0)
-    _set_hazard(s, EV_ARR_REFRESH, ph[H_PUBLISH, h] / 3600.0)
+    _set_hazard(s, EV_ARR_UPLOAD, ph[H_UPLOAD_PER_S, h])
+    _set_hazard(s, EV_ARR_REFRESH, ph[H_PUBLISH_PER_S, h])
     _set_hazard(s, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
     wake = INF
     for j in range(NSLOT):
@@ -620,7 +624,8 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
         if tk <= s[S_T]:
             stuck += 1
             if stuck > MAX_SAME_TIME_EVENTS:
-                raise RuntimeError("bgenv kernel: events stopped advancing time (a simulator bug)")
+                n[I_STATUS] = STATUS_STUCK  # no raise here: the batch loop may run in threads
+                return
         else:
             stuck = 0
         _advance_time(pf, s, n, tk)
@@ -648,6 +653,15 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
 def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
     """``advance`` for the devices listed in ``idx``."""
     for j in range(idx.shape[0]):
+        i = idx[j]
+        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+
+
+@kjit(parallel=True)
+def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
+    """``advance_batch`` with the devices spread over numba's threads (for large
+    batches: the devices are independent, so results do not depend on the threads)."""
+    for j in prange(idx.shape[0]):
         i = idx[j]
         advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
 

@@ -406,7 +406,13 @@ H_NONE = 3  # share of time with no network
 H_MOTION = 4  # motion events per hour (break device idle)
 H_UPLOAD = 5  # upload items generated per hour
 H_PUBLISH = 6  # new server content per hour (makes the app's data stale)
-NH = 7
+# derived by params.compile_params, so the event loop reads rates instead of dividing:
+H_APP_OPENS_PER_S = 7  # H_APP_OPENS / 3600
+H_SCREEN_PER_S = 8  # H_SCREEN / 3600
+H_MOTION_PER_S = 9  # H_MOTION / 3600
+H_UPLOAD_PER_S = 10  # H_UPLOAD / 3600
+H_PUBLISH_PER_S = 11  # H_PUBLISH / 3600
+NH = 12
 
 # ---------------------------------------------------------------------------
 # Parameters pf[NP]. Filled by ``params.compile_params`` from a validated Scenario;
@@ -425,6 +431,7 @@ P_APP_SESSION_MEAN_S = _p()
 P_SCREEN_SESSION_MEAN_S = _p()
 P_SESSION_MIN_S = _p()
 P_NET_DWELL_S = _p()
+P_NET_CHANGE_PER_S = _p()  # derived: 1 / P_NET_DWELL_S
 P_DROPS_PER_S = _p()
 P_DROP_MEAN_S = _p()
 P_BEDTIME_H = _p()

@@ -269,6 +269,16 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_W_INVALID] = r.invalid_action
     pf[L.P_W_NOTIFY] = r.notification
 
+    # derived rates (the same IEEE divisions the event loop made per event before)
+    pf[L.P_NET_CHANGE_PER_S] = 1.0 / pf[L.P_NET_DWELL_S]
+    for h_per_s, h in (
+        (L.H_APP_OPENS_PER_S, L.H_APP_OPENS),
+        (L.H_SCREEN_PER_S, L.H_SCREEN),
+        (L.H_MOTION_PER_S, L.H_MOTION),
+        (L.H_UPLOAD_PER_S, L.H_UPLOAD),
+        (L.H_PUBLISH_PER_S, L.H_PUBLISH),
+    ):
+        ph[h_per_s] = ph[h] / 3600.0
     pf.flags.writeable = False
     ph.flags.writeable = False
     labels = ("none", *(_option_label(o) for o in opts))

@@ -13,14 +13,39 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 from numba import typeof
 
 from bgenv.core import layout as L
-from bgenv.core.kernel import STATUS_NEED_FLUSH, STATUS_NEED_RNG, advance_batch, reset_batch, write_masks
+from bgenv.core.kernel import (
+    STATUS_NEED_FLUSH,
+    STATUS_NEED_RNG,
+    STATUS_STUCK,
+    STUCK_MESSAGE,
+    advance_batch,
+    advance_batch_parallel,
+    reset_batch,
+    write_masks,
+)
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams
 from bgenv.core.rng import NSTREAM
+
+PARALLEL_MIN = 64  # batches at least this large run on numba's threads (smaller: thread start-up dominates)
+
+
+def numba_threads() -> int:
+    """Threads numba's parallel loops use (``NUMBA_NUM_THREADS``, the cores by default)."""
+    return int(numba.get_num_threads())
+
+
+def _entry_point(dispatcher: Any, args: tuple[Any, ...]) -> Any:
+    """Call ``dispatcher(*args)`` (compiling or loading it), then return its compiled
+    entry point for exactly these argument types (the dispatcher itself if not found)."""
+    dispatcher(*args)
+    cres = dispatcher.overloads.get(tuple(typeof(a) for a in args))
+    return cres.entry_point if cres is not None else dispatcher
 
 
 def make_generators(seed: int | None) -> list[np.random.Generator]:
@@ -62,6 +87,7 @@ class Simulator:
         self._all = np.arange(num, dtype=np.int64)
         self._args = (self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)  # fmt: skip
         self._advance: Any = None  # the compiled advance_batch for these arrays' types (see _kernel)
+        self._advance_parallel: Any = None
         self._si0 = self.si[0]  # row views of device 0 for the single-device fast path
         self._acts0 = self.acts[0]
 
@@ -104,19 +130,22 @@ class Simulator:
         return self.obs[idx]
 
     def _kernel(self, idx: np.ndarray) -> None:
-        """Run ``advance_batch`` for the devices in ``idx`` (int64, C-contiguous).
+        """Run ``advance_batch`` for the devices in ``idx`` (int64, C-contiguous), on
+        all of numba's threads when there are at least ``PARALLEL_MIN`` of them.
 
         The first call goes through numba's dispatcher (which compiles or loads the
         cache); later calls use the compiled entry point for these arrays' types
         directly, which skips the dispatcher's per-call type matching of 13 arguments
         (about 0.3 µs a call)."""
-        if self._advance is None:
-            advance_batch(idx, *self._args)
-            sig = tuple(typeof(a) for a in (idx, *self._args))
-            cres = advance_batch.overloads.get(sig)
-            self._advance = cres.entry_point if cres is not None else advance_batch
-            return
-        self._advance(idx, *self._args)
+        if idx.shape[0] >= PARALLEL_MIN and numba_threads() > 1:
+            if self._advance_parallel is None:
+                self._advance_parallel = _entry_point(advance_batch_parallel, (idx, *self._args))
+            else:
+                self._advance_parallel(idx, *self._args)
+        elif self._advance is None:
+            self._advance = _entry_point(advance_batch, (idx, *self._args))
+        else:
+            self._advance(idx, *self._args)
 
     def _run(self, idx: np.ndarray) -> None:
         self._kernel(idx)
@@ -126,6 +155,8 @@ class Simulator:
         """Serve devices that paused for a random-stream refill or an event-log flush,
         and let them carry on, until every device in ``idx`` reached a decision."""
         status = self.si[idx, L.I_STATUS]
+        if (status == STATUS_STUCK).any():
+            raise RuntimeError(STUCK_MESSAGE)
         paused = (status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)
         while paused.any():
             for i in idx[paused]:
@@ -134,6 +165,8 @@ class Simulator:
             idx = idx[paused]
             self._kernel(idx)
             status = self.si[idx, L.I_STATUS]
+            if (status == STATUS_STUCK).any():
+                raise RuntimeError(STUCK_MESSAGE)
             paused = (status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)
 
     def step_one(self, action: list[int] | np.ndarray) -> None:
@@ -142,7 +175,7 @@ class Simulator:
         a[0], a[1], a[2], a[3] = action
         self._kernel(self._all)
         st = self._si0[L.I_STATUS]
-        if st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH:
+        if st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH or st == STATUS_STUCK:
             self._resume(self._all)
 
     def step(self, actions: np.ndarray, idx: np.ndarray | None = None) -> None:
