@@ -93,6 +93,7 @@ def machine_info() -> dict[str, Any]:
         "python": _platform.python_version(),
         "numpy": numpy.__version__,
         "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
         "gymnasium": gymnasium.__version__,
     }
     try:
@@ -493,7 +494,8 @@ def format_report(rep: dict[str, Any]) -> str:
         + ", ".join(
             f"{k} {m[k]}" for k in ("python", "numpy", "numba", "gymnasium", "stable_baselines3", "torch") if k in m
         )
-        + (f"; torch threads by default {m['torch_threads']}" if "torch_threads" in m else ""),
+        + (f"; torch threads by default {m['torch_threads']}" if "torch_threads" in m else "")
+        + (f"; numba threads {m['numba_threads']} (batches of >= 64 devices)" if "numba_threads" in m else ""),
         f"settings: {s['rounds']} rounds x {s['seconds_per_round']:g} s per side; vector n_envs {s['n_envs']}; "
         f"PPO {s['ppo_steps']} timesteps x n_envs {s['ppo_envs']}",
         "warm-up (kernel compile or cache load): " + ", ".join(f"{k} {v:.1f} s" for k, v in rep["warm_up_s"].items()),

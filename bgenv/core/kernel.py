@@ -705,3 +705,10 @@ def write_masks(pf, s, n, it, m) -> None:
         if anyk:
             for c in range(1, nchunk):
                 m[from_chunk + c] = True
+
+
+@kjit
+def write_masks_batch(pf, sf, si, items, out) -> None:
+    """``write_masks`` for every device: ``out`` is bool ``[N, sum(nvec)]``."""
+    for i in range(out.shape[0]):
+        write_masks(pf, sf[i], si[i], items[i], out[i])

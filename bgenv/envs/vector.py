@@ -23,7 +23,7 @@ from gymnasium.vector.utils import batch_space
 
 from bgenv.config import Scenario
 from bgenv.core import layout as L
-from bgenv.core.kernel import write_masks
+from bgenv.core.kernel import write_masks_batch
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator
@@ -245,9 +245,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         MultiDiscrete choices (MaskablePPO's layout), as the single env's ``action_masks()``."""
         sim = self.sim
         out = np.empty((self.num_envs, self._mask_len), dtype=np.bool_)
-        pf, sf, si, items = sim.pf, sim.sf, sim.si, sim.items
-        for i in range(self.num_envs):  # see the report: a batched kernel belongs in the core
-            write_masks(pf, sf[i], si[i], items[i], out[i])
+        write_masks_batch(sim.pf, sim.sf, sim.si, sim.items, out)
         return out
 
     def metrics(self, i: int) -> dict[str, float]:
