@@ -42,7 +42,7 @@ def test_every_training_config_loads_for_both_platforms(name, platform):
         assert cfg.env_wrapper == "bgenv.envs.wrappers.FlattenActions"
         assert cfg.normalize_kwargs == {"norm_obs": True, "norm_reward": False, "gamma": 0.99}
     else:
-        assert cfg.normalize_kwargs == {"gamma": 0.99}
+        assert cfg.normalize_kwargs == {"gamma": cfg.algo_kwargs["gamma"]}  # returns normalised at the learner's gamma
         assert cfg.algo_kwargs["policy_kwargs"] == {"net_arch": {"pi": [128, 128], "vf": [128, 128]}}
 
 
