@@ -216,6 +216,10 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     for k in range(3):
         ours.step(a_ours[k])
     rss1 = _rss_bytes()
+    threaded = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point", threads=True)
+    threaded.reset(seed=0)
+    for k in range(3):
+        threaded.step(a_ours[k])
     ref = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="vector_entry_point")
     ref.reset(seed=0)
     a_ref = rng.integers(0, 2, size=(16, n_envs))
@@ -225,6 +229,7 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
         {
             "bgenv/iOS-v0": _vector_side(ours, a_ours, seconds),
             "CartPole-v1": _vector_side(ref, a_ref, seconds),
+            "bgenv/iOS-v0 threads=True": _vector_side(threaded, a_ours, seconds),
         },
         rounds,
     )
@@ -236,11 +241,15 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
         "rss_growth_bytes_per_env": (rss1 - rss0) / n_envs if rss0 and rss1 else float("nan"),
     }
     ours.close()
+    threaded.close()
     ref.close()
     out = {
         "num_envs": n_envs,
         "raw": res,
-        "comparisons": [_ratio("vector", "bgenv/iOS-v0", "CartPole-v1", res, "env-steps/s")],
+        "comparisons": [
+            _ratio("vector", "bgenv/iOS-v0", "CartPole-v1", res, "env-steps/s"),
+            _ratio("vector", "bgenv/iOS-v0 threads=True", "CartPole-v1", res, "env-steps/s"),
+        ],
     }
     out["memory"] = memory
     return out
@@ -495,7 +504,7 @@ def format_report(rep: dict[str, Any]) -> str:
             f"{k} {m[k]}" for k in ("python", "numpy", "numba", "gymnasium", "stable_baselines3", "torch") if k in m
         )
         + (f"; torch threads by default {m['torch_threads']}" if "torch_threads" in m else "")
-        + (f"; numba threads {m['numba_threads']} (batches of >= 64 devices)" if "numba_threads" in m else ""),
+        + (f"; numba threads {m['numba_threads']} (vector env with threads=True)" if "numba_threads" in m else ""),
         f"settings: {s['rounds']} rounds x {s['seconds_per_round']:g} s per side; vector n_envs {s['n_envs']}; "
         f"PPO {s['ppo_steps']} timesteps x n_envs {s['ppo_envs']}",
         "warm-up (kernel compile or cache load): " + ", ".join(f"{k} {v:.1f} s" for k, v in rep["warm_up_s"].items()),

@@ -180,6 +180,7 @@ def run_vector(name: str, record_events: bool = True, parallel: bool = False) ->
         **overrides,
     )
     sim = env.unwrapped.sim
+    sim.threads = parallel
     saved_min = sim_module.PARALLEL_MIN
     sim_module.PARALLEL_MIN = 1 if parallel else saved_min
     try:

@@ -305,7 +305,7 @@ def test_bench_json_report_has_every_section(capsys):
     rep = json.loads(capsys.readouterr().out)
     assert {"machine", "warm_up_s", "single", "vector", "ppo", "horizon", "reset"} <= rep.keys()
     assert rep["machine"]["cores"] >= 1 and rep["machine"]["gymnasium"] == gym.__version__
-    for sec, n in (("single", 2), ("vector", 1), ("ppo", 2)):
+    for sec, n in (("single", 2), ("vector", 2), ("ppo", 2)):
         assert len(rep[sec]["comparisons"]) == n
         for c in rep[sec]["comparisons"]:
             assert c["ours_value"] > 0 and c["reference_value"] > 0

@@ -61,10 +61,15 @@ class Simulator:
         params: the compiled scenario.
         num: number of devices.
         record_events: keep each device's event log (costs a little per event).
+        threads: step batches of at least ``PARALLEL_MIN`` devices on numba's threads
+            (``NUMBA_NUM_THREADS``, the cores by default). Same results; faster only
+            when the cores are otherwise idle (with other processes running, the
+            threads mostly wait for each other).
     """
 
-    def __init__(self, params: CompiledParams, num: int = 1, record_events: bool = True) -> None:
+    def __init__(self, params: CompiledParams, num: int = 1, record_events: bool = True, threads: bool = False) -> None:
         self.params = params
+        self.threads = threads
         self.num = num
         self.pf = params.pf
         self.ph = params.ph
@@ -131,13 +136,13 @@ class Simulator:
 
     def _kernel(self, idx: np.ndarray) -> None:
         """Run ``advance_batch`` for the devices in ``idx`` (int64, C-contiguous), on
-        all of numba's threads when there are at least ``PARALLEL_MIN`` of them.
+        numba's threads when ``threads`` is on and there are at least ``PARALLEL_MIN``.
 
         The first call goes through numba's dispatcher (which compiles or loads the
         cache); later calls use the compiled entry point for these arrays' types
         directly, which skips the dispatcher's per-call type matching of 13 arguments
         (about 0.3 µs a call)."""
-        if idx.shape[0] >= PARALLEL_MIN and numba_threads() > 1:
+        if self.threads and idx.shape[0] >= PARALLEL_MIN and numba_threads() > 1:
             if self._advance_parallel is None:
                 self._advance_parallel = _entry_point(advance_batch_parallel, (idx, *self._args))
             else:

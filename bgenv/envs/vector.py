@@ -83,6 +83,8 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         scenario: a name from ``configs/scenarios`` or a path to a YAML file; the
             platform's default when None.
         record_events: keep each device's event log (``events(i)``); off by default.
+        threads: step the devices on numba's threads (``NUMBA_NUM_THREADS``) when
+            ``num_envs >= 64``; same results, faster only on otherwise idle cores.
         **overrides: deep-merged into the scenario, e.g. ``horizon_days=2``.
 
     ``step`` returns ``(obs, rewards, terminations, truncations, infos)`` with
@@ -114,6 +116,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         record_events: bool = False,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
+        threads: bool = False,
         **overrides: Any,
     ) -> None:
         if render_mode is not None:
@@ -126,7 +129,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         self.platform = platform
         self.scenario_spec: Scenario = load_platform_scenario(platform, scenario, **overrides)
         self.params: CompiledParams = compile_params(self.scenario_spec)
-        self.sim = Simulator(self.params, self.num_envs, record_events=record_events)
+        self.sim = Simulator(self.params, self.num_envs, record_events=record_events, threads=threads)
         self.single_observation_space = observation_space()
         self.single_action_space = action_space(self.params)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
