@@ -22,29 +22,14 @@ HEADLINE = (
 )
 
 
-def _fmt(mean: float, half: float) -> str:
-    if math.isnan(mean):
-        return "n/a"
-    if math.isnan(half):
-        return f"{mean:.4g}"
-    return f"{mean:.4g} ± {half:.2g}"
-
-
 def _num(x: float) -> float | None:
     """A float for JSON: None where there is no value (e.g. freshness with no app opens)."""
     return None if math.isnan(x) else x
 
 
-def _table(rows: list[tuple[str, dict[str, tuple[float, float]]]], metrics: Sequence[str]) -> str:
-    head = ["policy", *metrics]
-    body = [[name, *(_fmt(*summ[m]) for m in metrics)] for name, summ in rows]
-    widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))  # noqa: E731
-    return "\n".join([line(head), "  ".join("-" * w for w in widths), *(line(r) for r in body)])
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from agents.evaluate import run_episodes
+    from agents.report import table
 
     policies = args.policy.split(",")
     rows = []
@@ -59,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, allow_nan=False))
     else:
         print(f"scenario {args.scenario}: {args.episodes} episodes from seed {args.seed} (mean ± 95 % CI)")
-        print(_table(rows, HEADLINE))
+        print(table(rows, HEADLINE))
     return 0
 
 
