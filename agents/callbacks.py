@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import HParam
-from stable_baselines3.common.vec_env import VecNormalize
 
 from agents.evaluate import REFERENCE_POLICIES, EpisodeResults, ModelPolicy, evaluate, normalized_score
 
@@ -153,10 +152,6 @@ class HParamsCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         return True
-
-
-def vecnormalize_of(model: Any) -> VecNormalize | None:
-    return model.get_vec_normalize_env()
 
 
 # ---------------------------------------------------------------------------
