@@ -10,11 +10,9 @@ Everything drawn comes from the env's event log (``env.unwrapped.events``, see
   Battery Saver, thermal state) change exactly at the logged state changes;
 * **requests** are marked at their ``request`` event with a line to their
   ``earliest_begin_s`` floor; refused ones at their ``refused`` event;
-* the **battery line** passes through every battery level the log records (app open
-  and close, plug and unplug, Low Power Mode switches, and the level now); between
-  those it follows the device's battery model (``bgenv.core.battery``: screen,
-  charger, optimised-charging hold, background chunks, window wake-up energy) driven
-  by the logged events;
+* the **battery line** joins every battery level the log records: the ``level`` sample
+  the simulator logs at reset and every simulated hour, app open and close, plug and
+  unplug, Low Power Mode switches, and the level now;
 * the **backlog** (pending work units) passes through every backlog size the log
   records (app open and close, completion reports) and moves with logged arrivals and
   saved chunks in between.
@@ -305,399 +303,23 @@ def timeline_spans(
 
 
 # -- battery and backlog series ------------------------------------------------------------
-@dataclass(frozen=True)
-class DeviceModel:
-    """The battery constants of a compiled scenario (fractions of a full battery per s)."""
-
-    drain_off: float
-    drain_on: float
-    charge_off: float
-    charge_on: float
-    cpu_drain: float
-    kind_cpu: tuple[float, ...]
-    kind_net: tuple[bool, ...]
-    radio_cell: float
-    radio_wifi: float
-    wake_energy: float
-    opt_charging: bool
-    opt_hold: float
-    opt_finish_s: float
-    low_batt: float
-    # to tell the kind of a chunk killed in flight for memory (not logged)
-    kind_mem: tuple[float, ...] = ()  # MB per work unit
-    kind_sec: tuple[float, ...] = ()  # s per work unit at nominal speed
-    base_mem: float = 0.0  # MB
-    mem_limit: float = math.inf  # MB
-    chunk_overhead_s: float = 0.0
-    cell_slowdown: float = 1.0
-    speed_serious: float = 1.0
-    speed_critical: float = 1.0
-    kind_priority: tuple[float, ...] = ()  # the order 'auto' picks work kinds in (lower first)
-
-    @classmethod
-    def from_pf(cls, pf: np.ndarray) -> DeviceModel:
-        """Read the constants from a compiled parameter array (``CompiledParams.pf``)."""
-        return cls(
-            drain_off=float(pf[L.P_DRAIN_OFF]),
-            drain_on=float(pf[L.P_DRAIN_ON]),
-            charge_off=float(pf[L.P_CHARGE_OFF]),
-            charge_on=float(pf[L.P_CHARGE_ON]),
-            cpu_drain=float(pf[L.P_CPU_DRAIN]),
-            kind_cpu=tuple(float(pf[L.P_K_CPU + k]) for k in range(L.NKIND)),
-            kind_net=tuple(bool(pf[L.P_K_NET + k]) for k in range(L.NKIND)),
-            radio_cell=float(pf[L.P_RADIO_CELL]),
-            radio_wifi=float(pf[L.P_RADIO_WIFI]),
-            wake_energy=float(pf[L.P_WAKE_ENERGY]),
-            opt_charging=bool(pf[L.P_OPT_CHARGING]),
-            opt_hold=float(pf[L.P_OPT_HOLD]),
-            opt_finish_s=float(pf[L.P_OPT_FINISH_S]),
-            low_batt=float(pf[L.P_LOW_BATT]),
-            kind_mem=tuple(float(pf[L.P_K_MEM + k]) for k in range(L.NKIND)),
-            kind_sec=tuple(float(pf[L.P_K_SEC + k]) for k in range(L.NKIND)),
-            base_mem=float(pf[L.P_BASE_MEM_MB]),
-            mem_limit=float(pf[L.P_MEM_LIMIT_MB]),
-            chunk_overhead_s=float(pf[L.P_CHUNK_OVERHEAD_S]),
-            cell_slowdown=float(pf[L.P_CELL_SLOWDOWN]),
-            speed_serious=float(pf[L.P_TH_SPEED_SERIOUS]),
-            speed_critical=float(pf[L.P_TH_SPEED_CRITICAL]),
-            kind_priority=tuple(float(pf[L.P_K_PRIORITY + k]) for k in range(L.NKIND)),
-        )
-
-    def memory_kill_kind(self, units: float, elapsed_s: float, net: str, thermal: str) -> int | None:
-        """The work kind of a chunk of ``units`` that a memory kill stopped ``elapsed_s``
-        after it began (windows.py start_chunk: memory grows through the chunk and crosses
-        the limit part-way), or None when no kind fits within 1 s."""
-        best, err = None, 1.0
-        speed = {"critical": self.speed_critical, "serious": self.speed_serious}.get(thermal, 1.0)
-        for k in range(len(self.kind_mem)):
-            mem = self.base_mem + self.kind_mem[k] * units
-            if mem <= self.mem_limit:
-                continue
-            sec = self.kind_sec[k] * (self.cell_slowdown if self.kind_net[k] and net == "cellular" else 1.0)
-            dur = self.chunk_overhead_s + units * sec / speed
-            frac = max(0.0, (self.mem_limit - self.base_mem) / (mem - self.base_mem))
-            if abs(dur * frac - elapsed_s) < err:
-                best, err = k, abs(dur * frac - elapsed_s)
-        return best
-
-
-_ANCHORS = ("app_open", "app_close", "charge_start", "charge_stop", "low_power")
-_EPS = 1e-9
-
-
-def _chunk_intervals(
-    events: Sequence[dict[str, Any]], m: DeviceModel | None = None, net_spans: list[Span] | None = None
-) -> list[tuple[float, float, int]]:
-    """(start_s, end_s, work kind index) of every chunk: logged chunks, and the chunk in
-    flight when a window expired or was killed (lost units > 0), which began at the
-    window's last decision point. The kind of a chunk lost in flight is not logged: a
-    memory kill's timing tells it (``DeviceModel.memory_kill_kind``); otherwise it is a
-    kind with at least that many units pending (a chunk never exceeds its kind's backlog,
-    tracked per kind from arrivals, saved chunks and app opens), preferring one whose
-    backlog it equals, then the window's previous chunk kind, then the 'auto' order."""
-    out: list[tuple[float, float, int]] = []
-    kind_of = {name: i for i, name in enumerate(L.KIND_NAMES)}
-    thermal = _state_spans(
-        ((e["t"], e["level"]) for e in events if e["kind"] == "thermal"), "nominal", -math.inf, math.inf
-    )
-    pending = [0.0] * L.NKIND
-    prio = m.kind_priority if m is not None and m.kind_priority else tuple(range(L.NKIND))
-    last_decision = None
-    last_kind = 0
-    for e in events:
-        k = e["kind"]
-        if k == "arrival":
-            pending[kind_of[e["work_kind"]]] += float(e["units"])
-        elif k == "app_open":  # the first screen's foreground refresh is the only unlogged completion
-            gone = sum(pending) - float(e["backlog_units"])
-            refresh = kind_of["refresh"]
-            pending[refresh] = max(0.0, pending[refresh] - max(0.0, gone))
-        elif k == "grant":
-            last_decision, last_kind = e["t"], 0
-        elif k == "chunk":
-            kind = kind_of[e["work_kind"]]
-            out.append((e["t"] - e["duration_s"], e["t"], kind))
-            if e["saved"]:
-                pending[kind] = max(0.0, pending[kind] - float(e["units"]))
-            last_decision, last_kind = e["t"], kind
-        elif k in ("expire", "kill") and last_decision is not None:
-            units = e.get("lost_units") or 0.0
-            if units > 0 and e["t"] > last_decision:
-                kind = None
-                if m is not None and k == "kill" and e["reason"] == "memory":
-                    net = _net_at(net_spans, last_decision) if net_spans else "none"
-                    kind = m.memory_kill_kind(units, e["t"] - last_decision, net, _net_at(thermal, last_decision))
-                if kind is None:
-                    fits = [j for j in range(L.NKIND) if pending[j] >= units - 1e-6]
-                    exact = [j for j in fits if abs(pending[j] - units) <= 1e-6]
-                    pick = exact or ([last_kind] if last_kind in fits else fits)
-                    kind = min(pick, key=lambda j: prio[j]) if pick else last_kind
-                out.append((last_decision, e["t"], kind))
-            last_decision = None
-        elif k == "complete":
-            last_decision = None
-    return out
-
-
-def _net_at(net_spans: list[Span], t: float) -> str:
-    lo, hi = 0, len(net_spans)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if net_spans[mid][0] <= t:
-            lo = mid + 1
-        else:
-            hi = mid
-    return net_spans[lo - 1][2] if lo else "none"
+_ANCHORS = ("level", "app_open", "app_close", "charge_start", "charge_stop", "low_power")
 
 
 def battery_series(
-    events: Sequence[dict[str, Any]],
-    t0: float,
-    t_end: float,
-    model: DeviceModel | None = None,
-    level_end: float | None = None,
-    in_flight: tuple[float, int, str] | None = None,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The battery level over ``[t0, t_end]`` as ``(t_s, level, max_mismatch)``.
-
-    The line passes through every level the log records (``app_open``, ``app_close``,
-    ``charge_start``, ``charge_stop``, ``low_power``) and ``level_end`` at ``t_end``.
-    With a ``model`` it follows the simulator's battery rules between them (rates by
-    screen and charger, the optimised-charging hold, full at 100 %, background chunk
-    power, the wake-up energy of each window off the charger); without one it joins
-    the recorded levels with straight lines. ``max_mismatch`` is the largest gap
-    (fraction of a full battery) between the modelled level and a recorded one; the
-    line jumps to the recorded level there. ``in_flight`` is the chunk running at
-    ``t_end`` (start s, work kind index, network name), which the log has not closed yet.
-    """
-    anchors = [(e["t"], float(e["battery"])) for e in events if e["kind"] in _ANCHORS and e.get("battery") is not None]
+    events: Sequence[dict[str, Any]], t0: float, t_end: float, level_end: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The battery level over ``[t0, t_end]`` as ``(t_s, level)``: a line through every
+    level the log records (a ``level`` sample at reset and every simulated hour, and the
+    level at ``app_open``, ``app_close``, ``charge_start``, ``charge_stop`` and
+    ``low_power``) and ``level_end`` at ``t_end``. Between two records, at most an hour
+    apart, the line is straight; the simulator's own battery model is not re-run here."""
+    pts = [(e["t"], float(e["battery"])) for e in events if e["kind"] in _ANCHORS and e.get("battery") is not None]
+    pts = [p for p in pts if t0 <= p[0] <= t_end]
     if level_end is not None:
-        anchors.append((t_end, float(level_end)))
-    if not anchors:
-        return np.zeros(0), np.zeros(0), 0.0
-    if model is None:
-        t = np.array([a[0] for a in anchors])
-        v = np.array([a[1] for a in anchors])
-        return t, v, 0.0
-    # the level at t0 is not logged: start from the first recorded level and shift
-    # until the model meets it (a few passes settle it, caps included)
-    net_spans = _state_spans(((e["t"], e["network"]) for e in events if e["kind"] == "network"), None, t0, t_end)
-    overnight = _overnight_starts(events)
-    release = _fit_hold_release(events, model, net_spans, overnight, t_end, level_end)
-    level0 = anchors[0][1]
-    first_t = anchors[0][0]
-    for _ in range(4):
-        _ts, _vs, _gaps, at_first = _simulate_battery(
-            events, t0, t_end, model, level0, level_end, first_t, release, net_spans, overnight, in_flight
-        )
-        miss = anchors[0][1] - at_first
-        if abs(miss) < 1e-9:
-            break
-        level0 = min(1.0, max(0.0, level0 + miss))
-    ts, vs, gaps, _ = _simulate_battery(
-        events, t0, t_end, model, level0, level_end, first_t, release, net_spans, overnight, in_flight
-    )
-    return ts, vs, max((abs(g) for _, g in gaps), default=0.0)
-
-
-def _overnight_starts(events: Sequence[dict[str, Any]]) -> set[int]:
-    """Indices of the ``charge_start`` events of overnight charging sessions: those
-    logged as overnight, and top-ups still on the charger after their planned end (the
-    user went to bed while charging: the kernel extends the session to the morning as
-    an overnight one without logging it)."""
-    out: set[int] = set()
-    start = None
-    for i, e in enumerate(events):
-        k = e["kind"]
-        if k == "charge_start":
-            start = i
-            if e["overnight"]:
-                out.add(i)
-        elif start is not None and e["t"] > events[start]["t"] + (events[start]["planned_s"] or 0.0) + 1.0:
-            out.add(start)  # still on the charger after its planned end
-            start = None
-        if k == "charge_stop":
-            start = None
-    return out
-
-
-def _fit_hold_release(
-    events: Sequence[dict[str, Any]],
-    m: DeviceModel,
-    net_spans: list[Span],
-    overnight: set[int],
-    t_end: float,
-    level_end: float | None,
-) -> dict[int, float]:
-    """When optimised overnight charging let go of its hold, per ``charge_start`` index.
-
-    The kernel re-evaluates the hold only when some event happens (not all are logged),
-    so the level resumes rising at the first event after ``planned end - finish``. The
-    level logged at ``charge_stop`` (or known at ``t_end``) tells when: the release time
-    is solved so that the modelled session ends at that level (bisection; a later
-    release charges less).
-    """
-    out: dict[int, float] = {}
-    if not m.opt_charging:
-        return out
-    sessions: list[tuple[int, int | None]] = []
-    start = None
-    for i, e in enumerate(events):
-        if e["kind"] == "charge_start":
-            start = i
-        elif e["kind"] == "charge_stop" and start is not None:
-            sessions.append((start, i))
-            start = None
-    if start is not None and level_end is not None:
-        sessions.append((start, None))
-    for a, b in sessions:
-        if a not in overnight:
-            continue
-        s0 = events[a]
-        session = events[a : (len(events) if b is None else b + 1)]
-        t1 = t_end if b is None else events[b]["t"]
-        end_level = level_end if b is None else None
-        nominal = s0["t"] + (s0["planned_s"] or 0.0) - m.opt_finish_s
-
-        def gaps(r: float, session=session, s0=s0, t1=t1, end_level=end_level) -> list[tuple[float, float]]:
-            return _simulate_battery(
-                session, s0["t"], t1, m, float(s0["battery"]), end_level, s0["t"], {0: r}, net_spans, {0}
-            )[2]
-
-        # the first level known after the nominal release that the model overshoots
-        lo = min(nominal, t1)
-        target = next((k for k, (t, g) in enumerate(gaps(lo)) if t >= lo and g < -1e-6), None)
-        if target is None:
-            continue
-        hi = gaps(lo)[target][0]
-        if gaps(hi)[target][1] <= 0.0:
-            continue
-        for _ in range(40):
-            mid = 0.5 * (lo + hi)
-            if gaps(mid)[target][1] < 0.0:
-                lo = mid
-            else:
-                hi = mid
-        out[a] = hi
-    return out
-
-
-def _simulate_battery(
-    events: Sequence[dict[str, Any]],
-    t0: float,
-    t_end: float,
-    m: DeviceModel,
-    level0: float,
-    level_end: float | None,
-    first_anchor_t: float,
-    release: dict[int, float] | None = None,
-    net_spans: list[Span] | None = None,
-    overnight: set[int] | None = None,
-    in_flight: tuple[float, int, str] | None = None,
-) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]], float]:
-    """Run the battery rules over the log from ``level0`` at ``t0`` (see
-    ``battery_series``). ``release`` overrides when an overnight hold lets go, by the
-    index of its ``charge_start``. Returns (t_s, level, gaps at recorded levels, the
-    modelled level on reaching ``first_anchor_t``)."""
-    if net_spans is None:
-        net_spans = _state_spans(((e["t"], e["network"]) for e in events if e["kind"] == "network"), None, t0, t_end)
-    release = release or {}
-    overnight = _overnight_starts(events) if overnight is None else overnight
-    chunks = _chunk_intervals(events, m, net_spans)
-    # timeline of changes: (t, priority, seq, what, payload); logged events first at a tie
-    changes: list[tuple[float, int, int, str, Any]] = [(e["t"], 0, i, e["kind"], e) for i, e in enumerate(events)]
-    if in_flight is not None:
-        chunks.append((in_flight[0], math.inf, in_flight[1]))
-    for j, (a, b, kind) in enumerate(chunks):
-        p = m.cpu_drain * m.kind_cpu[kind]
-        if m.kind_net[kind]:
-            net = in_flight[2] if in_flight is not None and b == math.inf else _net_at(net_spans, a)
-            p += m.radio_cell if net == "cellular" else m.radio_wifi if net == "wifi" else 0.0
-        changes.append((a, 1, j, "chunk_on", p))
-        changes.append((b, -1, j, "chunk_off", p))  # before the logged event at its end
-    changes.sort(key=lambda c: (c[0], c[1], c[2]))
-
-    st = {"screen": False, "charging": False, "overnight": False, "release": -math.inf, "bg": 0.0}
-    t, lvl = t0, level0
-    ts, vs = [t0], [level0]
-    gaps: list[tuple[float, float]] = []  # (t, recorded - modelled) at each recorded level
-    at_first = level0
-    seen_first = False
-
-    def rate() -> tuple[float, float]:
-        """(rate, cap) now: the cap is where a rising level stops."""
-        if st["charging"]:
-            hold = m.opt_charging and st["overnight"] and t < st["release"]
-            cap = m.opt_hold if hold and lvl < m.opt_hold - _EPS else 1.0
-            if lvl >= 1.0 - _EPS or (hold and lvl >= m.opt_hold - _EPS):
-                return 0.0, cap
-            return (m.charge_on if st["screen"] else m.charge_off) - st["bg"], cap
-        return -((m.drain_on if st["screen"] else m.drain_off) + st["bg"]), 1.0
-
-    def advance(tb: float) -> None:
-        nonlocal t, lvl
-        while t < tb:
-            r, cap = rate()
-            stop = tb
-            if st["charging"] and st["overnight"] and t < st["release"] < stop:
-                stop = st["release"]  # optimised charging lets go of the hold here
-            if r < 0.0 and lvl <= 0.0:  # empty: the level stays at 0 (kernel: clamped)
-                r, lvl = 0.0, 0.0
-            elif r > 0.0 and lvl + r * (stop - t) > cap:
-                stop = max(t, t + (cap - lvl) / r)
-            elif r < 0.0 and lvl + r * (stop - t) < 0.0:
-                stop = max(t, t - lvl / r)
-            if stop <= t:  # a boundary reached within float rounding: settle on it
-                lvl = cap if r > 0.0 else 0.0
-                continue
-            lvl = min(1.0, max(0.0, lvl + r * (stop - t)))
-            t = stop
-            if r != 0.0 or t == tb:
-                ts.append(t)
-                vs.append(lvl)
-
-    for tc, _p, seq, what, e in changes:
-        if tc > t_end:
-            break
-        advance(tc)
-        if what == "chunk_on":
-            st["bg"] += e
-            continue
-        if what == "chunk_off":
-            st["bg"] = max(0.0, st["bg"] - e)
-            continue
-        if what in _ANCHORS and e.get("battery") is not None:
-            if not seen_first and tc >= first_anchor_t:
-                at_first, seen_first = lvl, True
-            gaps.append((tc, e["battery"] - lvl))
-            lvl = float(e["battery"])
-            ts.append(tc)
-            vs.append(lvl)
-        if what == "screen":
-            st["screen"] = bool(e["on"])
-        elif what == "app_open":
-            st["screen"] = True
-        elif what == "app_close":
-            st["screen"] = False
-        elif what == "charge_start":
-            st["charging"], st["overnight"] = True, seq in overnight
-            st["release"] = release.get(seq, tc + (e["planned_s"] or 0.0) - m.opt_finish_s)
-        elif what == "charge_stop":
-            st["charging"], st["overnight"] = False, False
-        elif (what == "grant" or (what == "refused" and e["reason"] == "push_dropped")) and not st["charging"]:
-            # launching the app costs its wake-up energy; the kernel also charges it
-            # for a silent push it then drops (kernel.py: _wake_energy after grant_window)
-            lvl = max(0.0, lvl - m.wake_energy)
-            ts.append(tc)
-            vs.append(lvl)
-    advance(t_end)
-    if level_end is not None:
-        if not seen_first:
-            at_first = lvl
-        gaps.append((t_end, level_end - lvl))
-        ts.append(t_end)
-        vs.append(float(level_end))
-    return np.array(ts), np.array(vs), gaps, at_first
+        pts.append((t_end, float(level_end)))
+    pts.sort(key=lambda p: p[0])
+    return np.array([p[0] for p in pts], dtype=float), np.array([p[1] for p in pts], dtype=float)
 
 
 def backlog_series(
@@ -744,9 +366,8 @@ class Timeline:
     """Everything a timeline picture shows, in simulated seconds.
 
     Build it with ``timeline_from_env`` (or ``timeline_from_events`` for a saved log).
-    ``checks`` holds ``battery_mismatch`` (fraction of a full battery) and
-    ``backlog_mismatch`` (work units): the largest gap between a reconstructed line and
-    a value the log records, i.e. how far the line between logged values can be off.
+    ``checks`` holds ``backlog_mismatch`` (work units): the largest gap between the
+    backlog line rebuilt from arrivals and saved chunks and a size the log records.
     """
 
     platform: str
@@ -815,11 +436,10 @@ def timeline_from_events(
     t0: float | None = None,
     t_end: float | None = None,
     t_axis_end: float | None = None,
-    model: DeviceModel | None = None,
+    low_batt: float | None = None,
     window_types: Sequence[str] = (),
     battery_end: float | None = None,
     backlog_end: float | None = None,
-    in_flight: tuple[float, int, str] | None = None,
     scenario: str = "",
     policy: str | None = None,
     seed: int | None = None,
@@ -828,16 +448,16 @@ def timeline_from_events(
     """A timeline from an event log (records as ``env.unwrapped.events`` or JSON lines).
 
     ``t0``/``t_end`` default to the first/last event; ``t_axis_end`` (default
-    ``t_end``) is the right edge of the time axis. ``model`` shapes the battery line
-    between recorded levels (``DeviceModel.from_pf``); ``window_types`` are rows always
-    shown (the profile's request types), besides every type the log uses.
+    ``t_end``) is the right edge of the time axis. ``low_batt`` (fraction) draws the
+    low-battery gate; ``window_types`` are rows always shown (the profile's request
+    types), besides every type the log uses.
     """
     t0 = (events[0]["t"] if events else 0.0) if t0 is None else t0
     t_end = (events[-1]["t"] if events else t0) if t_end is None else t_end
     t_axis_end = max(t_end, t0 + 3600.0) if t_axis_end is None else max(t_axis_end, t_end, t0 + 3600.0)
     spans = timeline_spans(events, t_end=t_end, t0=t0)
     wins = windows_from_events(events, t_end)
-    bt, bv, bmis = battery_series(events, t0, t_end, model, battery_end, in_flight)
+    bt, bv = battery_series(events, t0, t_end, battery_end)
     qt, qv, qmis = backlog_series(events, t0, t_end, backlog_end)
     types = set(window_types) | {w.type for w in wins} | {s[2] for s in spans["requests"]}
     types |= {s[2].split(":")[0] for s in spans["refused"]} | {s[2] for s in spans["rescheduled"]}
@@ -857,8 +477,8 @@ def timeline_from_events(
         policy=policy,
         seed=seed,
         metrics=metrics,
-        low_batt=model.low_batt if model else None,
-        checks={"battery_mismatch": bmis, "backlog_mismatch": qmis},
+        low_batt=low_batt,
+        checks={"backlog_mismatch": qmis},
     )
 
 
@@ -876,21 +496,16 @@ def timeline_from_env(env: Any, *, policy: str | None = None, seed: int | None =
     types = [L.WT_NAMES[int(pf[L.P_OPT_TYPE + i])] for i in range(1, int(pf[L.P_NOPTS]))]
     if params.platform == "android" and "push" in types:
         types.append("push_normal")  # a capped or downgraded push: a fixed row keeps frames one size
-    si, sf = sim.si[0], sim.sf[0]
-    in_flight = None
-    if si[L.I_CHUNK_ACTIVE]:  # the chunk running now: its end is not logged yet
-        in_flight = (float(sf[L.S_CHUNK_START]), int(si[L.I_CHUNK_KIND]), NETWORK_STATES[int(si[L.I_CHUNK_NET])])
     return timeline_from_events(
         u.events,
         params.platform,
         t0=t0,
         t_end=t_now,
         t_axis_end=t0 + float(pf[L.P_HORIZON_S]),
-        model=DeviceModel.from_pf(pf),
+        low_batt=float(pf[L.P_LOW_BATT]),
         window_types=types,
         battery_end=float(sim.sf[0, L.S_BATT]),
         backlog_end=sim.pending_units(0),
-        in_flight=in_flight,
         scenario=u.scenario_spec.name,
         policy=policy,
         seed=seed,

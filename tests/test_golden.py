@@ -9,7 +9,7 @@ device's random streams carry on; and the batched env with ``N = 3`` devices see
 ``seed + i`` with the same per-device action streams across its same-step autoresets.
 Hashed per device: observation bytes, rewards, costs, times, truncations, action masks,
 ``info["metrics"]`` at each episode end and the raw event log. The expected digests
-were computed from commit 73f45cb (before any speed work) and are stored below.
+are stored below (see there for their origin).
 
 To print the digests of the current code: ``python tests/test_golden.py``.
 """
@@ -54,21 +54,23 @@ CASES: dict[str, tuple[str, str | None, dict[str, Any], int, int, float]] = {
     "ios_commuter_7d": ("ios", "ios_commuter", {}, 23, 3000, 0.3),
 }
 
-# Digests of commit 73f45cb (python tests/test_golden.py prints them).
+# Digests computed from commit 73f45cb (before any speed work), then once more when the
+# event log gained its ``level`` sample (at reset and every simulated hour): every part but
+# the event log was checked unchanged then. ``python tests/test_golden.py`` prints them.
 EXPECTED: dict[str, str] = {
-    "ios_default": "fe053f9989f1198949dfd85a64828fd3f330674b3c1780746670e0a806c650ea",  # 115 episodes
-    "android_default": "a5b6d05e06a4790dda4c12f141c22ea0dc657408fd1c2aec5e0f80d70bd9c088",  # 17 episodes
-    "ios_commuter": "7c5fa4ac572fa5793088fa451b466f15bd8531245ff0af6bd29bfd0b9f84596d",  # 119 episodes
-    "ios_night_owl": "98c33afebf19e041b3d7fd0a2d8d08d854913b8fbce74f629f98351a5b4156fd",  # 121 episodes
-    "ios_rare": "c12adc22ec9cbd26ee3a3c8e826746b5bc8e3d153e90eedf6a63f2ff90e2c33c",  # 1627 episodes
-    "android_commuter": "3005b2c1caeba09561ce73f1db2d98ae726f7215ce6d2c595375ea0075d884e1",  # 17 episodes
-    "android_heavy": "4e694f7127e76dfffe1ebb4d00e9b75e12a16fee6cbda30db60f711443516bf7",  # 13 episodes
-    "android_rare": "e6d5c2f226a9d3a2b5e15bf2aa7f3d44660f88400337a9531e2fb663df0b40c2",  # 60 episodes
-    "android16_commuter": "3e0a9753910ec20dc607fc9323f26a64a0f2e0029e160e8d6fb1835adfd2c427",  # 18 episodes
-    "android_oem_commuter": "d96f06c47a8694efc9a5ec6e808cda4aa6732d9a49a448cc18ab5a4e8cd0233d",  # 27 episodes
-    "android_heavy_jobs_30d": "bc8c841b8c0ed16bee0ecae3cfe38aae48f101742cdf8c48bb14434b2388cda4",  # 1 episodes
-    "android_commuter_jobs_7d": "3ef75d0ca8030ebe97888998d1a93a01c06c2a82017ddfa4d7b791fde7309ac6",  # 7 episodes
-    "ios_commuter_7d": "dc21c5d7bccfa1aa8e6816becf36f11c2eb40c265101b0f8b5b8864c64e5874e",  # 34 episodes
+    "ios_default": "0d8d3d42b4c482d305b52795198df51cf6438122f74ae2a959c87f11d633c588",  # 115 episodes
+    "android_default": "5818aa981db156ab99b621037641f41287fa9a37d602db73dcab562f8b1030f5",  # 17 episodes
+    "ios_commuter": "792ad41bd4096e574a8d4679dc903c2de180199ed533572d62f9e605c381611e",  # 119 episodes
+    "ios_night_owl": "ff0d98683b749410975f29375f29a57fc3071f3bd7d9a4f80b9cd1a75b348fa0",  # 121 episodes
+    "ios_rare": "c4dad00452665ecdd71e6de64603aaaf9c9ef5ea2620545e6f100070d9e81443",  # 1627 episodes
+    "android_commuter": "2518f825ba9479a49bb664708b9326e07a28b32a69fce7ceb0f3e0efca82f326",  # 17 episodes
+    "android_heavy": "4db515fd23a22a9653bc3941ad8141bcae6ab52f1953a2548929b02f9cab2e46",  # 13 episodes
+    "android_rare": "3bbfda063363cfea96ba89210a8dee3d3cb9d0dacfb4117427b4742cbe8d9884",  # 60 episodes
+    "android16_commuter": "12bd086e30eb44fa32c7148d4ffd7ea26b87d923c1995c43719248aa1b6883cb",  # 18 episodes
+    "android_oem_commuter": "400334db98b6e3cff1cc4e1db7109d1c206ad75f7ac860cb4a0dc209b4895532",  # 27 episodes
+    "android_heavy_jobs_30d": "bfbb374901912ed1d58e39e733c00ca0ebe779c14086772001a4bd22d83343de",  # 1 episodes
+    "android_commuter_jobs_7d": "8a8a68bef9b0ac58c03719607763570faf32b879e2e7578876b4ba4c2f1f74a0",  # 7 episodes
+    "ios_commuter_7d": "9aaf34a41911e36b19bc31e76ab63bacb2ca911d05776d2ac8be8e93486c7296",  # 34 episodes
 }
 
 

@@ -73,6 +73,7 @@ from bgenv.core.layout import (
     EV_WAKE,
     EV_WIN_END,
     EVK_DEADLINE,
+    EVK_LEVEL,
     H_APP_OPENS,
     H_APP_OPENS_PER_S,
     H_MOTION_PER_S,
@@ -258,6 +259,13 @@ def clock_stream(k: int) -> int:
 
 
 @kjit
+def _log_level(s, n, it, ev) -> None:
+    """Log the battery level and the backlog (the timeline draws its lines through them)."""
+    if n[I_EV_ON] != 0:
+        log_event(s, n, ev, EVK_LEVEL, s[S_BATT], pending_units(it, -1), float(n[I_CHARGING]), 0.0)
+
+
+@kjit
 def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     """Start a new episode for one device (the random stream and event log go on)."""
     pos_user = n[I_RNG_POS]
@@ -298,6 +306,7 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     n[I_BAR_OFF] = 1 if uniform(n, rg, USER) < pf[P_BAR_OFF_PROB] else 0
     n[I_NET_BASE] = -1
     network_change(pf, ph, s, n, rg, ev, n[I_HOUR])
+    _log_level(s, n, it, ev)
     s[S_LAST_OPEN] = t0 - pf[P_INIT_LAST_OPEN_AGO_S]
     s[S_LAST_REFRESH] = s[S_LAST_OPEN]
     s[S_HIST_B] = pf[P_HB_INIT]
@@ -495,6 +504,7 @@ def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     if k == EV_HOUR:
         n[I_HOUR] = (n[I_HOUR] + 1) % 24
         s[S_EV + EV_HOUR] += 3600.0
+        _log_level(s, n, it, ev)
     elif k == EV_HORIZON:
         n[I_DONE] = 1
         s[S_EV + EV_HORIZON] = INF

@@ -144,6 +144,7 @@ EVK_ARRIVAL = 16
 EVK_FORCE_QUIT = 17
 EVK_DEADLINE = 18
 EVK_REFUSED = 19
+EVK_LEVEL = 20  # a sample of the battery and the backlog: at reset and every simulated hour
 # Names and the meaning of the four payload fields a, b, c, d of each kind
 EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_REQUEST: ("request", ("type", "earliest_begin_s", "requires_network", "requires_power")),
@@ -166,6 +167,7 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_FORCE_QUIT: ("force_quit", ("unused", "unused1", "unused2", "unused3")),
     EVK_DEADLINE: ("deadline", ("work_kind", "remaining_units", "age_s", "unused")),
     EVK_REFUSED: ("refused", ("type", "reason", "unused", "unused2")),
+    EVK_LEVEL: ("level", ("battery", "backlog_units", "charging", "unused")),
 }
 # Reasons a request is refused at submission
 REFUSE_UNAVAILABLE = 0  # iOS: Background App Refresh is off (row 44)
