@@ -1555,9 +1555,10 @@ def row48() -> Measurement:
     return Measurement(value, d, _yes(ok))
 
 
-@functools.cache
-def jetsam_run(units: float) -> dict[str, Any]:
-    env = make_env(
+def ios_upload_env():
+    """iOS for one day, always on Wi-Fi, plenty of upload work, refresh windows of a fixed
+    120 s (the jetsam experiments of row 49, shared with the tests)."""
+    return make_env(
         "ios",
         horizon_days=1.0,
         user={"drops_per_hour": 0.0, "wifi_share": ONE_24, "no_network_share": ZERO_24, "force_quit_prob": 0.0},
@@ -1567,6 +1568,11 @@ def jetsam_run(units: float) -> dict[str, Any]:
             "history": {"duration_weight": 0.0},
         },
     )
+
+
+@functools.cache
+def jetsam_run(units: float) -> dict[str, Any]:
+    env = ios_upload_env()
     run(env, 0, keeper(env, "refresh", work=("upload", units)))
     evs, t_end = log(env)
     ws = windows(evs, t_end)

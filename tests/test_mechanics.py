@@ -12,7 +12,6 @@ from helpers import (
     DELAY_BINS_S,
     IOS_OPT,
     KIND,
-    ONE_24,
     SLOT_OF_TYPE,
     STOP,
     ZERO_24,
@@ -27,6 +26,7 @@ from helpers import (
 )
 
 from bgenv.core import layout as L
+from bgenv.fidelity import ios_upload_env
 
 SEEDS = (0, 1, 2, 3)
 
@@ -81,20 +81,6 @@ def test_no_window_starts_before_its_earliest_begin_time(platform):
 # ---------------------------------------------------------------------------
 # Jetsam: a chunk over the memory limit is killed with no expiration (#49)
 # ---------------------------------------------------------------------------
-def _ios_upload_env():
-    """iOS, always on Wi-Fi, plenty of upload work, refresh windows of a fixed 120 s."""
-    return make_env(
-        "ios",
-        horizon_days=1,
-        user={"drops_per_hour": 0.0, "wifi_share": ONE_24, "no_network_share": ZERO_24, "force_quit_prob": 0.0},
-        workload={"uploads_per_hour": [4.0] * 24, "kinds": {"upload": {"size_units": 100.0}}},
-        profile={
-            "windows": {"refresh": {"early_expiry_prob": 0.0, "budget_s": 120.0}},
-            "history": {"duration_weight": 0.0},
-        },
-    )
-
-
 def _upload_policy(units):
     def policy(env, obs, info):
         if info["phase"] == "window_start" and backlog(env, obs, "upload") >= units + 1.0:
@@ -110,7 +96,7 @@ def test_over_memory_chunk_is_killed_without_expiration():
     kill_after_s = (0.5 + 50 * 1.5) * (50.0 - 25.0) / 75.0
     n_kills = 0
     for seed in (0, 1, 2):
-        env = _ios_upload_env()
+        env = ios_upload_env()
         _, last = run_episode(env, seed, _upload_policy(50))
         for win in windows(env.events):
             grant, end = win[0], window_end(win)
@@ -133,7 +119,7 @@ def test_small_chunk_under_the_memory_limit_is_saved():
     # 25 MB + 1.5 MB/unit x 5 units = 32.5 MB < 50 MB: saved, no kill
     n_saved = 0
     for seed in (0, 1, 2):
-        env = _ios_upload_env()
+        env = ios_upload_env()
         _, last = run_episode(env, seed, _upload_policy(5))
         assert events(env, "kill") == []
         assert last["metrics"]["kills"] == 0
