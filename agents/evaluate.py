@@ -63,27 +63,17 @@ def check_eval_seed(seed: int) -> None:
 # ---------------------------------------------------------------------------
 # trained models as policies
 # ---------------------------------------------------------------------------
-def _vecnormalize_path(model_path: Path) -> Path | None:
-    for cand in (
-        model_path.with_name(model_path.stem + "_vecnormalize.pkl"),
-        model_path.with_name(model_path.stem.replace("model", "vecnormalize") + ".pkl"),
-        model_path.with_name("vecnormalize.pkl"),
-    ):
-        if cand.is_file():
-            return cand
-    return None
-
-
-def _checkpoint_vecnormalize(model_path: Path) -> Path | None:
-    # SB3's CheckpointCallback: <prefix>_<steps>_steps.zip and <prefix>_vecnormalize_<steps>_steps.pkl
+def stats_beside(model_path: Path) -> Path | None:
+    """The ``VecNormalize`` statistics saved with a model: a checkpoint's
+    ``<prefix>_vecnormalize_<steps>_steps.pkl`` (SB3's CheckpointCallback), then
+    ``<stem>_vecnormalize.pkl`` (``best_model``), then the run's ``vecnormalize.pkl``."""
     stem = model_path.stem
+    cands = []
     if stem.endswith("_steps"):
-        prefix = stem[: -len("_steps")]
-        prefix, _, steps = prefix.rpartition("_")
-        cand = model_path.with_name(f"{prefix}_vecnormalize_{steps}_steps.pkl")
-        if cand.is_file():
-            return cand
-    return None
+        prefix, _, steps = stem[: -len("_steps")].rpartition("_")
+        cands.append(model_path.with_name(f"{prefix}_vecnormalize_{steps}_steps.pkl"))
+    cands += [model_path.with_name(stem + "_vecnormalize.pkl"), model_path.with_name("vecnormalize.pkl")]
+    return next((c for c in cands if c.is_file()), None)
 
 
 def load_algo_model(path: str | Path):
@@ -155,7 +145,7 @@ class ModelPolicy:
     ) -> ModelPolicy:
         p = Path(path)
         model = load_algo_model(p)
-        vn_path = _checkpoint_vecnormalize(p) or _vecnormalize_path(p)
+        vn_path = stats_beside(p)
         vn = None
         if vn_path is not None:
             with vn_path.open("rb") as f:

@@ -45,6 +45,7 @@ from agents.evaluate import (
     VALIDATION_SEED,
     EpisodeResults,
     env_id_for,
+    stats_beside,
 )
 from agents.hyperparams import HyperparamError, TrainConfig, algo_class, import_object, load_train_config
 
@@ -187,7 +188,7 @@ def train(
     env = make_train_env(cfg, scenario, seed, overrides)
     cls = algo_class(cfg.algo)
     if resume_model is not None:
-        vn_path = _stats_beside(resume_model)
+        vn_path = stats_beside(resume_model)
         if vn_path is not None:
             env = VecNormalize.load(str(vn_path), env)
             env.training = True
@@ -289,12 +290,6 @@ def train(
     env.close()
     ref_means = {p: {k: v[0] for k, v in r.summary().items()} for p, r in refs.items()}
     return TrainResult(run_dir, model_path, vn_path, int(model.num_timesteps), seconds, final, ref_means)
-
-
-def _stats_beside(model_path: Path) -> Path | None:
-    from agents.evaluate import _checkpoint_vecnormalize, _vecnormalize_path
-
-    return _checkpoint_vecnormalize(model_path) or _vecnormalize_path(model_path)
 
 
 def _plain(x: Any) -> Any:
