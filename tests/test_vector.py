@@ -244,6 +244,38 @@ def test_sb3_vec_env_matches_dummy_vec_env_of_single_envs(platform):
     assert ours.env_method("metrics", indices=[1])[0].keys() == ref.env_method("metrics", indices=[1])[0].keys()
 
 
+def test_large_batches_use_the_threads_by_default_with_the_same_results():
+    """From 256 devices the batch steps on numba's threads (when there are 2+), a chunk
+    of devices at a time; the trajectories equal the one-thread batch's exactly."""
+    import numba
+
+    from bgenv.core import sim as sim_module
+
+    n = sim_module.AUTO_THREADS_MIN
+    envs = {
+        mode: gym.make_vec(
+            "bgenv/Android-v0", num_envs=n, vectorization_mode="vector_entry_point", horizon_days=1, threads=mode
+        )
+        for mode in (None, False)
+    }
+    assert envs[None].unwrapped.sim.threads == (numba.get_num_threads() > 1)
+    assert envs[False].unwrapped.sim.threads is False
+    assert gym.make_vec("bgenv/Android-v0", num_envs=n - 1, vectorization_mode="vector_entry_point").unwrapped.sim.threads is False  # fmt: skip
+    rng = np.random.default_rng(0)
+    nvec = envs[False].unwrapped.single_action_space.nvec
+    out = {mode: [env.reset(seed=3)[0]] for mode, env in envs.items()}
+    truncations = 0
+    for _ in range(60):
+        a = rng.integers(0, nvec, size=(n, len(nvec)))
+        for mode, env in envs.items():
+            obs, rew, _, trunc, info = env.step(a)
+            out[mode] += [obs, rew, info["t"]]
+        truncations += int(trunc.sum())
+    for x, y in zip(out[None], out[False]):
+        assert np.array_equal(x, y)
+    assert truncations > 0  # same-step autoresets were part of it
+
+
 def test_ppo_trains_on_the_sb3_vec_env():
     from stable_baselines3 import PPO
 

@@ -129,14 +129,14 @@ def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
 def app_open(pf, s, n, it, rg, ev, tt) -> bool:
     """The user opens this app. Returns whether the data shown was fresh."""
     t = s[S_T]
-    fresh = pending_units(it, KIND_REFRESH) <= 1e-9
+    fresh = pending_units(n, it, KIND_REFRESH) <= 1e-9
     s[M_OPENS] += 1.0
     if fresh:
         s[M_FRESH_OPENS] += 1.0
     reward_open(pf, s, fresh)
     if pf[P_REFRESH_FOREGROUND] != 0.0 and n[I_NET_BASE] != NET_NONE and n[I_DROP] == 0:
         # the first screen loads content in the foreground; it earns no background value
-        complete_units(s, n, it, rg, tt, KIND_REFRESH, pending_units(it, KIND_REFRESH), False)
+        complete_units(s, n, it, rg, tt, KIND_REFRESH, pending_units(n, it, KIND_REFRESH), False)
     was_on = n[I_SCREEN] != 0
     n[I_SCREEN] = 2
     n[I_APP_FG] = 1
@@ -146,7 +146,7 @@ def app_open(pf, s, n, it, rg, ev, tt) -> bool:
     s[S_APP_SESSION_LEN] = length
     s[S_EV + EV_APP_CLOSE] = t + length
     s[S_LAST_OPEN] = t
-    log_event(s, n, ev, EVK_APP_OPEN, 1.0 if fresh else 0.0, pending_units(it, -1), s[S_BATT], length)
+    log_event(s, n, ev, EVK_APP_OPEN, 1.0 if fresh else 0.0, pending_units(n, it, -1), s[S_BATT], length)
     if not was_on:
         log_event(s, n, ev, EVK_SCREEN, 1.0, 1.0, 0.0, 0.0)
     return fresh
@@ -165,7 +165,7 @@ def app_close(pf, s, n, it, rg, ev) -> bool:
     for _ in range(m):
         add_item(pf, s, n, it, ev, KIND_SYNC, item_units(pf, n, rg, KIND_SYNC))
     fq = uniform(n, rg, USER) < pf[P_FORCE_QUIT_PROB]
-    log_event(s, n, ev, EVK_APP_CLOSE, m, pending_units(it, -1), s[S_BATT], 1.0 if fq else 0.0)
+    log_event(s, n, ev, EVK_APP_CLOSE, m, pending_units(n, it, -1), s[S_BATT], 1.0 if fq else 0.0)
     log_event(s, n, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
     if fq:
         n[I_FORCE_QUIT] = 1

@@ -94,6 +94,7 @@ from bgenv.core.layout import (
     I_FORCE_QUIT,
     I_HOUR,
     I_ITEMS_DIRTY,
+    I_ITEMS_HI,
     I_LOWPOWER,
     I_NET_BASE,
     I_PHASE,
@@ -128,7 +129,6 @@ from bgenv.core.layout import (
     M_SCREEN_S,
     M_THROTTLED,
     M_WIFI_S,
-    MAXI,
     NET_CELL,
     NET_NONE,
     NET_WIFI,
@@ -262,7 +262,7 @@ def clock_stream(k: int) -> int:
 def _log_level(s, n, it, ev) -> None:
     """Log the battery level and the backlog (the timeline draws its lines through them)."""
     if n[I_EV_ON] != 0:
-        log_event(s, n, ev, EVK_LEVEL, s[S_BATT], pending_units(it, -1), float(n[I_CHARGING]), 0.0)
+        log_event(s, n, ev, EVK_LEVEL, s[S_BATT], pending_units(n, it, -1), float(n[I_CHARGING]), 0.0)
 
 
 @kjit
@@ -445,14 +445,14 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
     s[S_BATT_RATE] = rate
     s[S_EV + EV_BATT] = next_crossing(pf, s, rate)
     if n[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
-        s[S_EV + EV_DEADLINE] = next_deadline(it)
+        s[S_EV + EV_DEADLINE] = next_deadline(n, it)
         n[I_ITEMS_DIRTY] = 0
 
 
 @kjit
 def _deadlines(pf, s, n, it, ev) -> None:
     t = s[S_T]
-    for r in range(MAXI):
+    for r in range(n[I_ITEMS_HI]):
         if it[r, IT_ACTIVE] != 0.0 and it[r, IT_OVERDUE] == 0.0 and it[r, IT_DEADLINE] <= t + 1e-9:
             it[r, IT_OVERDUE] = 1.0
             n[I_ITEMS_DIRTY] = 1
@@ -596,10 +596,10 @@ def _apply_action(pf, s, n, it, rq, jb, rg, ev, act) -> None:
     in_window = (phase == PH_WINDOW or phase == PH_CHUNK) and n[I_WIN_ACTIVE] != 0 and n[I_CHUNK_ACTIVE] == 0
     if in_window:
         if act[2] == 0:
-            complete_window(pf, s, n, jb, ev, pending_units(it, -1))
+            complete_window(pf, s, n, jb, ev, pending_units(n, it, -1))
         elif not start_chunk(pf, s, n, it, rq, rg, ev, pf[P_CHUNK_BINS + act[2]], act[3] - 1):
             invalid_action(pf, s)  # nothing workable: the app reports completion instead
-            complete_window(pf, s, n, jb, ev, pending_units(it, -1))
+            complete_window(pf, s, n, jb, ev, pending_units(n, it, -1))
     elif act[2] != 0 or act[3] != 0:
         invalid_action(pf, s)
 
@@ -709,7 +709,7 @@ def write_masks(pf, s, n, it, m) -> None:
         has_net = effective_net(pf, n, window_exempt(pf, n)) != NET_NONE
         anyk = False
         for k in range(NKIND):
-            w = workable(pf, it, k, has_net)
+            w = workable(pf, n, it, k, has_net)
             m[from_kind + 1 + k] = w
             anyk = anyk or w
         if anyk:

@@ -356,6 +356,7 @@ I_BACKOFF_N = _i()
 I_HOUR = _i()
 I_NITEMS = _i()
 I_SCHED_N = _i()
+I_ITEMS_HI = _i()  # rows at or past this index of the backlog table are all empty (scans stop there)
 I_ITEMS_DIRTY = _i()  # the backlog changed: the next soft deadline must be recomputed
 I_TEMP_EXEMPT = _i()
 I_WIN_NOTIFY = _i()

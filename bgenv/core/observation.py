@@ -17,6 +17,7 @@ from bgenv.core.layout import (
     I_BAR_OFF,
     I_BUCKET,
     I_CHARGING,
+    I_ITEMS_HI,
     I_LAST_CHUNK_OK,
     I_LAST_END,
     I_LAST_REFUSED,
@@ -27,12 +28,14 @@ from bgenv.core.layout import (
     I_WIN_ACTIVE,
     I_WIN_TYPE,
     IT_ACTIVE,
+    IT_ARRIVE,
+    IT_KIND,
     IT_OVERDUE,
+    IT_REM,
     MAXI,
     NET_CELL,
     NET_NONE,
     NET_WIFI,
-    NKIND,
     P_PLATFORM,
     PH_BACKGROUND,
     PH_CHUNK,
@@ -54,7 +57,6 @@ from bgenv.core.layout import (
     WT_PUSH_NORMAL,
 )
 from bgenv.core.scheduler import effective_net
-from bgenv.core.workload import oldest_age, pending_units
 
 _LOG_2W = np.log1p(24.0 * 14.0)  # hour-valued ages are log-scaled up to two weeks
 _LOG_1K = np.log1p(1000.0)
@@ -162,16 +164,38 @@ def write_obs(pf, s, n, it, rq, o) -> None:
     o[19] = min(1.0, (t - s[S_WIN_START]) / 600.0) if win else 0.0
     o[20] = min(1.0, s[S_WIN_UNITS] / 100.0) if win else 0.0
     o[21] = n[I_LAST_CHUNK_OK]
-    for k in range(NKIND):
-        o[22 + k] = min(1.0, np.log1p(pending_units(it, k)) / _LOG_1K)
+    # one pass over the backlog: units per kind (summed in row order, as
+    # workload.pending_units does), the oldest arrival and the overdue count
+    u0 = 0.0
+    u1 = 0.0
+    u2 = 0.0
+    u3 = 0.0
+    age = 0.0
+    over = 0
+    for r in range(n[I_ITEMS_HI]):
+        if it[r, IT_ACTIVE] == 0.0:
+            continue
+        k = it[r, IT_KIND]
+        if k == 0.0:
+            u0 += it[r, IT_REM]
+        elif k == 1.0:
+            u1 += it[r, IT_REM]
+        elif k == 2.0:
+            u2 += it[r, IT_REM]
+        else:
+            u3 += it[r, IT_REM]
+        if t - it[r, IT_ARRIVE] > age:
+            age = t - it[r, IT_ARRIVE]
+        if it[r, IT_OVERDUE] != 0.0:
+            over += 1
+    o[22] = min(1.0, np.log1p(u0) / _LOG_1K)
+    o[23] = min(1.0, np.log1p(u1) / _LOG_1K)
+    o[24] = min(1.0, np.log1p(u2) / _LOG_1K)
+    o[25] = min(1.0, np.log1p(u3) / _LOG_1K)
     ni = n[I_NITEMS]
     o[26] = ni / MAXI
-    o[27] = _hours(oldest_age(s, it))
+    o[27] = _hours(age)
     o[28] = _hours(t - s[S_LAST_REFRESH])
-    over = 0
-    for r in range(MAXI):
-        if it[r, IT_ACTIVE] != 0.0 and it[r, IT_OVERDUE] != 0.0:
-            over += 1
     o[29] = over / ni if ni > 0 else 0.0
     o[30] = _sat(recent_value(s, R_WINDOWS))
     o[31] = _sat(recent_value(s, R_COMPLETES))

@@ -32,7 +32,11 @@ from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams
 from bgenv.core.rng import NSTREAM
 
-PARALLEL_MIN = 64  # batches at least this large run on numba's threads (smaller: thread start-up dominates)
+PARALLEL_MIN = 64  # with threads on, calls on at least this many devices use the threads (smaller: start-up dominates)
+AUTO_THREADS_MIN = 256  # threads=None (the default) turns the threads on for batches this large, given 2+ threads
+PARALLEL_CHUNK = 32  # devices a thread takes at a time: a thread whose core is busy with another process
+# takes fewer chunks instead of holding up the whole batch (with one equal share per thread, a batch on
+# shared cores ran slower than on one thread)
 
 
 def numba_threads() -> int:
@@ -61,15 +65,20 @@ class Simulator:
         params: the compiled scenario.
         num: number of devices.
         record_events: keep each device's event log (costs a little per event).
-        threads: step batches of at least ``PARALLEL_MIN`` devices on numba's threads
-            (``NUMBA_NUM_THREADS``, the cores by default). Same results; faster only
-            when the cores are otherwise idle (with other processes running, the
-            threads mostly wait for each other).
+        threads: step calls on at least ``PARALLEL_MIN`` devices on numba's threads
+            (``NUMBA_NUM_THREADS``, the cores by default), in chunks of
+            ``PARALLEL_CHUNK`` devices handed to whichever thread is free. ``None`` (the
+            default): on for ``num >= AUTO_THREADS_MIN`` when numba has 2+ threads.
+            Results are the same either way (devices are independent).
     """
 
-    def __init__(self, params: CompiledParams, num: int = 1, record_events: bool = True, threads: bool = False) -> None:
+    def __init__(
+        self, params: CompiledParams, num: int = 1, record_events: bool = True, threads: bool | None = None
+    ) -> None:
         self.params = params
-        self.threads = threads
+        if threads is None:
+            threads = num >= AUTO_THREADS_MIN and numba_threads() > 1
+        self.threads = bool(threads)
         self.num = num
         self.pf = params.pf
         self.ph = params.ph
@@ -143,10 +152,11 @@ class Simulator:
         directly, which skips the dispatcher's per-call type matching of 13 arguments
         (about 0.3 µs a call)."""
         if self.threads and idx.shape[0] >= PARALLEL_MIN and numba_threads() > 1:
-            if self._advance_parallel is None:
-                self._advance_parallel = _entry_point(advance_batch_parallel, (idx, *self._args))
-            else:
-                self._advance_parallel(idx, *self._args)
+            with numba.parallel_chunksize(PARALLEL_CHUNK):
+                if self._advance_parallel is None:
+                    self._advance_parallel = _entry_point(advance_batch_parallel, (idx, *self._args))
+                else:
+                    self._advance_parallel(idx, *self._args)
         elif self._advance is None:
             self._advance = _entry_point(advance_batch, (idx, *self._args))
         else:

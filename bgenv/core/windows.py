@@ -329,13 +329,13 @@ def start_chunk(pf, s, n, it, rq, rg, ev, size: float, kind: int) -> bool:
     when there is nothing workable (the caller treats that as an invalid action)."""
     has_net = window_has_net(pf, n)
     if kind < 0:
-        kind = auto_kind(pf, it, has_net)
+        kind = auto_kind(pf, n, it, has_net)
         if kind < 0:
             return False
-    elif not workable(pf, it, kind, has_net):
+    elif not workable(pf, n, it, kind, has_net):
         return False
     t = s[S_T]
-    units = min(size, pending_units(it, kind))
+    units = min(size, pending_units(n, it, kind))
     net = 0
     sec = pf[P_K_SEC + kind]
     if pf[P_K_NET + kind] != 0.0:

@@ -15,6 +15,7 @@ from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     EVK_ARRIVAL,
     I_ITEMS_DIRTY,
+    I_ITEMS_HI,
     I_NITEMS,
     I_TTS_N,
     I_WIN_ID,
@@ -58,13 +59,16 @@ def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     n[I_ITEMS_DIRTY] = 1
     free = -1
     same = -1
-    for r in range(MAXI):
+    hi = n[I_ITEMS_HI]
+    for r in range(hi):
         if it[r, IT_ACTIVE] == 0.0:
             if free < 0:
                 free = r
         elif it[r, IT_KIND] == kind:
             if same < 0 or it[r, IT_ARRIVE] > it[same, IT_ARRIVE]:
                 same = r
+    if free < 0 and hi < MAXI:
+        free = hi  # rows from hi on are empty
     if kind == KIND_REFRESH and same >= 0:
         log_event(s, n, ev, EVK_ARRIVAL, kind, 0.0, 1.0, it[same, IT_DEADLINE] - t)
         return
@@ -87,6 +91,8 @@ def add_item(pf, s, n, it, ev, kind: int, units: float) -> None:
     it[r, IT_LAST_WIN] = -1.0
     it[r, IT_OVERDUE] = 0.0
     n[I_NITEMS] += 1
+    if r >= n[I_ITEMS_HI]:
+        n[I_ITEMS_HI] = r + 1
     s[M_ITEMS_ARRIVED] += 1.0
     log_event(s, n, ev, EVK_ARRIVAL, kind, units, 0.0, pf[P_K_DEADLINE + kind])
 
@@ -126,30 +132,39 @@ def _make_room(n, it) -> int:
     return a
 
 
+@kjit(inline="always")
+def _shrink_hi(n, it) -> None:
+    """Lower the backlog table's high-water mark past rows that have emptied."""
+    hi = n[I_ITEMS_HI]
+    while hi > 0 and it[hi - 1, IT_ACTIVE] == 0.0:
+        hi -= 1
+    n[I_ITEMS_HI] = hi
+
+
 @kjit
-def pending_units(it, kind: int) -> float:
+def pending_units(n, it, kind: int) -> float:
     """Remaining units of one kind (all kinds when ``kind < 0``)."""
     tot = 0.0
-    for r in range(MAXI):
+    for r in range(n[I_ITEMS_HI]):
         if it[r, IT_ACTIVE] != 0.0 and (kind < 0 or it[r, IT_KIND] == kind):
             tot += it[r, IT_REM]
     return tot
 
 
 @kjit
-def workable(pf, it, kind: int, has_net: bool) -> bool:
+def workable(pf, n, it, kind: int, has_net: bool) -> bool:
     """Whether a chunk of this kind could make progress now."""
     if pf[P_K_NET + kind] != 0.0 and not has_net:
         return False
-    return pending_units(it, kind) > DONE_EPS
+    return pending_units(n, it, kind) > DONE_EPS
 
 
 @kjit
-def auto_kind(pf, it, has_net: bool) -> int:
+def auto_kind(pf, n, it, has_net: bool) -> int:
     """The kind 'auto' works on: the workable kind with the best (lowest) priority rank."""
     best = -1
     for k in range(NKIND):
-        if workable(pf, it, k, has_net):
+        if workable(pf, n, it, k, has_net):
             if best < 0 or pf[P_K_PRIORITY + k] < pf[P_K_PRIORITY + best]:
                 best = k
     return best
@@ -161,7 +176,7 @@ def mark_attempt(n, it, kind: int, units: float) -> None:
     wid = float(n[I_WIN_ID])
     left = units
     while left > DONE_EPS:
-        r = _oldest(it, kind, wid, True)
+        r = _oldest(n, it, kind, wid, True)
         if r < 0:
             return
         if it[r, IT_LAST_WIN] != wid:
@@ -171,9 +186,9 @@ def mark_attempt(n, it, kind: int, units: float) -> None:
 
 
 @kjit
-def _oldest(it, kind: int, wid: float, skip_marked: bool) -> int:
+def _oldest(n, it, kind: int, wid: float, skip_marked: bool) -> int:
     best = -1
-    for r in range(MAXI):
+    for r in range(n[I_ITEMS_HI]):
         if it[r, IT_ACTIVE] != 0.0 and it[r, IT_KIND] == kind:
             if skip_marked and it[r, IT_LAST_WIN] == wid:
                 continue
@@ -202,7 +217,7 @@ def complete_units(s, n, it, rg, tt, kind: int, units: float, background: bool) 
     left = units
     done = 0.0
     while left > DONE_EPS:
-        r = _oldest(it, kind, -2.0, False)
+        r = _oldest(n, it, kind, -2.0, False)
         if r < 0:
             break
         take = min(left, it[r, IT_REM])
@@ -218,30 +233,31 @@ def complete_units(s, n, it, rg, tt, kind: int, units: float, background: bool) 
             if it[r, IT_WINDOWS] > 1.0:
                 s[M_RETRIES] += it[r, IT_WINDOWS] - 1.0
             _record_tts(s, n, rg, tt, t - it[r, IT_ARRIVE])
+    _shrink_hi(n, it)
     s[M_COMPLETED] += done
     if background:
         s[M_COMPLETED_BG] += done
-    if kind == KIND_REFRESH and pending_units(it, KIND_REFRESH) <= DONE_EPS:
+    if kind == KIND_REFRESH and pending_units(n, it, KIND_REFRESH) <= DONE_EPS:
         s[S_LAST_REFRESH] = t
     return done
 
 
 @kjit
-def next_deadline(it) -> float:
+def next_deadline(n, it) -> float:
     """Earliest soft deadline among items not yet overdue (inf if none)."""
     best = np.inf
-    for r in range(MAXI):
+    for r in range(n[I_ITEMS_HI]):
         if it[r, IT_ACTIVE] != 0.0 and it[r, IT_OVERDUE] == 0.0 and it[r, IT_DEADLINE] < best:
             best = it[r, IT_DEADLINE]
     return best
 
 
 @kjit
-def oldest_age(s, it) -> float:
+def oldest_age(s, n, it) -> float:
     """Age of the oldest pending item, s (0 when the backlog is empty)."""
     t = s[S_T]
     age = 0.0
-    for r in range(MAXI):
+    for r in range(n[I_ITEMS_HI]):
         if it[r, IT_ACTIVE] != 0.0 and t - it[r, IT_ARRIVE] > age:
             age = t - it[r, IT_ARRIVE]
     return age

@@ -83,8 +83,10 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         scenario: a name from ``configs/scenarios`` or a path to a YAML file; the
             platform's default when None.
         record_events: keep each device's event log (``events(i)``); off by default.
-        threads: step the devices on numba's threads (``NUMBA_NUM_THREADS``) when
-            ``num_envs >= 64``; same results, faster only on otherwise idle cores.
+        threads: step the devices on numba's threads (``NUMBA_NUM_THREADS``, the cores
+            by default), a chunk of devices at a time to whichever thread is free. None
+            (the default): on from ``num_envs >= 256`` when there are 2+ threads; True:
+            from 64; False: never. The results are the same either way.
         **overrides: deep-merged into the scenario, e.g. ``horizon_days=2``.
 
     ``step`` returns ``(obs, rewards, terminations, truncations, infos)`` with
@@ -116,7 +118,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         record_events: bool = False,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
-        threads: bool = False,
+        threads: bool | None = None,
         **overrides: Any,
     ) -> None:
         if render_mode is not None:
