@@ -44,7 +44,7 @@ from bgenv.core.layout import (
 EPS = 1e-9
 
 
-@kjit
+@kjit(inline="always")
 def background_power(pf, n) -> float:
     """Battery fraction per second drawn by the chunk in flight (0 when none)."""
     if n[I_CHUNK_ACTIVE] == 0:
@@ -59,7 +59,7 @@ def background_power(pf, n) -> float:
     return p
 
 
-@kjit
+@kjit(inline="always")
 def holding(pf, s, n) -> bool:
     """True while optimised overnight charging holds the level (U16)."""
     if pf[P_OPT_CHARGING] == 0.0 or n[I_OVERNIGHT] == 0:
@@ -67,7 +67,7 @@ def holding(pf, s, n) -> bool:
     return s[S_T] < s[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and s[S_BATT] >= pf[P_OPT_HOLD] - EPS
 
 
-@kjit
+@kjit(inline="always")
 def battery_rate(pf, s, n, bg_power: float) -> float:
     """Signed level change, fraction per second."""
     screen = n[I_SCREEN] > 0
@@ -80,36 +80,35 @@ def battery_rate(pf, s, n, bg_power: float) -> float:
     return -(r + bg_power)
 
 
-@kjit
+@kjit(inline="always")
+def _toward(x: float, lvl: float, down: bool, near: float) -> float:
+    """``near`` updated with threshold ``x``: the largest ``x - lvl`` below the level
+    (going down) or the smallest above it (going up), beyond ``EPS``."""
+    if down:
+        if x < lvl - EPS and x - lvl > near:
+            return x - lvl
+    elif x > lvl + EPS and x - lvl < near:
+        return x - lvl
+    return near
+
+
+@kjit(inline="always")
 def next_crossing(pf, s, rate: float) -> float:
     """Time of the next behaviour threshold the level will cross (inf if none)."""
-    lvl = s[S_BATT]
     if rate == 0.0:
         return np.inf
-    thr = (
-        pf[P_PLUG_NOW_LEVEL],
-        s[S_PLUG_THR],
-        pf[P_LOW_BATT],
-        pf[P_LPM_ON_THR],
-        pf[P_LPM_OFF_THR],
-        pf[P_OPT_HOLD],
-        1.0,
-    )
+    lvl = s[S_BATT]
+    down = rate < 0.0
     # The nearest threshold on the way, then one division: a correctly rounded x/rate
     # is monotone in x, so this is bit for bit the least of the per-threshold times.
-    found = False
-    near = 0.0  # x - lvl of the nearest threshold
-    for x in thr:
-        if rate < 0.0 and x < lvl - EPS:
-            d = x - lvl
-            if not found or d > near:
-                near = d
-                found = True
-        elif rate > 0.0 and x > lvl + EPS:
-            d = x - lvl
-            if not found or d < near:
-                near = d
-                found = True
-    if not found:
-        return s[S_T] + np.inf
+    near = -np.inf if down else np.inf
+    near = _toward(pf[P_PLUG_NOW_LEVEL], lvl, down, near)
+    near = _toward(s[S_PLUG_THR], lvl, down, near)
+    near = _toward(pf[P_LOW_BATT], lvl, down, near)
+    near = _toward(pf[P_LPM_ON_THR], lvl, down, near)
+    near = _toward(pf[P_LPM_OFF_THR], lvl, down, near)
+    near = _toward(pf[P_OPT_HOLD], lvl, down, near)
+    near = _toward(1.0, lvl, down, near)
+    if near == np.inf or near == -np.inf:
+        return np.inf
     return s[S_T] + near / rate

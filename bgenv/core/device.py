@@ -95,7 +95,7 @@ from bgenv.core.workload import add_item, complete_units, pending_units
 INF = np.inf
 
 
-@kjit
+@kjit(inline="always")
 def session_length(pf, n, rg, mean: float) -> float:
     """Session length, s: a minimum (screen timeout) plus an exponential tail (U2, U6)."""
     lo = pf[P_SESSION_MIN_S]
@@ -173,7 +173,7 @@ def app_close(pf, s, n, it, rg, ev) -> bool:
     return fq
 
 
-@kjit
+@kjit(inline="always")
 def screen_on(pf, s, n, rg, ev) -> None:
     """Other phone use (not this app) turns the screen on."""
     n[I_SCREEN] = 1
@@ -181,7 +181,7 @@ def screen_on(pf, s, n, rg, ev) -> None:
     log_event(s, n, ev, EVK_SCREEN, 1.0, 0.0, 0.0, 0.0)
 
 
-@kjit
+@kjit(inline="always")
 def screen_off(s, n, ev) -> None:
     s[S_EV + EV_SCREEN_OFF] = INF
     n[I_SCREEN] = 0
@@ -189,13 +189,13 @@ def screen_off(s, n, ev) -> None:
     log_event(s, n, ev, EVK_SCREEN, 0.0, 0.0, 0.0, 0.0)
 
 
-@kjit
+@kjit(inline="always")
 def motion(s) -> None:
     s[S_LAST_MOTION] = s[S_T]
 
 
 # --- network ----------------------------------------------------------------
-@kjit
+@kjit(inline="always")
 def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
     """The underlying network changes: a new state from this hour's shares (U19, U20)."""
     u = uniform(n, rg, USER)
@@ -211,14 +211,14 @@ def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
         log_event(s, n, ev, EVK_NETWORK, net, n[I_DROP], 0.0, 0.0)
 
 
-@kjit
+@kjit(inline="always")
 def network_drop(pf, s, n, rg, ev) -> None:
     n[I_DROP] = 1
     s[S_EV + EV_DROP_END] = s[S_T] + expo(n, rg, USER, pf[P_DROP_MEAN_S])
     log_event(s, n, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
 
 
-@kjit
+@kjit(inline="always")
 def network_drop_end(s, n, ev) -> None:
     n[I_DROP] = 0
     s[S_EV + EV_DROP_END] = INF
@@ -226,7 +226,7 @@ def network_drop_end(s, n, ev) -> None:
 
 
 # --- thermal -----------------------------------------------------------------
-@kjit
+@kjit(inline="always")
 def thermal_rates(pf, n, work_cpu: float):
     """(rate up, rate down) in 1/s for the four-level thermal state."""
     lvl = n[I_THERMAL]
@@ -317,7 +317,7 @@ def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
             set_low_power(s, n, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)
 
 
-@kjit
+@kjit(inline="always")
 def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     """A background work item of ``kind`` arrives (uploads, new content, heavy jobs)."""
     if kind == KIND_REFRESH:
@@ -327,7 +327,7 @@ def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
     add_item(pf, s, n, it, ev, kind, units)
 
 
-@kjit
+@kjit(inline="always")
 def item_units(pf, n, rg, kind: int) -> float:
     """Size of a new item, work units: exponential around the kind's mean, at least
     ``workload.min_item_units``."""

@@ -6,7 +6,7 @@ from bgenv.core.jit import kjit
 from bgenv.core.layout import EV_BUF, I_EV_N, I_EV_ON, S_T
 
 
-@kjit
+@kjit(inline="always")
 def log_event(s, n, ev, kind: int, a: float, b: float, c: float, d: float) -> None:
     """Append one record ``(t, kind, a, b, c, d)`` if event recording is on."""
     if n[I_EV_ON] == 0:

@@ -258,7 +258,7 @@ def clock_stream(k: int) -> int:
     return USER
 
 
-@kjit
+@kjit(inline="always")
 def _log_level(s, n, it, ev) -> None:
     """Log the battery level and the backlog (the timeline draws its lines through them)."""
     if n[I_EV_ON] != 0:
@@ -365,7 +365,7 @@ def _advance_time(pf, s, n, t_new: float) -> None:
     s[S_T] = t_new
 
 
-@kjit
+@kjit(inline="always")
 def _spend(pf, s, n, e: float) -> None:
     """Account ``e`` (fraction of a full battery) of background energy: always in the
     window's total and the episode's energy; off the charger also as battery cost."""
@@ -449,7 +449,7 @@ def recompute(pf, ph, s, n, it, rq, jb) -> None:
         n[I_ITEMS_DIRTY] = 0
 
 
-@kjit
+@kjit(inline="always")
 def _deadlines(pf, s, n, it, ev) -> None:
     t = s[S_T]
     for r in range(n[I_ITEMS_HI]):
@@ -495,7 +495,7 @@ def _check_window(pf, s, n, rq, jb, rg, ev) -> int:
     return PH_NONE
 
 
-@kjit
+@kjit(inline="always")
 def _handle(pf, ph, s, n, it, rq, jb, rg, ev, tt, k: int) -> int:
     """Handle event clock ``k`` at the current time; returns a decision phase or 0."""
     android = pf[P_PLATFORM] == PLATFORM_ANDROID

@@ -167,7 +167,7 @@ INF = np.inf
 # ---------------------------------------------------------------------------
 # Hidden history score (never observed by the agent)
 # ---------------------------------------------------------------------------
-@kjit
+@kjit(inline="always")
 def decay_history(pf, s) -> None:
     """Relax the behaviour score toward its initial value and decay the engagement
     estimate up to the current time (lazy: called before every read or update)."""
@@ -208,7 +208,7 @@ def history_open(pf, s, hour: int) -> None:
     s[S_USAGE_TOT] += w
 
 
-@kjit
+@kjit(inline="always")
 def usage_timing(pf, s, hour: int) -> float:
     """Launch-rate factor from the OS's usage prediction: high in the hour before the
     hours the user usually opens the app, ``usage_floor`` where it never does."""
@@ -224,7 +224,7 @@ def usage_timing(pf, s, hour: int) -> float:
 # ---------------------------------------------------------------------------
 # Device conditions the scheduler reads
 # ---------------------------------------------------------------------------
-@kjit
+@kjit(inline="always")
 def device_idle_at(pf, s, n) -> float:
     """Time from which the device counts as idle (screen off and stationary long
     enough); inf while the screen is on."""
@@ -233,13 +233,13 @@ def device_idle_at(pf, s, n) -> float:
     return max(s[S_SCREEN_OFF_SINCE] + pf[P_IDLE_SCREEN_OFF_S], s[S_LAST_MOTION] + pf[P_IDLE_STATIONARY_S])
 
 
-@kjit
+@kjit(inline="always")
 def doze_idle(n) -> bool:
     d = n[I_DOZE]
     return d == DZ_LIGHT_IDLE or d == DZ_DEEP_IDLE
 
 
-@kjit
+@kjit(inline="always")
 def effective_net(pf, n, exempt: bool) -> int:
     """The network the app sees in the background: none during a drop, in Doze idle
     (row 26), under Battery Saver (row 36) or in the Rare bucket and below (row 32)."""
@@ -367,20 +367,20 @@ def fgs_remaining(pf, s, n, jb, t: float) -> float:
     return pf[P_FGS_QUOTA_S] - used_time(jb, n, t, since, JK_FGS, JK_FGS)
 
 
-@kjit
+@kjit(inline="always")
 def restricted(n) -> bool:
     """The app is treated as Restricted: its bucket (row 10), or Battery Saver while it
     is in the background (row 36)."""
     return n[I_BUCKET] == BK_RESTRICTED or (n[I_LOWPOWER] != 0 and n[I_APP_FG] == 0)
 
 
-@kjit
+@kjit(inline="always")
 def quota_waived(pf, n) -> bool:
     """Job quotas are waived while charging (row 9), except for a restricted app (row 10)."""
     return n[I_CHARGING] != 0 and pf[P_QUOTA_CHARGING_WAIVED] != 0.0 and not restricted(n)
 
 
-@kjit
+@kjit(inline="always")
 def oem_blocks(pf, s, n) -> bool:
     """An aggressive phone maker's battery killer: no background work unless charging
     or the app was opened recently (PLATFORM_FACTS 'observed' list)."""
@@ -495,7 +495,7 @@ def backoff_delay(pf, attempt: int) -> float:
 # ---------------------------------------------------------------------------
 # The launch rate of one pending request
 # ---------------------------------------------------------------------------
-@kjit
+@kjit(inline="always")
 def effective_type(pf, s, n, jb, wtype: int, t: float, notify: bool) -> int:
     """What the OS will actually run: an expedited job out of expedited quota runs as a
     regular job (row 13); an Android high-priority push over its bucket's daily cap
@@ -513,7 +513,7 @@ def effective_type(pf, s, n, jb, wtype: int, t: float, notify: bool) -> int:
     return wtype
 
 
-@kjit
+@kjit(inline="always")
 def launch_rate(pf, ph, s, n, rq, jb, slot: int, hour: int):
     """(rate 1/s, wake time, throttled) for the pending request in ``slot``.
 
@@ -620,7 +620,7 @@ def update_bucket(pf, s, n, ev) -> None:
         log_event(s, n, ev, EVK_BUCKET, b, 0.0, 0.0, 0.0)
 
 
-@kjit
+@kjit(inline="always")
 def _doze_event(s, n) -> None:
     d = n[I_DOZE]
     if d == DZ_ACTIVE:
@@ -631,7 +631,7 @@ def _doze_event(s, n) -> None:
         s[S_EV + EV_DOZE] = s[S_DOZE_NEXT]
 
 
-@kjit
+@kjit(inline="always")
 def _set_doze(s, n, ev, state: int, until: float) -> None:
     t = s[S_T]
     if state != n[I_DOZE]:
@@ -642,7 +642,7 @@ def _set_doze(s, n, ev, state: int, until: float) -> None:
     _doze_event(s, n)
 
 
-@kjit
+@kjit(inline="always")
 def doze_wake(pf, s, n, ev) -> None:
     """Screen on, charger plugged in or motion in deep Doze: the device is active."""
     if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
@@ -652,7 +652,7 @@ def doze_wake(pf, s, n, ev) -> None:
     doze_consider(pf, s, n, ev)
 
 
-@kjit
+@kjit(inline="always")
 def doze_consider(pf, s, n, ev) -> None:
     """Screen off and unplugged: schedule light Doze and the deep-Doze entry time
     (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36)."""

@@ -317,7 +317,7 @@ def window_has_net(pf, n) -> bool:
     return effective_net(pf, n, window_exempt(pf, n)) != NET_NONE
 
 
-@kjit
+@kjit(inline="always")
 def window_exempt(pf, n) -> bool:
     """The running window may use the network and keep running in Doze."""
     return pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0 or n[I_TEMP_EXEMPT] != 0

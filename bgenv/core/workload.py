@@ -242,7 +242,7 @@ def complete_units(s, n, it, rg, tt, kind: int, units: float, background: bool) 
     return done
 
 
-@kjit
+@kjit(inline="always")
 def next_deadline(n, it) -> float:
     """Earliest soft deadline among items not yet overdue (inf if none)."""
     best = np.inf
