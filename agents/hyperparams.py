@@ -12,6 +12,12 @@ Zoo conventions understood here: ``n_envs``, ``n_timesteps``, ``policy``, ``norm
 (dict or string such as ``"dict(net_arch=[64, 64])"``), ``env_wrapper`` (dotted class
 path), schedules ``lin_<value>`` (linear decay from value to 0), and every other key as a
 keyword of the algorithm's constructor.
+
+One key is bgenv's own: ``fused_head`` (bool, default true). With it, ``policy: MlpPolicy``
+of PPO, A2C and MaskablePPO on a MultiDiscrete action space trains with the fused action
+head of :mod:`agents.distributions` (same network and distribution, about twice the steps
+per second); ``fused_head: false`` keeps SB3's stock head. rl-baselines3-zoo would pass the
+key to the algorithm and fail, so files meant for the zoo leave it out.
 """
 
 from __future__ import annotations
@@ -126,6 +132,8 @@ class TrainConfig:
             and ``policy_kwargs`` already converted).
         raw: the entry as written in the file (for logging and ``run.yaml``).
         source: the file it came from.
+        fused_head: train ``MlpPolicy`` with the fused MultiDiscrete action head
+            (:meth:`policy_for`); False keeps SB3's stock head.
     """
 
     algo: str
@@ -138,13 +146,28 @@ class TrainConfig:
     algo_kwargs: dict[str, Any]
     raw: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    fused_head: bool = True
+
+    def policy_for(self, action_space: Any) -> str | type:
+        """The policy to build for ``action_space``: ``policy`` as written, except that
+        ``MlpPolicy`` of PPO, A2C and MaskablePPO on a MultiDiscrete space becomes
+        :class:`~agents.distributions.FusedMlpPolicy` /
+        :class:`~agents.distributions.FusedMaskableMlpPolicy` when ``fused_head``."""
+        from gymnasium import spaces
+
+        if not (self.fused_head and self.policy == "MlpPolicy" and isinstance(action_space, spaces.MultiDiscrete)):
+            return self.policy
+        from agents.distributions import FUSED_POLICIES
+
+        return FUSED_POLICIES.get(self.algo, self.policy)
 
     def hparams(self) -> dict[str, float | int | str | bool]:
         """Flat scalar view for TensorBoard's HParams tab."""
         out: dict[str, float | int | str | bool] = {"algo": self.algo, "n_envs": self.n_envs, "policy": self.policy}
         out["normalize"] = str(self.raw.get("normalize", False))
+        out["fused_head"] = self.fused_head
         for k, v in self.raw.items():
-            if k in ("n_envs", "policy", "normalize", "n_timesteps"):
+            if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head"):
                 continue
             out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
         return out
@@ -176,6 +199,9 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         raise HyperparamError(f"{where}: n_envs must be >= 1; got {n}")
     n_timesteps = int(float(hp.pop("n_timesteps", 1e6)))
     policy = str(hp.pop("policy", "MlpPolicy"))
+    fused_head = hp.pop("fused_head", True)
+    if not isinstance(fused_head, bool):
+        raise HyperparamError(f"{where}.fused_head: expected true or false; got {fused_head!r}")
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -226,4 +252,5 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         algo_kwargs=hp,
         raw=raw,
         source=str(p),
+        fused_head=fused_head,
     )

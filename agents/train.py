@@ -6,6 +6,10 @@ What a run does:
 
 * reads the algorithm's hyperparameters for the scenario's env id from a zoo-style YAML
   file (:mod:`agents.hyperparams`);
+* builds the algorithm's policy: ``MlpPolicy`` of PPO, A2C and MaskablePPO on the
+  MultiDiscrete action space uses the fused action head of :mod:`agents.distributions`
+  (same network and distribution, faster) unless the config or ``--set fused_head=false``
+  turns it off; the class is recorded in ``run.yaml``;
 * simulates ``n_envs`` devices in one batched env (:func:`bgenv.envs.sb3.make_sb3_vec_env`),
   device ``i`` first reset with seed ``seed * n_envs + i`` (all training seeds stay below
   :data:`agents.evaluate.EVAL_SEED_MIN`; later episodes carry on each device's random
@@ -32,7 +36,7 @@ import math
 import platform as _platform
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +142,14 @@ def train(
     overwrite: bool = False,
     torch_threads: int = 1,
     verbose: int = 1,
+    fused_head: bool | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train one agent; see the module docstring. ``total_timesteps`` defaults to the
     config's ``n_timesteps``; ``eval_freq`` (env steps) to a twentieth of the run;
-    ``checkpoint_freq`` (env steps) to a tenth; ``overrides`` go to the scenario (e.g.
+    ``checkpoint_freq`` (env steps) to a tenth; ``fused_head`` (None: the config's, by
+    default True; ``bgenv train --set fused_head=false`` lands here) chooses the action head
+    of a new model (a resumed model keeps its own); ``overrides`` go to the scenario (e.g.
     ``horizon_days=2``)."""
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
@@ -156,6 +163,7 @@ def train(
         reference_results,
         write_reference_lines,
     )
+    from agents.distributions import is_fused
 
     t_start = time.perf_counter()
     torch.set_num_threads(max(1, int(torch_threads)))
@@ -175,6 +183,10 @@ def train(
     scenario = scenario or DEFAULT_SCENARIO
     env_id = env_id_for(scenario)
     cfg = load_train_config(config, env_id, n_envs=n_envs or prior.get("n_envs"))
+    if fused_head is not None:
+        if not isinstance(fused_head, bool):
+            raise ValueError(f"fused_head must be true or false; got {fused_head!r}")
+        cfg = replace(cfg, fused_head=fused_head)
     total = int(total_timesteps if total_timesteps is not None else cfg.n_timesteps)
     run_dir = Path(logdir) if logdir else default_run_dir(scenario, cfg.algo, seed)
     if resume_model is None and (run_dir / "model.zip").exists() and not overwrite:
@@ -199,7 +211,7 @@ def train(
     else:
         if cfg.normalize_kwargs is not None:
             env = VecNormalize(env, **cfg.normalize_kwargs)
-        model = cls(cfg.policy, env, seed=seed, device="cpu", verbose=0, **cfg.algo_kwargs)
+        model = cls(cfg.policy_for(env.action_space), env, seed=seed, device="cpu", verbose=0, **cfg.algo_kwargs)
         done = 0
     remaining = total - done
     if remaining <= 0:
@@ -256,6 +268,8 @@ def train(
         "total_timesteps": total,
         "config": cfg.source,
         "hyperparams": cfg.raw,
+        "policy": f"{type(model.policy).__module__}.{type(model.policy).__qualname__}",
+        "fused_head": is_fused(model.policy),
         "eval": {"episodes": eval_episodes, "seed": eval_seed, "freq": eval_freq},
         "git_commit": _git_commit(),
         "python": _platform.python_version(),

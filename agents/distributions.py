@@ -1,0 +1,278 @@
+"""A faster action head for MultiDiscrete action spaces (PPO, A2C, MaskablePPO).
+
+SB3's :class:`~stable_baselines3.common.distributions.MultiCategoricalDistribution` (what
+``MlpPolicy`` uses for a MultiDiscrete space) builds one ``torch.distributions.Categorical``
+per action part, validating its arguments, on every forward pass, and stacks the parts'
+log-probabilities, entropies and samples. With bgenv's four parts and a small MLP that
+Python overhead is about half of PPO's time per step. The distributions here compute the
+same quantities on one padded tensor:
+
+* the flat logits ``[B, sum(nvec)]`` are gathered into ``[B, parts, max(nvec)]``, the slots
+  past each part's size set to ``-inf``;
+* one normalisation over the last axis (``x - logsumexp(x)``, as ``Categorical`` does)
+  gives every part's log-probabilities;
+* ``log_prob(a)`` gathers ``a``'s entries and sums over parts; ``entropy()`` is
+  ``-sum p log p`` over parts and choices (padding counted as 0); ``mode()`` is the argmax
+  of each part; ``sample()`` is the Gumbel-max trick (argmax of ``log p + Gumbel noise``).
+
+No ``torch.distributions`` object is built. ``log_prob``, ``entropy`` and ``mode`` (and
+their gradients) equal SB3's to float tolerance (up to ties between almost equal logits in
+``mode``). Samples follow the same distribution but are not the same random draws as
+SB3's (one uniform per part and choice instead of ``torch.multinomial`` per part), so a
+seeded run with the fused head is reproducible but differs from the same seed with the
+stock head. (Float32 uniforms bound the Gumbel noise, so a choice more than ~21 nats less
+likely than its part's best, probability below ~1e-9, is never drawn.) Actions are not
+validated: an action outside ``nvec`` gives a log-probability of ``-inf`` or an index
+error where the stock head raises a ``ValueError``.
+
+The network layer (``proba_distribution_net``: one ``Linear(latent, sum(nvec))``) is SB3's,
+so a fused policy's ``state_dict`` loads into a stock one and back.
+
+Use it as any SB3 policy class (``bgenv train`` does for PPO, A2C and MaskablePPO unless
+``fused_head: false``)::
+
+    from agents.distributions import FusedMaskableMlpPolicy, FusedMlpPolicy
+    model = PPO(FusedMlpPolicy, env)              # instead of PPO("MlpPolicy", env)
+    model = MaskablePPO(FusedMaskableMlpPolicy, env)
+
+Saved models record the policy class by reference (``agents.distributions.FusedMlpPolicy``),
+so ``PPO.load`` needs this module importable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from sb3_contrib.common.maskable.distributions import (
+    MaskableCategorical,
+    MaskableMultiCategoricalDistribution,
+    MaybeMasks,
+)
+from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+from stable_baselines3.common.distributions import MultiCategoricalDistribution
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import Schedule
+from torch.distributions import Categorical
+
+# sb3-contrib's MaskableCategorical.apply_masking sets the logits of masked-out choices to
+# this value (not -inf, so a part with every choice masked stays a uniform distribution).
+MASKED_LOGIT = -1e8
+
+SelfFused = TypeVar("SelfFused", bound="_FusedLayout")
+
+
+class _FusedLayout:
+    """The padded layout shared by both fused distributions.
+
+    Attributes (built once from ``action_dims``, moved to the logits' device on first use):
+        _n_parts: number of action parts.
+        _width: the largest part's number of choices (the padded axis).
+        _index: ``[parts * width]`` column of the flat logits behind each padded slot
+            (padding slots repeat their part's first column), or None when every part has
+            the same size (a plain reshape).
+        _pad: ``[parts, width]`` bool, True on padding slots.
+    """
+
+    action_dims: list[int]
+
+    def _init_layout(self, action_dims: list[int]) -> None:
+        dims = [int(d) for d in action_dims]
+        if not dims or min(dims) < 1:
+            raise ValueError(f"every action part needs at least one choice; got {dims}")
+        self._n_parts = len(dims)
+        self._width = max(dims)
+        offsets = np.concatenate([[0], np.cumsum(dims)[:-1]])
+        slot = np.arange(self._width)
+        index = np.where(slot[None, :] < np.array(dims)[:, None], offsets[:, None] + slot[None, :], offsets[:, None])
+        self._pad = th.as_tensor(slot[None, :] >= np.array(dims)[:, None])
+        self._index = None if not self._pad.any() else th.as_tensor(index.reshape(-1), dtype=th.long)
+        self._flat_logits: th.Tensor | None = None
+        self._masks: th.Tensor | None = None  # [B, parts, width], True = allowed
+        self._logp: th.Tensor | None = None
+
+    def _to_device(self, device: th.device) -> None:
+        if self._pad.device != device:
+            self._pad = self._pad.to(device)
+            if self._index is not None:
+                self._index = self._index.to(device)
+
+    def _padded(self, flat: th.Tensor) -> th.Tensor:
+        """``[B, sum(nvec)]`` -> ``[B, parts, width]`` (padding slots not yet filled)."""
+        if self._index is None:
+            return flat.reshape(flat.shape[0], self._n_parts, self._width)
+        return flat.index_select(1, self._index).view(flat.shape[0], self._n_parts, self._width)
+
+    def _set_logits(self, action_logits: th.Tensor) -> None:
+        self._flat_logits = action_logits.reshape(-1, sum(self.action_dims))
+        self._to_device(action_logits.device)
+        self._masks = None
+        self._logp = None
+
+    @property
+    def log_probs(self) -> th.Tensor:
+        """``[B, parts, width]`` log-probability of every choice of every part (``-inf`` on
+        padding slots; about ``-1e8`` on masked-out choices)."""
+        if self._logp is None:
+            if self._flat_logits is None:
+                raise RuntimeError("set the distribution's parameters first (proba_distribution)")
+            x = self._padded(self._flat_logits)
+            if self._masks is not None:
+                x = th.where(self._masks, x, th.tensor(MASKED_LOGIT, dtype=x.dtype, device=x.device))
+            x = x.masked_fill(self._pad, float("-inf"))
+            # x - logsumexp(x), as torch's Categorical normalises its logits (log_softmax
+            # gives the same values but is slower on CPU for these short rows, and differs
+            # from sb3-contrib where every choice of a part is masked out)
+            self._logp = x - x.logsumexp(dim=-1, keepdim=True)
+        return self._logp
+
+    def _zero_in_entropy(self) -> th.Tensor:
+        """Slots that contribute nothing to the entropy: padding (and masked-out choices)."""
+        return self._pad if self._masks is None else self._pad | ~self._masks
+
+    def log_prob(self, actions: th.Tensor) -> th.Tensor:
+        """``[B]`` log-probability of ``actions`` (``[B, parts]``, any numeric dtype)."""
+        a = actions.reshape(-1, self._n_parts).long().unsqueeze(-1)
+        return self.log_probs.gather(2, a).squeeze(-1).sum(dim=1)
+
+    def entropy(self) -> th.Tensor:
+        """``[B]`` sum of the parts' entropies (nats)."""
+        logp = self.log_probs
+        return -(logp.exp() * logp.masked_fill(self._zero_in_entropy(), 0.0)).sum(dim=(1, 2))
+
+    def sample(self) -> th.Tensor:
+        """``[B, parts]`` one draw (Gumbel-max; torch's global generator)."""
+        logp = self.log_probs
+        # u >= tiny keeps the noise finite (>= -4.5), so a choice of probability 0 (padding,
+        # masked out) can never win
+        u = th.rand_like(logp).clamp_(min=th.finfo(logp.dtype).tiny)
+        return th.argmax(logp - th.log(-th.log(u)), dim=-1)
+
+    def mode(self) -> th.Tensor:
+        """``[B, parts]`` most likely choice of each part."""
+        return th.argmax(self.log_probs, dim=-1)
+
+    def _part_logits(self) -> list[th.Tensor]:
+        """Each part's ``[B, n]`` normalised logits (for the compatibility views)."""
+        logp = self.log_probs
+        return [logp[:, j, :n] for j, n in enumerate(self.action_dims)]
+
+
+class FusedMultiCategoricalDistribution(_FusedLayout, MultiCategoricalDistribution):
+    """SB3's :class:`MultiCategoricalDistribution` computed on one padded tensor (see the
+    module docstring): same parameters and layer, same ``log_prob`` / ``entropy`` / ``mode``
+    to float tolerance, samples from the same distribution with other random draws.
+
+    Args:
+        action_dims: number of choices of each action part (the MultiDiscrete ``nvec``).
+    """
+
+    def __init__(self, action_dims: list[int]) -> None:
+        MultiCategoricalDistribution.__init__(self, [int(d) for d in action_dims])
+        self._init_layout(self.action_dims)
+
+    def proba_distribution(self: SelfFused, action_logits: th.Tensor) -> SelfFused:
+        """Set the flat logits ``[B, sum(nvec)]``; the log-softmax is computed on first use."""
+        self._set_logits(action_logits)
+        return self
+
+    @property  # type: ignore[override]
+    def distribution(self) -> list[Categorical]:
+        """One ``Categorical`` per part, built on demand (for code that inspects SB3's
+        per-part distributions, e.g. ``kl_divergence``); training never builds them."""
+        return [Categorical(logits=x) for x in self._part_logits()]
+
+
+class FusedMaskableMultiCategoricalDistribution(_FusedLayout, MaskableMultiCategoricalDistribution):
+    """sb3-contrib's :class:`MaskableMultiCategoricalDistribution` computed on one padded
+    tensor. ``apply_masking(masks)`` works as sb3-contrib's: ``masks`` (bool or 0/1, tensor
+    or array, ``[B, sum(nvec)]`` in any shape of that size) keeps the choices marked True
+    and sets the others' logits to :data:`MASKED_LOGIT`; masked-out choices add nothing to
+    the entropy; ``None`` removes the masks.
+
+    Args:
+        action_dims: number of choices of each action part (the MultiDiscrete ``nvec``).
+    """
+
+    def __init__(self, action_dims: list[int]) -> None:
+        MaskableMultiCategoricalDistribution.__init__(self, [int(d) for d in action_dims])
+        self._init_layout(self.action_dims)
+
+    def proba_distribution(self: SelfFused, action_logits: th.Tensor) -> SelfFused:
+        """Set the flat logits ``[B, sum(nvec)]`` (and drop any masks)."""
+        self._set_logits(action_logits)
+        return self
+
+    def apply_masking(self, masks: MaybeMasks) -> None:
+        """Mask out choices (see the class docstring); ``None`` restores the logits."""
+        if self._flat_logits is None:
+            raise RuntimeError("set the distribution's parameters first (proba_distribution)")
+        self._logp = None
+        if masks is None:
+            self._masks = None
+            return
+        flat = th.as_tensor(masks, dtype=th.bool, device=self._flat_logits.device)
+        self._masks = self._padded(flat.reshape(self._flat_logits.shape))
+
+    @property
+    def distributions(self) -> list[MaskableCategorical]:
+        """One sb3-contrib ``MaskableCategorical`` per part, built on demand (for code that
+        inspects them); training never builds them."""
+        parts = self._part_logits()
+        if self._masks is None:
+            return [MaskableCategorical(logits=x) for x in parts]
+        return [
+            MaskableCategorical(logits=x, masks=self._masks[:, j, :n])
+            for j, (x, n) in enumerate(zip(parts, self.action_dims))
+        ]
+
+    @distributions.setter
+    def distributions(self, value: list[Any]) -> None:
+        # sb3-contrib's __init__ assigns an empty list; nothing else may set it
+        if value:
+            raise AttributeError("distributions is a read-only view of the fused distribution")
+
+
+def _multi_discrete_dims(space: spaces.Space) -> list[int] | None:
+    """``nvec`` of a one-dimensional MultiDiscrete space, else None."""
+    if isinstance(space, spaces.MultiDiscrete) and np.ndim(space.nvec) == 1:
+        return [int(n) for n in space.nvec]
+    return None
+
+
+class FusedMlpPolicy(ActorCriticPolicy):
+    """SB3's ``MlpPolicy`` (:class:`ActorCriticPolicy`, for PPO and A2C) with
+    :class:`FusedMultiCategoricalDistribution` as the action head on a MultiDiscrete space;
+    on any other space exactly the stock policy. Same constructor, same parameters."""
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        dims = _multi_discrete_dims(self.action_space)
+        if dims is not None and type(self.action_dist) is MultiCategoricalDistribution:
+            self.action_dist = FusedMultiCategoricalDistribution(dims)
+        super()._build(lr_schedule)
+
+
+class FusedMaskableMlpPolicy(MaskableActorCriticPolicy):
+    """sb3-contrib's ``MlpPolicy`` for MaskablePPO (:class:`MaskableActorCriticPolicy`) with
+    :class:`FusedMaskableMultiCategoricalDistribution` as the action head on a
+    MultiDiscrete space; on any other space exactly the stock policy."""
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        dims = _multi_discrete_dims(self.action_space)
+        if dims is not None and type(self.action_dist) is MaskableMultiCategoricalDistribution:
+            self.action_dist = FusedMaskableMultiCategoricalDistribution(dims)
+        super()._build(lr_schedule)
+
+
+FUSED_POLICIES: dict[str, type] = {"ppo": FusedMlpPolicy, "a2c": FusedMlpPolicy, "maskable_ppo": FusedMaskableMlpPolicy}
+"""The fused ``MlpPolicy`` of each algorithm of ``bgenv train`` that has one."""
+
+
+def is_fused(policy: Any) -> bool:
+    """Whether a policy object samples through a fused distribution."""
+    return isinstance(
+        getattr(policy, "action_dist", None),
+        (FusedMultiCategoricalDistribution, FusedMaskableMultiCategoricalDistribution),
+    )
