@@ -216,20 +216,33 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     for k in range(3):
         ours.step(a_ours[k])
     rss1 = _rss_bytes()
-    threaded = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point", threads=True)
-    threaded.reset(seed=0)
+    one = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point", threads=False)
+    one.reset(seed=0)
     for k in range(3):
-        threaded.step(a_ours[k])
+        one.step(a_ours[k])
+    android = gym.make_vec("bgenv/Android-v0", num_envs=n_envs, vectorization_mode="vector_entry_point")
+    android.reset(seed=0)
+    nvec_a = android.unwrapped.single_action_space.nvec
+    a_android = rng.integers(0, nvec_a, size=(16, n_envs, len(nvec_a)))
+    for k in range(3):
+        android.step(a_android[k])
     ref = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="vector_entry_point")
     ref.reset(seed=0)
     a_ref = rng.integers(0, 2, size=(16, n_envs))
     for k in range(3):
         ref.step(a_ref[k])
+    threads = ours.unwrapped.sim.threads
+    names = {
+        "ios": "bgenv/iOS-v0" + (" (threads)" if threads else ""),
+        "one": "bgenv/iOS-v0 threads=False",
+        "android": "bgenv/Android-v0" + (" (threads)" if threads else ""),
+    }
     res = _interleave(
         {
-            "bgenv/iOS-v0": _vector_side(ours, a_ours, seconds),
+            names["ios"]: _vector_side(ours, a_ours, seconds),
             "CartPole-v1": _vector_side(ref, a_ref, seconds),
-            "bgenv/iOS-v0 threads=True": _vector_side(threaded, a_ours, seconds),
+            names["one"]: _vector_side(one, a_ours, seconds),
+            names["android"]: _vector_side(android, a_android, seconds),
         },
         rounds,
     )
@@ -240,19 +253,21 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
         "array_bytes_per_env": sum(a.nbytes for a in arrays) / n_envs,
         "rss_growth_bytes_per_env": (rss1 - rss0) / n_envs if rss0 and rss1 else float("nan"),
     }
-    ours.close()
-    threaded.close()
-    ref.close()
-    out = {
+    for env in (ours, one, android, ref):
+        env.close()
+    return {
         "num_envs": n_envs,
+        "threads_by_default": threads,
         "raw": res,
         "comparisons": [
-            _ratio("vector", "bgenv/iOS-v0", "CartPole-v1", res, "env-steps/s"),
-            _ratio("vector", "bgenv/iOS-v0 threads=True", "CartPole-v1", res, "env-steps/s"),
+            _ratio("vector", names["ios"], "CartPole-v1", res, "env-steps/s"),
+            _ratio("vector", names["one"], "CartPole-v1", res, "env-steps/s"),
+            _ratio("vector", names["android"], "CartPole-v1", res, "env-steps/s"),
         ],
+        "memory": memory,
+        "note": "the default steps batches of 256+ devices on numba's threads (one per core); threads=False "
+        "is the same batch on one thread",
     }
-    out["memory"] = memory
-    return out
 
 
 def _null_vec_env(n_envs: int) -> Any:
@@ -305,15 +320,16 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
+    from agents.distributions import FusedMlpPolicy
     from bgenv.envs.sb3 import make_sb3_vec_env
 
     hp = {"n_steps": 256, "batch_size": 512, "n_epochs": 4, "device": "cpu", "verbose": 0}
     threads_before = torch.get_num_threads()
     torch.set_num_threads(torch_threads)
 
-    def side(make: Callable[[int], Any]) -> Callable[[int], float]:
+    def side(make: Callable[[int], Any], policy: Any = "MlpPolicy") -> Callable[[int], float]:
         def run(r: int) -> float:
-            model = PPO("MlpPolicy", make(r), seed=r, **hp)
+            model = PPO(policy, make(r), seed=r, **hp)
             t0 = time.perf_counter()
             model.learn(total_timesteps=total_steps)
             el = time.perf_counter() - t0
@@ -324,29 +340,43 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
         return run
 
     ours, ref, null = "bgenv/iOS-v0 (BgenvVecEnv)", "CartPole-v1 (DummyVecEnv)", "no-op env, bgenv's spaces"
+    fused, fused_null = "bgenv/iOS-v0, FusedMlpPolicy", "no-op env, FusedMlpPolicy"
+    fused_android = "bgenv/Android-v0, FusedMlpPolicy"
     sides = {
         ours: side(lambda r: make_sb3_vec_env("bgenv/iOS-v0", n_envs, seed=r)),
         ref: side(lambda r: make_vec_env("CartPole-v1", n_envs=n_envs, seed=r)),
         null: side(lambda r: _null_vec_env(n_envs)),
+        fused: side(lambda r: make_sb3_vec_env("bgenv/iOS-v0", n_envs, seed=r), FusedMlpPolicy),
+        fused_android: side(lambda r: make_sb3_vec_env("bgenv/Android-v0", n_envs, seed=r), FusedMlpPolicy),
+        fused_null: side(lambda r: _null_vec_env(n_envs), FusedMlpPolicy),
     }
     # warm-up: torch's first passes are slower
     PPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), seed=0, **hp).learn(n_envs * hp["n_steps"])
-    PPO("MlpPolicy", _null_vec_env(n_envs), seed=0, **hp).learn(n_envs * hp["n_steps"])
+    PPO(FusedMlpPolicy, _null_vec_env(n_envs), seed=0, **hp).learn(n_envs * hp["n_steps"])
     try:
         res = _interleave(sides, rounds)
     finally:
         torch.set_num_threads(threads_before)
-    control = _ratio("ppo", ours, null, res, "timesteps/s")
-    control["target"] = control["meets_target"] = None
+    comparisons = [
+        _ratio("ppo", ours, ref, res, "timesteps/s"),
+        _ratio("ppo", fused, ref, res, "timesteps/s"),
+        _ratio("ppo", fused_android, ref, res, "timesteps/s"),
+    ]
+    for a, b in ((ours, null), (fused, fused_null)):
+        control = _ratio("ppo", a, b, res, "timesteps/s")
+        control["target"] = control["meets_target"] = None
+        comparisons.append(control)
     return {
         "n_envs": n_envs,
         "total_timesteps": total_steps,
         "torch_threads": torch_threads,
         "hyperparameters": {"policy": "MlpPolicy", **hp},
         "raw": res,
-        "comparisons": [_ratio("ppo", ours, ref, res, "timesteps/s"), control],
-        "note": "the no-op env has bgenv's observation and MultiDiscrete action spaces: PPO's speed on it is "
-        "the policy's cost alone, so its ratio shows what the environment itself costs",
+        "comparisons": comparisons,
+        "note": "same MLP and hyperparameters on every side; FusedMlpPolicy (agents.distributions, what "
+        "`bgenv train` uses) computes SB3's MultiCategorical distribution in one tensor instead of one "
+        "torch Categorical per action part. The no-op env has bgenv's spaces and costs nothing to step: "
+        "the ratios against it are the share of a PPO run the environment itself leaves to the learner",
     }
 
 
@@ -504,7 +534,7 @@ def format_report(rep: dict[str, Any]) -> str:
             f"{k} {m[k]}" for k in ("python", "numpy", "numba", "gymnasium", "stable_baselines3", "torch") if k in m
         )
         + (f"; torch threads by default {m['torch_threads']}" if "torch_threads" in m else "")
-        + (f"; numba threads {m['numba_threads']} (vector env with threads=True)" if "numba_threads" in m else ""),
+        + (f"; numba threads {m['numba_threads']} (batched env from 256 envs)" if "numba_threads" in m else ""),
         f"settings: {s['rounds']} rounds x {s['seconds_per_round']:g} s per side; vector n_envs {s['n_envs']}; "
         f"PPO {s['ppo_steps']} timesteps x n_envs {s['ppo_envs']}",
         "warm-up (kernel compile or cache load): " + ", ".join(f"{k} {v:.1f} s" for k, v in rep["warm_up_s"].items()),
@@ -519,7 +549,7 @@ def format_report(rep: dict[str, Any]) -> str:
             else:
                 verdict = f"(target >= {c['target']:g}) " + ("ok" if c["meets_target"] else "BELOW TARGET")
             lines.append(
-                f"  {c['ours']:28s} {_num(c['ours_value']):>12s} {c['unit']}   vs {c['reference']:26s} "
+                f"  {c['ours']:34s} {_num(c['ours_value']):>12s} {c['unit']}   vs {c['reference']:28s} "
                 f"{_num(c['reference_value']):>12s}   ratio {c['ratio']:.3f} {verdict}"
             )
         if "note" in sec:

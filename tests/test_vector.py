@@ -337,7 +337,7 @@ def test_bench_json_report_has_every_section(capsys):
     rep = json.loads(capsys.readouterr().out)
     assert {"machine", "warm_up_s", "single", "vector", "ppo", "horizon", "reset"} <= rep.keys()
     assert rep["machine"]["cores"] >= 1 and rep["machine"]["gymnasium"] == gym.__version__
-    for sec, n in (("single", 2), ("vector", 2), ("ppo", 2)):
+    for sec, n in (("single", 2), ("vector", 3), ("ppo", 5)):
         assert len(rep[sec]["comparisons"]) == n
         for c in rep[sec]["comparisons"]:
             assert c["ours_value"] > 0 and c["reference_value"] > 0
@@ -346,5 +346,6 @@ def test_bench_json_report_has_every_section(capsys):
     assert rep["horizon"]["horizons"]["7 d"]["ratio_to_7d"] == 1.0
     assert rep["vector"]["memory"]["array_bytes_per_env"] > 0
     assert rep["reset"]["single_reset_continue_us"] > 0
+    assert "FusedMlpPolicy" in rep["ppo"]["comparisons"][1]["ours"]
     text = bench.format_report(rep)
     assert "(a) single env" in text and "(e) reset cost and memory" in text

@@ -660,20 +660,41 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
 
 
 @kjit
-def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
-    """``advance`` for the devices listed in ``idx``."""
+def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+    """``advance`` for the devices listed in ``idx``; returns how many of them stopped
+    short of a decision and need the host (0 in the common case: nothing to check)."""
+    waiting = 0
     for j in range(idx.shape[0]):
         i = idx[j]
         advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+        st = si[i, I_STATUS]  # stopped short of a decision: refill, flush, or stuck
+        waiting += 1 if (st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH or st == STATUS_STUCK) else 0
+    return waiting
 
 
 @kjit(parallel=True)
-def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
+def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
     """``advance_batch`` with the devices spread over numba's threads (for large
     batches: the devices are independent, so results do not depend on the threads)."""
     for j in prange(idx.shape[0]):
         i = idx[j]
         advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+    waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
+    for j in range(idx.shape[0]):
+        st = si[idx[j], I_STATUS]
+        waiting += 1 if (st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH or st == STATUS_STUCK) else 0
+    return waiting
+
+
+@kjit
+def first_action_out_of_range(a, nvec) -> int:
+    """Index of the first row of int64 actions ``a`` ``[N, parts]`` with a part outside
+    ``0..nvec-1``; -1 when every action is in the space."""
+    for i in range(a.shape[0]):
+        for k in range(a.shape[1]):
+            if a[i, k] < 0 or a[i, k] >= nvec[k]:
+                return i
+    return -1
 
 
 @kjit

@@ -44,12 +44,13 @@ def numba_threads() -> int:
     return int(numba.get_num_threads())
 
 
-def _entry_point(dispatcher: Any, args: tuple[Any, ...]) -> Any:
-    """Call ``dispatcher(*args)`` (compiling or loading it), then return its compiled
-    entry point for exactly these argument types (the dispatcher itself if not found)."""
-    dispatcher(*args)
+def _entry_point(dispatcher: Any, args: tuple[Any, ...]) -> tuple[Any, Any]:
+    """Call ``dispatcher(*args)`` (compiling or loading it); return its compiled entry
+    point for exactly these argument types (the dispatcher itself if not found) and
+    the call's result."""
+    out = dispatcher(*args)
     cres = dispatcher.overloads.get(tuple(typeof(a) for a in args))
-    return cres.entry_point if cres is not None else dispatcher
+    return (cres.entry_point if cres is not None else dispatcher), out
 
 
 def make_generators(seed: int | None) -> list[np.random.Generator]:
@@ -143,9 +144,10 @@ class Simulator:
         reset_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs)  # fmt: skip
         return self.obs[idx]
 
-    def _kernel(self, idx: np.ndarray) -> None:
+    def _kernel(self, idx: np.ndarray) -> int:
         """Run ``advance_batch`` for the devices in ``idx`` (int64, C-contiguous), on
         numba's threads when ``threads`` is on and there are at least ``PARALLEL_MIN``.
+        Returns how many devices stopped short of a decision (see ``_resume``).
 
         The first call goes through numba's dispatcher (which compiles or loads the
         cache); later calls use the compiled entry point for these arrays' types
@@ -154,17 +156,17 @@ class Simulator:
         if self.threads and idx.shape[0] >= PARALLEL_MIN and numba_threads() > 1:
             with numba.parallel_chunksize(PARALLEL_CHUNK):
                 if self._advance_parallel is None:
-                    self._advance_parallel = _entry_point(advance_batch_parallel, (idx, *self._args))
-                else:
-                    self._advance_parallel(idx, *self._args)
-        elif self._advance is None:
-            self._advance = _entry_point(advance_batch, (idx, *self._args))
-        else:
-            self._advance(idx, *self._args)
+                    self._advance_parallel, waiting = _entry_point(advance_batch_parallel, (idx, *self._args))
+                    return int(waiting)
+                return self._advance_parallel(idx, *self._args)
+        if self._advance is None:
+            self._advance, waiting = _entry_point(advance_batch, (idx, *self._args))
+            return int(waiting)
+        return self._advance(idx, *self._args)
 
     def _run(self, idx: np.ndarray) -> None:
-        self._kernel(idx)
-        self._resume(idx)
+        if self._kernel(idx):
+            self._resume(idx)
 
     def _resume(self, idx: np.ndarray) -> None:
         """Serve devices that paused for a random-stream refill or an event-log flush,
@@ -188,9 +190,7 @@ class Simulator:
         """Fast path for device 0 (a single-device simulator): ``action`` holds 4 ints."""
         a = self._acts0
         a[0], a[1], a[2], a[3] = action
-        self._kernel(self._all)
-        st = self._si0[L.I_STATUS]
-        if st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH or st == STATUS_STUCK:
+        if self._kernel(self._all):
             self._resume(self._all)
 
     def step(self, actions: np.ndarray, idx: np.ndarray | None = None) -> None:

@@ -23,7 +23,7 @@ from gymnasium.vector.utils import batch_space
 
 from bgenv.config import Scenario
 from bgenv.core import layout as L
-from bgenv.core.kernel import write_masks_batch
+from bgenv.core.kernel import first_action_out_of_range, write_masks_batch
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator
@@ -36,6 +36,8 @@ def _int_actions(actions: Any, num_envs: int, nvec: np.ndarray, names: tuple[str
     first offending env index and action part. Vectorised: no loop over envs."""
     a = actions if isinstance(actions, np.ndarray) else np.asarray(actions)
     n = num_envs
+    if a.dtype == np.int64 and a.shape == (n, len(names)) and first_action_out_of_range(a, nvec) < 0:
+        return a  # the common case (a policy's or the space's sample), checked in one compiled call
     if a.ndim != 2 or a.shape[0] != n or a.shape[1] != len(names):
         raise ValueError(
             f"actions must be an integer array of shape ({n}, {len(names)}) (one row {list(names)} per env); "
