@@ -611,14 +611,24 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
     if n[I_DONE] != 0:
         n[I_STATUS] = STATUS_DONE
         return
+    # ``recompute`` has one call site (it inlines the launch gates: one copy compiles
+    # faster): it runs after the action and after every event, before the phase check
+    dirty = False
+    phase = PH_NONE
     if n[I_RESUME] == 0:
         s[S_REWARD] = 0.0
         s[S_COST] = 0.0
         _apply_action(pf, s, n, it, rq, jb, rg, ev, act)
-        recompute(pf, ph, s, n, it, rq, jb)
+        dirty = True
         n[I_RESUME] = 1
     stuck = 0
     while True:
+        if dirty:
+            recompute(pf, ph, s, n, it, rq, jb)
+            dirty = False
+            if phase != PH_NONE:
+                n[I_PHASE] = phase
+                break
         if RNG_BUF - max(n[I_RNG_POS], n[I_RNG_POS + 1]) < RNG_MARGIN:
             n[I_STATUS] = STATUS_NEED_RNG
             return
@@ -649,10 +659,7 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
             phase = p2
         if phase == PH_CHUNK and n[I_WIN_ACTIVE] == 0:
             phase = PH_NONE  # the window ended with the chunk: nothing to decide
-        recompute(pf, ph, s, n, it, rq, jb)
-        if phase != PH_NONE:
-            n[I_PHASE] = phase
-            break
+        dirty = True
     n[I_RESUME] = 0
     n[I_STATUS] = STATUS_OK
     n[I_STEPS] += 1
