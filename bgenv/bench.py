@@ -202,35 +202,34 @@ def _vector_side(env: Any, actions: Any, seconds: float) -> Callable[[int], floa
     return run
 
 
-def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
+def _started_vec(env_id: str, n_envs: int, rng: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """A ``make_vec`` env of ``n_envs`` reset and stepped three times, and 16 batches of
+    random actions for it (drawn beforehand, so the timed loop only steps)."""
     import gymnasium as gym
+
+    env = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point", **kwargs)
+    env.reset(seed=0)
+    space = env.unwrapped.single_action_space
+    if hasattr(space, "nvec"):
+        actions = rng.integers(0, space.nvec, size=(16, n_envs, len(space.nvec)))
+    else:
+        actions = rng.integers(0, space.n, size=(16, n_envs))
+    for k in range(3):
+        env.step(actions[k])
+    return env, actions
+
+
+def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     import numpy as np
 
     rng = np.random.default_rng(0)
     gc.collect()
     rss0 = _rss_bytes()
-    ours = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point")
-    ours.reset(seed=0)
-    nvec = ours.unwrapped.single_action_space.nvec
-    a_ours = rng.integers(0, nvec, size=(16, n_envs, len(nvec)))
-    for k in range(3):
-        ours.step(a_ours[k])
+    ours, a_ours = _started_vec("bgenv/iOS-v0", n_envs, rng)
     rss1 = _rss_bytes()
-    one = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point", threads=False)
-    one.reset(seed=0)
-    for k in range(3):
-        one.step(a_ours[k])
-    android = gym.make_vec("bgenv/Android-v0", num_envs=n_envs, vectorization_mode="vector_entry_point")
-    android.reset(seed=0)
-    nvec_a = android.unwrapped.single_action_space.nvec
-    a_android = rng.integers(0, nvec_a, size=(16, n_envs, len(nvec_a)))
-    for k in range(3):
-        android.step(a_android[k])
-    ref = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="vector_entry_point")
-    ref.reset(seed=0)
-    a_ref = rng.integers(0, 2, size=(16, n_envs))
-    for k in range(3):
-        ref.step(a_ref[k])
+    one, _ = _started_vec("bgenv/iOS-v0", n_envs, rng, threads=False)
+    android, a_android = _started_vec("bgenv/Android-v0", n_envs, rng)
+    ref, a_ref = _started_vec("CartPole-v1", n_envs, rng)
     threads = ours.unwrapped.sim.threads
     names = {
         "ios": "bgenv/iOS-v0" + (" (threads)" if threads else ""),
