@@ -7,9 +7,12 @@ alike; the ratios are what to compare between machines, not the raw figures.
 * ``single``: ``gym.make`` env steps/s with random actions
   (``gymnasium.utils.performance.benchmark_step``), bgenv iOS and Android vs CartPole-v1.
 * ``vector``: ``gym.make_vec(..., vectorization_mode="vector_entry_point")`` env-steps/s
-  with pre-sampled random actions, bgenv vs CartPole-v1 at the same ``num_envs``.
-* ``ppo``: SB3 PPO (``MlpPolicy``, same hyperparameters) steps/s on
-  :class:`bgenv.envs.sb3.BgenvVecEnv` vs on ``make_vec_env("CartPole-v1")``.
+  with pre-sampled random actions, bgenv vs CartPole-v1 at the same ``num_envs``: iOS as
+  made by default (numba's threads from 256 envs) and with ``threads=False``, Android.
+* ``ppo``: SB3 PPO steps/s (same MLP and hyperparameters) on
+  :class:`bgenv.envs.sb3.BgenvVecEnv` vs on ``make_vec_env("CartPole-v1")``, with SB3's
+  ``MlpPolicy`` and with :class:`agents.distributions.FusedMlpPolicy`, and on a no-op env
+  with bgenv's spaces (the policy's own cost) for each.
 * ``horizon``: single-env steps/s and simulated days/s for several ``horizon_days``.
 * ``reset``: µs per reset and memory per env.
 """
