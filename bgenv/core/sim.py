@@ -103,8 +103,7 @@ class Simulator:
         self._args = (self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)  # fmt: skip
         self._advance: Any = None  # the compiled advance_batch for these arrays' types (see _kernel)
         self._advance_parallel: Any = None
-        self._si0 = self.si[0]  # row views of device 0 for the single-device fast path
-        self._acts0 = self.acts[0]
+        self._acts0 = self.acts[0]  # row view of device 0 for the single-device fast path
 
     # -- randomness ---------------------------------------------------------
     def _refill(self, i: int) -> None:
