@@ -276,6 +276,44 @@ def test_large_batches_use_the_threads_by_default_with_the_same_results():
     assert truncations > 0  # same-step autoresets were part of it
 
 
+def test_a_process_forked_after_threaded_steps_still_steps_its_batches():
+    """GNU OpenMP aborts a forked child that starts threads after its parent did; a child
+    forked after threaded batch steps steps its own batches on one thread instead, with
+    the same results."""
+    import multiprocessing as mp
+
+    from bgenv.core import sim as sim_module
+
+    n = sim_module.AUTO_THREADS_MIN
+
+    def make(**kw):
+        return gym.make_vec("bgenv/Android-v0", num_envs=n, vectorization_mode="vector_entry_point", horizon_days=1, **kw)  # fmt: skip
+
+    nvec = make(threads=False).unwrapped.single_action_space.nvec
+    actions = np.random.default_rng(1).integers(0, nvec, size=(5, n, len(nvec)))
+
+    def run(env) -> list[np.ndarray]:
+        out = [env.reset(seed=7)[0]]
+        out += [env.step(a)[0] for a in actions]
+        return out
+
+    parent = run(make())  # the threaded kernel runs here (when numba has 2+ threads)
+
+    def child(q) -> None:
+        q.put(run(make()))
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    got = q.get(timeout=120)
+    p.join(60)
+    assert p.exitcode == 0
+    expected = run(make(threads=False))
+    for x, y, z in zip(got, expected, parent):
+        assert np.array_equal(x, y) and np.array_equal(x, z)
+
+
 def test_ppo_trains_on_the_sb3_vec_env():
     from stable_baselines3 import PPO
 

@@ -9,6 +9,7 @@ compiled dynamics (``kernel.py``).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,22 @@ def numba_threads() -> int:
     return int(numba.get_num_threads())
 
 
+# GNU OpenMP (numba's "omp" layer on Linux) aborts a forked child that starts a parallel
+# loop once the parent has used one. A child forked after this process stepped a threaded
+# batch therefore steps its batches on one thread (same results).
+_threads_started = False  # this process has run the threaded kernel
+_fork_child_of_omp = False  # this process was forked from one whose OpenMP threads ran
+
+
+def _after_fork_in_child() -> None:
+    global _fork_child_of_omp
+    if _threads_started and numba.threading_layer() == "omp":
+        _fork_child_of_omp = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _entry_point(dispatcher: Any, args: tuple[Any, ...]) -> tuple[Any, Any]:
     """Call ``dispatcher(*args)`` (compiling or loading it); return its compiled entry
     point for exactly these argument types (the dispatcher itself if not found) and
@@ -70,7 +87,9 @@ class Simulator:
             (``NUMBA_NUM_THREADS``, the cores by default), in chunks of
             ``PARALLEL_CHUNK`` devices handed to whichever thread is free. ``None`` (the
             default): on for ``num >= AUTO_THREADS_MIN`` when numba has 2+ threads.
-            Results are the same either way (devices are independent).
+            Results are the same either way (devices are independent). A process
+            forked from one that ran the threads steps on one thread (GNU OpenMP
+            cannot start threads again after a fork).
     """
 
     def __init__(
@@ -152,7 +171,9 @@ class Simulator:
         cache); later calls use the compiled entry point for these arrays' types
         directly, which skips the dispatcher's per-call type matching of 13 arguments
         (about 0.3 µs a call)."""
-        if self.threads and idx.shape[0] >= PARALLEL_MIN and numba_threads() > 1:
+        global _threads_started
+        if self.threads and idx.shape[0] >= PARALLEL_MIN and not _fork_child_of_omp and numba_threads() > 1:
+            _threads_started = True
             with numba.parallel_chunksize(PARALLEL_CHUNK):
                 if self._advance_parallel is None:
                     self._advance_parallel, waiting = _entry_point(advance_batch_parallel, (idx, *self._args))
