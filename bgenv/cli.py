@@ -8,19 +8,6 @@ import math
 import sys
 from collections.abc import Sequence
 
-HEADLINE = (
-    "completion_rate",
-    "battery_cost",
-    "freshness_at_open",
-    "windows_granted",
-    "expirations",
-    "kills",
-    "throttled_requests",
-    "retries_per_task",
-    "time_to_success_s",
-    "episode_reward",
-)
-
 
 def _num(x: float) -> float | None:
     """A float for JSON: None where there is no value (e.g. freshness with no app opens)."""
@@ -29,7 +16,7 @@ def _num(x: float) -> float | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from agents.evaluate import run_episodes
-    from agents.report import table
+    from agents.report import TABLE_METRICS, table
 
     policies = args.policy.split(",")
     rows = []
@@ -44,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, allow_nan=False))
     else:
         print(f"scenario {args.scenario}: {args.episodes} episodes from seed {args.seed} (mean ± 95 % CI)")
-        print(table(rows, HEADLINE))
+        print(table(rows, TABLE_METRICS))
     return 0
 
 

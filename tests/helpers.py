@@ -19,6 +19,33 @@ import numpy as np
 import bgenv  # noqa: F401  (importing the package registers the ids)
 
 ENV_IDS = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
+
+
+def pick(
+    mask: np.ndarray,
+    nvec: np.ndarray,
+    u: np.ndarray,
+    job_opts: np.ndarray | None = None,
+    job_bias: float = 0.0,
+) -> np.ndarray:
+    """An action from pre-drawn uniforms ``u`` (5 per step, 6 with ``job_bias``): a valid
+    choice per part under ``mask`` or, when ``u[4] < 0.2``, anything in the space (the
+    env must handle senseless actions too); with probability ``job_bias`` the request
+    part is replaced by one of ``job_opts``."""
+    if u[4] < 0.2:
+        out = np.floor(u[:4] * nvec).astype(np.int64)
+    else:
+        out = np.zeros(4, dtype=np.int64)
+        start = 0
+        for p, n in enumerate(nvec):
+            valid = np.flatnonzero(mask[start : start + n])
+            out[p] = valid[int(u[p] * len(valid))]
+            start += n
+    if job_bias > 0.0 and job_opts is not None and len(job_opts) and u[5] < job_bias:
+        out[0] = job_opts[int(u[5] / job_bias * len(job_opts))]
+    return out
+
+
 SCENARIOS = (
     "ios_commuter",
     "ios_night_owl",

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import ENV_IDS
+from helpers import ENV_IDS, pick
 
 from bgenv.core import layout as L
 from bgenv.core import sim as sim_module
@@ -110,24 +110,6 @@ class Trace:
 
     def parts(self) -> dict[str, str]:
         return {k: v.hexdigest()[:16] for k, v in self.h.items()}
-
-
-def pick(mask: np.ndarray, nvec: np.ndarray, u: np.ndarray, job_opts: np.ndarray, job_bias: float) -> np.ndarray:
-    """An action from 6 uniforms: a valid choice per part under ``mask`` or, when
-    ``u[4] < 0.2``, anything in the space; with probability ``job_bias`` the request
-    part is replaced by one of ``job_opts``."""
-    if u[4] < 0.2:
-        out = np.floor(u[:4] * nvec).astype(np.int64)
-    else:
-        out = np.zeros(4, dtype=np.int64)
-        start = 0
-        for p, n in enumerate(nvec):
-            valid = np.flatnonzero(mask[start : start + n])
-            out[p] = valid[int(u[p] * len(valid))]
-            start += n
-    if u[5] < job_bias and len(job_opts):
-        out[0] = job_opts[int(u[5] / job_bias * len(job_opts))]
-    return out
 
 
 def _job_opts(labels: dict[str, tuple[str, ...]], nvec: np.ndarray) -> np.ndarray:

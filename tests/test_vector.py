@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
-from helpers import ENV_IDS
+from helpers import ENV_IDS, pick
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from bgenv.envs.sb3 import BgenvVecEnv, make_sb3_vec_env
@@ -24,21 +24,6 @@ def make_vec(platform: str, num_envs: int = N, **overrides) -> BackgroundSchedul
     env = gym.make_vec(ENV_IDS[platform], num_envs=num_envs, vectorization_mode="vector_entry_point", **overrides)
     assert isinstance(env, BackgroundSchedulingVectorEnv)
     return env
-
-
-def pick(mask: np.ndarray, nvec: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """An action from pre-drawn uniforms ``u`` (5 per step): a valid choice per part
-    under ``mask``, or, when ``u[4] < 0.2``, any choice in the space (the env must
-    also handle senseless actions identically)."""
-    if u[4] < 0.2:
-        return np.floor(u[:4] * nvec).astype(np.int64)
-    out = np.zeros(4, dtype=np.int64)
-    start = 0
-    for p, n in enumerate(nvec):
-        valid = np.flatnonzero(mask[start : start + n])
-        out[p] = valid[int(u[p] * len(valid))]
-        start += n
-    return out
 
 
 # ---------------------------------------------------------------------------

@@ -666,6 +666,13 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
     write_obs(pf, s, n, it, rq, o)
 
 
+@kjit(inline="always")
+def _needs_host(status: int) -> int:
+    """1 when a device stopped short of a decision (random-stream refill, event-log
+    flush, or stuck), else 0."""
+    return 1 if (status == STATUS_NEED_RNG or status == STATUS_NEED_FLUSH or status == STATUS_STUCK) else 0
+
+
 @kjit
 def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
     """``advance`` for the devices listed in ``idx``; returns how many of them stopped
@@ -674,8 +681,7 @@ def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, act
     for j in range(idx.shape[0]):
         i = idx[j]
         advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
-        st = si[i, I_STATUS]  # stopped short of a decision: refill, flush, or stuck
-        waiting += 1 if (st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH or st == STATUS_STUCK) else 0
+        waiting += _needs_host(si[i, I_STATUS])
     return waiting
 
 
@@ -688,8 +694,7 @@ def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts,
         advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
     waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
     for j in range(idx.shape[0]):
-        st = si[idx[j], I_STATUS]
-        waiting += 1 if (st == STATUS_NEED_RNG or st == STATUS_NEED_FLUSH or st == STATUS_STUCK) else 0
+        waiting += _needs_host(si[idx[j], I_STATUS])
     return waiting
 
 

@@ -250,14 +250,3 @@ def next_deadline(n, it) -> float:
         if it[r, IT_ACTIVE] != 0.0 and it[r, IT_OVERDUE] == 0.0 and it[r, IT_DEADLINE] < best:
             best = it[r, IT_DEADLINE]
     return best
-
-
-@kjit
-def oldest_age(s, n, it) -> float:
-    """Age of the oldest pending item, s (0 when the backlog is empty)."""
-    t = s[S_T]
-    age = 0.0
-    for r in range(n[I_ITEMS_HI]):
-        if it[r, IT_ACTIVE] != 0.0 and t - it[r, IT_ARRIVE] > age:
-            age = t - it[r, IT_ARRIVE]
-    return age
