@@ -3,10 +3,11 @@ batch of them.
 
 A *step* applies the agent's action at a decision point and then jumps from event to
 event (never through idle seconds) until the next decision point: the app goes to
-the background, the OS grants a window, or a chunk inside a window ends. The loop
-pauses (status 1 or 2) when the device's random-draw buffer or event-log buffer runs
-low; the host refills or collects and calls again, and the device carries on exactly
-where it stopped, so results never depend on buffer sizes or batch composition.
+the background, the OS grants a window, or a chunk inside a window ends. Random
+draws come from the device's own streams, stepped in the kernel (``rng.py``). When
+the event log is on, the loop pauses (status 1) as the device's log buffer runs low;
+the host collects it and calls again, and the device carries on exactly where it
+stopped, so results never depend on buffer sizes or batch composition.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ from bgenv.core.layout import (
     I_NET_BASE,
     I_PHASE,
     I_RESUME,
-    I_RNG_POS,
+    I_RNG_DRAWS,
     I_SCREEN,
     I_STATUS,
     I_STEPS,
@@ -180,8 +181,6 @@ from bgenv.core.layout import (
     PH_WINDOW,
     PLATFORM_ANDROID,
     PLATFORM_IOS,
-    RNG_BUF,
-    RNG_MARGIN,
     RQ_ACTIVE,
     RQ_THROTTLED,
     S_BATT,
@@ -242,10 +241,9 @@ from bgenv.core.workload import next_deadline, pending_units, workable
 
 INF = np.inf
 STATUS_OK = 0
-STATUS_NEED_RNG = 1
-STATUS_NEED_FLUSH = 2
-STATUS_DONE = 3
-STATUS_STUCK = 4  # events stopped advancing time (a simulator bug); the host raises
+STATUS_NEED_FLUSH = 1
+STATUS_DONE = 2
+STATUS_STUCK = 3  # events stopped advancing time (a simulator bug); the host raises
 STUCK_MESSAGE = "bgenv kernel: events stopped advancing time (a simulator bug)"
 MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many events at one instant
 
@@ -267,9 +265,9 @@ def _log_level(s, n, it, ev) -> None:
 
 @kjit
 def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
-    """Start a new episode for one device (the random stream and event log go on)."""
-    pos_user = n[I_RNG_POS]
-    pos_sys = n[I_RNG_POS + 1]
+    """Start a new episode for one device (the random streams and event log go on)."""
+    draws_user = n[I_RNG_DRAWS]
+    draws_sys = n[I_RNG_DRAWS + 1]
     evn = n[I_EV_N]
     evon = n[I_EV_ON]
     s[:] = 0.0
@@ -277,8 +275,8 @@ def reset_device(pf, ph, s, n, it, rq, jb, rg, ev, tt) -> None:
     it[:, :] = 0.0
     rq[:, :] = 0.0
     jb[:, :] = INF
-    n[I_RNG_POS] = pos_user
-    n[I_RNG_POS + 1] = pos_sys
+    n[I_RNG_DRAWS] = draws_user
+    n[I_RNG_DRAWS + 1] = draws_sys
     n[I_EV_N] = evn
     n[I_EV_ON] = evon
     t0 = pf[P_START_HOUR] * 3600.0
@@ -629,9 +627,6 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
             if phase != PH_NONE:
                 n[I_PHASE] = phase
                 break
-        if RNG_BUF - max(n[I_RNG_POS], n[I_RNG_POS + 1]) < RNG_MARGIN:
-            n[I_STATUS] = STATUS_NEED_RNG
-            return
         if n[I_EV_ON] != 0 and EV_BUF - n[I_EV_N] < EV_MARGIN:
             n[I_STATUS] = STATUS_NEED_FLUSH
             return
@@ -668,9 +663,8 @@ def advance(pf, ph, s, n, it, rq, jb, rg, ev, tt, o, act) -> None:
 
 @kjit(inline="always")
 def _needs_host(status: int) -> int:
-    """1 when a device stopped short of a decision (random-stream refill, event-log
-    flush, or stuck), else 0."""
-    return 1 if (status == STATUS_NEED_RNG or status == STATUS_NEED_FLUSH or status == STATUS_STUCK) else 0
+    """1 when a device stopped short of a decision (event-log flush, or stuck), else 0."""
+    return 1 if (status == STATUS_NEED_FLUSH or status == STATUS_STUCK) else 0
 
 
 @kjit

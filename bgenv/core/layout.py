@@ -16,7 +16,7 @@ Arrays (``N`` = number of devices in the batch):
 * ``reqs``  float64 ``[N, NSLOT, NRF]`` pending scheduler requests, one row per slot
 * ``jobs``  float64 ``[N, NJOB + NCNT, NJF]`` two rings: recent executions (time quotas)
                                    and recent alarm/push deliveries (counted limits)
-* ``rng``   float64 ``[N, 2, RNG_BUF]`` uniform draws from each device's two ``numpy`` Generators
+* ``rng``   uint64  ``[N, 2, NRS]``  each device's two PCG64 random streams (see ``rng.py``)
 * ``ev``    float64 ``[N, EV_BUF, NEVF]`` event-log records awaiting collection
 * ``tts``   float64 ``[N, TTS_BUF]``    time-to-success samples of completed items
 """
@@ -186,8 +186,11 @@ NJOB = 256  # ring of recent background executions, used for rolling-window quot
 NCNT = 1024  # ring of recent alarm and push deliveries, used for counted limits
 RING_JOBS = 0
 RING_COUNTED = 1
-RNG_BUF = 2048  # uniform draws buffered per device and stream
-RNG_MARGIN = 64  # the kernel pauses for a refill when fewer draws than this remain
+NRS = 4  # uint64 words of a random stream's state: 128-bit PCG64 state and increment
+RS_STATE_HI = 0
+RS_STATE_LO = 1
+RS_INC_HI = 2
+RS_INC_LO = 3
 EV_BUF = 1024  # event records buffered per device before the host collects them
 EV_MARGIN = 16
 TTS_BUF = 2048  # time-to-success samples kept per episode (reservoir beyond that)
@@ -315,11 +318,11 @@ NSF = _s.n
 # Integer state si[N, NSI]
 # ---------------------------------------------------------------------------
 _i = _Counter()
-I_STATUS = _i()  # 0 ok (decision reached), 1 needs rng refill, 2 needs event flush, 3 episode over
+I_STATUS = _i()  # 0 ok (decision reached), 1 needs event-log flush, 2 episode over, 3 stuck
 I_PHASE = _i()
 I_RESUME = _i()  # 1 while an advance has been paused mid-way (action already applied)
 I_DONE = _i()
-I_RNG_POS = _i(2)  # read position in each random stream (rng.USER, rng.SYS)
+I_RNG_DRAWS = _i(2)  # draws taken from each random stream so far (rng.USER, rng.SYS)
 I_EV_N = _i()
 I_EV_ON = _i()  # record events
 I_TTS_N = _i()

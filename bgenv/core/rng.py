@@ -1,16 +1,21 @@
 """Random draws inside the compiled kernel.
 
-Every device owns two ``numpy.random.Generator`` streams spawned from its reset seed
-(see ``sim.py``); the host copies their uniform draws into ``rng[i, stream]`` and the
-kernel consumes them in order. What a device sees depends only on its own seed, never
-on batch size or on when the host refills the buffers, so device ``i`` of a batch
-reproduces a single env with the same seed.
+Every device owns two PCG64 streams spawned from its reset seed (``stream_states``).
+The kernel steps them itself with the same arithmetic as ``numpy``'s ``PCG64`` and
+turns each 64-bit output into a double exactly as ``Generator.random()`` does, so
+device ``i`` sees the very sequence ``numpy.random.Generator(PCG64(...)).random()``
+would give. What a device sees depends only on its own seed, never on batch size or
+thread count, so device ``i`` of a batch reproduces a single env with the same seed.
 
 * ``USER``: everything the agent cannot influence (app opens, screen use, sessions,
   network, motion, work arrivals, bedtimes). Under a given seed every policy meets
   the same user week: common random numbers for sharper policy comparisons.
 * ``SYS``: everything that reacts to the agent (the scheduler, thermal state, battery
   behaviour such as top-ups and Low Power Mode prompts).
+
+A stream's state is four uint64 words ``rng[i, stream]``: the 128-bit LCG state and
+increment, high word first (``RS_STATE_HI``, ``RS_STATE_LO``, ``RS_INC_HI``,
+``RS_INC_LO``).
 """
 
 from __future__ import annotations
@@ -18,19 +23,64 @@ from __future__ import annotations
 import numpy as np
 
 from bgenv.core.jit import kjit
-from bgenv.core.layout import I_RNG_POS
+from bgenv.core.layout import I_RNG_DRAWS, NRS, RS_INC_HI, RS_INC_LO, RS_STATE_HI, RS_STATE_LO
 
 USER = 0
 SYS = 1
 NSTREAM = 2
 
+# PCG64 (XSL-RR 128/64), as numpy's ``PCG64``: state = state * MUL + inc (mod 2**128),
+# output = rotr64(hi ^ lo, hi >> 58). numba has no 128-bit integers: the product is
+# assembled from 64-bit words (every operand is uint64: mixing in a Python int would
+# turn the arithmetic into float64).
+_MUL_HI = np.uint64(0x2360ED051FC65DA4)
+_MUL_LO = np.uint64(0x4385DF649FCCF645)
+_M32 = np.uint64(0xFFFFFFFF)
+_U0 = np.uint64(0)
+_U1 = np.uint64(1)
+_U11 = np.uint64(11)
+_U32 = np.uint64(32)
+_U58 = np.uint64(58)
+_U63 = np.uint64(63)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53, as numpy's next_double
+_WORD = (1 << 64) - 1
+
+
+@kjit(inline="always")
+def _mulhi(a, b):
+    """High 64 bits of the 128-bit product of uint64 ``a`` and ``b``."""
+    a0 = a & _M32
+    a1 = a >> _U32
+    b0 = b & _M32
+    b1 = b >> _U32
+    p00 = a0 * b0
+    p01 = a0 * b1
+    p10 = a1 * b0
+    mid = (p00 >> _U32) + (p01 & _M32) + (p10 & _M32)
+    return a1 * b1 + (p01 >> _U32) + (p10 >> _U32) + (mid >> _U32)
+
+
+@kjit(inline="always")
+def next_u64(rg, stream: int):
+    """Advance ``stream`` and return its next 64-bit output (numpy's pcg64_next64)."""
+    hi = rg[stream, RS_STATE_HI]
+    lo = rg[stream, RS_STATE_LO]
+    plo = lo * _MUL_LO
+    phi = _mulhi(lo, _MUL_LO) + lo * _MUL_HI + hi * _MUL_LO
+    slo = plo + rg[stream, RS_INC_LO]
+    shi = phi + rg[stream, RS_INC_HI] + (_U1 if slo < plo else _U0)
+    rg[stream, RS_STATE_HI] = shi
+    rg[stream, RS_STATE_LO] = slo
+    x = shi ^ slo
+    rot = shi >> _U58
+    return (x >> rot) | (x << ((_U0 - rot) & _U63))
+
 
 @kjit(inline="always")
 def uniform(n, rg, stream: int) -> float:
-    """Next uniform draw in [0, 1) from ``stream``."""
-    p = n[I_RNG_POS + stream]
-    n[I_RNG_POS + stream] = p + 1
-    return rg[stream, p]
+    """Next uniform draw in [0, 1) from ``stream`` (counted in ``n[I_RNG_DRAWS + stream]``)."""
+    n[I_RNG_DRAWS + stream] += 1
+    return float(next_u64(rg, stream) >> _U11) * _TO_UNIT
 
 
 @kjit(inline="always")
@@ -53,3 +103,16 @@ def poisson(n, rg, stream: int, mean: float) -> int:
         p *= mean / k
         cdf += p
     return k
+
+
+def stream_states(seed: int | None) -> np.ndarray:
+    """A device's two stream states (uint64 ``[NSTREAM, NRS]``) for reset seed ``seed``:
+    ``PCG64`` generators spawned from one ``SeedSequence`` (``None``: fresh OS entropy)."""
+    out = np.zeros((NSTREAM, NRS), dtype=np.uint64)
+    for k, ss in enumerate(np.random.SeedSequence(seed).spawn(NSTREAM)):
+        st = np.random.PCG64(ss).state["state"]
+        out[k, RS_STATE_HI] = st["state"] >> 64
+        out[k, RS_STATE_LO] = st["state"] & _WORD
+        out[k, RS_INC_HI] = st["inc"] >> 64
+        out[k, RS_INC_LO] = st["inc"] & _WORD
+    return out

@@ -21,7 +21,6 @@ from numba import typeof
 from bgenv.core import layout as L
 from bgenv.core.kernel import (
     STATUS_NEED_FLUSH,
-    STATUS_NEED_RNG,
     STATUS_STUCK,
     STUCK_MESSAGE,
     advance_batch,
@@ -31,7 +30,7 @@ from bgenv.core.kernel import (
 )
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams
-from bgenv.core.rng import NSTREAM
+from bgenv.core.rng import NSTREAM, stream_states
 
 PARALLEL_MIN = 64  # with threads on, calls on at least this many devices use the threads (smaller: start-up dominates)
 AUTO_THREADS_MIN = 256  # threads=None (the default) turns the threads on for batches this large, given 2+ threads
@@ -70,12 +69,6 @@ def _entry_point(dispatcher: Any, args: tuple[Any, ...]) -> tuple[Any, Any]:
     return (cres.entry_point if cres is not None else dispatcher), out
 
 
-def make_generators(seed: int | None) -> list[np.random.Generator]:
-    """A device's two generators (rng.USER, rng.SYS): PCG64 streams spawned from one
-    SeedSequence of the reset seed."""
-    return [np.random.Generator(np.random.PCG64(ss)) for ss in np.random.SeedSequence(seed).spawn(NSTREAM)]
-
-
 class Simulator:
     """``num`` independent devices sharing one compiled scenario.
 
@@ -107,13 +100,12 @@ class Simulator:
         self.items = np.zeros((num, L.MAXI, L.NIF))
         self.reqs = np.zeros((num, L.NSLOT, L.NRF))
         self.jobs = np.full((num, L.NJOB + L.NCNT, L.NJF), np.inf)
-        self.rng = np.zeros((num, NSTREAM, L.RNG_BUF))
+        self.rng = np.zeros((num, NSTREAM, L.NRS), dtype=np.uint64)
         self.ev = np.zeros((num, L.EV_BUF if record_events else 1, L.NEVF))  # unused when off
         self.tts = np.zeros((num, L.TTS_BUF))
         self.obs = np.zeros((num, NOBS), dtype=np.float32)
         self.acts = np.zeros((num, 4), dtype=np.int64)
         self.mask_len = int(params.nvec.sum())
-        self.gens: list[list[np.random.Generator]] = [make_generators(None) for _ in range(num)]
         self._fresh = np.ones(num, dtype=bool)
         self.record_events = record_events
         self.si[:, L.I_EV_ON] = 1 if record_events else 0
@@ -124,18 +116,7 @@ class Simulator:
         self._advance_parallel: Any = None
         self._acts0 = self.acts[0]  # row view of device 0 for the single-device fast path
 
-    # -- randomness ---------------------------------------------------------
-    def _refill(self, i: int) -> None:
-        """Keep device ``i``'s streams in order: shift the unread tail, append new draws."""
-        for k in range(NSTREAM):
-            pos = int(self.si[i, L.I_RNG_POS + k])
-            if pos == 0:
-                continue
-            buf = self.rng[i, k]
-            buf[: L.RNG_BUF - pos] = buf[pos:]
-            buf[L.RNG_BUF - pos :] = self.gens[i][k].random(pos)
-            self.si[i, L.I_RNG_POS + k] = 0
-
+    # -- the event log ------------------------------------------------------
     def _flush(self, i: int) -> None:
         k = int(self.si[i, L.I_EV_N])
         if k:
@@ -145,18 +126,14 @@ class Simulator:
     # -- episodes -----------------------------------------------------------
     def reset(self, seeds: Sequence[int | None] | None = None, idx: np.ndarray | None = None) -> np.ndarray:
         """Start new episodes for devices ``idx`` (all by default). A device given a seed
-        gets a new generator from it; without one its stream carries on."""
+        gets new random streams from it; without one its streams carry on (a device
+        never reset before starts from fresh OS entropy)."""
         idx = self._all if idx is None else np.asarray(idx, dtype=np.int64)
         for j, i in enumerate(idx):
             seed = None if seeds is None else seeds[j]
             if seed is not None or self._fresh[i]:
-                self.gens[i] = make_generators(seed)
-                for k in range(NSTREAM):
-                    self.rng[i, k] = self.gens[i][k].random(L.RNG_BUF)
-                    self.si[i, L.I_RNG_POS + k] = 0
+                self.rng[i] = stream_states(seed)
                 self._fresh[i] = False
-            elif L.RNG_BUF - self.si[i, L.I_RNG_POS : L.I_RNG_POS + NSTREAM].max() < 4 * L.RNG_MARGIN:
-                self._refill(i)
             self._events[i] = []
             self.si[i, L.I_EV_N] = 0
         reset_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs)  # fmt: skip
@@ -189,22 +166,21 @@ class Simulator:
             self._resume(idx)
 
     def _resume(self, idx: np.ndarray) -> None:
-        """Serve devices that paused for a random-stream refill or an event-log flush,
-        and let them carry on, until every device in ``idx`` reached a decision."""
+        """Collect the event logs of devices that paused for a flush and let them carry
+        on, until every device in ``idx`` reached a decision."""
         status = self.si[idx, L.I_STATUS]
         if (status == STATUS_STUCK).any():
             raise RuntimeError(STUCK_MESSAGE)
-        paused = (status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)
+        paused = status == STATUS_NEED_FLUSH
         while paused.any():
             for i in idx[paused]:
-                self._refill(int(i))
                 self._flush(int(i))
             idx = idx[paused]
             self._kernel(idx)
             status = self.si[idx, L.I_STATUS]
             if (status == STATUS_STUCK).any():
                 raise RuntimeError(STUCK_MESSAGE)
-            paused = (status == STATUS_NEED_RNG) | (status == STATUS_NEED_FLUSH)
+            paused = status == STATUS_NEED_FLUSH
 
     def step_one(self, action: list[int] | np.ndarray) -> None:
         """Fast path for device 0 (a single-device simulator): ``action`` holds 4 ints."""

@@ -157,7 +157,6 @@ class BackgroundSchedulingEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         self.sim.reset([seed], self._idx)
-        self._np_random = self.sim.gens[0][0]
         self._started = True
         return self.sim.obs[0].copy(), self._info()
 
