@@ -13,56 +13,9 @@ from pydantic import BaseModel
 
 from bgenv.config import Scenario, load_scenario
 from bgenv.core.layout import EVENT_SCHEMA
+from bgenv.core.metrics import METRICS
 from bgenv.core.observation import FEATURES
 from bgenv.core.params import compile_params
-
-METRICS: dict[str, str] = {
-    "completion_rate": "work_completed / work_arrived (work units)",
-    "work_arrived": "work units that arrived in the episode",
-    "work_completed": "work units completed (background windows and foreground refresh)",
-    "work_pending": "work units still in the backlog (arrived = completed + pending)",
-    "work_completed_background": "work units completed in background windows",
-    "items_arrived": "backlog items that arrived",
-    "items_completed": "backlog items completed",
-    "battery_cost": "fraction of a full battery drawn by background work off the charger",
-    "energy_total": "fraction of a full battery used by background work, on the charger too",
-    "windows_granted": "background windows the OS granted",
-    "windows_refresh": "... of which iOS app refresh",
-    "windows_processing": "... iOS processing",
-    "windows_job": "... Android regular jobs",
-    "windows_expedited": "... Android expedited jobs",
-    "windows_health": "... iOS health research tasks",
-    "windows_push": "... pushes handled (iOS silent, Android high priority)",
-    "windows_push_normal": "... Android pushes delivered at normal priority",
-    "windows_alarm": "... Android exact alarms",
-    "windows_fgs": "... Android foreground services",
-    "mean_window_s": "mean window length, s",
-    "completions_reported": "windows the app ended by reporting completion",
-    "expirations": "windows that expired (budget, user activity, lost constraint)",
-    "kills": "kills: memory (jetsam), wind-down past the grace period, CPU monitor, force-quit",
-    "kills_memory": "... of which memory kills (no expiration callback)",
-    "requests": "requests submitted",
-    "requests_refused": "requests refused at submission",
-    "throttled_requests": "requests refused or held back by a quota or rate limit",
-    "retries_per_task": "extra windows per completed item (windows that worked on it − 1)",
-    "time_to_success_s": "median s from an item's arrival to its completion",
-    "freshness_at_open": "share of app opens that found no unfetched content",
-    "app_opens": "app opens",
-    "deadlines_missed": "items that passed their soft deadline",
-    "chunks": "chunks started",
-    "chunks_lost": "chunks lost (expired, killed or network failure)",
-    "units_lost": "work units lost with those chunks (redone later)",
-    "invalid_actions": "actions that made no sense in their state (handled as no-ops)",
-    "episode_reward": "sum of rewards",
-    "simulated_days": "episode length, days",
-    "screen_h_per_day": "screen-on hours per day (calibration, U3/U5/U11)",
-    "charging_share": "share of time on the charger",
-    "wifi_share": "share of time on Wi-Fi (U19, U20)",
-    "cellular_share": "share of time on cellular",
-    "low_power_share": "share of time in Low Power Mode / Battery Saver (U17)",
-    "deep_doze_share": "share of time in deep Doze (Android)",
-    "battery_min": "lowest battery level in the episode",
-}
 
 
 def _fields(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str]], defaults: Any) -> None:

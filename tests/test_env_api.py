@@ -324,7 +324,7 @@ def test_reference_docs_are_current():
 
 
 def test_reference_docs_list_every_metric(platform):
-    from bgenv.docs import METRICS
+    from bgenv.core.metrics import METRICS
 
     env = make_env(platform, horizon_days=1)
     env.reset(seed=0)

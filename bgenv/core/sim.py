@@ -28,9 +28,11 @@ from bgenv.core.kernel import (
     reset_batch,
     write_masks,
 )
+from bgenv.core.metrics import METRIC_NAMES, NMETRICS, metrics_batch
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams
 from bgenv.core.rng import NSTREAM, stream_states
+from bgenv.core.workload import pending_units
 
 PARALLEL_MIN = 64  # with threads on, calls on at least this many devices use the threads (smaller: start-up dominates)
 AUTO_THREADS_MIN = 256  # threads=None (the default) turns the threads on for batches this large, given 2+ threads
@@ -107,6 +109,7 @@ class Simulator:
         self.acts = np.zeros((num, 4), dtype=np.int64)
         self.mask_len = int(params.nvec.sum())
         self._fresh = np.ones(num, dtype=bool)
+        self._scratch = np.empty(L.TTS_BUF)  # work space of the time-to-success median
         self.record_events = record_events
         self.si[:, L.I_EV_ON] = 1 if record_events else 0
         self._events: list[list[np.ndarray]] = [[] for _ in range(num)]
@@ -222,60 +225,20 @@ class Simulator:
         return m
 
     def pending_units(self, i: int = 0) -> float:
-        it = self.items[i]
-        return float(it[it[:, L.IT_ACTIVE] != 0.0, L.IT_REM].sum())
+        """Work units in device ``i``'s backlog (the ``work_pending`` metric)."""
+        return float(pending_units(self.si[i], self.items[i], -1))
+
+    def metrics_rows(self, idx: np.ndarray) -> np.ndarray:
+        """Episode metrics of the devices ``idx`` (int64): float64 ``[len(idx), NMETRICS]``,
+        columns in ``metrics.METRIC_NAMES`` order (valid at any time; final at the horizon)."""
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        out = np.empty((idx.shape[0], NMETRICS))
+        metrics_batch(idx, self.sf, self.si, self.items, self.tts, self._scratch, out)
+        return out
 
     def metrics(self, i: int = 0) -> dict[str, float]:
-        """Episode metrics of device ``i`` (valid at any time; final at the horizon)."""
-        s = self.sf[i]
-        arrived = float(s[L.M_ARRIVED])
-        completed = float(s[L.M_COMPLETED])
-        opens = float(s[L.M_OPENS])
-        done_items = float(s[L.M_ITEMS_DONE])
-        n_tts = min(int(self.si[i, L.I_TTS_N]), L.TTS_BUF)
-        elapsed = max(float(s[L.S_T] - s[L.S_T0]), 1e-9)
-        days = elapsed / 86400.0
-        windows = float(s[L.M_WINDOWS])
-        m = {
-            "completion_rate": min(1.0, completed / arrived) if arrived > 0 else 1.0,  # float sums can pass 1 by an ulp
-            "work_arrived": arrived,
-            "work_completed": completed,
-            "work_pending": self.pending_units(i),
-            "work_completed_background": float(s[L.M_COMPLETED_BG]),
-            "items_arrived": float(s[L.M_ITEMS_ARRIVED]),
-            "items_completed": done_items,
-            "battery_cost": float(s[L.M_BATTERY_COST]),
-            "energy_total": float(s[L.M_ENERGY]),
-            "windows_granted": windows,
-            **{f"windows_{name}": float(s[L.M_WINDOWS_BY_TYPE + k]) for k, name in enumerate(L.WT_NAMES)},
-            "mean_window_s": float(s[L.M_WINDOW_S]) / windows if windows else 0.0,
-            "completions_reported": float(s[L.M_COMPLETES]),
-            "expirations": float(s[L.M_EXPIRATIONS]),
-            "kills": float(s[L.M_KILLS]),
-            "kills_memory": float(s[L.M_KILLS_MEMORY]),
-            "requests": float(s[L.M_REQUESTS]),
-            "requests_refused": float(s[L.M_REFUSED]),
-            "throttled_requests": float(s[L.M_THROTTLED]) + float(s[L.M_REFUSED]),
-            "retries_per_task": float(s[L.M_RETRIES]) / done_items if done_items else 0.0,
-            "time_to_success_s": float(np.median(self.tts[i, :n_tts])) if n_tts else float("nan"),
-            "freshness_at_open": float(s[L.M_FRESH_OPENS]) / opens if opens else float("nan"),
-            "app_opens": opens,
-            "deadlines_missed": float(s[L.M_DEADLINES_MISSED]),
-            "chunks": float(s[L.M_CHUNKS]),
-            "chunks_lost": float(s[L.M_CHUNKS_LOST]),
-            "units_lost": float(s[L.M_UNITS_LOST]),
-            "invalid_actions": float(s[L.M_INVALID]),
-            "episode_reward": float(s[L.M_REWARD]),
-            "simulated_days": days,
-            "screen_h_per_day": float(s[L.M_SCREEN_S]) / 3600.0 / days,
-            "charging_share": float(s[L.M_CHARGING_S]) / elapsed,
-            "wifi_share": float(s[L.M_WIFI_S]) / elapsed,
-            "cellular_share": float(s[L.M_CELL_S]) / elapsed,
-            "low_power_share": float(s[L.M_LOWPOWER_S]) / elapsed,
-            "deep_doze_share": float(s[L.M_DEEP_DOZE_S]) / elapsed,
-            "battery_min": float(s[L.M_BATT_MIN]),
-        }
-        return m
+        """Episode metrics of device ``i`` by name (see ``metrics.METRIC_NAMES``)."""
+        return dict(zip(METRIC_NAMES, self.metrics_rows(np.array([i], dtype=np.int64))[0].tolist()))
 
     # -- the event log --------------------------------------------------------
     def event_array(self, i: int = 0) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from bgenv.core.metrics import METRIC_NAMES
 from bgenv.envs.common import ENV_ID_OF_PLATFORM
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
@@ -73,7 +74,7 @@ class BgenvVecEnv(VecEnv):
             info = infos[i]
             info["TimeLimit.truncated"] = True
             info["terminal_observation"] = r.final_obs[j]
-            info["metrics"] = r.final_metrics[j]
+            info["metrics"] = dict(zip(METRIC_NAMES, r.final_metrics[j].tolist()))
             self.reset_infos[i] = {"cost": 0.0}
         return r.obs, r.rewards.astype(np.float32), r.truncated, infos
 

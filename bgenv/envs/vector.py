@@ -24,6 +24,7 @@ from gymnasium.vector.utils import batch_space
 from bgenv.config import Scenario
 from bgenv.core import layout as L
 from bgenv.core.kernel import first_action_out_of_range, write_masks_batch
+from bgenv.core.metrics import METRIC_NAMES, NMETRICS
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator
@@ -64,7 +65,8 @@ class BatchStep(NamedTuple):
     """One batched step: ``obs`` holds the new episodes' first observations for the
     devices in ``final_idx`` (those whose episode truncated in this step);
     ``final_obs``/``final_t``/``final_metrics`` are those devices' last observations,
-    end times and episode metrics, in ``final_idx`` order."""
+    end times and episode metrics (one row each, columns in ``METRIC_NAMES`` order), in
+    ``final_idx`` order."""
 
     obs: np.ndarray
     rewards: np.ndarray
@@ -73,7 +75,7 @@ class BatchStep(NamedTuple):
     final_idx: np.ndarray
     final_obs: np.ndarray
     final_t: np.ndarray
-    final_metrics: list[dict[str, float]]
+    final_metrics: np.ndarray
 
 
 class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
@@ -239,10 +241,10 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         truncated = sim.si[:, L.I_DONE] != 0
         final_idx = np.flatnonzero(truncated)
         if not final_idx.size:
-            return BatchStep(sim.obs.copy(), rewards, cost, truncated, final_idx, _EMPTY_OBS, _EMPTY_T, [])
+            return BatchStep(sim.obs.copy(), rewards, cost, truncated, final_idx, _EMPTY_OBS, _EMPTY_T, _EMPTY_METRICS)
         final_obs = sim.obs[final_idx]  # fancy indexing: a copy
         final_t = sf[final_idx, L.S_T]
-        final_metrics = [sim.metrics(int(i)) for i in final_idx]
+        final_metrics = sim.metrics_rows(final_idx)
         sim.reset(None, final_idx)
         return BatchStep(sim.obs.copy(), rewards, cost, truncated, final_idx, final_obs, final_t, final_metrics)
 
@@ -268,16 +270,18 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
 
 _EMPTY_OBS = np.zeros((0, NOBS), dtype=np.float32)
 _EMPTY_T = np.zeros(0)
+_EMPTY_METRICS = np.zeros((0, NMETRICS))
 
 
-def _batch_dicts(dicts: list[dict[str, float]], idx: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-device dicts of floats as Gymnasium's vector info: one ``[N]`` array per key
-    (zero where absent) and a ``"_key"`` bool mask."""
-    n = mask.shape[0]
+def _batch_dicts(rows: np.ndarray, idx: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Metric rows of the devices ``idx`` as Gymnasium's vector info: one ``[N]`` array
+    per metric (zero where absent; columns of one ``[N, NMETRICS]`` block) and a
+    ``"_name"`` bool mask (one array shared by every name)."""
+    block = np.zeros((mask.shape[0], NMETRICS))
+    block[idx] = rows
+    shared = mask.copy()
     out: dict[str, np.ndarray] = {}
-    for key in dicts[0]:
-        arr = np.zeros(n, dtype=np.float64)
-        arr[idx] = [d[key] for d in dicts]
-        out[key] = arr
-        out[f"_{key}"] = mask.copy()
+    for j, name in enumerate(METRIC_NAMES):
+        out[name] = block[:, j]
+        out[f"_{name}"] = shared
     return out
