@@ -585,7 +585,7 @@ def format_report(rep: dict[str, Any]) -> str:
         r = rep.get("reset", {})
         labels = {
             "single_reset_continue_us": "single env reset() (streams carry on)",
-            "single_reset_seeded_us": "single env reset(seed=k) (new generators)",
+            "single_reset_seeded_us": "single env reset(seed=k) (new random streams)",
             "batch_reset_continue_us_per_env": "batch reset of all devices, per device",
             "batch_autoreset_us_per_env": "batch autoreset of 1/64 of the devices, per device",
             "batch_metrics_us_per_env": "episode metrics of one device (read at autoreset)",

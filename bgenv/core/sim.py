@@ -1,5 +1,5 @@
 """Host side of the simulator: owns the arrays of a batch of devices, seeds them,
-refills their random streams, collects their event logs and reads their metrics.
+collects their event logs and reads their metrics.
 
 No Gymnasium here: the single env (``bgenv.envs.single``) and the batched env
 (``bgenv.envs.vector``) are thin adapters over this class, so both run the same
