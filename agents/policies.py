@@ -8,15 +8,22 @@ Policies read observations by feature name (``bgenv.envs.spaces.OBSERVATION_NAME
 and pick request options by their labels, so they work on any profile that offers
 the request types they use.
 
-Every policy's docstring states the rule it encodes and the passage of the seed
-documents (``shared/seeds/*.txt``) it comes from:
+Every policy's docstring states the rule it encodes and the passage of the source
+documents it comes from, cited by the short name in brackets (title, public address and
+a one-line description of each in ``docs/sources/README.md``):
 
-* ``000_65611569c6678e2f.txt``: "Background Job Execution" (flowchart and FAQ);
-* ``001_99f886854c8d8921.txt``: "Background Execution Is a Privilege, Not a Feature";
-* ``002_15dd6e9280e5fd5c.txt``: "BackgroundTasks Framework: Running Code When Your App
-  Isn't Active";
-* ``003_b7247c29564eb647.txt``: an introduction to backgrounding in iOS;
-* ``004_befbd1c7401861c0.txt``: "A Developer's Guide to Background Task Manager".
+* [Graphlet]: "Background Job Execution" (flowchart and FAQ), Graphlet,
+  https://graphlet.xyz/diagrams/mobile/background-job-execution;
+* [Hoomanely]: "Background Execution Is a Privilege, Not a Feature", Hoomanely tech
+  blog, https://tech.hoomanely.com/background-execution-is-a-privilege-not-a-feature;
+* [BackgroundTasks]: "BackgroundTasks Framework: Running Code When Your App Isn't
+  Active" (author and publisher not given; no public address found);
+* [Xamarin]: "Backgrounding in Xamarin.iOS", Microsoft Xamarin documentation,
+  https://learn.microsoft.com/previous-versions/xamarin/ios/app-fundamentals/backgrounding/;
+* [CodePushGo]: "A Developer's Guide to Background Task Manager", Martin Donadieu,
+  CodePushGo blog, https://codepushgo.com/blog/background-task-manager/.
+
+Platform limits cite rows of ``docs/sources/PLATFORM_FACTS.md`` ("row N").
 
 All policies here are stateless (an action depends only on the observation, the mask
 and, for ``random``, the random generator), so a batch is answered row by row with the
@@ -139,8 +146,8 @@ class Policy:
 class RandomPolicy(Policy):
     """Uniform over the choices the action mask allows (over the whole space without a mask).
 
-    Rule: none; the chance baseline. It ignores what the seeds call the core of the
-    problem (seed ``001``: "Background execution is not guaranteed. It is
+    Rule: none; the chance baseline. It ignores what the sources call the core of the
+    problem ([Hoomanely]: "Background execution is not guaranteed. It is
     opportunistic."): it asks for anything at any time and cuts work at random. It
     follows the mask, so it never makes a senseless choice, only bad ones.
     """
@@ -168,11 +175,11 @@ class FixedIntervalPolicy(Policy):
     biggest chunks until the OS stops it. It ignores the mask (big chunks even when
     nothing is workable count as senseless actions).
 
-    Seeds: ``001`` names it as the thing not to do ("Design intent-based background
+    Sources: [Hoomanely] names it as the thing not to do ("Design intent-based background
     work, not time-based work. Instead of: “Run every 15 minutes” Think: “Run when
     network is available, battery is sufficient, and the system allows it”"; anti-patterns
     "Long-running background loops", "Assuming scheduled time == execution time");
-    ``004`` shows the timer version ("setting up a recurring task to sync app data every
+    [CodePushGo] shows the timer version ("setting up a recurring task to sync app data every
     30 minutes") and the platform floor ("a minimum frequency of around 15 minutes").
     """
 
@@ -193,11 +200,11 @@ class GreedyPolicy(Policy):
     Android expedited job) with no delay, and work in the biggest chunks while anything
     is pending; stop only when the backlog is empty. It ignores the mask.
 
-    Seeds: the mistakes ``000`` lists ("scheduling too-frequent refresh intervals (which
+    Sources: the mistakes [Graphlet] lists ("scheduling too-frequent refresh intervals (which
     the OS will throttle)", "not persisting partial progress before the window
-    expires") and ``004`` warns against ("Don't just run tasks constantly ... Trying to
+    expires") and [CodePushGo] warns against ("Don't just run tasks constantly ... Trying to
     run tasks more frequently than that is a surefire way to drain the battery and get
-    your app restricted by the OS"); ``002``: "Keep tasks focused and fast".
+    your app restricted by the OS"); [BackgroundTasks]: "Keep tasks focused and fast".
     """
 
     name = "greedy"
@@ -221,11 +228,11 @@ class ChargingOnlyPolicy(Policy):
     50-unit chunks and stop at 80 % of the nominal window (15 min iOS processing,
     10 min Android job) or when nothing is left. Nothing runs off the charger.
 
-    Seeds: ``002``: "When requiresExternalPower is true, the system waits until the
+    Sources: [BackgroundTasks]: "When requiresExternalPower is true, the system waits until the
     device is plugged in — which typically means overnight, when the user is sleeping
     and the device is on a charger. This is the ideal window for heavy computation."
-    and ``004``: "schedule non-essential updates for when the device is charging". It
-    applies to all work what the seeds recommend for heavy, non-urgent work only.
+    and [CodePushGo]: "schedule non-essential updates for when the device is charging". It
+    applies to all work what the sources recommend for heavy, non-urgent work only.
     """
 
     name = "charging-only"
@@ -245,38 +252,39 @@ class ChargingOnlyPolicy(Policy):
 
 
 class GuidelinesPolicy(Policy):
-    """The platforms' published best practice from the seeds, as one rule set.
+    """The platforms' published best practice from the sources, as one rule set.
 
     The rules read only the observation (and the mask, when given); nothing about the
-    OS's hidden score, the window's budget or the user's future. Where the seeds give a
+    OS's hidden score, the window's budget or the user's future. Where the sources give a
     number it is used; other numbers are the app's own engineering (its work speed and
-    memory per work unit, ``WORK_*`` below) or documented platform limits
-    (``PLATFORM_FACTS.md`` rows). Vectorised: a batch ``[N, D]`` is answered in one pass.
+    memory per work unit, ``WORK_*`` below) or documented platform limits (rows of
+    ``docs/sources/PLATFORM_FACTS.md``). Vectorised: a batch ``[N, D]`` is answered in one
+    pass.
 
     **When to ask.**
 
     * Keep the main request pending: submit it when the app goes to the background and
-      at the start of each of its windows, never replace a pending one (``002``: "The
+      at the start of each of its windows, never replace a pending one ([BackgroundTasks]: "The
       best time to schedule a refresh is when the user backgrounds the app";
       "schedule the next refresh at the beginning of your handler"; "Only schedule when
       transitioning to background or when no pending request exists" because
       resubmitting "resets the scheduling timer"). iOS: a ``BGAppRefreshTask`` 15 min
       out. Android: a WorkManager periodic job with network at the 15-min minimum
-      (``004``: "a minimum frequency of around 15 minutes"; ``001``: "Run when network
+      ([CodePushGo]: "a minimum frequency of around 15 minutes"; [Hoomanely]: "Run when network
       is available"); 30 min in the Frequent bucket, 1 h in Rare, 4 h in Restricted,
-      where the quotas allow fewer runs (rows 1, 5, 6; ``000``: "scheduling
+      where the quotas allow fewer runs (rows 1, 5, 6; [Graphlet]: "scheduling
       too-frequent refresh intervals (which the OS will throttle)"), at least 1 h under
       Battery Saver.
-    * Heavy work as a processing task / job that requires power (``002``: "Heavy
+    * Heavy work as a processing task / job that requires power ([BackgroundTasks]: "Heavy
       computation (ML, indexing, export) | BGProcessingTask with requiresExternalPower:
-      true"; ``000``: "BGProcessingTask can run for several minutes but only when the
+      true"; [Graphlet]: "BGProcessingTask can run for several minutes but only when the
       device is charging and idle"). The request stays pending, because it only ever
       runs on the charger, where it costs no battery. iOS: a processing task that
       requires power. Android: a job that requires charging, at once when heavy work
       waits, otherwise 15 min out: it also catches up on content and uploads while
-      the phone charges, when job quotas are waived (row 9; ``004``: "schedule
+      the phone charges, when job quotas are waived (row 9; [CodePushGo]: "schedule
       non-essential updates for when the device is charging").
-    * Time-sensitive work by push (``002``: "Time-sensitive updates ... Use push
+    * Time-sensitive work by push ([BackgroundTasks]: "Time-sensitive updates ... Use push
       notifications instead — background tasks have no timing guarantees"; "If your
       sync is triggered by remote changes rather than a timer, explore push
       notifications for server-initiated wake-ups"). iOS: when the user's edits wait to
@@ -284,11 +292,11 @@ class GuidelinesPolicy(Policy):
       push, never more than one per 30 min (row 45: "not more than two or three per
       hour"); while the user is active (opened the app in the last 8 hours) it keeps
       one coming, so content is fresh at the next open. A push is a hint
-      (``001``: "Push as a Hint, Not a Guarantee"): nothing depends on its arrival.
+      ([Hoomanely]: "Push as a Hint, Not a Guarantee"): nothing depends on its arrival.
       Android: the user's edits go out in an expedited job (row 14), the API for
       short, important work that must not wait for the next periodic run.
     * Back off after failures: after recent expirations, kills or lost chunks the next
-      request waits twice as long per failure, up to 16x (``004``: "exponential
+      request waits twice as long per failure, up to 16x ([CodePushGo]: "exponential
       backoff—if a network call fails, wait a minute, then two, then four, and so on.
       Just be sure to cap the retries").
 
@@ -296,26 +304,26 @@ class GuidelinesPolicy(Policy):
 
     * Most valuable and most urgent first: the user's edits (sync), then content for
       the next open, then uploads, then heavy processing. Uploads only on Wi-Fi or on
-      the charger (``004``: "schedule non-essential updates for when the device is
+      the charger ([CodePushGo]: "schedule non-essential updates for when the device is
       charging or connected to Wi-Fi"); heavy work only in processing windows (iOS)
       or on the charger (Android), and in a job without power only when it has waited
-      more than a day and the battery is healthy (``004``: "waiting to run them when the
+      more than a day and the battery is healthy ([CodePushGo]: "waiting to run them when the
       device has a stable network connection or sufficient battery life"). Non-urgent
       work (uploads, heavy) stops at a "fair" thermal state (row 48).
-    * Small checkpointed chunks (``001``: "Break work into: Small chunks, Check pointed
-      steps, Graceful early termination"): each chunk fits the memory budget (``002``:
+    * Small checkpointed chunks ([Hoomanely]: "Break work into: Small chunks, Check pointed
+      steps, Graceful early termination"): each chunk fits the memory budget ([BackgroundTasks]:
       "expect a ~50MB limit for refresh tasks. Exceeding it causes an immediate jetsam
       kill"), is small enough for the expiration handler to cancel within its grace
-      period (``000``: "On expiration, the app must save partial progress and signal
+      period ([Graphlet]: "On expiration, the app must save partial progress and signal
       task completion"), and is sized to end before the stop time.
-    * Stop and report completion before the expected expiry (``002``: "you must call
+    * Stop and report completion before the expected expiry ([BackgroundTasks]: "you must call
       setTaskCompleted(success:)"; "a 5-second refresh is better than a 25-second one
       that risks expiration"): at 20 s in an iOS app refresh (~30 s, row 38), 25 s in a
       silent push (30 s, row 45), well inside a processing task's minutes (row 39), and
       with a margin before Android's job limits (10 min, 30 min on the charger; an
       expedited job's guaranteed 3 min; row 15). Report completion as soon as nothing
       useful is left.
-    * Batch network work (``002``: "Batch your network calls"): one window drains all
+    * Batch network work ([BackgroundTasks]: "Batch your network calls"): one window drains all
       pending network work it can, rather than one window per item.
     """
 
@@ -330,12 +338,12 @@ class GuidelinesPolicy(Policy):
     CELLULAR_SLOWDOWN = 1.5  # network work is this much slower on cellular
     # (thermal level, work speed factor): performance reduced at serious, minimum at critical (row 48)
     THERMAL_SPEED: ClassVar[tuple[tuple[float, float], ...]] = ((2.0 / 3.0, 0.6), (1.0, 0.3))
-    # chunk memory budget, MB: seed 002 "expect a ~50MB limit" on iOS, with a margin
+    # chunk memory budget, MB: [BackgroundTasks] "expect a ~50MB limit" on iOS, with a margin
     MEMORY_BUDGET_MB: ClassVar[dict[str, float]] = {"ios": 45.0, "android": 150.0}
     MAX_CHUNK_UNITS = 20.0  # cancelled within ~2.5 s (0.5 s + 0.1 s/unit), inside a ~5 s grace
 
     # --- when to stop (s since the window started) ---
-    REFRESH_STOP_S = 20.0  # row 38: ~30 s, sometimes less; seed 002: short is better
+    REFRESH_STOP_S = 20.0  # row 38: ~30 s, sometimes less; [BackgroundTasks]: short is better
     PUSH_STOP_S = 25.0  # row 45: 30 s to handle a silent push
     PROCESSING_STOP_S = 600.0  # row 39: "runs for minutes"
     JOB_STOP_S = 540.0  # row 15: 10 min per job
@@ -346,7 +354,7 @@ class GuidelinesPolicy(Policy):
     FGS_STOP_S = 1620.0  # a foreground service: stop well inside 30 min
 
     # --- when to ask ---
-    REFRESH_DELAY_S = 900.0  # seed 004: ~15 min floor; content was just fetched at the open
+    REFRESH_DELAY_S = 900.0  # [CodePushGo]: ~15 min floor; content was just fetched at the open
     PERIODIC_S_BY_BUCKET: ClassVar[tuple[float, ...]] = (900.0, 900.0, 1800.0, 3600.0, 14400.0)  # active .. restricted
     PUSH_SPACING_S = 1800.0  # row 45: about 2 silent pushes an hour at most
     CHARGER_POLL_S = 900.0  # Android: a job that requires charging, 15 min out, always pending
