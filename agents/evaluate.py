@@ -29,9 +29,7 @@ import numpy as np
 
 import bgenv
 from agents.policies import POLICIES, make_policy
-from bgenv.registration import ENV_IDS
 
-PLATFORM_ID = {v: k for k, v in ENV_IDS.items()}
 EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
 TEST_SEED = 10_000  # default first seed of bgenv eval / compare
 VALIDATION_SEED = 50_000  # default first seed of the periodic evaluations during training
@@ -45,11 +43,6 @@ class PolicyLike(Protocol):
     name: str
 
     def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray: ...
-
-
-def env_id_for(scenario: str | Path) -> str:
-    """The env id whose platform matches the scenario."""
-    return PLATFORM_ID[bgenv.load_scenario(scenario).platform]
 
 
 def check_eval_seed(seed: int) -> None:

@@ -48,10 +48,10 @@ from agents.evaluate import (
     REFERENCE_POLICIES,
     VALIDATION_SEED,
     EpisodeResults,
-    env_id_for,
     stats_beside,
 )
 from agents.hyperparams import HyperparamError, TrainConfig, algo_class, import_object, load_train_config
+from bgenv.registration import env_id_for
 
 DEFAULT_SCENARIO = "ios_commuter"
 

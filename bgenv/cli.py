@@ -47,8 +47,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
-    from agents.evaluate import env_id_for
     from agents.policies import make_policy
+    from bgenv.registration import env_id_for
 
     env = gym.make(env_id_for(args.scenario), scenario=args.scenario, horizon_days=args.days)
     policy = make_policy(args.policy, env, seed=args.seed)

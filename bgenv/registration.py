@@ -1,17 +1,33 @@
-"""Environment ids: ``bgenv/iOS-v0`` and ``bgenv/Android-v0``."""
+"""Environment ids and platforms: the one table of which id simulates which platform.
+
+``bgenv/iOS-v0`` and ``bgenv/Android-v0``; every other module (envs, tooling, tests)
+reads ids, platforms and default scenarios from here.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 
-ENV_IDS = {"bgenv/iOS-v0": "ios", "bgenv/Android-v0": "android"}
+PLATFORMS: tuple[str, ...] = ("ios", "android")
+ENV_ID_OF_PLATFORM: dict[str, str] = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
+PLATFORM_OF_ENV_ID: dict[str, str] = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
+DEFAULT_SCENARIO: dict[str, str] = {"ios": "ios_commuter", "android": "android_commuter"}
+
+
+def env_id_for(scenario: str | Path) -> str:
+    """The env id that simulates ``scenario`` (a scenario name or YAML path)."""
+    from bgenv.config import load_scenario
+
+    return ENV_ID_OF_PLATFORM[load_scenario(scenario).platform]
 
 
 def register_envs() -> None:
     """Register the ids (idempotent). Episodes end at the scenario's horizon in
     simulated days; ``max_episode_steps`` is left unset. ``gym.make_vec(id, num_envs=N,
     vectorization_mode="vector_entry_point")`` builds the batched env of N devices."""
-    for env_id, platform in ENV_IDS.items():
+    for env_id, platform in PLATFORM_OF_ENV_ID.items():
         if env_id in gym.registry:
             continue
         gym.register(

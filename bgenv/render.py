@@ -1182,7 +1182,8 @@ def run_episode(policy: str, scenario: str, days: float, seed: int) -> tuple[Any
     simulated days with reset seed ``seed``; returns the env and the last step's info."""
     import gymnasium as gym
 
-    from agents.evaluate import env_id_for, load_policy
+    from agents.evaluate import load_policy
+    from bgenv.registration import env_id_for
 
     env = gym.make(env_id_for(scenario), scenario=scenario, horizon_days=days)
     pol = load_policy(policy, env, seed=seed)

@@ -16,9 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import bgenv  # noqa: F401  (importing the package registers the ids)
-
-ENV_IDS = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
+from bgenv.registration import ENV_ID_OF_PLATFORM as ENV_IDS  # importing bgenv registers the ids
 
 
 def pick(

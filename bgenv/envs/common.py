@@ -1,4 +1,4 @@
-"""What the single and the batched env share: default scenarios and the platform check."""
+"""What the single and the batched env share: the platform check of a scenario."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bgenv.config import Scenario, load_scenario
-
-DEFAULT_SCENARIO = {"ios": "ios_commuter", "android": "android_commuter"}
-ENV_ID_OF_PLATFORM = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
+from bgenv.registration import DEFAULT_SCENARIO, ENV_ID_OF_PLATFORM
 
 
 def load_platform_scenario(platform: str, scenario: str | Path | None, **overrides: Any) -> Scenario:

@@ -27,10 +27,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from bgenv.core.metrics import METRIC_NAMES
-from bgenv.envs.common import ENV_ID_OF_PLATFORM
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
-
-PLATFORM_OF_ENV_ID = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
+from bgenv.registration import PLATFORM_OF_ENV_ID
 
 
 class BgenvVecEnv(VecEnv):
