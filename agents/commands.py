@@ -1,4 +1,4 @@
-"""The ``bgenv train``, ``eval``, ``compare`` and ``demo`` commands (wired in ``bgenv/cli.py``)."""
+"""The ``bgenv train``, ``eval``, ``compare`` and ``demo`` commands (wired in ``agents/cli.py``)."""
 
 from __future__ import annotations
 

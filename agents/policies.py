@@ -32,11 +32,11 @@ same result as one call per row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from bgenv.envs.actions import ActionTable
 from bgenv.envs.spaces import OBSERVATION_NAMES
 
 F = {name: i for i, name in enumerate(OBSERVATION_NAMES)}
@@ -49,50 +49,6 @@ _LOG_2W = float(np.log1p(24.0 * 14.0))  # since_*, oldest_age, staleness: log1p(
 _WINDOW_ELAPSED_S = 600.0  # window_elapsed: s / 600
 
 
-@dataclass(frozen=True)
-class ActionContext:
-    """What a policy needs to know about an env's action space."""
-
-    platform: str
-    option_labels: tuple[str, ...]
-    delay_bins_s: tuple[float, ...]
-    chunk_bins_units: tuple[float, ...]  # index 0 is "stop"
-    nvec: tuple[int, ...]
-
-    @classmethod
-    def from_env(cls, env: Any) -> ActionContext:
-        u = env.unwrapped
-        cp = u.params
-        return cls(cp.platform, cp.option_labels, cp.delay_bins_s, cp.chunk_bins_units, tuple(int(x) for x in cp.nvec))
-
-    def option(self, label: str) -> int:
-        """Index of a request option by label (``refresh``, ``job+network``, ...); 0 if absent."""
-        return self.option_labels.index(label) if label in self.option_labels else 0
-
-    def delay(self, seconds: float) -> int:
-        """Index of the largest delay bin not above ``seconds``."""
-        idx = 0
-        for i, d in enumerate(self.delay_bins_s):
-            if d <= seconds:
-                idx = i
-        return idx
-
-    def delay_at_least(self, seconds: float) -> int:
-        """Index of the smallest delay bin not below ``seconds`` (the largest bin if none is)."""
-        for i, d in enumerate(self.delay_bins_s):
-            if d >= seconds:
-                return i
-        return len(self.delay_bins_s) - 1
-
-    def chunk(self, units: float) -> int:
-        """Index of the largest chunk bin not above ``units`` (at least the smallest chunk)."""
-        idx = 1
-        for i, c in enumerate(self.chunk_bins_units[1:], start=1):
-            if c <= units:
-                idx = i
-        return idx
-
-
 class Policy:
     """Observation -> action. Subclasses implement ``_act_one`` (one observation ``[D]``
     and its mask ``[sum(nvec)]`` or None); ``act`` maps a batch ``[N, D]`` (masks
@@ -100,7 +56,7 @@ class Policy:
 
     name = "policy"
 
-    def __init__(self, ctx: ActionContext, seed: int | None = None) -> None:
+    def __init__(self, ctx: ActionTable, seed: int | None = None) -> None:
         self.ctx = ctx
         self.rng = np.random.default_rng(seed)
 
@@ -186,10 +142,12 @@ class FixedIntervalPolicy(Policy):
     name = "fixed-interval"
 
     def _act_one(self, o: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        req = self.ctx.option("refresh") if self.ctx.platform == "ios" else self.ctx.option("job+network")
+        req = (
+            self.ctx.option_or_none("refresh") if self.ctx.platform == "ios" else self.ctx.option_or_none("job+network")
+        )
         chunk = len(self.ctx.chunk_bins_units) - 1
         if self.phase(o) == "background":
-            return np.array([req, self.ctx.delay(900), 0, 0])
+            return np.array([req, self.ctx.delay_at_most(900), 0, 0])
         return np.array([0, 0, chunk, 0])
 
 
@@ -211,7 +169,7 @@ class GreedyPolicy(Policy):
 
     def _act_one(self, o: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         ios = self.ctx.platform == "ios"
-        req = self.ctx.option("refresh") if ios else self.ctx.option("expedited+network")
+        req = self.ctx.option_or_none("refresh") if ios else self.ctx.option_or_none("expedited+network")
         chunk = len(self.ctx.chunk_bins_units) - 1
         if self.phase(o) == "background":
             return np.array([req, 0, 0, 0])
@@ -239,13 +197,15 @@ class ChargingOnlyPolicy(Policy):
 
     def _act_one(self, o: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         ios = self.ctx.platform == "ios"
-        req = self.ctx.option("processing+network+power") if ios else self.ctx.option("job+network+power")
+        req = (
+            self.ctx.option_or_none("processing+network+power") if ios else self.ctx.option_or_none("job+network+power")
+        )
         if self.phase(o) == "background":
             pending = o[F["pending_slot1" if ios else "pending_slot0"]] > 0.5
             return np.array([0 if pending else req, 0, 0, 0])
         if not any(self.backlog(o, k) for k in WORK_KINDS) or self.window_elapsed_s(o) > 0.8 * self._budget():
             return np.array([0, 0, 0, 0])
-        return np.array([0, 0, self.ctx.chunk(50), 0])
+        return np.array([0, 0, self.ctx.chunk_at_most(50), 0])
 
     def _budget(self) -> float:
         return 900.0 if self.ctx.platform == "ios" else 600.0
@@ -363,13 +323,13 @@ class GuidelinesPolicy(Policy):
     HEAVY_MIN_BATTERY = 0.6  # ... when the battery is at least this full
     MAX_BACKOFF_DOUBLINGS = 4  # exponential backoff capped at 16x
 
-    def __init__(self, ctx: ActionContext, seed: int | None = None) -> None:
+    def __init__(self, ctx: ActionTable, seed: int | None = None) -> None:
         super().__init__(ctx, seed)
         self.ios = ctx.platform == "ios"
         nvec = list(ctx.nvec)
         self._mask_start = np.cumsum([0, *nvec[:-1]])
         self._chunk_units = np.asarray(ctx.chunk_bins_units, dtype=float)
-        o = ctx.option
+        o = ctx.option_or_none
         if self.ios:
             self.opt_refresh = o("refresh")
             self.opt_processing = o("processing+power")
@@ -560,4 +520,4 @@ def make_policy(name: str, env: Any, seed: int | None = None) -> Policy:
     """A hand-written policy by name, bound to ``env``'s action space."""
     if name not in POLICIES:
         raise ValueError(f"unknown policy '{name}'; available: {', '.join(POLICIES)}")
-    return POLICIES[name](ActionContext.from_env(env), seed=seed)
+    return POLICIES[name](ActionTable.from_env(env), seed=seed)

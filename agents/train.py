@@ -111,7 +111,7 @@ def make_train_env(cfg: TrainConfig, scenario: str | Path, seed: int, overrides:
                 f"env_wrapper {cfg.env_wrapper} has no batched counterpart (VEC_WRAPPER); bgenv train "
                 "runs the batched env"
             )
-        env = vec(env)
+        env = (import_object(vec) if isinstance(vec, str) else vec)(env)
     return env
 
 

@@ -371,7 +371,9 @@ def battery_series(
     ``charge_start``, ``charge_stop`` and ``low_power``) and ``level_end`` at ``t_end``.
     Between two records, at most an hour apart, the line is straight; the simulator's
     own battery model is not re-run here."""
-    pts = [(e["t"], float(e["battery"])) for e in events if e["kind"] in BATTERY_RECORDS and e.get("battery") is not None]
+    pts = [
+        (e["t"], float(e["battery"])) for e in events if e["kind"] in BATTERY_RECORDS and e.get("battery") is not None
+    ]
     pts = [p for p in pts if t0 <= p[0] <= t_end]
     if level_end is not None:
         pts.append((t_end, float(level_end)))

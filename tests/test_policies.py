@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 import bgenv  # noqa: F401  (registers the env ids)
-from agents.policies import POLICIES, ActionContext, F, GuidelinesPolicy, make_policy
+from agents.policies import POLICIES, F, GuidelinesPolicy, make_policy
+from bgenv.envs.actions import ActionTable
 
 SCENARIOS = {"ios": ("bgenv/iOS-v0", "ios_commuter"), "android": ("bgenv/Android-v0", "android_commuter")}
 MASK_FOLLOWERS = ("random", "guidelines")  # the policies whose docstrings say they follow the mask
@@ -49,9 +50,9 @@ def _trajectory(platform: str) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(obs_l), np.stack(mask_l)
 
 
-def _ctx(platform: str) -> ActionContext:
+def _ctx(platform: str) -> ActionTable:
     env = _env(platform, record_events=False)
-    ctx = ActionContext.from_env(env)
+    ctx = ActionTable.from_env(env)
     env.close()
     return ctx
 

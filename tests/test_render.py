@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 
 import bgenv  # noqa: F401  (registers the ids)
+from agents.cli import main as cli_main
 from agents.evaluate import load_policy
 from bgenv import render as R
-from bgenv.cli import main as cli_main
 from bgenv.core import layout as L
 
 ENV_IDS = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}

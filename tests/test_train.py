@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from agents.cli import main as cli
 from agents.evaluate import EVAL_SEED_MIN, ModelPolicy, evaluate
 from agents.train import train
-from bgenv.cli import main as cli
 
 SMALL = {"horizon_days": 1}
 

@@ -353,7 +353,7 @@ def test_maskable_ppo_reads_and_obeys_the_masks():
 def test_bench_json_report_has_every_section(capsys):
     import json
 
-    from bgenv import bench
+    from agents import bench
 
     argv = ["--seconds", "0.02", "--rounds", "1", "--n-envs", "8", "--ppo-envs", "2", "--ppo-steps", "512"]
     assert bench.main([*argv, "--json"]) == 0

@@ -1,4 +1,5 @@
-"""A Stable-Baselines3 ``VecEnv`` over the batched environment.
+"""Stable-Baselines3 adapters: a ``VecEnv`` over the batched environment, and its
+action-flattening wrapper for DQN. Needs the ``rl`` extra (``pip install bgenv[rl]``).
 
 SB3's ``DummyVecEnv`` steps ``n`` single envs one by one in Python; :class:`BgenvVecEnv`
 steps all ``n`` devices with one call into the compiled simulator and keeps SB3's
@@ -23,11 +24,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from bgenv.core.metrics import METRIC_NAMES
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
+from bgenv.envs.wrappers import flat_mask, flat_size, unflatten
 from bgenv.registration import PLATFORM_OF_ENV_ID
 
 
@@ -147,3 +149,29 @@ def make_sb3_vec_env(
 
 
 __all__: Sequence[str] = ("BgenvVecEnv", "make_sb3_vec_env")
+
+
+class VecFlattenActions(VecEnvWrapper):
+    """A Stable-Baselines3 VecEnv with ``Discrete(prod(nvec))`` actions."""
+
+    def __init__(self, venv: VecEnv) -> None:
+        space = venv.action_space
+        if not isinstance(space, gym.spaces.MultiDiscrete):
+            raise TypeError(f"VecFlattenActions needs a MultiDiscrete action space; got {space}")
+        self._nvec = np.asarray(space.nvec)
+        super().__init__(venv, action_space=gym.spaces.Discrete(flat_size(self._nvec)))
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self.venv.step_async(unflatten(np.asarray(actions).reshape(-1), self._nvec))
+
+    def step_wait(self):
+        return self.venv.step_wait()
+
+    def reset(self):
+        return self.venv.reset()
+
+    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
+        out = self.venv.env_method(method_name, *method_args, indices=indices, **method_kwargs)
+        if method_name == "action_masks":
+            return [flat_mask(m, self._nvec) for m in out]
+        return out

@@ -3,10 +3,10 @@
 DQN (and other value-based methods) need a ``Discrete`` action space; the env's is
 ``MultiDiscrete([n_request, n_delay, n_chunk, n_kind])``. :class:`FlattenActions` numbers
 every combination (row-major: the last part varies fastest), for a single env (e.g.
-``env_wrapper: bgenv.envs.wrappers.FlattenActions`` in an rl-baselines3-zoo file), and
-:class:`VecFlattenActions` does the same for a Stable-Baselines3 ``VecEnv`` (what
-``bgenv train`` uses with the batched env). Both carry the action masks over: an index is
-allowed when each of its parts is.
+``env_wrapper: bgenv.envs.wrappers.FlattenActions`` in an rl-baselines3-zoo file);
+``bgenv.envs.sb3.VecFlattenActions`` does the same for a Stable-Baselines3 ``VecEnv``
+(what ``bgenv train`` uses with the batched env). Both carry the action masks over: an
+index is allowed when each of its parts is. This module needs only Gymnasium.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 
 def flat_size(nvec: np.ndarray) -> int:
@@ -58,31 +57,6 @@ class FlattenActions(gym.ActionWrapper):
         return flat_mask(self.env.unwrapped.action_masks(), self._nvec)
 
 
-class VecFlattenActions(VecEnvWrapper):
-    """A Stable-Baselines3 VecEnv with ``Discrete(prod(nvec))`` actions."""
-
-    def __init__(self, venv: VecEnv) -> None:
-        space = venv.action_space
-        if not isinstance(space, gym.spaces.MultiDiscrete):
-            raise TypeError(f"VecFlattenActions needs a MultiDiscrete action space; got {space}")
-        self._nvec = np.asarray(space.nvec)
-        super().__init__(venv, action_space=gym.spaces.Discrete(flat_size(self._nvec)))
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self.venv.step_async(unflatten(np.asarray(actions).reshape(-1), self._nvec))
-
-    def step_wait(self):
-        return self.venv.step_wait()
-
-    def reset(self):
-        return self.venv.reset()
-
-    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
-        out = self.venv.env_method(method_name, *method_args, indices=indices, **method_kwargs)
-        if method_name == "action_masks":
-            return [flat_mask(m, self._nvec) for m in out]
-        return out
-
-
-# the batched counterpart that ``bgenv train`` applies when a config names the single-env wrapper
-FlattenActions.VEC_WRAPPER = VecFlattenActions  # type: ignore[attr-defined]
+# the batched counterpart that ``bgenv train`` applies when a config names the single-env
+# wrapper (``package.module.Name``; it lives with the other Stable-Baselines3 adapters)
+FlattenActions.VEC_WRAPPER = "bgenv.envs.sb3.VecFlattenActions"  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The ``bgenv`` command line."""
+"""The ``bgenv`` command line: every subcommand, wired to the tooling in ``agents`` and the library in ``bgenv``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+
+# Packages of the optional extras, for a clear error when one is missing.
+_EXTRAS = {
+    "stable_baselines3": "rl",
+    "sb3_contrib": "rl",
+    "torch": "rl",
+    "tensorboard": "rl",
+    "tqdm": "rl",
+    "rich": "rl",
+    "pandas": "rl",
+    "matplotlib": "plot",
+    "PIL": "plot",
+}
 
 
 def _num(x: float) -> float | None:
@@ -70,7 +83,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bgenv import bench
+    from agents import bench
 
     return bench.main(args=args)
 
@@ -137,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tl.add_argument("--ansi", action="store_true", help="also print the timeline as text")
     tl.set_defaults(func=cmd_timeline)
 
-    from bgenv import bench
+    from agents import bench
 
     b = sub.add_parser("bench", help="measure steps/s side by side with CartPole (single, batched, SB3 PPO)")
     bench.add_arguments(b)
@@ -157,6 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"bgenv: error: {err}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        if err.name and err.name.split(".")[0] in _EXTRAS:
+            print(
+                f"bgenv: error: `bgenv {args.cmd}` needs {err.name}, which comes with the "
+                f"{_EXTRAS[err.name.split('.')[0]]!r} extra: pip install 'bgenv[{_EXTRAS[err.name.split('.')[0]]}]'",
+                file=sys.stderr,
+            )
+            return 2
+        raise
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0

@@ -1,0 +1,97 @@
+"""The environment without the RL tooling: ``pip install bgenv`` (no extras) gives
+working envs. A child interpreter that cannot import torch, Stable-Baselines3,
+sb3-contrib, matplotlib or the ``agents`` package makes and steps both envs, single and
+batched; the layers also hold statically (no module under ``bgenv/`` imports ``agents``)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = r"""
+import importlib.abc, sys
+
+BLOCKED = ("torch", "stable_baselines3", "sb3_contrib", "matplotlib", "PIL", "tensorboard", "pandas", "agents")
+
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked: not in the light install)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Block())
+
+import gymnasium as gym
+import numpy as np
+
+import bgenv
+
+for env_id in ("bgenv/iOS-v0", "bgenv/Android-v0"):
+    env = gym.make(env_id, horizon_days=1)
+    obs, info = env.reset(seed=0)
+    steps = 0
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        steps += 1
+        done = terminated or truncated
+    assert steps > 0 and "metrics" in info, env_id
+    vec = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point", horizon_days=1)
+    vec.reset(seed=0)
+    vec.step(np.zeros((2, 4), dtype=np.int64))
+    print(env_id, steps)
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+assert not leaked, leaked
+"""
+
+
+def test_envs_run_without_the_rl_tooling():
+    res = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "bgenv/iOS-v0" in res.stdout and "bgenv/Android-v0" in res.stdout
+
+
+def test_bgenv_never_imports_agents():
+    offenders = []
+    for path in sorted((ROOT / "bgenv").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names if n.split(".")[0] == "agents"]
+    assert offenders == []
+
+
+def test_core_imports_nothing_above_it():
+    """``bgenv/core`` is the bottom layer: it imports only the core (and numpy/numba)."""
+    offenders = []
+    for path in sorted((ROOT / "bgenv" / "core").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                mod = node.module
+            elif isinstance(node, ast.Import):
+                mod = node.names[0].name
+            else:
+                continue
+            if mod.split(".")[0] in ("bgenv", "agents", "gymnasium") and not mod.startswith("bgenv.core"):
+                if isinstance(node, ast.ImportFrom) and _under_type_checking(path, node.lineno):
+                    continue
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {mod}")
+    assert offenders == []
+
+
+def _under_type_checking(path: Path, lineno: int) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            if any(getattr(n, "lineno", -1) == lineno for b in node.body for n in ast.walk(b)):
+                return True
+    return False
