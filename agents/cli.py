@@ -62,14 +62,11 @@ def cmd_events(args: argparse.Namespace) -> int:
 
     from agents.policies import make_policy
     from bgenv.registration import env_id_for
+    from bgenv.rollout import rollout
 
     env = gym.make(env_id_for(args.scenario), scenario=args.scenario, horizon_days=args.days)
     policy = make_policy(args.policy, env, seed=args.seed)
-    obs, _ = env.reset(seed=args.seed)
-    done = False
-    while not done:
-        obs, _, term, trunc, info = env.step(policy.act(obs, env.unwrapped.action_masks()))
-        done = term or trunc
+    info = rollout(env, policy, args.seed).info
     env.unwrapped.export_events(args.out)
     print(f"wrote {len(env.unwrapped.events)} events to {args.out}")
     print(json.dumps({k: _num(v) for k, v in info["metrics"].items()}, indent=2, allow_nan=False))

@@ -29,6 +29,7 @@ import numpy as np
 
 import bgenv
 from agents.policies import POLICIES, make_policy
+from bgenv.rollout import rollout_batch
 
 EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
 TEST_SEED = 10_000  # default first seed of bgenv eval / compare
@@ -314,22 +315,10 @@ def evaluate(
         elif isinstance(policy, str) and hasattr(pol, "reset"):
             pol.reset(seed + done_total)
         seeds = [seed + done_total + k for k in range(n)]
-        obs, _ = env.reset(seed=seeds)
-        finished = np.zeros(n, dtype=bool)
-        out: list[dict[str, float] | None] = [None] * n
-        while not finished.all():
-            actions = pol.act(obs, env.action_masks())
-            obs, _, _, trunc, info = env.step(np.asarray(actions).reshape(n, -1))
-            new = np.flatnonzero(trunc & ~finished)
-            if new.size:
-                m = info["metrics"]
-                keys = [k for k in m if not k.startswith("_")]
-                for i in new:
-                    out[i] = {k: float(m[k][i]) for k in keys}
-                finished[new] = True
+        metrics = rollout_batch(env, pol, seeds)
         env.close()
         res.seeds.extend(seeds)
-        res.metrics.extend(o for o in out if o is not None)
+        res.metrics.extend(metrics)
         done_total += n
     return res
 

@@ -1,11 +1,12 @@
-"""Running one episode of a single env: the one rollout loop.
+"""Running episodes: the one rollout loop (a single env) and its batched twin.
 
 A *decider* is anything that picks the next action: a function
 ``decide(env, obs, info) -> action`` or an object with ``act(obs, mask)`` (the
 hand-written policies and trained models of ``agents``), which is given the env's
 action mask. :func:`rollout` resets the env with a seed and follows the decider to the
 horizon; it returns the last step's ``info`` (with the episode's metrics), the total
-reward and, when asked, a record of every decision.
+reward and, when asked, a record of every decision. :func:`rollout_batch` runs one
+episode on every device of a batched env with a policy object.
 """
 
 from __future__ import annotations
@@ -112,3 +113,25 @@ def rollout(
             steps.append(Step(phase, t, obs_before, action, float(reward), info, before))
         done = terminated or truncated
     return Episode(info, total, n, steps)
+
+
+def rollout_batch(venv: Any, actor: Actor, seeds: list[int]) -> list[dict[str, float]]:
+    """One episode per device of a batched env (``BackgroundSchedulingVectorEnv`` of
+    ``len(seeds)`` devices), device ``k`` reset with ``seeds[k]``, all following
+    ``actor.act(obs_batch, masks)``; returns each device's episode metrics (its first
+    episode: devices that finish early keep stepping until the last one ends)."""
+    n = len(seeds)
+    obs, _ = venv.reset(seed=list(seeds))
+    finished = np.zeros(n, dtype=bool)
+    out: list[dict[str, float] | None] = [None] * n
+    while not finished.all():
+        actions = actor.act(obs, venv.action_masks())
+        obs, _, _, trunc, info = venv.step(np.asarray(actions).reshape(n, -1))
+        new = np.flatnonzero(trunc & ~finished)
+        if new.size:
+            m = info["metrics"]
+            keys = [k for k in m if not k.startswith("_")]
+            for i in new:
+                out[i] = {k: float(m[k][i]) for k in keys}
+            finished[new] = True
+    return [o for o in out if o is not None]
