@@ -13,6 +13,8 @@ all read it through here:
 * :data:`CHANNELS`, :func:`changes`, :func:`spans`, :func:`seconds_in`: the
   piecewise-constant device states (screen, charging, network, Doze, standby bucket,
   Low Power Mode / Battery Saver, thermal state) as changes, merged spans or time spent;
+* :func:`seconds_when`: time spent in device states that satisfy a condition on several
+  channels at once (e.g. the app on screen, unplugged, Low Power Mode on);
 * :func:`battery_series`, :func:`backlog_series`: battery level and pending work over time;
 * :func:`end_time`: where an env's log ends (windows still open end there).
 
@@ -353,6 +355,23 @@ def _advance(st: DeviceState, e: Event) -> DeviceState:
 
 def _replace(st: DeviceState, **kw: Any) -> DeviceState:
     return DeviceState(**{**st.__dict__, **kw})
+
+
+def seconds_when(events: Iterable[Event], t0: float, t_end: float, predicate: Callable[[DeviceState], bool]) -> float:
+    """Seconds between ``t0`` and ``t_end`` in which the device state (:class:`DeviceState`,
+    as at a window's grant) satisfies ``predicate``, e.g. the app on screen with Low Power
+    Mode on: ``lambda s: s.foreground and s.low_power``. The log is read from its start."""
+    st = DeviceState()
+    total, since = 0.0, t0
+    for e in events:
+        t = min(max(float(e["t"]), t0), t_end)
+        if predicate(st):
+            total += t - since
+        since = t
+        st = _advance(st, e)
+    if predicate(st):
+        total += t_end - since
+    return total
 
 
 # ---------------------------------------------------------------------------

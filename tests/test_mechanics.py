@@ -26,7 +26,7 @@ from helpers import (
 )
 
 from bgenv.core import layout as L
-from bgenv.fidelity import ios_upload_env
+from bgenv.fidelity.scenarios import ios_upload_env
 
 SEEDS = (0, 1, 2, 3)
 
