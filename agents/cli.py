@@ -85,10 +85,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args=args)
 
 
-def cmd_fidelity(args: argparse.Namespace) -> int:
-    from bgenv import fidelity
+FIDELITY_DOC = "docs/fidelity.md"  # where ``bgenv fidelity`` writes the table, from the source tree's root
 
-    return fidelity.main(args=args)
+
+def cmd_fidelity(args: argparse.Namespace) -> int:
+    from bgenv.fidelity import report
+
+    rows = args.rows.split(",") if args.rows else None
+    out = args.out if args.out is not None else (None if rows else FIDELITY_DOC)
+    return report.run(out, rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,12 +158,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_arguments(b)
     b.set_defaults(func=cmd_bench)
 
-    from bgenv import fidelity
-
     fi = sub.add_parser(
-        "fidelity", help="run the platform-fidelity experiments and write docs/fidelity.md (PLATFORM_FACTS rows)"
+        "fidelity",
+        help="run the platform-fidelity experiments and write docs/fidelity.md (docs/sources/PLATFORM_FACTS.md rows)",
     )
-    fidelity.add_arguments(fi)
+    fi.add_argument("--out", default=None, help=f"where to write the table (default: {FIDELITY_DOC})")
+    fi.add_argument(
+        "--rows",
+        default=None,
+        help="comma-separated rows to run (e.g. 1,6,O5); prints the table and writes it only with --out",
+    )
     fi.set_defaults(func=cmd_fidelity)
 
     args = ap.parse_args(argv)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bgenv import cli
+from agents import cli
 from bgenv import fidelity as F
 from bgenv.envs.actions import ActionTable
 from bgenv.eventlog import end_time, windows

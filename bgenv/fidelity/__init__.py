@@ -21,7 +21,6 @@ Experiments run through the public API (``gym.make``, ``env.unwrapped.events`` r
 cache their runs per process, so the tests and the document share one run of each.
 """
 
-from bgenv.fidelity.command import add_arguments, main
 from bgenv.fidelity.facts import ALL_FACTS, FACTS, MISSING_ROWS, OBSERVED, TEST_FILE, Fact, fact, profile_request_types
 from bgenv.fidelity.measurement import (
     DIFFERS,
@@ -49,11 +48,9 @@ __all__ = [
     "TEST_FILE",
     "Fact",
     "Measurement",
-    "add_arguments",  # for bgenv/cli.py until the command line leaves the library (see .command)
     "fact",
     "ios_env",
     "ios_upload_env",
-    "main",
     "make_env",
     "profile_request_types",
     "quiet_android",
