@@ -74,7 +74,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from bgenv.render import timeline_command
+    from agents.timeline import timeline_command
 
     return timeline_command(args.policy, args.scenario, args.days, args.seed, args.out, ansi=args.ansi)
 

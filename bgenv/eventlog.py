@@ -10,6 +10,7 @@ all read it through here:
 
 * :func:`windows`: every background window from its ``grant`` to the event that closed
   it, with its outcome, the work its chunks saved and the device state at the grant;
+  :func:`os_retries`: the grants the OS made by itself after a stop (Android backoff);
 * :data:`CHANNELS`, :func:`changes`, :func:`spans`, :func:`seconds_in`: the
   piecewise-constant device states (screen, charging, network, Doze, standby bucket,
   Low Power Mode / Battery Saver, thermal state) as changes, merged spans or time spent;
@@ -322,8 +323,28 @@ def windows(events: Sequence[Event], t_end: float | None = None) -> list[Window]
         st = _advance(st, e)
     if cur is not None:
         if cur["closed_by"] == "open":
-            cur["end_s"] = max(cur["start_s"], t_end)
+            cur["end_s"] = float(max(cur["start_s"], t_end))
         close(cur)
+    return out
+
+
+def os_retries(events: Iterable[Event]) -> list[tuple[float, Event]]:
+    """Every grant of a window the OS rescheduled by itself after stopping the previous
+    one of its type (Android JobScheduler's backoff), with the time of that stop, s.
+
+    The log has no ``request`` for such a retry: the grant carries ``attempt`` >= 1 and
+    no request of its type was logged since the ``expire`` / ``kill`` of that type (a
+    request replaces the job and its attempt counter starts again at 0)."""
+    out: list[tuple[float, Event]] = []
+    last_stop: dict[str, float] = {}
+    for e in events:
+        k = e["kind"]
+        if k in ("expire", "kill"):
+            last_stop[e["type"]] = e["t"]
+        elif k == "request":
+            last_stop.pop(e["type"], None)
+        elif k == "grant" and e["attempt"] and e["type"] in last_stop:
+            out.append((last_stop.pop(e["type"]), e))
     return out
 
 

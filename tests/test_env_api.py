@@ -11,8 +11,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
-from helpers import ENV_IDS, KIND, ZERO_24, chunk, make_env, run_episode
+from helpers import ENV_IDS, ZERO_24, make_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+from bgenv.envs.actions import ActionTable
+from bgenv.rollout import rollout
 
 METRIC_KEYS = (
     "completion_rate",
@@ -110,13 +113,13 @@ def _fixed_action_policy(nvec, seed=7, n=5000):
 
 
 def _trajectory(env, seed):
-    records, last = run_episode(env, seed, _fixed_action_policy(env.action_space.nvec))
+    ep = rollout(env, _fixed_action_policy(env.action_space.nvec), seed, record=True)
     return {
-        "obs": np.array([r.obs for r in records]),
-        "rewards": [r.reward for r in records],
-        "infos": [(r.info_after["t"], r.info_after["phase"], r.info_after["cost"]) for r in records],
+        "obs": np.array([r.obs for r in ep.steps]),
+        "rewards": [r.reward for r in ep.steps],
+        "infos": [(r.info["t"], r.info["phase"], r.info["cost"]) for r in ep.steps],
         "events": env.events,
-        "metrics": last["metrics"],
+        "metrics": ep.metrics,
     }
 
 
@@ -235,7 +238,7 @@ def test_senseless_in_space_action_is_counted_not_raised(platform):
     _, info = env.reset(seed=0)
     assert info["phase"] == "background"
     before = env.metrics()["invalid_actions"]
-    env.step(np.array([0, 0, chunk(5), KIND["heavy"]]))  # a chunk outside any window
+    env.step(ActionTable.from_env(env).action(chunk=5, kind="heavy"))  # a chunk outside any window
     assert env.metrics()["invalid_actions"] == before + 1
 
 
@@ -246,6 +249,7 @@ def test_action_masks_layout_and_phases(platform):
     env = make_env(platform, horizon_days=2, workload={"heavy_per_day": 24.0})
     nvec = env.action_space.nvec
     starts = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+    chunk_5 = ActionTable.from_env(env).chunk(5)
     seen_window_with_work = False
 
     def policy(env, obs, info):
@@ -263,11 +267,11 @@ def test_action_masks_layout_and_phases(platform):
             seen_window_with_work = True
             assert ch.all()
             k = int(np.flatnonzero(kd[1:])[0]) + 1
-            return [0, 0, chunk(5), k]
+            return [0, 0, chunk_5, k]
         assert not ch[1:].any()
         return [0, 0, 0, 0]
 
-    run_episode(env, 0, policy)
+    rollout(env, policy, 0)
     assert seen_window_with_work
 
 
@@ -276,7 +280,8 @@ def test_action_masks_layout_and_phases(platform):
 # ---------------------------------------------------------------------------
 def test_export_events_jsonl_round_trips(platform, tmp_path):
     env = make_env(platform, horizon_days=2)
-    run_episode(env, 3, lambda env, obs, info: [1, 0, 0 if info["phase"] == "background" else chunk(5), 0])
+    chunk_5 = ActionTable.from_env(env).chunk(5)
+    rollout(env, lambda env, obs, info: [1, 0, 0 if info["phase"] == "background" else chunk_5, 0], 3)
     evs = env.events
     assert len(evs) > 50
     path = tmp_path / "events.jsonl"
@@ -300,7 +305,7 @@ def test_export_events_is_strict_json(platform, tmp_path):
     """JSON Lines means each line is standard JSON (RFC 8259): no NaN / Infinity tokens,
     which jq, JavaScript and most JSON readers reject."""
     env = make_env(platform, horizon_days=2)
-    run_episode(env, 3, lambda env, obs, info: [1, 0, 0, 0])
+    rollout(env, lambda env, obs, info: [1, 0, 0, 0], 3)
     path = tmp_path / "events.jsonl"
     env.export_events(path)
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):

@@ -5,7 +5,10 @@ shortly before 8:00."""
 from __future__ import annotations
 
 import numpy as np
-from helpers import IOS_OPT, events, make_env, run_episode
+from helpers import always, make_env
+
+from bgenv.eventlog import of_kind
+from bgenv.rollout import rollout
 
 AT_8 = [0.0] * 24
 AT_8[8] = 1.0  # the user opens the app once between 8:00 and 9:00 every day, never otherwise
@@ -22,8 +25,8 @@ def _grant_hours(engagement: float, seeds: range, days: float = 14.0) -> tuple[l
             "last_open_ago_s": 86400.0,
         }
         env = make_env("ios", horizon_days=days, user=user)
-        run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, 0, 0])  # always one pending
-        t = np.array([e["t"] for e in events(env, "grant")])
+        rollout(env, always(env, "refresh"), seed)  # always one pending
+        t = np.array([e["t"] for e in of_kind(env.events, "grant")])
         hours += ((t / 3600.0) % 24.0).tolist()
         counts.append(len(t))
     return hours, counts
@@ -47,8 +50,8 @@ def test_a_fresh_install_gets_far_fewer_windows_and_warms_up():
     first = last = 0
     for seed in range(30):
         env = make_env("ios", horizon_days=14, user=user)
-        run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, 0, 0])
-        days = np.array([e["t"] for e in events(env, "grant")]) / 86400.0
+        rollout(env, always(env, "refresh"), seed)
+        days = np.array([e["t"] for e in of_kind(env.events, "grant")]) / 86400.0
         first += int((days < 3.29).sum())
         last += int(((days >= 11.29) & (days < 14.29)).sum())
     assert last >= 20

@@ -7,26 +7,13 @@ import itertools
 
 import numpy as np
 import pytest
-from helpers import (
-    ANDROID_OPT,
-    DELAY_BINS_S,
-    IOS_OPT,
-    KIND,
-    SLOT_OF_TYPE,
-    STOP,
-    ZERO_24,
-    backlog,
-    chunk,
-    delay,
-    events,
-    make_env,
-    run_episode,
-    window_end,
-    windows,
-)
+from helpers import ZERO_24, always, backlog, make_env
 
 from bgenv.core import layout as L
+from bgenv.envs.actions import STOP, ActionTable
+from bgenv.eventlog import of_kind, windows
 from bgenv.fidelity.scenarios import ios_upload_env
+from bgenv.rollout import rollout
 
 SEEDS = (0, 1, 2, 3)
 
@@ -36,15 +23,21 @@ SEEDS = (0, 1, 2, 3)
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("platform", ["ios", "android"])
 def test_no_window_starts_before_its_earliest_begin_time(platform):
-    options = [1, 2, 3, 4, 5] if platform == "ios" else [1, 2, 3, 4]  # no expedited: its own rules
+    if platform == "ios":
+        labels = ["refresh", "processing", "processing+network", "processing+power", "processing+network+power"]
+    else:
+        labels = ["job", "job+network", "job+power", "job+network+power"]  # no expedited: its own rules
     total_grants = 0
     delayed_grants = 0
     for seed in SEEDS:
         env = make_env(platform, horizon_days=2)
+        acts = ActionTable.from_env(env)
+        options = [acts.option(o) for o in labels]
+        n_delays = len(acts.delay_bins_s)
         k = 0
         core_violations = []
 
-        def policy(env, obs, info, core_violations=core_violations):
+        def policy(env, obs, info, core_violations=core_violations, options=options, n_delays=n_delays):
             nonlocal k
             k += 1
             if info["phase"] == "window_start":
@@ -53,27 +46,27 @@ def test_no_window_starts_before_its_earliest_begin_time(platform):
                 if info["t"] < floor:
                     core_violations.append((info["t"], floor))
             # cycle through request options and every delay bin; stop windows at once
-            return [options[k % len(options)], k % len(DELAY_BINS_S), STOP, 0]
+            return [options[k % len(options)], k % n_delays, STOP, 0]
 
-        run_episode(env, seed, policy)
+        rollout(env, policy, seed)
         assert core_violations == []
-        pending: dict[int, tuple[float, float]] = {}  # slot -> (submitted at, earliest begin)
-        last_stop: dict[int, float] = {}
-        for e in events(env, "request", "grant", "expire", "kill"):
+        # each window type these options request has a slot of its own: key by type
+        pending: dict[str, tuple[float, float]] = {}  # type -> (submitted at, earliest begin)
+        last_stop: dict[str, float] = {}
+        for e in of_kind(env.events, "request", "grant", "expire", "kill"):
             if e["kind"] == "request":
-                pending[SLOT_OF_TYPE[e["type"]]] = (e["t"], e["earliest_begin_s"])
+                pending[e["type"]] = (e["t"], e["earliest_begin_s"])
             elif e["kind"] == "grant":
-                slot = SLOT_OF_TYPE[e["type"]]
                 total_grants += 1
                 if e["attempt"] == 0:
-                    submitted, floor = pending[slot]
+                    submitted, floor = pending[e["type"]]
                     assert e["t"] >= floor, f"seed {seed}: {e} before its earliest begin {floor}"
                     if floor > submitted:
                         delayed_grants += 1
                 else:  # an Android job retried after a stop: floor = stop + backoff (#17)
-                    assert e["t"] >= last_stop[slot] + 30.0 * 2 ** (e["attempt"] - 1)
+                    assert e["t"] >= last_stop[e["type"]] + 30.0 * 2 ** (e["attempt"] - 1)
             else:
-                last_stop[SLOT_OF_TYPE[e["type"]]] = e["t"]
+                last_stop[e["type"]] = e["t"]
     assert total_grants >= 8
     assert delayed_grants >= 2, "the policy should have had requests with a positive delay granted"
 
@@ -83,9 +76,10 @@ def test_no_window_starts_before_its_earliest_begin_time(platform):
 # ---------------------------------------------------------------------------
 def _upload_policy(units):
     def policy(env, obs, info):
+        acts = ActionTable.from_env(env)
         if info["phase"] == "window_start" and backlog(env, obs, "upload") >= units + 1.0:
-            return [IOS_OPT["refresh"], 0, chunk(units), KIND["upload"]]
-        return [IOS_OPT["refresh"], 0, STOP, 0]
+            return acts.action("refresh", chunk=units, kind="upload")
+        return acts.action("refresh")
 
     return policy
 
@@ -97,21 +91,25 @@ def test_over_memory_chunk_is_killed_without_expiration():
     n_kills = 0
     for seed in (0, 1, 2):
         env = ios_upload_env()
-        _, last = run_episode(env, seed, _upload_policy(50))
+        last = rollout(env, _upload_policy(50), seed).info
         for win in windows(env.events):
-            grant, end = win[0], window_end(win)
+            end = win.end_event
             if end is None or end["kind"] == "complete":
                 continue
-            assert end["kind"] == "kill", f"seed {seed}: {win}"
+            assert end["kind"] == "kill", f"seed {seed}: {win.events}"
             assert end["reason"] == "memory"
             assert end["lost_units"] == pytest.approx(50.0)
-            assert end["t"] - grant["t"] == pytest.approx(kill_after_s, abs=1e-6)
+            assert end["t"] - win.start_s == pytest.approx(kill_after_s, abs=1e-6)
             assert end["window_s"] == pytest.approx(kill_after_s, abs=1e-6)
-            assert not [e for e in win if e["kind"] in ("expire", "chunk")], "jetsam gives no expiration callback"
+            assert not [e for e in win.events if e["kind"] in ("expire", "chunk")], (
+                "jetsam gives no expiration callback"
+            )
             n_kills += 1
         m = last["metrics"]
         assert m["expirations"] == 0
-        assert m["kills_memory"] == m["kills"] == len([e for e in events(env, "kill") if e["reason"] == "memory"])
+        assert (
+            m["kills_memory"] == m["kills"] == len([e for e in of_kind(env.events, "kill") if e["reason"] == "memory"])
+        )
     assert n_kills >= 3
 
 
@@ -120,10 +118,10 @@ def test_small_chunk_under_the_memory_limit_is_saved():
     n_saved = 0
     for seed in (0, 1, 2):
         env = ios_upload_env()
-        _, last = run_episode(env, seed, _upload_policy(5))
-        assert events(env, "kill") == []
+        last = rollout(env, _upload_policy(5), seed).info
+        assert of_kind(env.events, "kill") == []
         assert last["metrics"]["kills"] == 0
-        for e in events(env, "chunk"):
+        for e in of_kind(env.events, "chunk"):
             assert e["work_kind"] == "upload" and e["units"] == 5.0 and e["saved"] is True
             assert e["duration_s"] == pytest.approx(0.5 + 5 * 1.5)
             n_saved += 1
@@ -161,21 +159,23 @@ def _save_then_overrun(in_flight_units):
     that cannot finish before the 20 s budget."""
 
     def policy(env, obs, info):
+        acts = ActionTable.from_env(env)
         if info["phase"] == "window_start":
             if backlog(env, obs, "heavy") >= 5 + in_flight_units + 1:
-                return [0, 0, chunk(5), KIND["heavy"]]
-            return [0, 0, STOP, 0]
+                return acts.action(chunk=5, kind="heavy")
+            return acts.action()
         if info["phase"] == "chunk_done":
-            return [0, 0, chunk(in_flight_units), KIND["heavy"]]
-        return [IOS_OPT["refresh"], 0, STOP, 0]
+            return acts.action(chunk=in_flight_units, kind="heavy")
+        return acts.action("refresh")
 
     return policy
 
 
 def _overrun_windows(env, records):
-    """(window events, metrics at its window_start, metrics at the next decision point)."""
+    """(window, metrics at its window_start, metrics at the next decision point) for
+    every window the policy worked in; ``records``: the episode's steps."""
     starts = [i for i, r in enumerate(records) if r.phase == "window_start" and r.action[2] != STOP]
-    wins = [w for w in windows(env.events) if any(e["kind"] == "chunk" for e in w)]
+    wins = [w for w in windows(env.events) if any(e["kind"] == "chunk" for e in w.events)]
     assert len(starts) == len(wins)
     out = []
     for i, win in zip(starts, wins):
@@ -189,16 +189,15 @@ def test_expiry_loses_only_the_chunk_in_flight():
     n = 0
     for seed in (0, 1, 2):
         env = _ios_heavy_env()
-        records, _ = run_episode(env, seed, _save_then_overrun(20), with_metrics=True)
+        records = rollout(env, _save_then_overrun(20), seed, record=True, with_metrics=True).steps
         for win, before, after in _overrun_windows(env, records):
-            grant = win[0]
-            chunks = [e for e in win if e["kind"] == "chunk"]
+            chunks = [e for e in win.events if e["kind"] == "chunk"]
             assert [(c["work_kind"], c["units"], c["saved"]) for c in chunks] == [("heavy", 5.0, True)]
-            end = window_end(win)
+            end = win.end_event
             assert end["kind"] == "expire" and end["reason"] == "expired"
-            assert end["t"] - grant["t"] == pytest.approx(20.0)
+            assert end["t"] - win.start_s == pytest.approx(20.0)
             assert end["lost_units"] == pytest.approx(20.0)  # the chunk in flight
-            assert not [e for e in win if e["kind"] == "kill"], "a 2.5 s wind-down fits the 5 s grace period"
+            assert not [e for e in win.events if e["kind"] == "kill"], "a 2.5 s wind-down fits the 5 s grace period"
             if after is None:
                 continue
             arrived = after["work_arrived"] - before["work_arrived"]
@@ -216,13 +215,13 @@ def test_wind_down_longer_than_grace_is_a_grace_kill():
     n = 0
     for seed in (0, 1, 2):
         env = _ios_heavy_env()
-        records, _ = run_episode(env, seed, _save_then_overrun(50), with_metrics=True)
+        records = rollout(env, _save_then_overrun(50), seed, record=True, with_metrics=True).steps
         for win, before, after in _overrun_windows(env, records):
-            grant = win[0]
-            kills = [e for e in win if e["kind"] == "kill"]
+            kills = [e for e in win.events if e["kind"] == "kill"]
             assert len(kills) == 1
             assert kills[0]["reason"] == "grace"
-            assert kills[0]["t"] - grant["t"] == pytest.approx(20.0)
+            assert win.killed and win.kill_reason == "grace"
+            assert kills[0]["t"] - win.start_s == pytest.approx(20.0)
             assert kills[0]["lost_units"] == pytest.approx(50.0)
             if after is None:
                 continue
@@ -238,17 +237,18 @@ def test_complete_event_reports_the_backlog_left():
     """The ``complete`` event's ``backlog_units`` field (EVENT_SCHEMA) is the work still
     pending when the app reports completion."""
     env = _ios_heavy_env()
+    acts = ActionTable.from_env(env)
     reported = []
 
     def policy(env, obs, info):
         if info["phase"] == "window_start" and backlog(env, obs, "heavy") >= 10:
-            return [0, 0, chunk(5), KIND["heavy"]]
+            return acts.action(chunk=5, kind="heavy")
         if info["phase"] in ("window_start", "chunk_done"):
             reported.append(env.metrics()["work_pending"])  # completion happens now
-        return [IOS_OPT["refresh"], 0, STOP, 0]
+        return acts.action("refresh")
 
-    run_episode(env, 0, policy)
-    completes = events(env, "complete")
+    rollout(env, policy, 0)
+    completes = of_kind(env.events, "complete")
     assert len(completes) == len(reported) >= 2
     assert max(reported) > 0
     assert [c["backlog_units"] for c in completes] == pytest.approx(reported)
@@ -269,20 +269,22 @@ def test_cpu_monitor_kills_unpowered_processing_after_60_s(option, cpu_killed):
             workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
         )
 
-        def policy(env, obs, info, option=option):
-            if info["phase"] == "background":
-                return [IOS_OPT[option], 0, STOP, 0]
-            if obs[env.observation_names.index("window_processing")] == 1.0 and backlog(env, obs, "heavy") > 101:
-                return [0, 0, chunk(100), KIND["heavy"]]  # CPU 100 % for 100.5 s
-            return [0, 0, STOP, 0]
+        acts = ActionTable.from_env(env)
 
-        run_episode(env, seed, policy)
+        def policy(env, obs, info, option=option, acts=acts):
+            if info["phase"] == "background":
+                return acts.action(option)
+            if obs[env.observation_names.index("window_processing")] == 1.0 and backlog(env, obs, "heavy") > 101:
+                return acts.action(chunk=100, kind="heavy")  # CPU 100 % for 100.5 s
+            return acts.action()
+
+        rollout(env, policy, seed)
         for win in windows(env.events):
-            if win[0]["type"] != "processing":
+            if win.type != "processing":
                 continue
-            for e in win:
+            for e in win.events:
                 if e["kind"] == "kill" and e["reason"] == "cpu":
-                    assert e is window_end(win), "a CPU kill gets no expiration first"
+                    assert e is win.end_event, "a CPU kill gets no expiration first"
                     cpu_kills.append(e)
                 elif e["kind"] == "chunk" and e["units"] == 100.0 and e["saved"]:
                     saved_100.append(e)
@@ -305,12 +307,13 @@ def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
     more than a few days of expirations for the history score to fall far."""
 
     def expiring(env, obs, info):
+        acts = ActionTable.from_env(env)
         if info["phase"] in ("window_start", "chunk_done"):
-            return [IOS_OPT["refresh"], 0, chunk(20), KIND["heavy"]]  # never stops: always expires
-        return [IOS_OPT["refresh"], 0, STOP, 0]
+            return acts.action("refresh", chunk=20, kind="heavy")  # never stops: always expires
+        return acts.action("refresh")
 
     def prompt(env, obs, info):
-        return [IOS_OPT["refresh"], 0, STOP, 0]  # reports completion at once
+        return ActionTable.from_env(env).action("refresh")  # reports completion at once
 
     result = {}
     for name, policy in (("expiring", expiring), ("prompt", prompt)):
@@ -322,8 +325,8 @@ def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
                 user={"force_quit_prob": 0.0},
                 workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
             )
-            _, last = run_episode(env, seed, policy)
-            grants = events(env, "grant")
+            last = rollout(env, policy, seed).info
+            grants = of_kind(env.events, "grant")
             n += len(grants)
             budgets += [g["budget_s"] for g in grants]
             expirations += last["metrics"]["expirations"]
@@ -355,7 +358,7 @@ def test_low_power_mode_stops_ios_refresh_windows():
                 "force_quit_prob": 0.0,
             },
         )
-        run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        rollout(env, always(env, "refresh"), seed)
         lpm_on = False
         since = None
         saw_on = False
@@ -390,9 +393,9 @@ def test_low_power_prompt_is_not_skipped_by_window_launch_energy():
             user={"low_power_accept_prob": 1.0, "overnight_charge_prob": 0.0, "force_quit_prob": 0.0},
             profile={"windows": {"refresh": {"launch_rate_per_h": 3600.0, "usage_driven": False}}},
         )
-        _, last = run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        last = rollout(env, always(env, "refresh"), seed).info
         assert last["metrics"]["battery_min"] < 0.2
-        on = [e for e in events(env, "low_power") if e["on"]]
+        on = [e for e in of_kind(env.events, "low_power") if e["on"]]
         assert on, f"seed {seed}: the battery fell below 20 % but Low Power Mode was never offered"
         assert on[0]["battery"] == pytest.approx(0.2, abs=1e-3)
 
@@ -404,10 +407,10 @@ def test_force_quit_stops_ios_background_work_until_the_next_open():
     held_with_pending = 0
     for seed in SEEDS:
         env = make_env("ios", horizon_days=2, user={"force_quit_prob": 0.5})
-        records, _ = run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        records = rollout(env, always(env, "refresh"), seed, record=True).steps
         # the app gets a background decision when the user leaves it, but none after a force-quit
         background_at = {r.t for r in records if r.phase == "background"}
-        for c in events(env, "app_close"):
+        for c in of_kind(env.events, "app_close"):
             assert (c["t"] in background_at) is not c["force_quit"], c
         quit_at = None
         pending = False
@@ -439,13 +442,14 @@ def test_background_app_refresh_off_refuses_and_masks_requests():
         assert m[0] and not m[1:n_req].any()
         return [1 + k % (n_req - 1), k % 9, STOP, 0]
 
-    records, last = run_episode(env, 0, policy)
+    ep = rollout(env, policy, 0, record=True)
+    records, last = ep.steps, ep.info
     assert len(records) >= 3
-    refused = events(env, "refused")
+    refused = of_kind(env.events, "refused")
     assert len(refused) == len(records)
     assert {e["reason"] for e in refused} == {"unavailable"}
     assert {e["type"] for e in refused} == {"refresh", "processing", "push"}  # silent pushes need it too
-    assert events(env, "request") == [] and events(env, "grant") == []
+    assert of_kind(env.events, "request") == [] and of_kind(env.events, "grant") == []
     m = last["metrics"]
     assert m["requests"] == m["requests_refused"] == len(records)
     assert m["windows_granted"] == 0
@@ -458,12 +462,13 @@ def test_background_app_refresh_off_refuses_and_masks_requests():
 def test_android_expedited_job_with_a_delay_is_refused():
     env = make_env("android", horizon_days=2, user={"force_quit_prob": 0.0})
     refused_idx = env.observation_names.index("request_refused")
+    acts = ActionTable.from_env(env)
     plan = [
-        (ANDROID_OPT["expedited"], delay(60), "refused"),
-        (ANDROID_OPT["expedited+network"], delay(3600), "refused"),
-        (ANDROID_OPT["expedited"], delay(0), "request"),
-        (ANDROID_OPT["expedited+network"], delay(0), "request"),
-        (ANDROID_OPT["job"], delay(60), "request"),
+        (acts.option("expedited"), acts.delay(60), "refused"),
+        (acts.option("expedited+network"), acts.delay(3600), "refused"),
+        (acts.option("expedited"), acts.delay(0), "request"),
+        (acts.option("expedited+network"), acts.delay(0), "request"),
+        (acts.option("job"), acts.delay(60), "request"),
     ]
     obs, info = env.reset(seed=0)
     for opt, d, outcome in plan:
@@ -477,7 +482,7 @@ def test_android_expedited_job_with_a_delay_is_refused():
             assert new[0]["type"] == "expedited" and new[0]["reason"] == "invalid"
             assert env.metrics()["requests_refused"] == refused_before + 1
         else:
-            assert new[0]["earliest_begin_s"] == pytest.approx(t + DELAY_BINS_S[d])
+            assert new[0]["earliest_begin_s"] == pytest.approx(t + acts.delay_bins_s[d])
             assert env.metrics()["requests_refused"] == refused_before
         if info["phase"] == "none":
             break
@@ -493,7 +498,7 @@ def test_android_expedited_job_with_power_constraint_is_refused():
     )
     env.reset(seed=0)
     env.step(np.array([1, 0, STOP, 0]))
-    refused = events(env, "refused")
+    refused = of_kind(env.events, "refused")
     assert [(e["type"], e["reason"]) for e in refused] == [("expedited", "invalid")]
 
 
@@ -512,23 +517,24 @@ def test_android_stopped_job_is_retried_with_exponential_backoff():
             },
         )
         pending_idx = env.observation_names.index("pending_slot0")
+        acts = ActionTable.from_env(env)
         floors = []
 
-        def policy(env, obs, info, floors=floors, pending_idx=pending_idx):
+        def policy(env, obs, info, floors=floors, pending_idx=pending_idx, acts=acts):
             if info["phase"] == "background":
                 # submit only when nothing is pending: a new request would reset the backoff
-                return [ANDROID_OPT["job"] if obs[pending_idx] == 0.0 else 0, 0, STOP, 0]
+                return acts.action("job" if obs[pending_idx] == 0.0 else "none")
             if info["phase"] == "window_start":
                 slot = int(env.sim.si[0, L.I_WIN_SLOT])
                 floors.append(
                     (info["t"], env.sim.reqs[0, slot, L.RQ_EARLIEST], int(env.sim.reqs[0, slot, L.RQ_ATTEMPT]))
                 )
                 if backlog(env, obs, "heavy") < 30:
-                    return [0, 0, STOP, 0]
-            return [0, 0, chunk(20), KIND["heavy"]]  # 20.5 s: never fits the 20 s budget
+                    return acts.action()
+            return acts.action(chunk=20, kind="heavy")  # 20.5 s: never fits the 20 s budget
 
-        run_episode(env, seed, policy)
-        grants = events(env, "grant")
+        rollout(env, policy, seed)
+        grants = of_kind(env.events, "grant")
         assert [g["attempt"] for g in grants] == [a for _, _, a in floors]
         last_stop = None
         for e in env.events:
@@ -564,16 +570,16 @@ def test_expedited_refill_credits_only_the_apps_own_time_on_screen():
             "overnight_charge_prob": 0.0,
         },
     )
-    run_episode(env, 0, lambda env, obs, info: [0, 0, 0, 0])
+    rollout(env, lambda env, obs, info: [0, 0, 0, 0], 0)
     android = env.scenario_spec.profile.android
     credits, opened = [], None
-    for e in events(env, "app_open", "app_close"):
+    for e in of_kind(env.events, "app_open", "app_close"):
         if e["kind"] == "app_open":
             credits.append((e["t"], android.expedited_refill_per_open_s))
             opened = e["t"]
         else:
             credits.append((e["t"], android.expedited_refill_per_screen_s * (e["t"] - opened)))
-    other_screen = [e for e in events(env, "screen") if e["on"] and not e["app"]]
+    other_screen = [e for e in of_kind(env.events, "screen") if e["on"] and not e["app"]]
     assert len(credits) >= 8 and len(other_screen) >= 20
     assert android.expedited_refill_per_screen_s == pytest.approx(10.0 / 30.0, abs=1e-4)
     assert android.expedited_refill_per_open_s == 15.0
@@ -609,9 +615,9 @@ def test_android_doze_schedule_and_no_jobs_in_idle():
             },
         )
         # keep a job pending all the time; report completion at once
-        run_episode(env, seed, lambda env, obs, info: [ANDROID_OPT["job"], 0, STOP, 0])
-        screen_off = events(env, "app_close")[-1]["t"]  # the last time the screen went off
-        doze = [e for e in events(env, "doze") if e["t"] >= screen_off]
+        rollout(env, always(env, "job"), seed)
+        screen_off = of_kind(env.events, "app_close")[-1]["t"]  # the last time the screen went off
+        doze = [e for e in of_kind(env.events, "doze") if e["t"] >= screen_off]
         states = [e["state"] for e in doze]
         assert states[:2] == ["light_pre", "light_idle"]
         assert doze[0]["t"] == pytest.approx(screen_off)
@@ -647,10 +653,10 @@ def test_android_bucket_decays_without_app_opens():
         horizon_days=9,
         user={"app_opens_per_hour": ZERO_24, "last_open_ago_s": ago_h * 3600.0},
     )
-    run_episode(env, 0, lambda env, obs, info: [0, 0, STOP, 0])
+    rollout(env, lambda env, obs, info: [0, 0, STOP, 0], 0)
     t0 = 7 * 3600.0
     last_open = t0 - ago_h * 3600.0
-    got = [(e["bucket"], e["t"]) for e in events(env, "bucket")]
+    got = [(e["bucket"], e["t"]) for e in of_kind(env.events, "bucket")]
     want = [("working_set", 12), ("frequent", 24), ("rare", 48), ("restricted", 192)]  # hours (#31)
     assert [b for b, _ in got] == [b for b, _ in want]
     for (_, t), (_, h) in zip(got, want):
@@ -666,22 +672,23 @@ def test_windows_start_only_when_their_constraints_hold(platform):
     """A request with requires-network / requires-power only starts with a usable
     network / on external power (what the app reads in its observation)."""
     if platform == "ios":
-        options = [IOS_OPT["processing+network"], IOS_OPT["processing+power"], IOS_OPT["processing+network+power"]]
+        labels = ["processing+network", "processing+power", "processing+network+power"]
         extra = {"profile": {"windows": {"processing": {"launch_rate_per_h": 60.0, "usage_driven": False}}}}
     else:
-        options = [ANDROID_OPT["job+network"], ANDROID_OPT["job+power"], ANDROID_OPT["job+network+power"]]
+        labels = ["job+network", "job+power", "job+network+power"]
         extra = {}
     checked = {"network": 0, "power": 0}
     for seed in SEEDS:
         env = make_env(platform, horizon_days=2, **extra)
+        options = [ActionTable.from_env(env).option(o) for o in labels]
         net_none = env.observation_names.index("net_none")
         charging = env.observation_names.index("charging")
         k = 0
 
-        def policy(env, obs, info, net_none=net_none, charging=charging):
+        def policy(env, obs, info, net_none=net_none, charging=charging, options=options):
             nonlocal k
             if info["phase"] == "window_start":
-                req = events(env, "request")[-1]  # the only slot these options use
+                req = of_kind(env.events, "request")[-1]  # the only slot these options use
                 if req["requires_network"]:
                     assert obs[net_none] == 0.0, f"window without network at {info['t']}"
                     checked["network"] += 1
@@ -692,7 +699,7 @@ def test_windows_start_only_when_their_constraints_hold(platform):
             k += 1
             return [options[k % len(options)], 0, STOP, 0]
 
-        run_episode(env, seed, policy)
+        rollout(env, policy, seed)
     assert checked["network"] >= 3 and checked["power"] >= 3, checked
 
 
@@ -719,8 +726,9 @@ def test_ios_low_battery_gate_holds_windows_below_20_percent():
         )
         battery = env.observation_names.index("battery")
         charging = env.observation_names.index("charging")
+        refresh = ActionTable.from_env(env).action("refresh")
 
-        def policy(env, obs, info, battery=battery, charging=charging, seed=seed):
+        def policy(env, obs, info, battery=battery, charging=charging, seed=seed, refresh=refresh):
             nonlocal n_windows
             if info["phase"] == "window_start":
                 n_windows += 1
@@ -729,9 +737,9 @@ def test_ios_low_battery_gate_holds_windows_below_20_percent():
                 assert ok, f"seed {seed}: window at battery {obs[battery]:.5f} unplugged, t={info['t']:.1f}"
                 if obs[charging] == 0.0 and obs[battery] < 0.21:
                     near.append(float(obs[battery]))
-            return [IOS_OPT["refresh"], 0, STOP, 0]
+            return refresh
 
-        _, last = run_episode(env, seed, policy)
+        last = rollout(env, policy, seed).info
         assert last["metrics"]["battery_min"] < 0.2  # the battery went below the gate
     assert n_windows >= 500
     assert len(near) >= 30  # windows came just above 20 %: the gate was exercised at its edge
@@ -742,7 +750,7 @@ def test_ios_refresh_only_at_nominal_thermal_state():
     hot_s = 0.0
     for seed in SEEDS:
         env = make_env("ios", horizon_days=2, thermal={"step_up_per_h": 2.0}, profile=FAST_REFRESH)
-        run_episode(env, seed, lambda env, obs, info: [IOS_OPT["refresh"], 0, STOP, 0])
+        rollout(env, always(env, "refresh"), seed)
         level, since = "nominal", 0.0
         for e in env.events:
             if e["kind"] == "thermal":
@@ -769,14 +777,16 @@ def test_ios_processing_stops_when_the_user_picks_up_the_phone():
             workload={"heavy_per_day": 24.0, "kinds": {"heavy": {"size_units": 500.0}}},
         )
 
-        def policy(env, obs, info):
-            if info["phase"] == "background":
-                return [IOS_OPT["processing+power"], 0, STOP, 0]
-            if backlog(env, obs, "heavy") > 30:
-                return [0, 0, chunk(20), KIND["heavy"]]
-            return [0, 0, STOP, 0]
+        acts = ActionTable.from_env(env)
 
-        run_episode(env, seed, policy)
+        def policy(env, obs, info, acts=acts):
+            if info["phase"] == "background":
+                return acts.action("processing+power")
+            if backlog(env, obs, "heavy") > 30:
+                return acts.action(chunk=20, kind="heavy")
+            return acts.action()
+
+        rollout(env, policy, seed)
         running = None
         screen_on = False
         for e in env.events:

@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import ANDROID_OPT, IOS_OPT, ZERO_24, delay, events, make_env, run_episode
+from helpers import ZERO_24, always, make_env
+
+from bgenv.envs.actions import ActionTable
+from bgenv.eventlog import of_kind
+from bgenv.rollout import rollout
 
 # A user who never touches the phone: no opens, no screen, no motion, no charging.
 ABSENT = {
@@ -25,36 +29,27 @@ def _max_in_window(times: list[float], window: float) -> int:
     return best
 
 
-def _always(option: int, wait: float = 0.0):
-    """Submit ``option`` at every decision and stop at once inside windows."""
-
-    def policy(env, obs, info):
-        return [option, delay(wait), 0, 0]
-
-    return policy
-
-
 def test_ios_silent_pushes_are_throttled_and_sometimes_lost():
     # row 45: "not more than two or three per hour", no delivery guarantee
     # a commuter: a lost push ends the chain until the user next leaves the app
     env = make_env("ios", horizon_days=3, user={"force_quit_prob": 0.0})
-    run_episode(env, 3, _always(IOS_OPT["push"]))
-    grants = [e["t"] for e in events(env, "grant") if e["type"] == "push"]
-    dropped = [e for e in events(env, "refused") if e["reason"] == "push_dropped"]
+    rollout(env, always(env, "push"), 3)
+    grants = [e["t"] for e in of_kind(env.events, "grant") if e["type"] == "push"]
+    dropped = [e for e in of_kind(env.events, "refused") if e["reason"] == "push_dropped"]
     assert len(grants) >= 30
     assert _max_in_window(grants, 3600.0) == 3
     assert 3 <= len(dropped) <= len(grants) // 3  # about 1 in 10 is lost (drop probability 0.1)
-    assert all(e["budget_s"] == 30.0 for e in events(env, "grant"))  # 30 s to handle it
+    assert all(e["budget_s"] == 30.0 for e in of_kind(env.events, "grant"))  # 30 s to handle it
 
 
 def test_android_high_priority_pushes_over_the_rare_cap_go_normal_priority():
     # row 33: Rare bucket 5 high-priority pushes per day; over that, normal priority
     env = make_env("android", horizon_days=2, user={**ABSENT, "last_open_ago_s": 3 * 86400.0})
-    run_episode(env, 0, _always(ANDROID_OPT["push+notification"]))
-    buckets = {e["bucket"] for e in events(env, "grant")}
+    rollout(env, always(env, "push+notification"), 0)
+    buckets = {e["bucket"] for e in of_kind(env.events, "grant")}
     assert buckets == {"rare"}
-    high = [e["t"] for e in events(env, "grant") if e["type"] == "push"]
-    normal = [e["t"] for e in events(env, "grant") if e["type"] == "push_normal"]
+    high = [e["t"] for e in of_kind(env.events, "grant") if e["type"] == "push"]
+    normal = [e["t"] for e in of_kind(env.events, "grant") if e["type"] == "push_normal"]
     assert _max_in_window(high, 86400.0) == 5
     assert len(normal) > 20
 
@@ -62,8 +57,8 @@ def test_android_high_priority_pushes_over_the_rare_cap_go_normal_priority():
 def test_android_pushes_without_notifications_are_downgraded():
     # row 34: data messages that never show a notification drop to normal priority
     env = make_env("android", horizon_days=1, user={**ABSENT, "last_open_ago_s": 600.0})
-    run_episode(env, 0, _always(ANDROID_OPT["push"]))
-    types = [e["type"] for e in events(env, "grant")]
+    rollout(env, always(env, "push"), 0)
+    types = [e["type"] for e in of_kind(env.events, "grant")]
     assert types[:5] == ["push"] * 5  # bucket active: no daily cap
     assert set(types[5:]) == {"push_normal"}
     assert len(types) > 10
@@ -72,16 +67,17 @@ def test_android_pushes_without_notifications_are_downgraded():
 def test_high_priority_push_opens_a_temporary_doze_exemption_for_jobs():
     # row 27: up to 5 min of exemption; a job scheduled from the push runs in deep Doze
     env = make_env("android", horizon_days=1, user={**ABSENT, "last_open_ago_s": 600.0})
+    acts = ActionTable.from_env(env)
 
     def policy(env, obs, info):
         if info["phase"] == "background":  # at t0: a push in 4 h, deep in Doze by then
-            return [ANDROID_OPT["push+notification"], delay(14400.0), 0, 0]
+            return acts.action("push+notification", delay_s=14400.0)
         if obs[env.observation_names.index("window_push")] > 0.5:
-            return [ANDROID_OPT["job+network"], 0, 0, 0]  # schedule work, report completion
-        return [0, 0, 0, 0]
+            return acts.action("job+network")  # schedule work, report completion
+        return acts.action()
 
-    run_episode(env, 1, policy)
-    log = events(env, "grant", "doze")
+    rollout(env, policy, 1)
+    log = of_kind(env.events, "grant", "doze")
     push = next(e for e in log if e["kind"] == "grant" and e["type"] == "push")
     state = next(e for e in reversed(log) if e["kind"] == "doze" and e["t"] <= push["t"])["state"]
     assert state == "deep_idle"
@@ -94,25 +90,25 @@ def test_high_priority_push_opens_a_temporary_doze_exemption_for_jobs():
 def test_alarms_follow_their_bucket_limits():
     # row 28: Active 720 per hour, Rare 1 per hour
     rare = make_env("android", horizon_days=1, user={**ABSENT, "last_open_ago_s": 3 * 86400.0})
-    run_episode(rare, 0, _always(ANDROID_OPT["alarm"]))
-    t_rare = [e["t"] for e in events(rare, "grant") if e["type"] == "alarm"]
+    rollout(rare, always(rare, "alarm"), 0)
+    t_rare = [e["t"] for e in of_kind(rare.events, "grant") if e["type"] == "alarm"]
     assert _max_in_window(t_rare, 3600.0) == 1
     assert len(t_rare) >= 20
 
     active = make_env("android", horizon_days=0.25, user={**ABSENT, "last_open_ago_s": 60.0})
-    run_episode(active, 0, _always(ANDROID_OPT["alarm"]))
-    t_active = [e["t"] for e in events(active, "grant") if e["type"] == "alarm"]
+    rollout(active, always(active, "alarm"), 0)
+    t_active = [e["t"] for e in of_kind(active.events, "grant") if e["type"] == "alarm"]
     assert _max_in_window(t_active, 3600.0) > 72  # far above Rare, and unlike Doze's 72/h
 
 
 def test_alarms_in_doze_are_limited_to_72_an_hour():
     # row 29: allow-while-idle alarms, 72 per hour while the device is idle
     env = make_env("android", horizon_days=0.5, user={**ABSENT, "last_open_ago_s": 60.0})
-    run_episode(env, 0, _always(ANDROID_OPT["alarm"]))  # hundreds of alarm requests a minute while awake
+    rollout(env, always(env, "alarm"), 0)  # hundreds of alarm requests a minute while awake
     # alarms are not JobScheduler calls: never refused by the 250 schedule() calls a minute (row 22)
-    assert not events(env, "refused")
-    assert _max_in_window([e["t"] for e in events(env, "request") if e["type"] == "alarm"], 60.0) > 250
-    log = events(env, "grant", "doze")
+    assert not of_kind(env.events, "refused")
+    assert _max_in_window([e["t"] for e in of_kind(env.events, "request") if e["type"] == "alarm"], 60.0) > 250
+    log = of_kind(env.events, "grant", "doze")
     idle_alarms = []
     state = "active"
     for e in log:
@@ -127,25 +123,27 @@ def test_alarms_in_doze_are_limited_to_72_an_hour():
 def test_foreground_service_starts_only_when_just_left_and_times_out_after_6_h():
     # row 37: cannot start from the background (12+); dataSync 6 h per 24 h, then onTimeout
     env = make_env("android", horizon_days=1, user={**ABSENT, "last_open_ago_s": 60.0})
+    acts = ActionTable.from_env(env)
 
     def policy(env, obs, info):
         if info["phase"] == "background":
-            return [ANDROID_OPT["job"], 0, 0, 0]  # t0: not a fresh app close
-        return [ANDROID_OPT["fgs"], 0, 0, 0]  # from a job window: the app is in the background
+            return acts.action("job")  # t0: not a fresh app close
+        return acts.action("fgs")  # from a job window: the app is in the background
 
-    run_episode(env, 0, policy)
-    refused = [e for e in events(env, "refused") if e["type"] == "fgs"]
+    rollout(env, policy, 0)
+    refused = [e for e in of_kind(env.events, "refused") if e["type"] == "fgs"]
     assert refused and {e["reason"] for e in refused} == {"background_start"}
-    assert not [e for e in events(env, "grant") if e["type"] == "fgs"]
+    assert not [e for e in of_kind(env.events, "grant") if e["type"] == "fgs"]
 
     commuter = make_env("android", horizon_days=2)
+    acts = ActionTable.from_env(commuter)
 
     def start_fgs_on_leaving(env, obs, info):
         if info["phase"] == "background" and info["t"] > 25200.0:
-            return [ANDROID_OPT["fgs"], 0, 0, 0]
-        return [0, 0, 6, 0]  # inside a window: keep working in 50-unit chunks
+            return acts.action("fgs")
+        return acts.action(chunk=50)  # inside a window: keep working in 50-unit chunks
 
-    run_episode(commuter, 2, start_fgs_on_leaving)
-    fgs = [e for e in events(commuter, "grant") if e["type"] == "fgs"]
+    rollout(commuter, start_fgs_on_leaving, 2)
+    fgs = [e for e in of_kind(commuter.events, "grant") if e["type"] == "fgs"]
     assert fgs and all(e["budget_s"] <= 21600.0 for e in fgs)
     assert fgs[0]["budget_s"] == 21600.0

@@ -16,33 +16,36 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import bgenv  # noqa: F401  (registers the ids)
 from agents.cli import main as cli_main
 from agents.evaluate import load_policy
+from bgenv import eventlog as EL
 from bgenv import render as R
 from bgenv.core import layout as L
+from bgenv.registration import DEFAULT_SCENARIO as SCENARIO
+from bgenv.registration import ENV_ID_OF_PLATFORM as ENV_IDS
+from bgenv.rollout import rollout
 
-ENV_IDS = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
-SCENARIO = {"ios": "ios_commuter", "android": "android_commuter"}
 ENDS = ("complete", "expire", "kill")
 TOL_S = 1e-6  # s: bars are drawn at the logged times, up to float rounding
 
 
-def play(env, policy: str, seed: int, until_s: float | None = None):
-    """Reset with ``seed`` and follow a hand-written policy to the horizon (or until
-    simulated time ``until_s``); returns the env."""
+def play(env, policy: str, seed: int, until_s: float):
+    """Reset with ``seed`` and follow a hand-written policy until simulated time
+    ``until_s`` (or the horizon); returns the env."""
     pol = load_policy(policy, env, seed=seed)
     obs, _ = env.reset(seed=seed)
     done = False
-    while not done and (until_s is None or env.unwrapped.sim.time_s() < until_s):
+    while not done and env.unwrapped.sim.time_s() < until_s:
         obs, _, term, trunc, _ = env.step(pol.act(obs, env.unwrapped.action_masks()))
         done = term or trunc
     return env
 
 
 def episode(platform: str, policy: str = "random", days: float = 2.0, seed: int = 1, **kw):
+    """A whole episode of a hand-written policy; returns the env."""
     env = gym.make(ENV_IDS[platform], horizon_days=days, **kw)
-    return play(env, policy, seed)
+    rollout(env, load_policy(policy, env, seed=seed), seed)
+    return env
 
 
 def logged_windows(events: list[dict]) -> list[tuple[float, float, str, str]]:
@@ -204,11 +207,15 @@ def test_a_grace_kill_is_one_killed_window():
         {"t": 130.0, "kind": "kill", "type": "refresh", "reason": "grace", "lost_units": 5.0, "window_s": 30.0},
         {"t": 200.0, "kind": "grant", "type": "refresh", "budget_s": 30.0, "bucket": None, "attempt": 0},
     ]
-    wins = R.windows_from_events(events, t_end=210.0)
-    assert [(w.start_s, w.end_s, w.outcome, w.reason) for w in wins] == [
+    wins = EL.windows(events, t_end=210.0)
+    assert [(w.start_s, w.end_s, w.outcome, w.kill_reason) for w in wins] == [
         (100.0, 130.0, "killed", "grace"),
-        (200.0, 210.0, "running", "running"),
+        (200.0, 210.0, "running", ""),
     ]
+    tl = R.timeline_from_events(events, "ios", t_end=210.0)
+    assert tl.spans["windows"] == [(100.0, 130.0, "refresh:killed"), (200.0, 210.0, "refresh:running")]
+    text = R.render_timeline_ansi(tl)
+    assert "killed (grace)" in text and "running" in text
 
 
 def test_charging_and_state_bands_match_the_logged_changes(platform):
@@ -277,7 +284,7 @@ def test_requests_are_drawn_from_submission_to_their_floor(platform):
     for (a, b, t), e in zip(reqs, logged):
         assert (a, b, t) == (e["t"], e["earliest_begin_s"], e["type"])
     # pending and replaced parts of each line cover submission to floor exactly once
-    live, gone = R._request_lines(reqs)
+    live, gone = R.request_lines(reqs)
     assert sum(b - a for a, b, _ in live + gone) == pytest.approx(sum(b - a for a, b, _ in reqs))
 
 
@@ -333,6 +340,19 @@ def test_a_saved_event_log_draws_the_same_windows(platform, tmp_path):
 
 
 # -- bgenv timeline ----------------------------------------------------------------------
+def test_timeline_command_writes_a_png_and_prints_a_summary(tmp_path, capsys):
+    from agents.timeline import timeline_command
+
+    out = tmp_path / "t.png"
+    assert timeline_command("guidelines", "android_commuter", 0.5, 0, out, ansi=True) == 0
+    printed = capsys.readouterr().out
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {out}" in printed and "legend:" in printed
+    assert printed.rstrip().splitlines()[-1].startswith("windows ")  # the summary comes last
+    with pytest.raises(ValueError, match="unknown policy 'nope'"):
+        timeline_command("nope", "ios_commuter", 0.5, 0, None)
+
+
 def test_cli_timeline_writes_a_png(platform, tmp_path, capsys):
     out = tmp_path / "timeline.png"
     argv = ["timeline", "--policy", "guidelines", "--scenario", SCENARIO[platform], "--days", "1"]
