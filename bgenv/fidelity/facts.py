@@ -4,7 +4,7 @@ the test that checks it and the experiment that measures it.
 Each entry of :data:`FACTS` (one per fact row, in the file's numbering) and of
 :data:`OBSERVED` (the "observed behaviour developers complain about" list, rows
 ``O1``-``O9``) is a :class:`Fact`: the config keys or code that model the fact, the test
-in ``tests/test_fidelity.py`` and an *experiment*, a function of one of the topic
+in ``tests/fidelity/test_fidelity.py`` and an *experiment*, a function of one of the topic
 modules of :mod:`bgenv.fidelity` that runs a few small seeded episodes through the
 public API and returns a :class:`~bgenv.fidelity.measurement.Measurement`. Facts that
 bgenv does not model carry the reason instead. The row number is data here: the
@@ -33,7 +33,7 @@ from bgenv.fidelity import (
 )
 from bgenv.fidelity.measurement import NOT_MODELLED, NOT_YET, Measurement
 
-TEST_FILE = "tests/test_fidelity.py"
+TEST_FILE = "tests/fidelity/test_fidelity.py"
 MISSING_ROWS = (16, 18, 20, 21, 30)  # PLATFORM_FACTS.md has no such rows
 
 
@@ -45,7 +45,7 @@ class Fact:
     fact: str
     documented: str
     model: str  # config keys in configs/profiles/*.yaml or the code that models it
-    test: str = ""  # test function in tests/test_fidelity.py
+    test: str = ""  # test function in tests/fidelity/test_fidelity.py
     experiment: Callable[[], Measurement] | None = None
     reason: str = ""  # why the fact is not modelled (no experiment)
     needs_types: tuple[str, ...] = ()  # request types that must exist in some profile

@@ -324,7 +324,7 @@ def test_reference_docs_are_current():
 
     from bgenv.docs import render
 
-    path = Path(__file__).resolve().parent.parent / "docs" / "reference.md"
+    path = Path(__file__).resolve().parents[2] / "docs" / "reference.md"
     assert path.read_text(encoding="utf-8") == render(), "run `python -m bgenv.docs` to regenerate docs/reference.md"
 
 

@@ -11,7 +11,7 @@ Hashed per device: observation bytes, rewards, costs, times, truncations, action
 ``info["metrics"]`` at each episode end and the raw event log. The expected digests
 are stored below (see there for their origin).
 
-To print the digests of the current code: ``python tests/test_golden.py``.
+To print the digests of the current code: ``python tests/envs/test_golden.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import ENV_IDS, pick
 
 from bgenv.core import layout as L
@@ -59,7 +59,7 @@ CASES: dict[str, tuple[str, str | None, dict[str, Any], int, int, float]] = {
 # the event log was checked unchanged then; and once more when the ``work_pending`` metric
 # became the kernel's in-order sum of the backlog (numpy's pairwise sum differed from it by
 # an ulp in some episodes): every part but the metrics was checked unchanged then.
-# ``python tests/test_golden.py`` prints them.
+# ``python tests/envs/test_golden.py`` prints them.
 EXPECTED: dict[str, str] = {
     "ios_default": "dd404207cf6cbc2f5ceef9db1b93b544b8f01a31af81d11d50a79c0d8beb6fd5",  # 115 episodes
     "android_default": "5818aa981db156ab99b621037641f41287fa9a37d602db73dcab562f8b1030f5",  # 17 episodes

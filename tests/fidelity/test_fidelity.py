@@ -29,7 +29,7 @@ from bgenv.fidelity.policies import feature, keeper
 from bgenv.fidelity.scenarios import FAST_JOBS, ios_env, quiet_android
 from bgenv.rollout import rollout
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "fidelity.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
 
 
 def measure(row: int | str) -> F.Measurement:
@@ -52,7 +52,7 @@ def test_registry_has_one_entry_per_fact_row():
 def test_every_entry_names_a_test_of_this_module():
     for f in F.ALL_FACTS:
         assert f.test in globals() and callable(globals()[f.test]), f"row {f.row}: no test {f.test}"
-        assert f.node_id == f"tests/test_fidelity.py::{f.test}"
+        assert f.node_id == f"tests/fidelity/test_fidelity.py::{f.test}"
 
 
 def test_rows_of_request_types_not_in_any_profile_are_not_modelled_yet():
