@@ -45,13 +45,13 @@ EPS = 1e-9
 
 
 @kjit(inline="always")
-def background_power(pf, n) -> float:
+def background_power(pf, si) -> float:
     """Battery fraction per second drawn by the chunk in flight (0 when none)."""
-    if n[I_CHUNK_ACTIVE] == 0:
+    if si[I_CHUNK_ACTIVE] == 0:
         return 0.0
-    k = n[I_CHUNK_KIND]
+    k = si[I_CHUNK_KIND]
     p = pf[P_CPU_DRAIN] * pf[P_K_CPU + k]
-    net = n[I_CHUNK_NET]
+    net = si[I_CHUNK_NET]
     if net == NET_CELL:
         p += pf[P_RADIO_CELL]
     elif net > 0:
@@ -60,19 +60,19 @@ def background_power(pf, n) -> float:
 
 
 @kjit(inline="always")
-def holding(pf, s, n) -> bool:
+def holding(pf, sf, si) -> bool:
     """True while optimised overnight charging holds the level (U16)."""
-    if pf[P_OPT_CHARGING] == 0.0 or n[I_OVERNIGHT] == 0:
+    if pf[P_OPT_CHARGING] == 0.0 or si[I_OVERNIGHT] == 0:
         return False
-    return s[S_T] < s[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and s[S_BATT] >= pf[P_OPT_HOLD] - EPS
+    return sf[S_T] < sf[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and sf[S_BATT] >= pf[P_OPT_HOLD] - EPS
 
 
 @kjit(inline="always")
-def battery_rate(pf, s, n, bg_power: float) -> float:
+def battery_rate(pf, sf, si, bg_power: float) -> float:
     """Signed level change, fraction per second."""
-    screen = n[I_SCREEN] > 0
-    if n[I_CHARGING]:
-        if s[S_BATT] >= 1.0 - EPS or holding(pf, s, n):
+    screen = si[I_SCREEN] > 0
+    if si[I_CHARGING]:
+        if sf[S_BATT] >= 1.0 - EPS or holding(pf, sf, si):
             return 0.0
         r = pf[P_CHARGE_ON] if screen else pf[P_CHARGE_OFF]
         return r - bg_power
@@ -93,17 +93,17 @@ def _toward(x: float, lvl: float, down: bool, near: float) -> float:
 
 
 @kjit(inline="always")
-def next_crossing(pf, s, rate: float) -> float:
+def next_crossing(pf, sf, rate: float) -> float:
     """Time of the next behaviour threshold the level will cross (inf if none)."""
     if rate == 0.0:
         return np.inf
-    lvl = s[S_BATT]
+    lvl = sf[S_BATT]
     down = rate < 0.0
     # The nearest threshold on the way, then one division: a correctly rounded x/rate
     # is monotone in x, so this is bit for bit the least of the per-threshold times.
     near = -np.inf if down else np.inf
     near = _toward(pf[P_PLUG_NOW_LEVEL], lvl, down, near)
-    near = _toward(s[S_PLUG_THR], lvl, down, near)
+    near = _toward(sf[S_PLUG_THR], lvl, down, near)
     near = _toward(pf[P_LOW_BATT], lvl, down, near)
     near = _toward(pf[P_LPM_ON_THR], lvl, down, near)
     near = _toward(pf[P_LPM_OFF_THR], lvl, down, near)
@@ -111,4 +111,4 @@ def next_crossing(pf, s, rate: float) -> float:
     near = _toward(1.0, lvl, down, near)
     if near == np.inf or near == -np.inf:
         return np.inf
-    return s[S_T] + near / rate
+    return sf[S_T] + near / rate

@@ -148,55 +148,55 @@ def median_of(a, k: int, scratch) -> float:
 
 
 @kjit
-def write_metrics(s, n, it, tts, scratch, out) -> None:
+def write_metrics(sf, si, items, tts, scratch, out) -> None:
     """Fill ``out[:NMETRICS]`` with the episode metrics of one device, in
     ``METRIC_NAMES`` order; ``scratch`` is float64 ``[TTS_BUF]`` work space."""
-    arrived = s[M_ARRIVED]
-    completed = s[M_COMPLETED]
-    opens = s[M_OPENS]
-    done_items = s[M_ITEMS_DONE]
-    elapsed = max(s[S_T] - s[S_T0], 1e-9)
+    arrived = sf[M_ARRIVED]
+    completed = sf[M_COMPLETED]
+    opens = sf[M_OPENS]
+    done_items = sf[M_ITEMS_DONE]
+    elapsed = max(sf[S_T] - sf[S_T0], 1e-9)
     days = elapsed / 86400.0
-    windows = s[M_WINDOWS]
+    windows = sf[M_WINDOWS]
     out[0] = min(1.0, completed / arrived) if arrived > 0.0 else 1.0  # float sums can pass 1 by an ulp
     out[1] = arrived
     out[2] = completed
-    out[3] = pending_units(n, it, -1)
-    out[4] = s[M_COMPLETED_BG]
-    out[5] = s[M_ITEMS_ARRIVED]
+    out[3] = pending_units(si, items, -1)
+    out[4] = sf[M_COMPLETED_BG]
+    out[5] = sf[M_ITEMS_ARRIVED]
     out[6] = done_items
-    out[7] = s[M_BATTERY_COST]
-    out[8] = s[M_ENERGY]
+    out[7] = sf[M_BATTERY_COST]
+    out[8] = sf[M_ENERGY]
     out[9] = windows
     for k in range(NWT):
-        out[10 + k] = s[M_WINDOWS_BY_TYPE + k]
+        out[10 + k] = sf[M_WINDOWS_BY_TYPE + k]
     j = 10 + NWT
-    out[j] = s[M_WINDOW_S] / windows if windows != 0.0 else 0.0
-    out[j + 1] = s[M_COMPLETES]
-    out[j + 2] = s[M_EXPIRATIONS]
-    out[j + 3] = s[M_KILLS]
-    out[j + 4] = s[M_KILLS_MEMORY]
-    out[j + 5] = s[M_REQUESTS]
-    out[j + 6] = s[M_REFUSED]
-    out[j + 7] = s[M_THROTTLED] + s[M_REFUSED]
-    out[j + 8] = s[M_RETRIES] / done_items if done_items != 0.0 else 0.0
-    out[j + 9] = median_of(tts, min(n[I_TTS_N], TTS_BUF), scratch)
-    out[j + 10] = s[M_FRESH_OPENS] / opens if opens != 0.0 else np.nan
+    out[j] = sf[M_WINDOW_S] / windows if windows != 0.0 else 0.0
+    out[j + 1] = sf[M_COMPLETES]
+    out[j + 2] = sf[M_EXPIRATIONS]
+    out[j + 3] = sf[M_KILLS]
+    out[j + 4] = sf[M_KILLS_MEMORY]
+    out[j + 5] = sf[M_REQUESTS]
+    out[j + 6] = sf[M_REFUSED]
+    out[j + 7] = sf[M_THROTTLED] + sf[M_REFUSED]
+    out[j + 8] = sf[M_RETRIES] / done_items if done_items != 0.0 else 0.0
+    out[j + 9] = median_of(tts, min(si[I_TTS_N], TTS_BUF), scratch)
+    out[j + 10] = sf[M_FRESH_OPENS] / opens if opens != 0.0 else np.nan
     out[j + 11] = opens
-    out[j + 12] = s[M_DEADLINES_MISSED]
-    out[j + 13] = s[M_CHUNKS]
-    out[j + 14] = s[M_CHUNKS_LOST]
-    out[j + 15] = s[M_UNITS_LOST]
-    out[j + 16] = s[M_INVALID]
-    out[j + 17] = s[M_REWARD]
+    out[j + 12] = sf[M_DEADLINES_MISSED]
+    out[j + 13] = sf[M_CHUNKS]
+    out[j + 14] = sf[M_CHUNKS_LOST]
+    out[j + 15] = sf[M_UNITS_LOST]
+    out[j + 16] = sf[M_INVALID]
+    out[j + 17] = sf[M_REWARD]
     out[j + 18] = days
-    out[j + 19] = s[M_SCREEN_S] / 3600.0 / days
-    out[j + 20] = s[M_CHARGING_S] / elapsed
-    out[j + 21] = s[M_WIFI_S] / elapsed
-    out[j + 22] = s[M_CELL_S] / elapsed
-    out[j + 23] = s[M_LOWPOWER_S] / elapsed
-    out[j + 24] = s[M_DEEP_DOZE_S] / elapsed
-    out[j + 25] = s[M_BATT_MIN]
+    out[j + 19] = sf[M_SCREEN_S] / 3600.0 / days
+    out[j + 20] = sf[M_CHARGING_S] / elapsed
+    out[j + 21] = sf[M_WIFI_S] / elapsed
+    out[j + 22] = sf[M_CELL_S] / elapsed
+    out[j + 23] = sf[M_LOWPOWER_S] / elapsed
+    out[j + 24] = sf[M_DEEP_DOZE_S] / elapsed
+    out[j + 25] = sf[M_BATT_MIN]
 
 
 @kjit

@@ -134,36 +134,36 @@ def _sat(x: float) -> float:
 
 
 @kjit
-def write_obs(pf, s, n, it, rq, o) -> None:
-    """Fill one observation row ``o`` (float32, len NOBS) from the state."""
-    t = s[S_T]
+def write_obs(pf, sf, si, items, reqs, obs) -> None:
+    """Fill one observation row ``obs`` (float32, len NOBS) from the state."""
+    t = sf[S_T]
     ang = 2.0 * np.pi * ((t / 3600.0) % 24.0) / 24.0
-    o[0] = np.sin(ang)
-    o[1] = np.cos(ang)
-    o[2] = s[S_BATT]
-    o[3] = n[I_CHARGING]
-    o[4] = n[I_LOWPOWER]
-    o[5] = n[I_THERMAL] / 3.0
-    net = effective_net(pf, n, False)
-    o[6] = net == NET_NONE
-    o[7] = net == NET_CELL
-    o[8] = net == NET_WIFI
-    o[9] = n[I_BUCKET] / 4.0 if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
-    o[10] = n[I_BAR_OFF]
-    o[11] = n[I_APP_FG]
-    ph = n[I_PHASE]
-    o[12] = ph == PH_BACKGROUND
-    o[13] = ph == PH_WINDOW
-    o[14] = ph == PH_CHUNK
-    win = n[I_WIN_ACTIVE] != 0
-    wt = n[I_WIN_TYPE]
+    obs[0] = np.sin(ang)
+    obs[1] = np.cos(ang)
+    obs[2] = sf[S_BATT]
+    obs[3] = si[I_CHARGING]
+    obs[4] = si[I_LOWPOWER]
+    obs[5] = si[I_THERMAL] / 3.0
+    net = effective_net(pf, si, False)
+    obs[6] = net == NET_NONE
+    obs[7] = net == NET_CELL
+    obs[8] = net == NET_WIFI
+    obs[9] = si[I_BUCKET] / 4.0 if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
+    obs[10] = si[I_BAR_OFF]
+    obs[11] = si[I_APP_FG]
+    phase = si[I_PHASE]
+    obs[12] = phase == PH_BACKGROUND
+    obs[13] = phase == PH_WINDOW
+    obs[14] = phase == PH_CHUNK
+    win = si[I_WIN_ACTIVE] != 0
+    wt = si[I_WIN_TYPE]
     if wt == WT_HEALTH:
         wt = WT_PROCESSING  # health research is a processing task with elevated priority
     for k in range(4):
-        o[15 + k] = 1.0 if (win and wt == k) else 0.0
-    o[19] = min(1.0, (t - s[S_WIN_START]) / 600.0) if win else 0.0
-    o[20] = min(1.0, s[S_WIN_UNITS] / 100.0) if win else 0.0
-    o[21] = n[I_LAST_CHUNK_OK]
+        obs[15 + k] = 1.0 if (win and wt == k) else 0.0
+    obs[19] = min(1.0, (t - sf[S_WIN_START]) / 600.0) if win else 0.0
+    obs[20] = min(1.0, sf[S_WIN_UNITS] / 100.0) if win else 0.0
+    obs[21] = si[I_LAST_CHUNK_OK]
     # one pass over the backlog: units per kind (summed in row order, as
     # workload.pending_units does), the oldest arrival and the overdue count
     u0 = 0.0
@@ -172,47 +172,47 @@ def write_obs(pf, s, n, it, rq, o) -> None:
     u3 = 0.0
     age = 0.0
     over = 0
-    for r in range(n[I_ITEMS_HI]):
-        if it[r, IT_ACTIVE] == 0.0:
+    for r in range(si[I_ITEMS_HI]):
+        if items[r, IT_ACTIVE] == 0.0:
             continue
-        k = it[r, IT_KIND]
+        k = items[r, IT_KIND]
         if k == 0.0:
-            u0 += it[r, IT_REM]
+            u0 += items[r, IT_REM]
         elif k == 1.0:
-            u1 += it[r, IT_REM]
+            u1 += items[r, IT_REM]
         elif k == 2.0:
-            u2 += it[r, IT_REM]
+            u2 += items[r, IT_REM]
         else:
-            u3 += it[r, IT_REM]
-        if t - it[r, IT_ARRIVE] > age:
-            age = t - it[r, IT_ARRIVE]
-        if it[r, IT_OVERDUE] != 0.0:
+            u3 += items[r, IT_REM]
+        if t - items[r, IT_ARRIVE] > age:
+            age = t - items[r, IT_ARRIVE]
+        if items[r, IT_OVERDUE] != 0.0:
             over += 1
-    o[22] = min(1.0, np.log1p(u0) / _LOG_1K)
-    o[23] = min(1.0, np.log1p(u1) / _LOG_1K)
-    o[24] = min(1.0, np.log1p(u2) / _LOG_1K)
-    o[25] = min(1.0, np.log1p(u3) / _LOG_1K)
-    ni = n[I_NITEMS]
-    o[26] = ni / MAXI
-    o[27] = _hours(age)
-    o[28] = _hours(t - s[S_LAST_REFRESH])
-    o[29] = over / ni if ni > 0 else 0.0
-    o[30] = _sat(recent_value(s, R_WINDOWS))
-    o[31] = _sat(recent_value(s, R_COMPLETES))
-    o[32] = _sat(recent_value(s, R_EXPIRATIONS))
-    o[33] = _sat(recent_value(s, R_KILLS))
-    o[34] = _sat(recent_value(s, R_FAILED))
-    o[35] = _hours(t - s[S_LAST_WINDOW_END])
-    o[36] = _hours(t - s[S_LAST_OPEN])
+    obs[22] = min(1.0, np.log1p(u0) / _LOG_1K)
+    obs[23] = min(1.0, np.log1p(u1) / _LOG_1K)
+    obs[24] = min(1.0, np.log1p(u2) / _LOG_1K)
+    obs[25] = min(1.0, np.log1p(u3) / _LOG_1K)
+    ni = si[I_NITEMS]
+    obs[26] = ni / MAXI
+    obs[27] = _hours(age)
+    obs[28] = _hours(t - sf[S_LAST_REFRESH])
+    obs[29] = over / ni if ni > 0 else 0.0
+    obs[30] = _sat(recent_value(sf, R_WINDOWS))
+    obs[31] = _sat(recent_value(sf, R_COMPLETES))
+    obs[32] = _sat(recent_value(sf, R_EXPIRATIONS))
+    obs[33] = _sat(recent_value(sf, R_KILLS))
+    obs[34] = _sat(recent_value(sf, R_FAILED))
+    obs[35] = _hours(t - sf[S_LAST_WINDOW_END])
+    obs[36] = _hours(t - sf[S_LAST_OPEN])
     for k in range(4):
-        o[37 + k] = rq[k, RQ_ACTIVE]
-    o[41] = n[I_LAST_REFUSED]
-    last = n[I_LAST_END]
-    o[42] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
-    o[43] = 1.0 if last >= END_KILL_MEMORY else 0.0
-    o[44] = min(1.0, n[I_BACKOFF_N] / 10.0) if win else 0.0
-    o[45] = 1.0 if (win and (wt == WT_PUSH or wt == WT_PUSH_NORMAL)) else 0.0
-    o[46] = 1.0 if (win and wt == WT_ALARM) else 0.0
-    o[47] = 1.0 if (win and wt == WT_FGS) else 0.0
-    o[48] = rq[4, RQ_ACTIVE]
-    o[49] = rq[5, RQ_ACTIVE]
+        obs[37 + k] = reqs[k, RQ_ACTIVE]
+    obs[41] = si[I_LAST_REFUSED]
+    last = si[I_LAST_END]
+    obs[42] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
+    obs[43] = 1.0 if last >= END_KILL_MEMORY else 0.0
+    obs[44] = min(1.0, si[I_BACKOFF_N] / 10.0) if win else 0.0
+    obs[45] = 1.0 if (win and (wt == WT_PUSH or wt == WT_PUSH_NORMAL)) else 0.0
+    obs[46] = 1.0 if (win and wt == WT_ALARM) else 0.0
+    obs[47] = 1.0 if (win and wt == WT_FGS) else 0.0
+    obs[48] = reqs[4, RQ_ACTIVE]
+    obs[49] = reqs[5, RQ_ACTIVE]
