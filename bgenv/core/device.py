@@ -1,5 +1,6 @@
 """The phone and its user: app sessions, other screen use, charging habits, network,
-motion, thermal state, Low Power Mode / Battery Saver and force-quit.
+motion, thermal state and force-quit (Low Power Mode / Battery Saver follows the
+battery level: ``battery.py``).
 
 Rates come from the user archetype's hour-of-day tables (``ph``) and parameters
 (``pf``), calibrated to USER_FACTS.md (rows cited in ``configs/users/*.yaml``).
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from bgenv.core.battery import EPS
 from bgenv.core.eventlog import log_event
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
@@ -26,7 +26,6 @@ from bgenv.core.layout import (
     EVK_CHARGE_START,
     EVK_CHARGE_STOP,
     EVK_FORCE_QUIT,
-    EVK_LOW_POWER,
     EVK_NETWORK,
     EVK_SCREEN,
     EVK_THERMAL,
@@ -36,7 +35,6 @@ from bgenv.core.layout import (
     I_CHARGING,
     I_DROP,
     I_FORCE_QUIT,
-    I_LOWPOWER,
     I_NET_BASE,
     I_OVERNIGHT,
     I_SCREEN,
@@ -54,15 +52,11 @@ from bgenv.core.layout import (
     P_DROP_MEAN_S,
     P_FORCE_QUIT_PROB,
     P_K_SIZE,
-    P_LPM_ACCEPT,
-    P_LPM_OFF_THR,
-    P_LPM_ON_THR,
     P_MIN_ITEM_UNITS,
     P_MUTATIONS_PER_OPEN,
     P_OVERNIGHT_PROB,
     P_PLUG_HI_HI,
     P_PLUG_HI_LO,
-    P_PLUG_NOW_LEVEL,
     P_PLUG_P10,
     P_PLUG_P20,
     P_REFRESH_FOREGROUND,
@@ -73,7 +67,6 @@ from bgenv.core.layout import (
     P_TH_SCREEN_MULT,
     P_TH_UP,
     P_TH_WORK_MULT,
-    P_TOPUP_DELAY_S,
     P_TOPUP_DURATION_S,
     P_WAKE_H,
     S_APP_SESSION_LEN,
@@ -82,7 +75,6 @@ from bgenv.core.layout import (
     S_EV,
     S_LAST_MOTION,
     S_LAST_OPEN,
-    S_PLUG_THR,
     S_SCREEN_OFF_SINCE,
     S_T,
     S_UNPLUG_T,
@@ -251,7 +243,7 @@ def thermal_step(pf, sf, si, rng, ev, work_cpu: float) -> None:
     log_event(sf, si, ev, EVK_THERMAL, si[I_THERMAL], 0.0, 0.0, 0.0)
 
 
-# --- charging and battery thresholds -----------------------------------------
+# --- charging ------------------------------------------------------------------
 @kjit
 def start_charging(pf, sf, si, ev, until: float, overnight: bool) -> None:
     if si[I_CHARGING] == 0:
@@ -289,32 +281,6 @@ def stop_charging(pf, sf, si, ev) -> None:
     si[I_OVERNIGHT] = 0
     sf[S_UNPLUG_T] = sf[S_T]
     log_event(sf, si, ev, EVK_CHARGE_STOP, sf[S_BATT], 0.0, 0.0, 0.0)
-
-
-@kjit
-def set_low_power(sf, si, ev, on: bool) -> None:
-    v = 1 if on else 0
-    if si[I_LOWPOWER] != v:
-        si[I_LOWPOWER] = v
-        log_event(sf, si, ev, EVK_LOW_POWER, float(v), sf[S_BATT], 0.0, 0.0)
-
-
-@kjit
-def battery_threshold(pf, sf, si, rng, ev, rate: float) -> None:
-    """The level reached a behaviour threshold (see battery.next_crossing)."""
-    lvl = sf[S_BATT]
-    charging = si[I_CHARGING] != 0
-    if rate < 0.0 and not charging:
-        if lvl <= pf[P_PLUG_NOW_LEVEL] + EPS:
-            sf[S_EV + EV_TOPUP] = sf[S_T]  # about to die: plug in now
-        elif abs(lvl - sf[S_PLUG_THR]) < 1e-7 and sf[S_EV + EV_TOPUP] == INF:
-            sf[S_EV + EV_TOPUP] = sf[S_T] + expo(si, rng, SYS, pf[P_TOPUP_DELAY_S])
-        if abs(lvl - pf[P_LPM_ON_THR]) < 1e-7 and si[I_LOWPOWER] == 0:
-            if uniform(si, rng, SYS) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
-                set_low_power(sf, si, ev, True)
-    elif rate > 0.0:
-        if abs(lvl - pf[P_LPM_OFF_THR]) < 1e-7 and si[I_LOWPOWER] != 0:
-            set_low_power(sf, si, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)
 
 
 @kjit(inline="always")

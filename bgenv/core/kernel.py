@@ -15,11 +15,18 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from bgenv.core.battery import background_power, battery_rate, next_crossing
+from bgenv.core.battery import (
+    background_power,
+    battery_rate,
+    integrate,
+    next_crossing,
+    spend,
+    threshold_crossed,
+    wake_energy,
+)
 from bgenv.core.device import (
     app_close,
     app_open,
-    battery_threshold,
     bedtime,
     draw_plug_threshold,
     motion,
@@ -120,12 +127,10 @@ from bgenv.core.layout import (
     KIND_REFRESH,
     KIND_UPLOAD,
     M_BATT_MIN,
-    M_BATTERY_COST,
     M_CELL_S,
     M_CHARGING_S,
     M_DEADLINES_MISSED,
     M_DEEP_DOZE_S,
-    M_ENERGY,
     M_LOWPOWER_S,
     M_SCREEN_S,
     M_THROTTLED,
@@ -157,8 +162,6 @@ from bgenv.core.layout import (
     P_INIT_LAST_OPEN_AGO_S,
     P_K_CPU,
     P_K_NET,
-    P_LOW_BATT,
-    P_LPM_ON_THR,
     P_NCHUNK,
     P_NDELAY,
     P_NET_CHANGE_PER_S,
@@ -167,10 +170,8 @@ from bgenv.core.layout import (
     P_OEM_RECENT_S,
     P_OVERNIGHT_PROB,
     P_PLATFORM,
-    P_PLUG_NOW_LEVEL,
     P_START_HOUR,
     P_USAGE_TAU_S,
-    P_WAKE_ENERGY,
     P_WAKE_H,
     P_WT_LPM_BLOCKS,
     P_WT_NEEDS_IDLE,
@@ -208,11 +209,10 @@ from bgenv.core.layout import (
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
-    S_WIN_ENERGY,
     WT_PROCESSING,
 )
 from bgenv.core.observation import write_obs
-from bgenv.core.reward import reward_deadline, reward_energy, reward_throttle
+from bgenv.core.reward import reward_deadline, reward_throttle
 from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
     doze_consider,
@@ -340,11 +340,9 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
         return
     for k in range(NHZ):
         sf[S_HZ_REM + k] -= sf[S_HZ_RATE + k] * dt
-    sf[S_BATT] = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * dt))
-    if sf[S_BATT] < sf[M_BATT_MIN]:
-        sf[M_BATT_MIN] = sf[S_BATT]
+    integrate(sf, dt)
     if si[I_CHUNK_ACTIVE] != 0:
-        _spend(pf, sf, si, background_power(pf, si) * dt)
+        spend(pf, sf, si, background_power(pf, si) * dt)
         if si[I_WIN_TYPE] == WT_PROCESSING and pf[P_K_CPU + si[I_CHUNK_KIND]] >= pf[P_CPU_KILL_FRAC]:
             sf[S_CPU_UNPLUGGED] += dt
     if si[I_SCREEN] != 0:
@@ -361,35 +359,6 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
     if si[I_DOZE] == DZ_DEEP_IDLE or si[I_DOZE] == DZ_DEEP_MAINT:
         sf[M_DEEP_DOZE_S] += dt
     sf[S_T] = t_new
-
-
-@kjit(inline="always")
-def _spend(pf, sf, si, e: float) -> None:
-    """Account ``e`` (fraction of a full battery) of background energy: always in the
-    window's total and the episode's energy; off the charger also as battery cost."""
-    sf[M_ENERGY] += e
-    sf[S_WIN_ENERGY] += e
-    if si[I_CHARGING] == 0:
-        sf[M_BATTERY_COST] += e
-        sf[S_COST] += e
-        reward_energy(pf, sf, e)
-
-
-@kjit
-def _wake_energy(pf, sf, si, rng, ev) -> None:
-    """Launching the app for a window costs a burst of energy. The level drops at once,
-    so every behaviour threshold it passes is handled as if crossed on the way down."""
-    e = pf[P_WAKE_ENERGY]
-    _spend(pf, sf, si, e)
-    if si[I_CHARGING] != 0 or e <= 0.0:
-        return
-    old = sf[S_BATT]
-    new = max(0.0, old - e)
-    for x in (pf[P_PLUG_NOW_LEVEL], sf[S_PLUG_THR], pf[P_LOW_BATT], pf[P_LPM_ON_THR]):
-        if new < x <= old:
-            sf[S_BATT] = x
-            battery_threshold(pf, sf, si, rng, ev, -1.0)
-    sf[S_BATT] = new
 
 
 @kjit(inline="always")
@@ -551,7 +520,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         work_arrival(pf, sf, si, items, rng, ev, KIND_HEAVY)
     elif k >= EV_LAUNCH and k < EV_LAUNCH + NSLOT:
         phase = grant_window(pf, sf, si, reqs, jobs, rng, ev, k - EV_LAUNCH)
-        _wake_energy(pf, sf, si, rng, ev)
+        wake_energy(pf, sf, si, rng, ev)
         return phase
     elif k == EV_BEDTIME:
         was = si[I_CHARGING]
@@ -565,7 +534,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         stop_charging(pf, sf, si, ev)
         doze_consider(pf, sf, si, ev)
     elif k == EV_BATT:
-        battery_threshold(pf, sf, si, rng, ev, sf[S_BATT_RATE])
+        threshold_crossed(pf, sf, si, rng, ev, sf[S_BATT_RATE])
     elif k == EV_DOZE:
         pending = False
         for j in range(NSLOT):
