@@ -48,11 +48,8 @@ from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     DZ_DEEP_IDLE,
     DZ_DEEP_MAINT,
-    END_CONSTRAINT,
     END_EXPIRED,
-    END_KILL_FORCE_QUIT,
-    END_KILL_OEM,
-    END_USER,
+    END_NONE,
     EV_APP_CLOSE,
     EV_APP_OPEN,
     EV_ARR_HEAVY,
@@ -99,7 +96,6 @@ from bgenv.core.layout import (
     I_EV_N,
     I_EV_ON,
     I_EVENTS,
-    I_FORCE_QUIT,
     I_HOUR,
     I_ITEMS_DIRTY,
     I_ITEMS_HI,
@@ -112,10 +108,7 @@ from bgenv.core.layout import (
     I_STATUS,
     I_STEPS,
     I_TEMP_EXEMPT,
-    I_THERMAL,
     I_WIN_ACTIVE,
-    I_WIN_NET,
-    I_WIN_POWER,
     I_WIN_TYPE,
     IT_ACTIVE,
     IT_ARRIVE,
@@ -150,7 +143,6 @@ from bgenv.core.layout import (
     P_CHUNK_BINS,
     P_CPU_KILL_FRAC,
     P_DELAY_BINS,
-    P_DOZE_ON,
     P_DROPS_PER_S,
     P_EJ_REFILL_OPEN,
     P_EJ_REFILL_SCREEN,
@@ -173,9 +165,6 @@ from bgenv.core.layout import (
     P_START_HOUR,
     P_USAGE_TAU_S,
     P_WAKE_H,
-    P_WT_LPM_BLOCKS,
-    P_WT_NEEDS_IDLE,
-    P_WT_THERMAL_MAX,
     PH_BACKGROUND,
     PH_CHUNK,
     PH_NONE,
@@ -216,15 +205,15 @@ from bgenv.core.reward import reward_deadline, reward_throttle
 from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
     doze_consider,
-    doze_idle,
     doze_timer,
     doze_wake,
     effective_net,
     ej_earn,
     history_open,
     launch_rate,
-    oem_blocks,
+    stop_reason,
     update_bucket,
+    window_exempt,
 )
 from bgenv.core.windows import (
     chunk_end,
@@ -235,7 +224,6 @@ from bgenv.core.windows import (
     invalid_action,
     start_chunk,
     submit_request,
-    window_exempt,
 )
 from bgenv.core.workload import next_deadline, pending_units, workable
 
@@ -430,34 +418,16 @@ def _deadlines(pf, sf, si, items, ev) -> None:
 
 @kjit(inline="always")
 def _check_window(pf, sf, si, reqs, jobs, rng, ev) -> int:
-    """End or interrupt the running window when its conditions no longer hold."""
+    """End the running window when the OS stops it (``scheduler.stop_reason``), or fail
+    the chunk in flight when its network went away; returns a decision phase or 0."""
     if si[I_WIN_ACTIVE] == 0:
         return PH_NONE
-    wt = si[I_WIN_TYPE]
-    reason = -1
-    android = pf[P_PLATFORM] == PLATFORM_ANDROID
-    exempt = window_exempt(pf, si)
-    if si[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
-        reason = END_KILL_FORCE_QUIT
-    elif android and oem_blocks(pf, sf, si):
-        reason = END_KILL_OEM
-    elif pf[P_WT_NEEDS_IDLE + wt] != 0.0 and si[I_SCREEN] != 0:
-        reason = END_USER  # iOS processing stops when the user picks up the phone (row 39)
-    elif si[I_WIN_POWER] != 0 and si[I_CHARGING] == 0:
-        reason = END_CONSTRAINT
-    elif si[I_THERMAL] > pf[P_WT_THERMAL_MAX + wt]:
-        reason = END_CONSTRAINT
-    elif pf[P_WT_LPM_BLOCKS + wt] != 0.0 and si[I_LOWPOWER] != 0:
-        reason = END_CONSTRAINT
-    elif android and pf[P_DOZE_ON] != 0.0 and doze_idle(si) and not exempt:
-        reason = END_CONSTRAINT
-    elif android and si[I_WIN_NET] != 0 and effective_net(pf, si, exempt) == NET_NONE:
-        reason = END_CONSTRAINT  # JobScheduler stops a job whose network constraint is lost
-    if reason >= 0:
+    reason = stop_reason(pf, sf, si)
+    if reason != END_NONE:
         end_window(pf, sf, si, reqs, jobs, rng, ev, reason)
         return PH_NONE
     if si[I_CHUNK_ACTIVE] != 0 and pf[P_K_NET + si[I_CHUNK_KIND]] != 0.0:
-        if effective_net(pf, si, exempt) == NET_NONE:
+        if effective_net(pf, si, window_exempt(pf, si)) == NET_NONE:
             return chunk_fail(pf, sf, si, ev)
     return PH_NONE
 

@@ -1,6 +1,18 @@
-"""The OS scheduler: gates, launch timing, the hidden history score, Android quotas,
-standby buckets and Doze. Every number is a parameter (``pf``) from the platform
-profile in ``configs/profiles/*.yaml``, which cites its PLATFORM_FACTS.md row.
+"""The OS scheduler: every decision the OS takes about the app's background work.
+
+* submission: which requests it refuses outright, how it raises periodic intervals;
+* launching: the gates a pending request must pass and its launch rate (``launch_rate``);
+* a launch: what the OS actually runs (``effective_type``), the window's budget, the
+  Doze exemption of a push and the quota record (``grant_budget``, ``grant_exemption``,
+  ``record_grant``);
+* stopping: why a running window stops (``stop_reason``) and which chunks are killed
+  part-way (``chunk_fate``);
+* the state those decisions read: the hidden history score, Android's rolling quotas,
+  standby buckets and Doze.
+
+Every number is a parameter (``pf``) from the platform profile in
+``configs/profiles/*.yaml``, which cites its PLATFORM_FACTS.md row. ``windows.py``
+applies these decisions to the app's requests, windows and chunks.
 
 Launch timing uses hazard rates: a pending request whose gates all pass is launched
 at rate ``launch_rate`` (1/s); a request that is not eligible has rate 0 and the time
@@ -24,6 +36,14 @@ from bgenv.core.layout import (
     DZ_LIGHT_IDLE,
     DZ_LIGHT_MAINT,
     DZ_LIGHT_PRE,
+    END_COMPLETE,
+    END_CONSTRAINT,
+    END_KILL_CPU,
+    END_KILL_FORCE_QUIT,
+    END_KILL_MEMORY,
+    END_KILL_OEM,
+    END_NONE,
+    END_USER,
     EV_BUCKET,
     EV_DOZE,
     EVK_BUCKET,
@@ -39,10 +59,14 @@ from bgenv.core.layout import (
     I_JOB_HEAD,
     I_LOWPOWER,
     I_NET_BASE,
+    I_SCHED_N,
     I_SCREEN,
     I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
+    I_WIN_NET,
+    I_WIN_POWER,
+    I_WIN_TYPE,
     JB_END,
     JB_KIND,
     JB_START,
@@ -52,6 +76,7 @@ from bgenv.core.layout import (
     JK_FIRST_COUNTED,
     JK_JOB,
     JK_NONE,
+    JK_OTHER,
     JK_PUSH,
     JK_PUSH_SILENT,
     NCNT,
@@ -63,7 +88,11 @@ from bgenv.core.layout import (
     P_BACKOFF_EXP,
     P_BACKOFF_INIT_S,
     P_BACKOFF_MAX_S,
+    P_BASE_MEM_MB,
     P_BUCKET_THR_S,
+    P_COUNT_FG_JOBS,
+    P_CPU_KILL_FRAC,
+    P_CPU_KILL_S,
     P_DEEP_AFTER_S,
     P_DEEP_IDLE_S,
     P_DEEP_MAINT_S,
@@ -72,9 +101,13 @@ from bgenv.core.layout import (
     P_EJ_QUOTA_S,
     P_EJ_WIN_S,
     P_FGS_QUOTA_S,
+    P_FGS_START_GRACE_S,
     P_FGS_WIN_S,
+    P_FLEX_MIN_FRAC,
+    P_FLEX_MIN_S,
     P_FORCE_QUIT_STOPS,
     P_HB_COMPLETE,
+    P_HB_DURATION,
     P_HB_ENERGY,
     P_HB_EXPIRE,
     P_HB_GAMMA,
@@ -86,17 +119,22 @@ from bgenv.core.layout import (
     P_IDLE_SCREEN_OFF_S,
     P_IDLE_STATIONARY_S,
     P_JOB_COUNT,
+    P_K_CPU,
     P_LIGHT_AFTER_S,
     P_LIGHT_IDLE_S,
     P_LIGHT_MAINT_MAX_S,
     P_LIGHT_MAINT_MIN_S,
     P_LOW_BATT,
     P_LOW_BATT_GATE,
+    P_MEM_LIMIT_MB,
     P_OEM_KILLER,
     P_OEM_RECENT_S,
+    P_PERIODIC_MIN_S,
     P_PLATFORM,
     P_PUSH_CAP,
     P_PUSH_DOWNGRADE,
+    P_PUSH_DROP,
+    P_PUSH_EXEMPT_S,
     P_PUSH_PER_H,
     P_QUOTA_BUFFER_S,
     P_QUOTA_CHARGING_WAIVED,
@@ -105,7 +143,9 @@ from bgenv.core.layout import (
     P_RARE_NET_BLOCK,
     P_RATE_PER_MIN,
     P_RECENT_USE_S,
+    P_RUN_LIMIT_WAIVED_S,
     P_SAVER_DOZE_AFTER_S,
+    P_SCHEDULE_PER_MIN,
     P_SESSION_COUNT,
     P_SESSION_GAP_S,
     P_TOTAL_CAP_S,
@@ -114,7 +154,11 @@ from bgenv.core.layout import (
     P_USAGE_MAX_FACTOR,
     P_USAGE_NOW_WEIGHT,
     P_USAGE_TAU_S,
+    P_WT_BUDGET,
     P_WT_DOZE_EXEMPT,
+    P_WT_EARLY_HI,
+    P_WT_EARLY_LO,
+    P_WT_EARLY_P,
     P_WT_LPM_BLOCKS,
     P_WT_NEEDS_BG,
     P_WT_NEEDS_IDLE,
@@ -125,6 +169,11 @@ from bgenv.core.layout import (
     P_WT_USAGE_DRIVEN,
     PLATFORM_ANDROID,
     PLATFORM_IOS,
+    REFUSE_BACKGROUND,
+    REFUSE_INVALID,
+    REFUSE_NONE,
+    REFUSE_RATE,
+    REFUSE_UNAVAILABLE,
     RING_COUNTED,
     RING_JOBS,
     RQ_EARLIEST,
@@ -134,6 +183,7 @@ from bgenv.core.layout import (
     RQ_TYPE,
     S_BATT,
     S_BUCKET_T,
+    S_CPU_UNPLUGGED,
     S_DEEP_AT,
     S_DOZE_NEXT,
     S_DOZE_T,
@@ -143,11 +193,14 @@ from bgenv.core.layout import (
     S_HIST_B,
     S_HIST_E,
     S_HIST_T,
+    S_LAST_CLOSE,
     S_LAST_MOTION,
     S_LAST_OPEN,
+    S_SCHED_WIN_T,
     S_SCREEN_OFF_SINCE,
     S_T,
     S_T0,
+    S_TEMP_EXEMPT_UNTIL,
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
@@ -156,10 +209,12 @@ from bgenv.core.layout import (
     WT_FGS,
     WT_HEALTH,
     WT_JOB,
+    WT_JOB_KIND,
     WT_PROCESSING,
     WT_PUSH,
     WT_PUSH_NORMAL,
 )
+from bgenv.core.rng import SYS, uniform
 
 INF = np.inf
 
@@ -254,6 +309,19 @@ def effective_net(pf, si, exempt: bool) -> int:
         if pf[P_RARE_NET_BLOCK] != 0.0 and si[I_BUCKET] >= BK_RARE:
             return NET_NONE
     return net
+
+
+@kjit(inline="always")
+def window_exempt(pf, si) -> bool:
+    """The running window may use the network and keep running in Doze: its type is
+    exempt, or a high-priority push exempted the app for a while (row 27)."""
+    return pf[P_WT_DOZE_EXEMPT + si[I_WIN_TYPE]] != 0.0 or si[I_TEMP_EXEMPT] != 0
+
+
+@kjit
+def window_has_net(pf, si) -> bool:
+    """The running window has a network it may use."""
+    return effective_net(pf, si, window_exempt(pf, si)) != NET_NONE
 
 
 # ---------------------------------------------------------------------------
@@ -493,6 +561,43 @@ def backoff_delay(pf, attempt: int) -> float:
 
 
 # ---------------------------------------------------------------------------
+# Submission: requests the OS refuses outright, periodic intervals it raises
+# ---------------------------------------------------------------------------
+@kjit(inline="always")
+def submit_refusal(pf, sf, si, wt: int, delay: float, power: float) -> int:
+    """Why the OS refuses a request of type ``wt`` submitted now with an earliest-begin
+    ``delay`` (s) and ``power`` (1.0 = requires external power): a REFUSE_* code, or
+    REFUSE_NONE when it is accepted. Counts JobScheduler.schedule() calls per minute."""
+    t = sf[S_T]
+    if t - sf[S_SCHED_WIN_T] >= 60.0:
+        sf[S_SCHED_WIN_T] = t
+        si[I_SCHED_N] = 0
+    if wt == WT_JOB or wt == WT_EXPEDITED:  # JobScheduler.schedule() calls (row 22)
+        si[I_SCHED_N] += 1
+    if pf[P_PLATFORM] == PLATFORM_IOS and si[I_BAR_OFF] != 0:
+        return REFUSE_UNAVAILABLE  # BGTaskScheduler.Error.unavailable (row 44)
+    if wt == WT_EXPEDITED and (delay > 0.0 or power != 0.0):
+        return REFUSE_INVALID  # expedited: no delay, network/storage only (row 14)
+    if si[I_SCHED_N] > pf[P_SCHEDULE_PER_MIN]:
+        return REFUSE_RATE  # too many schedule() calls in a minute (row 22)
+    if wt == WT_FGS and delay > 0.0:
+        return REFUSE_INVALID  # a foreground service starts now or not at all
+    if wt == WT_FGS and si[I_APP_FG] == 0 and t - sf[S_LAST_CLOSE] > pf[P_FGS_START_GRACE_S]:
+        return REFUSE_BACKGROUND  # row 37: cannot start from the background (12+)
+    return REFUSE_NONE
+
+
+@kjit(inline="always")
+def periodic_interval(pf, delay: float):
+    """(interval, flex) in s of a periodic job asked to repeat every ``delay`` s: both
+    are silently raised to their minimums, and the job runs once in the last ``flex``
+    of each interval (row 19)."""
+    period = max(delay, pf[P_PERIODIC_MIN_S])
+    flex = max(pf[P_FLEX_MIN_S], pf[P_FLEX_MIN_FRAC] * period)
+    return period, flex
+
+
+# ---------------------------------------------------------------------------
 # The launch rate of one pending request
 # ---------------------------------------------------------------------------
 @kjit(inline="always")
@@ -592,6 +697,119 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
     if not charging:
         rate *= pf[P_WT_UNPLUGGED_MULT + wt]
     return rate, wake, throttled
+
+
+# ---------------------------------------------------------------------------
+# The window: what a launch gets, and why the OS stops a running window
+# ---------------------------------------------------------------------------
+@kjit(inline="always")
+def push_dropped(pf, si, rng, wt: int) -> bool:
+    """iOS: a silent push has no delivery guarantee; True when this one is lost (row 45)."""
+    return wt == WT_PUSH and pf[P_PLATFORM] == PLATFORM_IOS and uniform(si, rng, SYS) < pf[P_PUSH_DROP]
+
+
+@kjit(inline="always")
+def grant_budget(pf, sf, si, jobs, rng, wt: int, t: float) -> float:
+    """The window length the OS grants a launch of type ``wt`` at ``t``, s (the app is
+    never told, row 38): the type's budget, shrunk by a poor history score for
+    discretionary windows, sometimes cut to an early expiry (more often with a poor
+    score); on Android capped by the quota left (expedited rows 11-13, foreground
+    service row 37, regular jobs row 8) or raised on the charger (row 15)."""
+    decay_history(pf, sf)
+    b = sf[S_HIST_B]
+    budget = pf[P_WT_BUDGET + wt]
+    if pf[P_WT_USAGE_DRIVEN + wt] != 0.0:  # discretionary windows shrink with a poor history
+        budget *= 1.0 - pf[P_HB_DURATION] * (1.0 - b)
+    p_early = pf[P_WT_EARLY_P + wt] * (1.0 - b)
+    if p_early > 0.0 and uniform(si, rng, SYS) < p_early:
+        lo = pf[P_WT_EARLY_LO + wt]
+        budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(si, rng, SYS)
+    if pf[P_PLATFORM] == PLATFORM_ANDROID:
+        if wt == WT_EXPEDITED:
+            budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, sf, si, jobs, t)))
+        elif wt == WT_FGS:
+            budget = min(budget, fgs_remaining(pf, sf, si, jobs, t))  # then onTimeout (row 37)
+        elif wt == WT_JOB:
+            if quota_waived(pf, si):
+                budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
+            elif pf[P_WT_QUOTA + wt] != 0.0:
+                budget = min(budget, quota_remaining(pf, si, jobs, t))
+    return budget
+
+
+@kjit(inline="always")
+def grant_exemption(pf, sf, si, wt: int, t: float) -> None:
+    """Android: a high-priority push exempts the app from Doze until ``t`` plus
+    ``push_doze_exemption_s`` (row 27)."""
+    if wt == WT_PUSH and pf[P_PLATFORM] == PLATFORM_ANDROID:
+        sf[S_TEMP_EXEMPT_UNTIL] = t + pf[P_PUSH_EXEMPT_S]
+        si[I_TEMP_EXEMPT] = 1
+
+
+@kjit(inline="always")
+def record_grant(pf, si, jobs, wt: int, t: float, notify: bool) -> None:
+    """Record a launch of type ``wt`` at ``t`` in the rings the quotas, caps and rate
+    limits count: a push by whether it shows a notification (row 34); job time on the
+    charger against no quota (row 9); jobs of an app on screen only where the profile
+    counts them (row 3, Android 16)."""
+    kind = WT_JOB_KIND[wt]
+    if kind == JK_PUSH and not notify:
+        kind = JK_PUSH_SILENT
+    if (kind == JK_JOB or kind == JK_EJ) and pf[P_PLATFORM] == PLATFORM_ANDROID and quota_waived(pf, si):
+        kind = JK_OTHER  # row 9: job time on the charger is not tracked against any quota
+    counted = kind != JK_JOB and kind != JK_EJ
+    if counted or si[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
+        record_job_start(si, jobs, t, kind)
+
+
+@kjit(inline="always")
+def stop_reason(pf, sf, si) -> int:
+    """Why the OS stops the running window now: an END_* code, or END_NONE while its
+    conditions hold. Checked after every event."""
+    wt = si[I_WIN_TYPE]
+    android = pf[P_PLATFORM] == PLATFORM_ANDROID
+    exempt = window_exempt(pf, si)
+    if si[I_FORCE_QUIT] != 0 and pf[P_FORCE_QUIT_STOPS] != 0.0:
+        return END_KILL_FORCE_QUIT
+    if android and oem_blocks(pf, sf, si):
+        return END_KILL_OEM
+    if pf[P_WT_NEEDS_IDLE + wt] != 0.0 and si[I_SCREEN] != 0:
+        return END_USER  # iOS processing stops when the user picks up the phone (row 39)
+    if si[I_WIN_POWER] != 0 and si[I_CHARGING] == 0:
+        return END_CONSTRAINT
+    if si[I_THERMAL] > pf[P_WT_THERMAL_MAX + wt]:
+        return END_CONSTRAINT
+    if pf[P_WT_LPM_BLOCKS + wt] != 0.0 and si[I_LOWPOWER] != 0:
+        return END_CONSTRAINT
+    if android and pf[P_DOZE_ON] != 0.0 and doze_idle(si) and not exempt:
+        return END_CONSTRAINT
+    if android and si[I_WIN_NET] != 0 and effective_net(pf, si, exempt) == NET_NONE:
+        return END_CONSTRAINT  # JobScheduler stops a job whose network constraint is lost
+    return END_NONE
+
+
+@kjit(inline="always")
+def chunk_fate(pf, sf, si, kind: int, mem: float, t: float, dur: float):
+    """(fate, end time in s) of a chunk of work ``kind`` starting at ``t`` that would
+    take ``dur`` s and peak at ``mem`` MB: END_COMPLETE at ``t + dur``, or killed
+    part-way, by jetsam when its memory crosses the background limit with no expiration
+    (END_KILL_MEMORY, row 49), or by the iOS CPU monitor when processing at high CPU
+    without external power runs too long (END_KILL_CPU, rows 40, 41)."""
+    fate = END_COMPLETE
+    end = t + dur
+    limit = pf[P_MEM_LIMIT_MB]
+    if mem > limit:  # memory grows through the chunk and crosses the limit part-way
+        frac = max(0.0, (limit - pf[P_BASE_MEM_MB]) / (mem - pf[P_BASE_MEM_MB]))
+        fate = END_KILL_MEMORY
+        end = t + dur * frac
+    wt = si[I_WIN_TYPE]
+    if wt == WT_PROCESSING and pf[P_PLATFORM] == PLATFORM_IOS and pf[P_K_CPU + kind] >= pf[P_CPU_KILL_FRAC]:
+        if si[I_WIN_POWER] == 0:  # requiresExternalPower = NO keeps the monitor on (row 40)
+            left = pf[P_CPU_KILL_S] - sf[S_CPU_UNPLUGGED]
+            if t + left < end:  # row 41: CPU monitor without external power
+                fate = END_KILL_CPU
+                end = t + max(0.0, left)
+    return fate, end
 
 
 # ---------------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""Requests and background windows: submission, grant, checkpointed chunks, and how a
-window ends (completion reported, expiration with grace period, kills).
+"""Requests and background windows, the app's side: submission, the window the OS
+opens, checkpointed chunks, completion and how a window ends (expiration with its
+grace period, kills, Android's rescheduling with backoff).
 
 A window is granted for a *budget* the app is never told (row 38: refresh windows of
 ~30 s that sometimes expire after 2-5 s). Inside it the app works in chunks; a chunk
 is saved when it ends, so an expiration loses only the chunk in flight. The
-expiration handler must wind down within the grace period or the app is killed; a
-chunk whose memory exceeds the background limit is killed by jetsam with no
-expiration callback (row 49).
+expiration handler must wind down within the grace period or the app is killed.
+
+What the OS decides (refusals, budgets, quota records, why a window stops, which
+chunks are killed) is in ``scheduler.py``; this file applies it to the app's state.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     END_COMPLETE,
-    END_KILL_CPU,
     END_KILL_GRACE,
     END_KILL_MEMORY,
     EV_CHUNK_END,
@@ -31,9 +32,7 @@ from bgenv.core.layout import (
     EVK_KILL,
     EVK_REFUSED,
     EVK_REQUEST,
-    I_APP_FG,
     I_BACKOFF_N,
-    I_BAR_OFF,
     I_BUCKET,
     I_CHUNK_ACTIVE,
     I_CHUNK_FATE,
@@ -42,8 +41,6 @@ from bgenv.core.layout import (
     I_LAST_CHUNK_OK,
     I_LAST_END,
     I_LAST_REFUSED,
-    I_SCHED_N,
-    I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_ID,
@@ -51,11 +48,6 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
-    JK_EJ,
-    JK_JOB,
-    JK_OTHER,
-    JK_PUSH,
-    JK_PUSH_SILENT,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
@@ -70,58 +62,31 @@ from bgenv.core.layout import (
     M_WINDOWS,
     M_WINDOWS_BY_TYPE,
     NET_CELL,
-    NET_NONE,
     P_BASE_MEM_MB,
     P_CANCEL_PER_UNIT_S,
     P_CANCEL_S,
     P_CELL_SLOWDOWN,
     P_CHUNK_OVERHEAD_S,
-    P_COUNT_FG_JOBS,
-    P_CPU_KILL_FRAC,
-    P_CPU_KILL_S,
-    P_EJ_MIN_S,
-    P_FGS_START_GRACE_S,
-    P_FLEX_MIN_FRAC,
-    P_FLEX_MIN_S,
     P_GRACE_S,
-    P_HB_DURATION,
-    P_K_CPU,
     P_K_MEM,
     P_K_NET,
     P_K_SEC,
-    P_MEM_LIMIT_MB,
     P_OPT_NET,
     P_OPT_NOTIFY,
     P_OPT_PERIODIC,
     P_OPT_POWER,
     P_OPT_SLOT,
     P_OPT_TYPE,
-    P_PERIODIC_MIN_S,
     P_PLATFORM,
-    P_PUSH_DROP,
-    P_PUSH_EXEMPT_S,
     P_RESCHEDULE_ON_STOP,
-    P_RUN_LIMIT_WAIVED_S,
-    P_SCHEDULE_PER_MIN,
     P_TH_SPEED_CRITICAL,
     P_TH_SPEED_SERIOUS,
-    P_WT_BUDGET,
-    P_WT_DOZE_EXEMPT,
-    P_WT_EARLY_HI,
-    P_WT_EARLY_LO,
-    P_WT_EARLY_P,
-    P_WT_QUOTA,
-    P_WT_USAGE_DRIVEN,
     PH_CHUNK,
     PH_NONE,
     PH_WINDOW,
     PLATFORM_ANDROID,
-    PLATFORM_IOS,
-    REFUSE_BACKGROUND,
     REFUSE_DROPPED,
-    REFUSE_INVALID,
-    REFUSE_RATE,
-    REFUSE_UNAVAILABLE,
+    REFUSE_NONE,
     RQ_ACTIVE,
     RQ_ATTEMPT,
     RQ_EARLIEST,
@@ -138,40 +103,34 @@ from bgenv.core.layout import (
     S_CHUNK_UNITS,
     S_CPU_UNPLUGGED,
     S_EV,
-    S_HIST_B,
     S_HZ_REM,
-    S_LAST_CLOSE,
     S_LAST_WINDOW_END,
-    S_SCHED_WIN_T,
     S_T,
-    S_TEMP_EXEMPT_UNTIL,
     S_WIN_BUDGET,
     S_WIN_ENERGY,
     S_WIN_START,
     S_WIN_UNITS,
     THERMAL_CRITICAL,
     THERMAL_SERIOUS,
-    WT_EXPEDITED,
     WT_FGS,
-    WT_JOB,
-    WT_JOB_KIND,
-    WT_PROCESSING,
-    WT_PUSH,
 )
 from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_notify, reward_throttle, reward_work
-from bgenv.core.rng import SYS, expo, uniform
+from bgenv.core.rng import SYS, expo
 from bgenv.core.scheduler import (
     backoff_delay,
-    decay_history,
+    chunk_fate,
     effective_net,
     effective_type,
-    ej_remaining,
-    fgs_remaining,
+    grant_budget,
+    grant_exemption,
     history_event,
-    quota_remaining,
-    quota_waived,
+    periodic_interval,
+    push_dropped,
+    record_grant,
     record_job_end,
-    record_job_start,
+    submit_refusal,
+    window_exempt,
+    window_has_net,
 )
 from bgenv.core.workload import auto_kind, complete_units, mark_attempt, pending_units, workable
 
@@ -188,23 +147,8 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
     power = pf[P_OPT_POWER + opt]
     sf[M_REQUESTS] += 1.0
     t = sf[S_T]
-    if t - sf[S_SCHED_WIN_T] >= 60.0:
-        sf[S_SCHED_WIN_T] = t
-        si[I_SCHED_N] = 0
-    if wt == WT_JOB or wt == WT_EXPEDITED:  # JobScheduler.schedule() calls (row 22)
-        si[I_SCHED_N] += 1
-    reason = -1
-    if pf[P_PLATFORM] == PLATFORM_IOS and si[I_BAR_OFF] != 0:
-        reason = REFUSE_UNAVAILABLE  # BGTaskScheduler.Error.unavailable (row 44)
-    elif wt == WT_EXPEDITED and (delay > 0.0 or power != 0.0):
-        reason = REFUSE_INVALID  # expedited: no delay, network/storage only (row 14)
-    elif si[I_SCHED_N] > pf[P_SCHEDULE_PER_MIN]:
-        reason = REFUSE_RATE  # too many schedule() calls in a minute (row 22)
-    elif wt == WT_FGS and delay > 0.0:
-        reason = REFUSE_INVALID  # a foreground service starts now or not at all
-    elif wt == WT_FGS and si[I_APP_FG] == 0 and t - sf[S_LAST_CLOSE] > pf[P_FGS_START_GRACE_S]:
-        reason = REFUSE_BACKGROUND  # row 37: cannot start from the background (12+)
-    if reason >= 0:
+    reason = submit_refusal(pf, sf, si, wt, delay, power)
+    if reason != REFUSE_NONE:
         sf[M_REFUSED] += 1.0
         si[I_LAST_REFUSED] = 1
         reward_throttle(pf, sf)
@@ -214,11 +158,8 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
     period = 0.0
     flex = 0.0
     earliest = t + delay
-    if pf[P_OPT_PERIODIC + opt] != 0.0:
-        # row 19: the interval and flex are silently raised to their minimums; the job
-        # runs once in the last ``flex`` of each interval
-        period = max(delay, pf[P_PERIODIC_MIN_S])
-        flex = max(pf[P_FLEX_MIN_S], pf[P_FLEX_MIN_FRAC] * period)
+    if pf[P_OPT_PERIODIC + opt] != 0.0:  # runs once in the last ``flex`` of each interval
+        period, flex = periodic_interval(pf, delay)
         earliest = t + period - flex
     reqs[slot, RQ_ACTIVE] = 1.0
     reqs[slot, RQ_TYPE] = wt
@@ -237,48 +178,21 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
 
 @kjit
 def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
-    """The OS launches the request in ``slot``: open a window. Returns the phase."""
+    """The OS launches the request in ``slot``: open a window for the budget the
+    scheduler grants (``scheduler.grant_budget``), recorded against the quotas
+    (``scheduler.record_grant``). Returns the phase (PH_NONE when a silent push was lost)."""
     t = sf[S_T]
     notify = reqs[slot, RQ_NOTIFY] != 0.0
     wt = effective_type(pf, sf, si, jobs, int(reqs[slot, RQ_TYPE]), t, notify)
-    if wt == WT_PUSH and pf[P_PLATFORM] == PLATFORM_IOS and uniform(si, rng, SYS) < pf[P_PUSH_DROP]:
-        # row 45: a silent push has no delivery guarantee
+    if push_dropped(pf, si, rng, wt):
         reqs[slot, RQ_ACTIVE] = 0.0
         sf[S_EV + EV_LAUNCH + slot] = INF
         sf[M_REFUSED] += 1.0
         log_event(sf, si, ev, EVK_REFUSED, wt, REFUSE_DROPPED, 0.0, 0.0)
         return PH_NONE
-    decay_history(pf, sf)
-    b = sf[S_HIST_B]
-    budget = pf[P_WT_BUDGET + wt]
-    if pf[P_WT_USAGE_DRIVEN + wt] != 0.0:  # discretionary windows shrink with a poor history
-        budget *= 1.0 - pf[P_HB_DURATION] * (1.0 - b)
-    p_early = pf[P_WT_EARLY_P + wt] * (1.0 - b)
-    if p_early > 0.0 and uniform(si, rng, SYS) < p_early:
-        lo = pf[P_WT_EARLY_LO + wt]
-        budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(si, rng, SYS)
-    if pf[P_PLATFORM] == PLATFORM_ANDROID:
-        if wt == WT_EXPEDITED:
-            budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, sf, si, jobs, t)))
-        elif wt == WT_FGS:
-            budget = min(budget, fgs_remaining(pf, sf, si, jobs, t))  # then onTimeout (row 37)
-        elif wt == WT_PUSH:
-            # row 27: a high-priority push exempts the app from Doze for a while
-            sf[S_TEMP_EXEMPT_UNTIL] = t + pf[P_PUSH_EXEMPT_S]
-            si[I_TEMP_EXEMPT] = 1
-        elif wt == WT_JOB:
-            if quota_waived(pf, si):
-                budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
-            elif pf[P_WT_QUOTA + wt] != 0.0:
-                budget = min(budget, quota_remaining(pf, si, jobs, t))
-    kind = WT_JOB_KIND[wt]
-    if kind == JK_PUSH and not notify:
-        kind = JK_PUSH_SILENT
-    if (kind == JK_JOB or kind == JK_EJ) and pf[P_PLATFORM] == PLATFORM_ANDROID and quota_waived(pf, si):
-        kind = JK_OTHER  # row 9: job time on the charger is not tracked against any quota
-    counted = kind != JK_JOB and kind != JK_EJ
-    if counted or si[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
-        record_job_start(si, jobs, t, kind)
+    budget = grant_budget(pf, sf, si, jobs, rng, wt, t)
+    grant_exemption(pf, sf, si, wt, t)
+    record_grant(pf, si, jobs, wt, t, notify)
     if notify or wt == WT_FGS:
         reward_notify(pf, sf)
     si[I_BACKOFF_N] = int(reqs[slot, RQ_ATTEMPT])
@@ -313,17 +227,6 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
 
 
 @kjit
-def window_has_net(pf, si) -> bool:
-    return effective_net(pf, si, window_exempt(pf, si)) != NET_NONE
-
-
-@kjit(inline="always")
-def window_exempt(pf, si) -> bool:
-    """The running window may use the network and keep running in Doze."""
-    return pf[P_WT_DOZE_EXEMPT + si[I_WIN_TYPE]] != 0.0 or si[I_TEMP_EXEMPT] != 0
-
-
-@kjit
 def start_chunk(pf, sf, si, items, reqs, rng, ev, size: float, kind: int) -> bool:
     """Start a chunk of up to ``size`` work units of ``kind`` (-1 = auto). Returns False
     when there is nothing workable (the caller treats that as an invalid action)."""
@@ -349,20 +252,7 @@ def start_chunk(pf, sf, si, items, reqs, rng, ev, size: float, kind: int) -> boo
         speed = pf[P_TH_SPEED_SERIOUS]
     dur = pf[P_CHUNK_OVERHEAD_S] + units * sec / speed
     mem = pf[P_BASE_MEM_MB] + pf[P_K_MEM + kind] * units
-    fate = 0
-    end = t + dur
-    limit = pf[P_MEM_LIMIT_MB]
-    if mem > limit:  # memory grows through the chunk and crosses the limit part-way
-        frac = max(0.0, (limit - pf[P_BASE_MEM_MB]) / (mem - pf[P_BASE_MEM_MB]))
-        fate = END_KILL_MEMORY
-        end = t + dur * frac
-    wt = si[I_WIN_TYPE]
-    if wt == WT_PROCESSING and pf[P_PLATFORM] == PLATFORM_IOS and pf[P_K_CPU + kind] >= pf[P_CPU_KILL_FRAC]:
-        if si[I_WIN_POWER] == 0:  # requiresExternalPower = NO keeps the monitor on (row 40)
-            left = pf[P_CPU_KILL_S] - sf[S_CPU_UNPLUGGED]
-            if t + left < end:  # row 41: CPU monitor without external power
-                fate = END_KILL_CPU
-                end = t + max(0.0, left)
+    fate, end = chunk_fate(pf, sf, si, kind, mem, t, dur)
     mark_attempt(si, items, kind, units)
     si[I_CHUNK_ACTIVE] = 1
     si[I_CHUNK_KIND] = kind
@@ -381,7 +271,7 @@ def chunk_end(pf, sf, si, items, reqs, jobs, rng, ev, tts) -> int:
     """The chunk in flight reached its end: saved, or killed part-way. Returns the phase."""
     sf[S_EV + EV_CHUNK_END] = INF
     fate = si[I_CHUNK_FATE]
-    if fate != 0:
+    if fate != END_COMPLETE:
         end_window(pf, sf, si, reqs, jobs, rng, ev, fate)
         return PH_NONE
     kind = si[I_CHUNK_KIND]
