@@ -175,6 +175,7 @@ def screen_on(pf, sf, si, rng, ev) -> None:
 
 @kjit(inline="always")
 def screen_off(sf, si, ev) -> None:
+    """The screen turns off (other use ends)."""
     sf[S_EV + EV_SCREEN_OFF] = INF
     si[I_SCREEN] = 0
     sf[S_SCREEN_OFF_SINCE] = sf[S_T]
@@ -183,6 +184,7 @@ def screen_off(sf, si, ev) -> None:
 
 @kjit(inline="always")
 def motion(sf) -> None:
+    """The device moved: idle timers restart from now."""
     sf[S_LAST_MOTION] = sf[S_T]
 
 
@@ -205,6 +207,7 @@ def network_change(pf, ph, sf, si, rng, ev, hour: int) -> None:
 
 @kjit(inline="always")
 def network_drop(pf, sf, si, rng, ev) -> None:
+    """A short connectivity drop begins; its length is exponential around ``drop_mean_s``."""
     si[I_DROP] = 1
     sf[S_EV + EV_DROP_END] = sf[S_T] + expo(si, rng, USER, pf[P_DROP_MEAN_S])
     log_event(sf, si, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
@@ -212,6 +215,7 @@ def network_drop(pf, sf, si, rng, ev) -> None:
 
 @kjit(inline="always")
 def network_drop_end(sf, si, ev) -> None:
+    """The connectivity drop ends: the underlying network is back."""
     si[I_DROP] = 0
     sf[S_EV + EV_DROP_END] = INF
     log_event(sf, si, ev, EVK_NETWORK, si[I_NET_BASE], 0.0, 0.0, 0.0)
@@ -233,6 +237,8 @@ def thermal_rates(pf, si, work_cpu: float):
 
 @kjit
 def thermal_step(pf, sf, si, rng, ev, work_cpu: float) -> None:
+    """The thermal state moves one level up or down (odds by the two rates, ``work_cpu`` the
+    CPU fraction of the chunk in flight)."""
     up, down = thermal_rates(pf, si, work_cpu)
     if up + down <= 0.0:
         return
@@ -246,6 +252,8 @@ def thermal_step(pf, sf, si, rng, ev, work_cpu: float) -> None:
 # --- charging ------------------------------------------------------------------
 @kjit
 def start_charging(pf, sf, si, ev, until: float, overnight: bool) -> None:
+    """The user plugs in until time ``until`` (s); an overnight session keeps the later of
+    the planned unplug times."""
     if si[I_CHARGING] == 0:
         si[I_CHARGING] = 1
         log_event(sf, si, ev, EVK_CHARGE_START, sf[S_BATT], 1.0 if overnight else 0.0, until - sf[S_T], 0.0)
@@ -274,6 +282,7 @@ def topup(pf, sf, si, rng, ev) -> None:
 
 @kjit
 def stop_charging(pf, sf, si, ev) -> None:
+    """The user unplugs."""
     sf[S_EV + EV_CHARGE_STOP] = INF
     if si[I_CHARGING] == 0:
         return

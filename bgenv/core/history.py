@@ -30,11 +30,13 @@ def _decay(sf) -> None:
 
 @kjit
 def recent_add(sf, k: int) -> None:
+    """Count one event of kind ``k`` (R_*) now."""
     _decay(sf)
     sf[S_RECENT + k] += 1.0
 
 
 @kjit
 def recent_value(sf, k: int) -> float:
+    """Decayed count of kind ``k`` (R_*): events per recent day."""
     _decay(sf)
     return sf[S_RECENT + k]

@@ -55,26 +55,31 @@ def reward_energy(pf, sf, battery_fraction: float) -> None:
 
 @kjit
 def reward_expire(pf, sf) -> None:
+    """A window expired."""
     _add(sf, -pf[P_W_EXPIRE])
 
 
 @kjit
 def reward_kill(pf, sf) -> None:
+    """The app was killed."""
     _add(sf, -pf[P_W_KILL])
 
 
 @kjit
 def reward_deadline(pf, sf) -> None:
+    """An item passed its soft deadline."""
     _add(sf, -pf[P_W_DEADLINE])
 
 
 @kjit
 def reward_throttle(pf, sf) -> None:
+    """A request was refused or held back by a quota or rate limit."""
     _add(sf, -pf[P_W_THROTTLE])
 
 
 @kjit
 def reward_invalid(pf, sf) -> None:
+    """An action that made no sense in its state."""
     _add(sf, -pf[P_W_INVALID])
 
 

@@ -290,6 +290,7 @@ def device_idle_at(pf, sf, si) -> float:
 
 @kjit(inline="always")
 def doze_idle(si) -> bool:
+    """Doze holds the device idle now (light or deep idle, not a maintenance window)."""
     d = si[I_DOZE]
     return d == DZ_LIGHT_IDLE or d == DZ_DEEP_IDLE
 
@@ -336,7 +337,7 @@ def _ring(ring: int):
 
 
 @kjit
-def used_time(jobs, si, t: float, since: float, kind_lo: int, kind_hi: int) -> float:
+def used_time(si, jobs, t: float, since: float, kind_lo: int, kind_hi: int) -> float:
     """Seconds of execution of kinds ``kind_lo..kind_hi`` (JK_*) inside ``[since, t]``.
     The ring holds windows in time order (one window at a time), so the scan runs from
     the newest back and stops at the first execution that ended before ``since``."""
@@ -360,7 +361,7 @@ def used_time(jobs, si, t: float, since: float, kind_lo: int, kind_hi: int) -> f
 
 
 @kjit
-def _counts(pf, jobs, si, t: float, window: float, kind_lo: int, kind_hi: int):
+def _counts(pf, si, jobs, t: float, window: float, kind_lo: int, kind_hi: int):
     """(executions started, sessions, earliest start counted) in ``[t - window, t]`` for
     kinds ``kind_lo..kind_hi``; executions less than ``session_gap`` apart merge into
     one session (row 6)."""
@@ -401,8 +402,8 @@ def quota_remaining(pf, si, jobs, t: float) -> float:
     w = quota_window(pf, si)
     # a quota as long as its window is no limit: AOSP lets Active jobs run to the run-time limit
     if w > 0.0 and pf[P_QUOTA_S + si[I_BUCKET]] < w - 1.0:
-        rem = pf[P_QUOTA_S + si[I_BUCKET]] - used_time(jobs, si, t, t - w, JK_JOB, JK_JOB)
-    cap = pf[P_TOTAL_CAP_S] - used_time(jobs, si, t, t - pf[P_TOTAL_CAP_WIN_S], JK_JOB, JK_EJ)
+        rem = pf[P_QUOTA_S + si[I_BUCKET]] - used_time(si, jobs, t, t - w, JK_JOB, JK_JOB)
+    cap = pf[P_TOTAL_CAP_S] - used_time(si, jobs, t, t - pf[P_TOTAL_CAP_WIN_S], JK_JOB, JK_EJ)
     return min(rem, cap)
 
 
@@ -415,6 +416,7 @@ def ej_bonus(pf, sf) -> float:
 
 @kjit
 def ej_earn(pf, sf, seconds: float) -> None:
+    """Add ``seconds`` (s) of expedited-job quota earned by screen time or interactions (row 12)."""
     if seconds <= 0.0 or pf[P_EJ_WIN_S] <= 0.0:
         return
     sf[S_EJ_BONUS] = ej_bonus(pf, sf) + seconds
@@ -424,7 +426,7 @@ def ej_earn(pf, sf, seconds: float) -> None:
 @kjit
 def ej_remaining(pf, sf, si, jobs, t: float) -> float:
     """Seconds of expedited-job quota left in the rolling 24 h (rows 11, 12)."""
-    used = used_time(jobs, si, t, t - pf[P_EJ_WIN_S], JK_EJ, JK_EJ)
+    used = used_time(si, jobs, t, t - pf[P_EJ_WIN_S], JK_EJ, JK_EJ)
     return pf[P_EJ_QUOTA_S + si[I_BUCKET]] + ej_bonus(pf, sf) - used
 
 
@@ -432,7 +434,7 @@ def ej_remaining(pf, sf, si, jobs, t: float) -> float:
 def fgs_remaining(pf, sf, si, jobs, t: float) -> float:
     """dataSync foreground-service time left (row 37: 6 h per 24 h, reset by an app open)."""
     since = max(t - pf[P_FGS_WIN_S], sf[S_LAST_OPEN])
-    return pf[P_FGS_QUOTA_S] - used_time(jobs, si, t, since, JK_FGS, JK_FGS)
+    return pf[P_FGS_QUOTA_S] - used_time(si, jobs, t, since, JK_FGS, JK_FGS)
 
 
 @kjit(inline="always")
@@ -474,9 +476,9 @@ def _quota_back_at(pf, si, jobs, t: float, need: float) -> float:
 
 
 @kjit
-def rate_gate(pf, jobs, si, t: float):
+def rate_gate(pf, si, jobs, t: float):
     """(allowed, wake) under the per-minute job and session rate limit, every bucket (row 7)."""
-    started, sess, first = _counts(pf, jobs, si, t, 60.0, JK_JOB, JK_EJ)
+    started, sess, first = _counts(pf, si, jobs, t, 60.0, JK_JOB, JK_EJ)
     if started >= pf[P_RATE_PER_MIN] or sess >= pf[P_RATE_PER_MIN]:
         return False, first + 60.0 + 1e-6
     return True, INF
@@ -490,7 +492,7 @@ def quota_gate(pf, si, jobs, t: float):
     if quota_remaining(pf, si, jobs, t) < buf:
         return False, _quota_back_at(pf, si, jobs, t, buf)
     if w > 0.0:
-        started, sess, first = _counts(pf, jobs, si, t, w, JK_JOB, JK_JOB)
+        started, sess, first = _counts(pf, si, jobs, t, w, JK_JOB, JK_JOB)
         b = si[I_BUCKET]
         if started >= pf[P_JOB_COUNT + b] or sess >= pf[P_SESSION_COUNT + b]:
             return False, first + w + 1e-6
@@ -503,11 +505,11 @@ def alarm_gate(pf, si, jobs, t: float):
     device is in Doze the allow-while-idle limit per hour (row 29)."""
     b = si[I_BUCKET]
     w = pf[P_ALARM_WIN_S + b]
-    alarms, _, first = _counts(pf, jobs, si, t, w, JK_ALARM, JK_ALARM)
+    alarms, _, first = _counts(pf, si, jobs, t, w, JK_ALARM, JK_ALARM)
     if alarms >= pf[P_ALARM_COUNT + b]:
         return False, first + w + 1e-6
     if doze_idle(si):
-        alarms, _, first = _counts(pf, jobs, si, t, 3600.0, JK_ALARM, JK_ALARM)
+        alarms, _, first = _counts(pf, si, jobs, t, 3600.0, JK_ALARM, JK_ALARM)
         if alarms >= pf[P_ALARM_DOZE_PER_H]:
             return False, first + 3600.0 + 1e-6
     return True, INF
@@ -543,6 +545,7 @@ def record_job_start(si, jobs, t: float, kind: int) -> None:
 
 @kjit
 def record_job_end(si, jobs, t: float) -> None:
+    """Record the end, at ``t`` (s), of the execution in flight."""
     h = (si[I_JOB_HEAD + RING_JOBS] - 1) % NJOB
     if jobs[h, JB_END] >= INF:
         jobs[h, JB_END] = t
@@ -609,10 +612,10 @@ def effective_type(pf, sf, si, jobs, wtype: int, t: float, notify: bool) -> int:
     if wtype == WT_EXPEDITED and ej_remaining(pf, sf, si, jobs, t) < pf[P_EJ_MIN_S]:
         return WT_JOB
     if wtype == WT_PUSH and pf[P_PLATFORM] == PLATFORM_ANDROID:
-        pushes, _, _ = _counts(pf, jobs, si, t, 86400.0, JK_PUSH, JK_PUSH_SILENT)
+        pushes, _, _ = _counts(pf, si, jobs, t, 86400.0, JK_PUSH, JK_PUSH_SILENT)
         if pushes >= pf[P_PUSH_CAP + si[I_BUCKET]]:
             return WT_PUSH_NORMAL
-        silent, _, _ = _counts(pf, jobs, si, t, 7.0 * 86400.0, JK_PUSH_SILENT, JK_PUSH_SILENT)
+        silent, _, _ = _counts(pf, si, jobs, t, 7.0 * 86400.0, JK_PUSH_SILENT, JK_PUSH_SILENT)
         if not notify and silent >= pf[P_PUSH_DOWNGRADE]:
             return WT_PUSH_NORMAL
     return wtype
@@ -658,7 +661,7 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
         return 0.0, INF, False  # processing: only apps used in the past week (row 39)
     throttled = False
     if ios and wt == WT_PUSH:
-        pushes, _, first = _counts(pf, jobs, si, t, 3600.0, JK_PUSH, JK_PUSH_SILENT)
+        pushes, _, first = _counts(pf, si, jobs, t, 3600.0, JK_PUSH, JK_PUSH_SILENT)
         if pushes >= pf[P_PUSH_PER_H]:  # row 45: "not more than two or three per hour"
             return 0.0, first + 3600.0 + 1e-6, True
     if not ios:
@@ -681,7 +684,7 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
             if t < idle_at:
                 return 0.0, idle_at, False
         if wt == WT_JOB or wt == WT_EXPEDITED:
-            ok, rwake = rate_gate(pf, jobs, si, t)
+            ok, rwake = rate_gate(pf, si, jobs, t)
             if not ok:
                 return 0.0, rwake, True
         if pf[P_WT_QUOTA + wt] != 0.0:
