@@ -8,6 +8,12 @@ draws come from the device's own streams, stepped in the kernel (``rng.py``). Wh
 the event log is on, the loop pauses (status 1) as the device's log buffer runs low;
 the host collects it and calls again, and the device carries on exactly where it
 stopped, so results never depend on buffer sizes or batch composition.
+
+The file reads from the top: the entry points the host calls on a batch, one device's
+step (``advance``), one event (``_handle``), the rates re-derived after every change
+(``recompute``), a new episode (``reset_device``) and the action masks. The rules the
+events apply live in their own files: ``battery.py``, ``device.py``, ``workload.py``,
+``scheduler.py`` (the OS's decisions) and ``windows.py`` (the app's windows).
 """
 
 from __future__ import annotations
@@ -236,92 +242,157 @@ STUCK_MESSAGE = "bgenv kernel: events stopped advancing time (a simulator bug)"
 MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many events at one instant
 
 
-@kjit(inline="always")
-def clock_stream(k: int) -> int:
-    """Hazard clocks the agent cannot influence draw from the USER stream."""
-    if k == EV_THERMAL or k >= EV_LAUNCH:
-        return SYS
-    return USER
+# ---------------------------------------------------------------------------
+# Entry points the host calls: a batch of devices (``idx`` picks them)
+# ---------------------------------------------------------------------------
+@kjit
+def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+    """``advance`` for the devices listed in ``idx``; returns how many of them stopped
+    short of a decision and need the host (0 in the common case: nothing to check)."""
+    waiting = 0
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+        waiting += _needs_host(si[i, I_STATUS])
+    return waiting
+
+
+@kjit(parallel=True)
+def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+    """``advance_batch`` with the devices spread over numba's threads (for large
+    batches: the devices are independent, so results do not depend on the threads)."""
+    for j in prange(idx.shape[0]):
+        i = idx[j]
+        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+    waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
+    for j in range(idx.shape[0]):
+        waiting += _needs_host(si[idx[j], I_STATUS])
+    return waiting
 
 
 @kjit(inline="always")
-def _log_level(sf, si, items, ev) -> None:
-    """Log the battery level and the backlog (the timeline draws its lines through them)."""
-    if si[I_EV_ON] != 0:
-        log_event(sf, si, ev, EVK_LEVEL, sf[S_BATT], pending_units(si, items, -1), float(si[I_CHARGING]), 0.0)
+def _needs_host(status: int) -> int:
+    """1 when a device stopped short of a decision (event-log flush, or stuck), else 0."""
+    return 1 if (status == STATUS_NEED_FLUSH or status == STATUS_STUCK) else 0
 
 
 @kjit
-def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
-    """Start a new episode for one device (the random streams and event log go on)."""
-    draws_user = si[I_RNG_DRAWS]
-    draws_sys = si[I_RNG_DRAWS + 1]
-    evn = si[I_EV_N]
-    evon = si[I_EV_ON]
-    sf[:] = 0.0
-    si[:] = 0
-    items[:, :] = 0.0
-    reqs[:, :] = 0.0
-    jobs[:, :] = INF
-    si[I_RNG_DRAWS] = draws_user
-    si[I_RNG_DRAWS + 1] = draws_sys
-    si[I_EV_N] = evn
-    si[I_EV_ON] = evon
-    t0 = pf[P_START_HOUR] * 3600.0
-    sf[S_T] = t0
-    sf[S_T0] = t0
-    sf[S_HIST_T] = t0
-    sf[S_RECENT_T] = t0
-    lo = pf[P_BATT_INIT_LO]
-    sf[S_BATT] = lo + (pf[P_BATT_INIT_HI] - lo) * uniform(si, rng, USER)
-    sf[M_BATT_MIN] = sf[S_BATT]
-    for k in range(NEV):
-        sf[S_EV + k] = INF
-    for k in range(NHZ):
-        sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
-    si[I_HOUR] = int(t0 // 3600.0) % 24
-    sf[S_EV + EV_HOUR] = (np.floor(t0 / 3600.0) + 1.0) * 3600.0
-    sf[S_EV + EV_HORIZON] = t0 + pf[P_HORIZON_S]
-    jit = pf[P_CHARGE_JITTER_S]
-    sf[S_EV + EV_BEDTIME] = next_daily(t0, pf[P_BEDTIME_H], si, rng, jit)
-    sf[S_SCREEN_OFF_SINCE] = t0
-    sf[S_LAST_MOTION] = t0
-    sf[S_UNPLUG_T] = t0
-    sf[S_LAST_WINDOW_END] = -1e9
-    sf[S_PLUG_THR] = draw_plug_threshold(pf, si, rng)
-    si[I_BAR_OFF] = 1 if uniform(si, rng, USER) < pf[P_BAR_OFF_PROB] else 0
-    si[I_NET_BASE] = -1
-    network_change(pf, ph, sf, si, rng, ev, si[I_HOUR])
-    _log_level(sf, si, items, ev)
-    sf[S_LAST_OPEN] = t0 - pf[P_INIT_LAST_OPEN_AGO_S]
-    sf[S_LAST_REFRESH] = sf[S_LAST_OPEN]
-    sf[S_HIST_B] = pf[P_HB_INIT]
-    e = pf[P_INIT_ENGAGEMENT]
-    sf[S_HIST_E] = e
-    tot = 0.0
-    for h in range(24):
-        tot += ph[H_APP_OPENS, h]
-    if tot > 0.0 and e > 0.0:
-        for h in range(24):
-            sf[S_USAGE + h] = ph[H_APP_OPENS, h] / tot * e * pf[P_USAGE_TAU_S] / 86400.0
-            sf[S_USAGE_TOT] += sf[S_USAGE + h]
-    # asleep at the start hour: most users are on the charger (U15)
-    wake = pf[P_WAKE_H]
-    bed = pf[P_BEDTIME_H]
-    h0 = pf[P_START_HOUR]
-    asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
-    if asleep and uniform(si, rng, USER) < pf[P_OVERNIGHT_PROB]:
-        start_charging(pf, sf, si, ev, next_daily(t0, wake, si, rng, jit), True)
-    update_bucket(pf, sf, si, ev)
-    doze_consider(pf, sf, si, ev)
-    # every episode opens with a decision: the app is in the background at t0 and may
-    # submit its first request
-    si[I_PHASE] = PH_BACKGROUND
+def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
+    """``reset_device`` for the devices in ``idx``, writing their first observation."""
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        reset_device(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i])
+        write_obs(pf, sf[i], si[i], items[i], reqs[i], obs[i])
+
+
+@kjit
+def write_masks_batch(pf, sf, si, items, mask) -> None:
+    """``write_masks`` for every device: ``mask`` is bool ``[N, sum(nvec)]``."""
+    for i in range(mask.shape[0]):
+        write_masks(pf, sf[i], si[i], items[i], mask[i])
+
+
+@kjit
+def first_action_out_of_range(acts, nvec) -> int:
+    """Index of the first row of int64 actions ``acts`` ``[N, parts]`` with a part outside
+    ``0..nvec-1``; -1 when every action is in the space."""
+    for i in range(acts.shape[0]):
+        for k in range(acts.shape[1]):
+            if acts[i, k] < 0 or acts[i, k] >= nvec[k]:
+                return i
+    return -1
+
+
+# ---------------------------------------------------------------------------
+# One device's step: apply the action, then run from event to event to the next decision
+# ---------------------------------------------------------------------------
+@kjit
+def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
+    """Apply ``acts`` (unless resuming) and run to the next decision point or the horizon.
+    Sets ``si[I_STATUS]``; on STATUS_OK the observation row ``obs`` is written."""
+    if si[I_DONE] != 0:
+        si[I_STATUS] = STATUS_DONE
+        return
+    # ``recompute`` has one call site (it inlines the launch gates: one copy compiles
+    # faster): it runs after the action and after every event, before the phase check
+    dirty = False
+    phase = PH_NONE
+    if si[I_RESUME] == 0:
+        sf[S_REWARD] = 0.0
+        sf[S_COST] = 0.0
+        _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts)
+        dirty = True
+        si[I_RESUME] = 1
+    stuck = 0
+    while True:
+        if dirty:
+            recompute(pf, ph, sf, si, items, reqs, jobs)
+            dirty = False
+            if phase != PH_NONE:
+                si[I_PHASE] = phase
+                break
+        if si[I_EV_ON] != 0 and EV_BUF - si[I_EV_N] < EV_MARGIN:
+            si[I_STATUS] = STATUS_NEED_FLUSH
+            return
+        k = 0
+        tk = sf[S_EV]
+        for j in range(1, NEV):
+            if sf[S_EV + j] < tk:
+                tk = sf[S_EV + j]
+                k = j
+        if tk <= sf[S_T]:
+            stuck += 1
+            if stuck > MAX_SAME_TIME_EVENTS:
+                si[I_STATUS] = STATUS_STUCK  # no raise here: the batch loop may run in threads
+                return
+        else:
+            stuck = 0
+        _advance_time(pf, sf, si, tk)
+        si[I_EVENTS] += 1
+        phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k)
+        if si[I_DONE] != 0:
+            si[I_PHASE] = PH_NONE
+            break
+        p2 = _check_window(pf, sf, si, reqs, jobs, rng, ev)
+        if p2 != PH_NONE and phase == PH_NONE:
+            phase = p2
+        if phase == PH_CHUNK and si[I_WIN_ACTIVE] == 0:
+            phase = PH_NONE  # the window ended with the chunk: nothing to decide
+        dirty = True
     si[I_RESUME] = 0
+    si[I_STATUS] = STATUS_OK
+    si[I_STEPS] += 1
+    write_obs(pf, sf, si, items, reqs, obs)
 
 
+@kjit
+def _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts) -> None:
+    """Apply one action ``acts`` (request option, delay bin, chunk bin, work kind): submit
+    the request, if any; inside a window between chunks, report completion (chunk bin 0)
+    or start a chunk of that size of that kind (0 = auto). A chunk or kind chosen
+    outside a window is an invalid action."""
+    opt, delay_bin, chunk_bin, kind_choice = acts[0], acts[1], acts[2], acts[3]
+    phase = si[I_PHASE]
+    if opt > 0:
+        submit_request(pf, sf, si, reqs, rng, ev, opt, pf[P_DELAY_BINS + delay_bin])
+    in_window = (phase == PH_WINDOW or phase == PH_CHUNK) and si[I_WIN_ACTIVE] != 0 and si[I_CHUNK_ACTIVE] == 0
+    if in_window:
+        if chunk_bin == 0:
+            complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
+        elif not start_chunk(pf, sf, si, items, reqs, rng, ev, pf[P_CHUNK_BINS + chunk_bin], kind_choice - 1):
+            invalid_action(pf, sf)  # nothing workable: the app reports completion instead
+            complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
+    elif chunk_bin != 0 or kind_choice != 0:
+        invalid_action(pf, sf)
+
+
+# ---------------------------------------------------------------------------
+# One event: move the clock, handle the event, check the running window
+# ---------------------------------------------------------------------------
 @kjit(inline="always")
 def _advance_time(pf, sf, si, t_new: float) -> None:
+    """Move the clock to ``t_new`` (s): consume the hazard clocks, move the battery and
+    spend the chunk's energy, and add the elapsed time to the episode's time shares."""
     t = sf[S_T]
     dt = t_new - t
     if dt <= 0.0:
@@ -347,89 +418,6 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
     if si[I_DOZE] == DZ_DEEP_IDLE or si[I_DOZE] == DZ_DEEP_MAINT:
         sf[M_DEEP_DOZE_S] += dt
     sf[S_T] = t_new
-
-
-@kjit(inline="always")
-def _set_hazard(sf, k: int, rate: float) -> None:
-    sf[S_HZ_RATE + k] = rate
-    if rate > 0.0:
-        sf[S_EV + k] = sf[S_T] + max(0.0, sf[S_HZ_REM + k]) / rate
-    else:
-        sf[S_EV + k] = INF
-
-
-@kjit(inline="always")
-def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
-    """Re-derive every rate and deterministic wake-up from the current state."""
-    t = sf[S_T]
-    h = si[I_HOUR]
-    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else ph[H_APP_OPENS_PER_S, h])
-    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else ph[H_SCREEN_PER_S, h])
-    _set_hazard(sf, EV_NET, pf[P_NET_CHANGE_PER_S])
-    drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
-    _set_hazard(sf, EV_DROP, drop_rate)
-    _set_hazard(sf, EV_MOTION, ph[H_MOTION_PER_S, h])
-    cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
-    up, down = thermal_rates(pf, si, cpu)
-    _set_hazard(sf, EV_THERMAL, up + down)
-    _set_hazard(sf, EV_ARR_UPLOAD, ph[H_UPLOAD_PER_S, h])
-    _set_hazard(sf, EV_ARR_REFRESH, ph[H_PUBLISH_PER_S, h])
-    _set_hazard(sf, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
-    wake = INF
-    for j in range(NSLOT):
-        if reqs[j, RQ_ACTIVE] == 0.0:
-            _set_hazard(sf, EV_LAUNCH + j, 0.0)
-            continue
-        rate, w, throttled = launch_rate(pf, ph, sf, si, reqs, jobs, j, h)
-        if throttled and reqs[j, RQ_THROTTLED] == 0.0:
-            reqs[j, RQ_THROTTLED] = 1.0
-            sf[M_THROTTLED] += 1.0
-            reward_throttle(pf, sf)
-        _set_hazard(sf, EV_LAUNCH + j, rate)
-        if w < wake:
-            wake = w
-    if si[I_TEMP_EXEMPT] != 0:
-        if t >= sf[S_TEMP_EXEMPT_UNTIL]:
-            si[I_TEMP_EXEMPT] = 0
-        else:
-            wake = min(wake, sf[S_TEMP_EXEMPT_UNTIL])
-    if si[I_WIN_ACTIVE] != 0 and pf[P_OEM_KILLER] != 0.0 and si[I_CHARGING] == 0:
-        wake = min(wake, sf[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)  # the OEM killer strikes
-    sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
-    rate = battery_rate(pf, sf, si, background_power(pf, si))
-    sf[S_BATT_RATE] = rate
-    sf[S_EV + EV_BATT] = next_crossing(pf, sf, rate)
-    if si[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
-        sf[S_EV + EV_DEADLINE] = next_deadline(si, items)
-        si[I_ITEMS_DIRTY] = 0
-
-
-@kjit(inline="always")
-def _deadlines(pf, sf, si, items, ev) -> None:
-    t = sf[S_T]
-    for r in range(si[I_ITEMS_HI]):
-        if items[r, IT_ACTIVE] != 0.0 and items[r, IT_OVERDUE] == 0.0 and items[r, IT_DEADLINE] <= t + 1e-9:
-            items[r, IT_OVERDUE] = 1.0
-            si[I_ITEMS_DIRTY] = 1
-            sf[M_DEADLINES_MISSED] += 1.0
-            reward_deadline(pf, sf)
-            log_event(sf, si, ev, EVK_DEADLINE, items[r, IT_KIND], items[r, IT_REM], t - items[r, IT_ARRIVE], 0.0)
-
-
-@kjit(inline="always")
-def _check_window(pf, sf, si, reqs, jobs, rng, ev) -> int:
-    """End the running window when the OS stops it (``scheduler.stop_reason``), or fail
-    the chunk in flight when its network went away; returns a decision phase or 0."""
-    if si[I_WIN_ACTIVE] == 0:
-        return PH_NONE
-    reason = stop_reason(pf, sf, si)
-    if reason != END_NONE:
-        end_window(pf, sf, si, reqs, jobs, rng, ev, reason)
-        return PH_NONE
-    if si[I_CHUNK_ACTIVE] != 0 and pf[P_K_NET + si[I_CHUNK_KIND]] != 0.0:
-        if effective_net(pf, si, window_exempt(pf, si)) == NET_NONE:
-            return chunk_fail(pf, sf, si, ev)
-    return PH_NONE
 
 
 @kjit(inline="always")
@@ -524,133 +512,184 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     return PH_NONE
 
 
-@kjit
-def _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts) -> None:
-    opt = acts[0]
-    phase = si[I_PHASE]
-    if opt > 0:
-        submit_request(pf, sf, si, reqs, rng, ev, opt, pf[P_DELAY_BINS + acts[1]])
-    in_window = (phase == PH_WINDOW or phase == PH_CHUNK) and si[I_WIN_ACTIVE] != 0 and si[I_CHUNK_ACTIVE] == 0
-    if in_window:
-        if acts[2] == 0:
-            complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
-        elif not start_chunk(pf, sf, si, items, reqs, rng, ev, pf[P_CHUNK_BINS + acts[2]], acts[3] - 1):
-            invalid_action(pf, sf)  # nothing workable: the app reports completion instead
-            complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
-    elif acts[2] != 0 or acts[3] != 0:
-        invalid_action(pf, sf)
-
-
-@kjit
-def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
-    """Apply ``acts`` (unless resuming) and run to the next decision point or the horizon.
-    Sets ``si[I_STATUS]``; on STATUS_OK the observation row ``obs`` is written."""
-    if si[I_DONE] != 0:
-        si[I_STATUS] = STATUS_DONE
-        return
-    # ``recompute`` has one call site (it inlines the launch gates: one copy compiles
-    # faster): it runs after the action and after every event, before the phase check
-    dirty = False
-    phase = PH_NONE
-    if si[I_RESUME] == 0:
-        sf[S_REWARD] = 0.0
-        sf[S_COST] = 0.0
-        _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts)
-        dirty = True
-        si[I_RESUME] = 1
-    stuck = 0
-    while True:
-        if dirty:
-            recompute(pf, ph, sf, si, items, reqs, jobs)
-            dirty = False
-            if phase != PH_NONE:
-                si[I_PHASE] = phase
-                break
-        if si[I_EV_ON] != 0 and EV_BUF - si[I_EV_N] < EV_MARGIN:
-            si[I_STATUS] = STATUS_NEED_FLUSH
-            return
-        k = 0
-        tk = sf[S_EV]
-        for j in range(1, NEV):
-            if sf[S_EV + j] < tk:
-                tk = sf[S_EV + j]
-                k = j
-        if tk <= sf[S_T]:
-            stuck += 1
-            if stuck > MAX_SAME_TIME_EVENTS:
-                si[I_STATUS] = STATUS_STUCK  # no raise here: the batch loop may run in threads
-                return
-        else:
-            stuck = 0
-        _advance_time(pf, sf, si, tk)
-        si[I_EVENTS] += 1
-        phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k)
-        if si[I_DONE] != 0:
-            si[I_PHASE] = PH_NONE
-            break
-        p2 = _check_window(pf, sf, si, reqs, jobs, rng, ev)
-        if p2 != PH_NONE and phase == PH_NONE:
-            phase = p2
-        if phase == PH_CHUNK and si[I_WIN_ACTIVE] == 0:
-            phase = PH_NONE  # the window ended with the chunk: nothing to decide
-        dirty = True
-    si[I_RESUME] = 0
-    si[I_STATUS] = STATUS_OK
-    si[I_STEPS] += 1
-    write_obs(pf, sf, si, items, reqs, obs)
+@kjit(inline="always")
+def _check_window(pf, sf, si, reqs, jobs, rng, ev) -> int:
+    """End the running window when the OS stops it (``scheduler.stop_reason``), or fail
+    the chunk in flight when its network went away; returns a decision phase or 0."""
+    if si[I_WIN_ACTIVE] == 0:
+        return PH_NONE
+    reason = stop_reason(pf, sf, si)
+    if reason != END_NONE:
+        end_window(pf, sf, si, reqs, jobs, rng, ev, reason)
+        return PH_NONE
+    if si[I_CHUNK_ACTIVE] != 0 and pf[P_K_NET + si[I_CHUNK_KIND]] != 0.0:
+        if effective_net(pf, si, window_exempt(pf, si)) == NET_NONE:
+            return chunk_fail(pf, sf, si, ev)
+    return PH_NONE
 
 
 @kjit(inline="always")
-def _needs_host(status: int) -> int:
-    """1 when a device stopped short of a decision (event-log flush, or stuck), else 0."""
-    return 1 if (status == STATUS_NEED_FLUSH or status == STATUS_STUCK) else 0
+def _deadlines(pf, sf, si, items, ev) -> None:
+    """Mark the items whose soft deadline has passed (each counted and penalised once)."""
+    t = sf[S_T]
+    for r in range(si[I_ITEMS_HI]):
+        if items[r, IT_ACTIVE] != 0.0 and items[r, IT_OVERDUE] == 0.0 and items[r, IT_DEADLINE] <= t + 1e-9:
+            items[r, IT_OVERDUE] = 1.0
+            si[I_ITEMS_DIRTY] = 1
+            sf[M_DEADLINES_MISSED] += 1.0
+            reward_deadline(pf, sf)
+            log_event(sf, si, ev, EVK_DEADLINE, items[r, IT_KIND], items[r, IT_REM], t - items[r, IT_ARRIVE], 0.0)
 
 
+# ---------------------------------------------------------------------------
+# After every change: re-derive the rates of the hazard clocks and the next wake-ups
+# ---------------------------------------------------------------------------
+@kjit(inline="always")
+def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
+    """Re-derive every rate and deterministic wake-up from the current state."""
+    t = sf[S_T]
+    h = si[I_HOUR]
+    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else ph[H_APP_OPENS_PER_S, h])
+    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else ph[H_SCREEN_PER_S, h])
+    _set_hazard(sf, EV_NET, pf[P_NET_CHANGE_PER_S])
+    drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
+    _set_hazard(sf, EV_DROP, drop_rate)
+    _set_hazard(sf, EV_MOTION, ph[H_MOTION_PER_S, h])
+    cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
+    up, down = thermal_rates(pf, si, cpu)
+    _set_hazard(sf, EV_THERMAL, up + down)
+    _set_hazard(sf, EV_ARR_UPLOAD, ph[H_UPLOAD_PER_S, h])
+    _set_hazard(sf, EV_ARR_REFRESH, ph[H_PUBLISH_PER_S, h])
+    _set_hazard(sf, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
+    wake = INF
+    for j in range(NSLOT):
+        if reqs[j, RQ_ACTIVE] == 0.0:
+            _set_hazard(sf, EV_LAUNCH + j, 0.0)
+            continue
+        rate, w, throttled = launch_rate(pf, ph, sf, si, reqs, jobs, j, h)
+        if throttled and reqs[j, RQ_THROTTLED] == 0.0:
+            reqs[j, RQ_THROTTLED] = 1.0
+            sf[M_THROTTLED] += 1.0
+            reward_throttle(pf, sf)
+        _set_hazard(sf, EV_LAUNCH + j, rate)
+        if w < wake:
+            wake = w
+    if si[I_TEMP_EXEMPT] != 0:
+        if t >= sf[S_TEMP_EXEMPT_UNTIL]:
+            si[I_TEMP_EXEMPT] = 0
+        else:
+            wake = min(wake, sf[S_TEMP_EXEMPT_UNTIL])
+    if si[I_WIN_ACTIVE] != 0 and pf[P_OEM_KILLER] != 0.0 and si[I_CHARGING] == 0:
+        wake = min(wake, sf[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)  # the OEM killer strikes
+    sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
+    rate = battery_rate(pf, sf, si, background_power(pf, si))
+    sf[S_BATT_RATE] = rate
+    sf[S_EV + EV_BATT] = next_crossing(pf, sf, rate)
+    if si[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
+        sf[S_EV + EV_DEADLINE] = next_deadline(si, items)
+        si[I_ITEMS_DIRTY] = 0
+
+
+@kjit(inline="always")
+def _set_hazard(sf, k: int, rate: float) -> None:
+    """Set hazard clock ``k``'s rate (1/s) and the time its remaining hazard runs out."""
+    sf[S_HZ_RATE + k] = rate
+    if rate > 0.0:
+        sf[S_EV + k] = sf[S_T] + max(0.0, sf[S_HZ_REM + k]) / rate
+    else:
+        sf[S_EV + k] = INF
+
+
+@kjit(inline="always")
+def clock_stream(k: int) -> int:
+    """Hazard clocks the agent cannot influence draw from the USER stream."""
+    if k == EV_THERMAL or k >= EV_LAUNCH:
+        return SYS
+    return USER
+
+
+# ---------------------------------------------------------------------------
+# A new episode
+# ---------------------------------------------------------------------------
 @kjit
-def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
-    """``advance`` for the devices listed in ``idx``; returns how many of them stopped
-    short of a decision and need the host (0 in the common case: nothing to check)."""
-    waiting = 0
-    for j in range(idx.shape[0]):
-        i = idx[j]
-        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
-        waiting += _needs_host(si[i, I_STATUS])
-    return waiting
+def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
+    """Start a new episode for one device (the random streams and event log go on)."""
+    draws_user = si[I_RNG_DRAWS]
+    draws_sys = si[I_RNG_DRAWS + 1]
+    evn = si[I_EV_N]
+    evon = si[I_EV_ON]
+    sf[:] = 0.0
+    si[:] = 0
+    items[:, :] = 0.0
+    reqs[:, :] = 0.0
+    jobs[:, :] = INF
+    si[I_RNG_DRAWS] = draws_user
+    si[I_RNG_DRAWS + 1] = draws_sys
+    si[I_EV_N] = evn
+    si[I_EV_ON] = evon
+    t0 = pf[P_START_HOUR] * 3600.0
+    sf[S_T] = t0
+    sf[S_T0] = t0
+    sf[S_HIST_T] = t0
+    sf[S_RECENT_T] = t0
+    lo = pf[P_BATT_INIT_LO]
+    sf[S_BATT] = lo + (pf[P_BATT_INIT_HI] - lo) * uniform(si, rng, USER)
+    sf[M_BATT_MIN] = sf[S_BATT]
+    for k in range(NEV):
+        sf[S_EV + k] = INF
+    for k in range(NHZ):
+        sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
+    si[I_HOUR] = int(t0 // 3600.0) % 24
+    sf[S_EV + EV_HOUR] = (np.floor(t0 / 3600.0) + 1.0) * 3600.0
+    sf[S_EV + EV_HORIZON] = t0 + pf[P_HORIZON_S]
+    jit = pf[P_CHARGE_JITTER_S]
+    sf[S_EV + EV_BEDTIME] = next_daily(t0, pf[P_BEDTIME_H], si, rng, jit)
+    sf[S_SCREEN_OFF_SINCE] = t0
+    sf[S_LAST_MOTION] = t0
+    sf[S_UNPLUG_T] = t0
+    sf[S_LAST_WINDOW_END] = -1e9
+    sf[S_PLUG_THR] = draw_plug_threshold(pf, si, rng)
+    si[I_BAR_OFF] = 1 if uniform(si, rng, USER) < pf[P_BAR_OFF_PROB] else 0
+    si[I_NET_BASE] = -1
+    network_change(pf, ph, sf, si, rng, ev, si[I_HOUR])
+    _log_level(sf, si, items, ev)
+    sf[S_LAST_OPEN] = t0 - pf[P_INIT_LAST_OPEN_AGO_S]
+    sf[S_LAST_REFRESH] = sf[S_LAST_OPEN]
+    sf[S_HIST_B] = pf[P_HB_INIT]
+    e = pf[P_INIT_ENGAGEMENT]
+    sf[S_HIST_E] = e
+    tot = 0.0
+    for h in range(24):
+        tot += ph[H_APP_OPENS, h]
+    if tot > 0.0 and e > 0.0:
+        for h in range(24):
+            sf[S_USAGE + h] = ph[H_APP_OPENS, h] / tot * e * pf[P_USAGE_TAU_S] / 86400.0
+            sf[S_USAGE_TOT] += sf[S_USAGE + h]
+    # asleep at the start hour: most users are on the charger (U15)
+    wake = pf[P_WAKE_H]
+    bed = pf[P_BEDTIME_H]
+    h0 = pf[P_START_HOUR]
+    asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
+    if asleep and uniform(si, rng, USER) < pf[P_OVERNIGHT_PROB]:
+        start_charging(pf, sf, si, ev, next_daily(t0, wake, si, rng, jit), True)
+    update_bucket(pf, sf, si, ev)
+    doze_consider(pf, sf, si, ev)
+    # every episode opens with a decision: the app is in the background at t0 and may
+    # submit its first request
+    si[I_PHASE] = PH_BACKGROUND
+    si[I_RESUME] = 0
 
 
-@kjit(parallel=True)
-def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
-    """``advance_batch`` with the devices spread over numba's threads (for large
-    batches: the devices are independent, so results do not depend on the threads)."""
-    for j in prange(idx.shape[0]):
-        i = idx[j]
-        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
-    waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
-    for j in range(idx.shape[0]):
-        waiting += _needs_host(si[idx[j], I_STATUS])
-    return waiting
+@kjit(inline="always")
+def _log_level(sf, si, items, ev) -> None:
+    """Log the battery level and the backlog (the timeline draws its lines through them)."""
+    if si[I_EV_ON] != 0:
+        log_event(sf, si, ev, EVK_LEVEL, sf[S_BATT], pending_units(si, items, -1), float(si[I_CHARGING]), 0.0)
 
 
-@kjit
-def first_action_out_of_range(a, nvec) -> int:
-    """Index of the first row of int64 actions ``a`` ``[N, parts]`` with a part outside
-    ``0..nvec-1``; -1 when every action is in the space."""
-    for i in range(a.shape[0]):
-        for k in range(a.shape[1]):
-            if a[i, k] < 0 or a[i, k] >= nvec[k]:
-                return i
-    return -1
-
-
-@kjit
-def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
-    """``reset_device`` for the devices in ``idx``, writing their first observation."""
-    for j in range(idx.shape[0]):
-        i = idx[j]
-        reset_device(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i])
-        write_obs(pf, sf[i], si[i], items[i], reqs[i], obs[i])
-
-
+# ---------------------------------------------------------------------------
+# Action masks
+# ---------------------------------------------------------------------------
 @kjit
 def write_masks(pf, sf, si, items, mask) -> None:
     """Action masks for one device, concatenated per action dimension (MaskablePPO's
@@ -681,10 +720,3 @@ def write_masks(pf, sf, si, items, mask) -> None:
         if anyk:
             for c in range(1, nchunk):
                 mask[from_chunk + c] = True
-
-
-@kjit
-def write_masks_batch(pf, sf, si, items, mask) -> None:
-    """``write_masks`` for every device: ``mask`` is bool ``[N, sum(nvec)]``."""
-    for i in range(mask.shape[0]):
-        write_masks(pf, sf[i], si[i], items[i], mask[i])
