@@ -18,6 +18,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bgenv.core.layout import BUCKET_NAMES, PLATFORM_NAMES, THERMAL_NAMES, WINDOW_TYPES, WT_NAMES
+from bgenv.core.layout import DEFAULT_SLOT as DEFAULT_SLOT  # re-exported
+from bgenv.core.layout import PERIODIC_SLOT as PERIODIC_SLOT  # re-exported
+from bgenv.core.layout import THERMAL_LEVELS as THERMAL_LEVELS  # re-exported
+
 # ---------------------------------------------------------------------------
 # Where configs live: inside an installed wheel (bgenv/_configs) or the source tree.
 # ---------------------------------------------------------------------------
@@ -39,23 +44,12 @@ Pos = Annotated[float, Field(gt=0.0)]
 Hourly = Annotated[list[NonNeg], Field(min_length=24, max_length=24, description="24 values, hour 0..23")]
 HourlyFrac = Annotated[list[Frac], Field(min_length=24, max_length=24, description="24 shares, hour 0..23")]
 Range = Annotated[list[Frac], Field(min_length=2, max_length=2)]
-ThermalName = Literal["nominal", "fair", "serious", "critical"]
-THERMAL_LEVELS = {"nominal": 0, "fair": 1, "serious": 2, "critical": 3}
-WindowTypeName = Literal["refresh", "processing", "job", "expedited", "health", "push", "push_normal", "alarm", "fgs"]
-WINDOW_TYPES = {
-    "refresh": 0,
-    "processing": 1,
-    "job": 2,
-    "expedited": 3,
-    "health": 4,
-    "push": 5,
-    "push_normal": 6,
-    "alarm": 7,
-    "fgs": 8,
-}
-DEFAULT_SLOT = {"refresh": 0, "processing": 1, "job": 0, "expedited": 1, "health": 2, "push": 3, "alarm": 4, "fgs": 5}
-PERIODIC_SLOT = 2
-BUCKETS = ("active", "working_set", "frequent", "rare", "restricted")
+# The allowed names are the simulator core's (``bgenv.core.layout``), which owns the
+# codes they compile to; re-exported here for the code that reads them from the config.
+ThermalName = Literal[THERMAL_NAMES]  # type: ignore[valid-type]
+WindowTypeName = Literal[WT_NAMES]  # type: ignore[valid-type]
+PlatformName = Literal[PLATFORM_NAMES]  # type: ignore[valid-type]
+BUCKETS = BUCKET_NAMES
 
 
 def _ordered(v: list[float], what: str) -> list[float]:
@@ -283,7 +277,7 @@ class DozeConfig(_Model):
 
 
 PerBucket = Annotated[
-    list[NonNeg], Field(min_length=5, max_length=5, description="active, working_set, frequent, rare, restricted")
+    list[NonNeg], Field(min_length=len(BUCKET_NAMES), max_length=len(BUCKET_NAMES), description=", ".join(BUCKET_NAMES))
 ]
 
 
@@ -341,7 +335,7 @@ class IOSConfig(_Model):
 
 class ProfileConfig(_Model):
     name: str = Field(description="profile name")
-    platform: Literal["ios", "android"] = Field(description="ios or android")
+    platform: PlatformName = Field(description=" or ".join(PLATFORM_NAMES))
     version: str = Field("", description="OS versions the profile describes")
     description: str = Field("", description="free text")
     request_options: Annotated[list[RequestOption], Field(min_length=1, max_length=11)]

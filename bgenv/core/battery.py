@@ -1,24 +1,40 @@
 """Battery model: level in fraction of a full battery, rates in fraction per second.
 
-Between events the level moves linearly at a rate set by the screen, the charger and
-the background work in flight (USER_FACTS U12, U13; background CPU and radio power
-are documented assumptions in ``configs/defaults.yaml``). Threshold crossings that
-change behaviour (top-up plug-in, Low Power Mode prompt and switch-off, the 20 %
-gate, optimised-charging hold, full) are scheduled as events, never polled.
+Everything about the level lives here:
+
+* rates (``battery_rate``, ``background_power``): between events the level moves
+  linearly at a rate set by the screen, the charger and the background work in flight
+  (USER_FACTS U12, U13; background CPU and radio power are documented assumptions in
+  ``configs/defaults.yaml``); optimised overnight charging holds it (``holding``, U16);
+* integration (``integrate``) from one event to the next, and the energy of background
+  work (``spend``, ``wake_energy``), which is also the agent's battery cost;
+* the behaviour thresholds, listed once in ``thresholds``: their crossings are
+  scheduled as events (``next_crossing``), never polled, and handled by
+  ``threshold_crossed`` (top-up plug-in, Low Power Mode prompt and switch-off).
+
+The scheduler reads the level against its own gate (``low_battery_level``, the iOS
+20 % rule) in ``scheduler.launch_rate``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from bgenv.core.eventlog import log_event
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
+    EV_TOPUP,
+    EVK_LOW_POWER,
     I_CHARGING,
     I_CHUNK_ACTIVE,
     I_CHUNK_KIND,
     I_CHUNK_NET,
+    I_LOWPOWER,
     I_OVERNIGHT,
     I_SCREEN,
+    M_BATT_MIN,
+    M_BATTERY_COST,
+    M_ENERGY,
     NET_CELL,
     P_CHARGE_OFF,
     P_CHARGE_ON,
@@ -27,6 +43,7 @@ from bgenv.core.layout import (
     P_DRAIN_ON,
     P_K_CPU,
     P_LOW_BATT,
+    P_LPM_ACCEPT,
     P_LPM_OFF_THR,
     P_LPM_ON_THR,
     P_OPT_CHARGING,
@@ -35,23 +52,36 @@ from bgenv.core.layout import (
     P_PLUG_NOW_LEVEL,
     P_RADIO_CELL,
     P_RADIO_WIFI,
+    P_TOPUP_DELAY_S,
+    P_WAKE_ENERGY,
     S_BATT,
+    S_BATT_RATE,
     S_CHARGE_PLAN_STOP,
+    S_COST,
+    S_EV,
     S_PLUG_THR,
     S_T,
+    S_WIN_ENERGY,
 )
+from bgenv.core.reward import reward_energy
+from bgenv.core.rng import SYS, expo, uniform
 
-EPS = 1e-9
+EPS = 1e-9  # levels closer than this count as equal (fraction)
+AT_THRESHOLD = 1e-7  # a level this close to a threshold is at it (fraction)
+FULL = 1.0
 
 
+# ---------------------------------------------------------------------------
+# Rates
+# ---------------------------------------------------------------------------
 @kjit(inline="always")
-def background_power(pf, n) -> float:
+def background_power(pf, si) -> float:
     """Battery fraction per second drawn by the chunk in flight (0 when none)."""
-    if n[I_CHUNK_ACTIVE] == 0:
+    if si[I_CHUNK_ACTIVE] == 0:
         return 0.0
-    k = n[I_CHUNK_KIND]
+    k = si[I_CHUNK_KIND]
     p = pf[P_CPU_DRAIN] * pf[P_K_CPU + k]
-    net = n[I_CHUNK_NET]
+    net = si[I_CHUNK_NET]
     if net == NET_CELL:
         p += pf[P_RADIO_CELL]
     elif net > 0:
@@ -60,24 +90,96 @@ def background_power(pf, n) -> float:
 
 
 @kjit(inline="always")
-def holding(pf, s, n) -> bool:
+def holding(pf, sf, si) -> bool:
     """True while optimised overnight charging holds the level (U16)."""
-    if pf[P_OPT_CHARGING] == 0.0 or n[I_OVERNIGHT] == 0:
+    if pf[P_OPT_CHARGING] == 0.0 or si[I_OVERNIGHT] == 0:
         return False
-    return s[S_T] < s[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and s[S_BATT] >= pf[P_OPT_HOLD] - EPS
+    return sf[S_T] < sf[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and sf[S_BATT] >= pf[P_OPT_HOLD] - EPS
 
 
 @kjit(inline="always")
-def battery_rate(pf, s, n, bg_power: float) -> float:
-    """Signed level change, fraction per second."""
-    screen = n[I_SCREEN] > 0
-    if n[I_CHARGING]:
-        if s[S_BATT] >= 1.0 - EPS or holding(pf, s, n):
+def battery_rate(pf, sf, si, bg_power: float) -> float:
+    """Signed level change, fraction per second, given the background power
+    ``bg_power`` (fraction per second)."""
+    screen = si[I_SCREEN] > 0
+    if si[I_CHARGING]:
+        if sf[S_BATT] >= FULL - EPS or holding(pf, sf, si):
             return 0.0
         r = pf[P_CHARGE_ON] if screen else pf[P_CHARGE_OFF]
         return r - bg_power
     r = pf[P_DRAIN_ON] if screen else pf[P_DRAIN_OFF]
     return -(r + bg_power)
+
+
+# ---------------------------------------------------------------------------
+# Integration and the energy of background work
+# ---------------------------------------------------------------------------
+@kjit(inline="always")
+def integrate(sf, dt: float) -> None:
+    """Move the level ``dt`` s at the current rate (clipped to 0..1) and keep the
+    episode's lowest level."""
+    sf[S_BATT] = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * dt))
+    if sf[S_BATT] < sf[M_BATT_MIN]:
+        sf[M_BATT_MIN] = sf[S_BATT]
+
+
+@kjit(inline="always")
+def spend(pf, sf, si, e: float) -> None:
+    """Account ``e`` (fraction of a full battery) of background energy: always in the
+    window's total and the episode's energy; off the charger also as battery cost."""
+    sf[M_ENERGY] += e
+    sf[S_WIN_ENERGY] += e
+    if si[I_CHARGING] == 0:
+        sf[M_BATTERY_COST] += e
+        sf[S_COST] += e
+        reward_energy(pf, sf, e)
+
+
+@kjit
+def wake_energy(pf, sf, si, rng, ev) -> None:
+    """Launching the app for a window costs a burst of energy. The level drops at once,
+    so every behaviour threshold it passes is handled as if crossed on the way down."""
+    e = pf[P_WAKE_ENERGY]
+    spend(pf, sf, si, e)
+    if si[I_CHARGING] != 0 or e <= 0.0:
+        return
+    old = sf[S_BATT]
+    new = max(0.0, old - e)
+    plug_now, plug_thr, low_battery, lpm_on, _, _, _ = thresholds(pf, sf)
+    for x in (plug_now, plug_thr, low_battery, lpm_on):
+        if new < x <= old:
+            sf[S_BATT] = x
+            threshold_crossed(pf, sf, si, rng, ev, -1.0)
+    sf[S_BATT] = new
+
+
+# ---------------------------------------------------------------------------
+# Behaviour thresholds
+# ---------------------------------------------------------------------------
+@kjit(inline="always")
+def thresholds(pf, sf):
+    """The levels at which behaviour changes, fraction of a full battery:
+
+    * ``plug_now``: the user plugs in at once, the phone is about to die (falling);
+    * ``plug_thr``: this episode's top-up threshold, U14 (falling);
+    * ``low_battery``: the scheduler's low-battery gate, e.g. iOS 20 % (falling);
+    * ``lpm_on``: the Low Power Mode / Battery Saver prompt, U17 (falling);
+    * ``lpm_off``: Low Power Mode switches off while charging, U18 (rising);
+    * ``opt_hold``: optimised overnight charging holds here, U16 (rising);
+    * ``full``.
+
+    The first four act when crossed downwards (``wake_energy`` handles a sudden drop
+    past them), the last three upwards; ``next_crossing`` schedules all seven either way.
+    """
+    return (
+        pf[P_PLUG_NOW_LEVEL],
+        sf[S_PLUG_THR],
+        pf[P_LOW_BATT],
+        pf[P_LPM_ON_THR],
+        pf[P_LPM_OFF_THR],
+        pf[P_OPT_HOLD],
+        FULL,
+    )
 
 
 @kjit(inline="always")
@@ -93,22 +195,54 @@ def _toward(x: float, lvl: float, down: bool, near: float) -> float:
 
 
 @kjit(inline="always")
-def next_crossing(pf, s, rate: float) -> float:
-    """Time of the next behaviour threshold the level will cross (inf if none)."""
+def next_crossing(pf, sf, rate: float) -> float:
+    """Time (s) at which the level, moving at ``rate`` (fraction per s), crosses the
+    next behaviour threshold (inf if none)."""
     if rate == 0.0:
         return np.inf
-    lvl = s[S_BATT]
+    lvl = sf[S_BATT]
     down = rate < 0.0
     # The nearest threshold on the way, then one division: a correctly rounded x/rate
     # is monotone in x, so this is bit for bit the least of the per-threshold times.
+    plug_now, plug_thr, low_battery, lpm_on, lpm_off, opt_hold, full = thresholds(pf, sf)
     near = -np.inf if down else np.inf
-    near = _toward(pf[P_PLUG_NOW_LEVEL], lvl, down, near)
-    near = _toward(s[S_PLUG_THR], lvl, down, near)
-    near = _toward(pf[P_LOW_BATT], lvl, down, near)
-    near = _toward(pf[P_LPM_ON_THR], lvl, down, near)
-    near = _toward(pf[P_LPM_OFF_THR], lvl, down, near)
-    near = _toward(pf[P_OPT_HOLD], lvl, down, near)
-    near = _toward(1.0, lvl, down, near)
+    near = _toward(plug_now, lvl, down, near)
+    near = _toward(plug_thr, lvl, down, near)
+    near = _toward(low_battery, lvl, down, near)
+    near = _toward(lpm_on, lvl, down, near)
+    near = _toward(lpm_off, lvl, down, near)
+    near = _toward(opt_hold, lvl, down, near)
+    near = _toward(full, lvl, down, near)
     if near == np.inf or near == -np.inf:
         return np.inf
-    return s[S_T] + near / rate
+    return sf[S_T] + near / rate
+
+
+@kjit
+def set_low_power(sf, si, ev, on: bool) -> None:
+    """Switch Low Power Mode / Battery Saver on or off (logged when it changes)."""
+    v = 1 if on else 0
+    if si[I_LOWPOWER] != v:
+        si[I_LOWPOWER] = v
+        log_event(sf, si, ev, EVK_LOW_POWER, float(v), sf[S_BATT], 0.0, 0.0)
+
+
+@kjit
+def threshold_crossed(pf, sf, si, rng, ev, rate: float) -> None:
+    """The level reached a behaviour threshold moving at ``rate`` (fraction per s; see
+    ``thresholds``): going down unplugged the user plugs in now or soon, or is prompted
+    to turn Low Power Mode on; going up on the charger Low Power Mode switches off."""
+    plug_now, plug_thr, _, lpm_on, lpm_off, _, _ = thresholds(pf, sf)
+    lvl = sf[S_BATT]
+    charging = si[I_CHARGING] != 0
+    if rate < 0.0 and not charging:
+        if lvl <= plug_now + EPS:
+            sf[S_EV + EV_TOPUP] = sf[S_T]  # about to die: plug in now
+        elif abs(lvl - plug_thr) < AT_THRESHOLD and sf[S_EV + EV_TOPUP] == np.inf:
+            sf[S_EV + EV_TOPUP] = sf[S_T] + expo(si, rng, SYS, pf[P_TOPUP_DELAY_S])
+        if abs(lvl - lpm_on) < AT_THRESHOLD and si[I_LOWPOWER] == 0:
+            if uniform(si, rng, SYS) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
+                set_low_power(sf, si, ev, True)
+    elif rate > 0.0:
+        if abs(lvl - lpm_off) < AT_THRESHOLD and si[I_LOWPOWER] != 0:
+            set_low_power(sf, si, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)

@@ -1,5 +1,6 @@
 """The phone and its user: app sessions, other screen use, charging habits, network,
-motion, thermal state, Low Power Mode / Battery Saver and force-quit.
+motion, thermal state and force-quit (Low Power Mode / Battery Saver follows the
+battery level: ``battery.py``).
 
 Rates come from the user archetype's hour-of-day tables (``ph``) and parameters
 (``pf``), calibrated to USER_FACTS.md (rows cited in ``configs/users/*.yaml``).
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from bgenv.core.battery import EPS
 from bgenv.core.eventlog import log_event
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
@@ -26,7 +26,6 @@ from bgenv.core.layout import (
     EVK_CHARGE_START,
     EVK_CHARGE_STOP,
     EVK_FORCE_QUIT,
-    EVK_LOW_POWER,
     EVK_NETWORK,
     EVK_SCREEN,
     EVK_THERMAL,
@@ -36,7 +35,6 @@ from bgenv.core.layout import (
     I_CHARGING,
     I_DROP,
     I_FORCE_QUIT,
-    I_LOWPOWER,
     I_NET_BASE,
     I_OVERNIGHT,
     I_SCREEN,
@@ -54,15 +52,11 @@ from bgenv.core.layout import (
     P_DROP_MEAN_S,
     P_FORCE_QUIT_PROB,
     P_K_SIZE,
-    P_LPM_ACCEPT,
-    P_LPM_OFF_THR,
-    P_LPM_ON_THR,
     P_MIN_ITEM_UNITS,
     P_MUTATIONS_PER_OPEN,
     P_OVERNIGHT_PROB,
     P_PLUG_HI_HI,
     P_PLUG_HI_LO,
-    P_PLUG_NOW_LEVEL,
     P_PLUG_P10,
     P_PLUG_P20,
     P_REFRESH_FOREGROUND,
@@ -73,7 +67,6 @@ from bgenv.core.layout import (
     P_TH_SCREEN_MULT,
     P_TH_UP,
     P_TH_WORK_MULT,
-    P_TOPUP_DELAY_S,
     P_TOPUP_DURATION_S,
     P_WAKE_H,
     S_APP_SESSION_LEN,
@@ -82,7 +75,6 @@ from bgenv.core.layout import (
     S_EV,
     S_LAST_MOTION,
     S_LAST_OPEN,
-    S_PLUG_THR,
     S_SCREEN_OFF_SINCE,
     S_T,
     S_UNPLUG_T,
@@ -96,29 +88,29 @@ INF = np.inf
 
 
 @kjit(inline="always")
-def session_length(pf, n, rg, mean: float) -> float:
+def session_length(pf, si, rng, mean: float) -> float:
     """Session length, s: a minimum (screen timeout) plus an exponential tail (U2, U6)."""
     lo = pf[P_SESSION_MIN_S]
-    return lo + expo(n, rg, USER, max(mean - lo, 1.0))
+    return lo + expo(si, rng, USER, max(mean - lo, 1.0))
 
 
 @kjit
-def draw_plug_threshold(pf, n, rg) -> float:
+def draw_plug_threshold(pf, si, rng) -> float:
     """The level at which this user tops up (U14: 13 % wait until <= 10 %, 34 % until
     20 %, the rest start worrying between the configured bounds)."""
-    u = uniform(n, rg, USER)
+    u = uniform(si, rng, USER)
     if u < pf[P_PLUG_P10]:
         return 0.10
     if u < pf[P_PLUG_P10] + pf[P_PLUG_P20]:
         return 0.20
-    return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(n, rg, USER)
+    return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(si, rng, USER)
 
 
 @kjit
-def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
+def next_daily(t: float, hour: float, si, rng, jitter: float) -> float:
     """Next occurrence after ``t`` of an hour of day, with uniform +-jitter s."""
     day = np.floor(t / 86400.0)
-    x = day * 86400.0 + hour * 3600.0 + jitter * (2.0 * uniform(n, rg, USER) - 1.0)
+    x = day * 86400.0 + hour * 3600.0 + jitter * (2.0 * uniform(si, rng, USER) - 1.0)
     while x <= t:
         x += 86400.0
     return x
@@ -126,79 +118,81 @@ def next_daily(t: float, hour: float, n, rg, jitter: float) -> float:
 
 # --- app and screen -------------------------------------------------------
 @kjit
-def app_open(pf, s, n, it, rg, ev, tt) -> bool:
+def app_open(pf, sf, si, items, rng, ev, tts) -> bool:
     """The user opens this app. Returns whether the data shown was fresh."""
-    t = s[S_T]
-    fresh = pending_units(n, it, KIND_REFRESH) <= 1e-9
-    s[M_OPENS] += 1.0
+    t = sf[S_T]
+    fresh = pending_units(si, items, KIND_REFRESH) <= 1e-9
+    sf[M_OPENS] += 1.0
     if fresh:
-        s[M_FRESH_OPENS] += 1.0
-    reward_open(pf, s, fresh)
-    if pf[P_REFRESH_FOREGROUND] != 0.0 and n[I_NET_BASE] != NET_NONE and n[I_DROP] == 0:
+        sf[M_FRESH_OPENS] += 1.0
+    reward_open(pf, sf, fresh)
+    if pf[P_REFRESH_FOREGROUND] != 0.0 and si[I_NET_BASE] != NET_NONE and si[I_DROP] == 0:
         # the first screen loads content in the foreground; it earns no background value
-        complete_units(s, n, it, rg, tt, KIND_REFRESH, pending_units(n, it, KIND_REFRESH), False)
-    was_on = n[I_SCREEN] != 0
-    n[I_SCREEN] = 2
-    n[I_APP_FG] = 1
-    n[I_FORCE_QUIT] = 0
-    s[S_EV + EV_SCREEN_OFF] = INF
-    length = session_length(pf, n, rg, pf[P_APP_SESSION_MEAN_S])
-    s[S_APP_SESSION_LEN] = length
-    s[S_EV + EV_APP_CLOSE] = t + length
-    s[S_LAST_OPEN] = t
-    log_event(s, n, ev, EVK_APP_OPEN, 1.0 if fresh else 0.0, pending_units(n, it, -1), s[S_BATT], length)
+        complete_units(sf, si, items, rng, tts, KIND_REFRESH, pending_units(si, items, KIND_REFRESH), False)
+    was_on = si[I_SCREEN] != 0
+    si[I_SCREEN] = 2
+    si[I_APP_FG] = 1
+    si[I_FORCE_QUIT] = 0
+    sf[S_EV + EV_SCREEN_OFF] = INF
+    length = session_length(pf, si, rng, pf[P_APP_SESSION_MEAN_S])
+    sf[S_APP_SESSION_LEN] = length
+    sf[S_EV + EV_APP_CLOSE] = t + length
+    sf[S_LAST_OPEN] = t
+    log_event(sf, si, ev, EVK_APP_OPEN, 1.0 if fresh else 0.0, pending_units(si, items, -1), sf[S_BATT], length)
     if not was_on:
-        log_event(s, n, ev, EVK_SCREEN, 1.0, 1.0, 0.0, 0.0)
+        log_event(sf, si, ev, EVK_SCREEN, 1.0, 1.0, 0.0, 0.0)
     return fresh
 
 
 @kjit
-def app_close(pf, s, n, it, rg, ev) -> bool:
+def app_close(pf, sf, si, items, rng, ev) -> bool:
     """The user leaves the app; edits made in the session queue up as sync mutations.
     Returns True when the app was force-quit (it then gets no chance to schedule)."""
-    t = s[S_T]
-    s[S_EV + EV_APP_CLOSE] = INF
-    n[I_APP_FG] = 0
-    n[I_SCREEN] = 0
-    s[S_SCREEN_OFF_SINCE] = t
-    m = poisson(n, rg, USER, pf[P_MUTATIONS_PER_OPEN])
+    t = sf[S_T]
+    sf[S_EV + EV_APP_CLOSE] = INF
+    si[I_APP_FG] = 0
+    si[I_SCREEN] = 0
+    sf[S_SCREEN_OFF_SINCE] = t
+    m = poisson(si, rng, USER, pf[P_MUTATIONS_PER_OPEN])
     for _ in range(m):
-        add_item(pf, s, n, it, ev, KIND_SYNC, item_units(pf, n, rg, KIND_SYNC))
-    fq = uniform(n, rg, USER) < pf[P_FORCE_QUIT_PROB]
-    log_event(s, n, ev, EVK_APP_CLOSE, m, pending_units(n, it, -1), s[S_BATT], 1.0 if fq else 0.0)
-    log_event(s, n, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
+        add_item(pf, sf, si, items, ev, KIND_SYNC, item_units(pf, si, rng, KIND_SYNC))
+    fq = uniform(si, rng, USER) < pf[P_FORCE_QUIT_PROB]
+    log_event(sf, si, ev, EVK_APP_CLOSE, m, pending_units(si, items, -1), sf[S_BATT], 1.0 if fq else 0.0)
+    log_event(sf, si, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
     if fq:
-        n[I_FORCE_QUIT] = 1
-        log_event(s, n, ev, EVK_FORCE_QUIT, 0.0, 0.0, 0.0, 0.0)
+        si[I_FORCE_QUIT] = 1
+        log_event(sf, si, ev, EVK_FORCE_QUIT, 0.0, 0.0, 0.0, 0.0)
     return fq
 
 
 @kjit(inline="always")
-def screen_on(pf, s, n, rg, ev) -> None:
+def screen_on(pf, sf, si, rng, ev) -> None:
     """Other phone use (not this app) turns the screen on."""
-    n[I_SCREEN] = 1
-    s[S_EV + EV_SCREEN_OFF] = s[S_T] + session_length(pf, n, rg, pf[P_SCREEN_SESSION_MEAN_S])
-    log_event(s, n, ev, EVK_SCREEN, 1.0, 0.0, 0.0, 0.0)
+    si[I_SCREEN] = 1
+    sf[S_EV + EV_SCREEN_OFF] = sf[S_T] + session_length(pf, si, rng, pf[P_SCREEN_SESSION_MEAN_S])
+    log_event(sf, si, ev, EVK_SCREEN, 1.0, 0.0, 0.0, 0.0)
 
 
 @kjit(inline="always")
-def screen_off(s, n, ev) -> None:
-    s[S_EV + EV_SCREEN_OFF] = INF
-    n[I_SCREEN] = 0
-    s[S_SCREEN_OFF_SINCE] = s[S_T]
-    log_event(s, n, ev, EVK_SCREEN, 0.0, 0.0, 0.0, 0.0)
+def screen_off(sf, si, ev) -> None:
+    """The screen turns off (other use ends)."""
+    sf[S_EV + EV_SCREEN_OFF] = INF
+    si[I_SCREEN] = 0
+    sf[S_SCREEN_OFF_SINCE] = sf[S_T]
+    log_event(sf, si, ev, EVK_SCREEN, 0.0, 0.0, 0.0, 0.0)
 
 
 @kjit(inline="always")
-def motion(s) -> None:
-    s[S_LAST_MOTION] = s[S_T]
+def motion(sf) -> None:
+    """The device moved: idle timers restart from now."""
+    sf[S_LAST_MOTION] = sf[S_T]
 
 
 # --- network ----------------------------------------------------------------
 @kjit(inline="always")
-def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
+def network_change(pf, ph, sf, si, rng, ev, hour: int) -> None:
     """The underlying network changes: a new state from this hour's shares (U19, U20)."""
-    u = uniform(n, rg, USER)
+    u = uniform(si, rng, USER)
     none = ph[H_NONE, hour]
     if u < none:
         net = NET_NONE
@@ -206,33 +200,35 @@ def network_change(pf, ph, s, n, rg, ev, hour: int) -> None:
         net = NET_WIFI
     else:
         net = NET_CELL
-    if net != n[I_NET_BASE]:
-        n[I_NET_BASE] = net
-        log_event(s, n, ev, EVK_NETWORK, net, n[I_DROP], 0.0, 0.0)
+    if net != si[I_NET_BASE]:
+        si[I_NET_BASE] = net
+        log_event(sf, si, ev, EVK_NETWORK, net, si[I_DROP], 0.0, 0.0)
 
 
 @kjit(inline="always")
-def network_drop(pf, s, n, rg, ev) -> None:
-    n[I_DROP] = 1
-    s[S_EV + EV_DROP_END] = s[S_T] + expo(n, rg, USER, pf[P_DROP_MEAN_S])
-    log_event(s, n, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
+def network_drop(pf, sf, si, rng, ev) -> None:
+    """A short connectivity drop begins; its length is exponential around ``drop_mean_s``."""
+    si[I_DROP] = 1
+    sf[S_EV + EV_DROP_END] = sf[S_T] + expo(si, rng, USER, pf[P_DROP_MEAN_S])
+    log_event(sf, si, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
 
 
 @kjit(inline="always")
-def network_drop_end(s, n, ev) -> None:
-    n[I_DROP] = 0
-    s[S_EV + EV_DROP_END] = INF
-    log_event(s, n, ev, EVK_NETWORK, n[I_NET_BASE], 0.0, 0.0, 0.0)
+def network_drop_end(sf, si, ev) -> None:
+    """The connectivity drop ends: the underlying network is back."""
+    si[I_DROP] = 0
+    sf[S_EV + EV_DROP_END] = INF
+    log_event(sf, si, ev, EVK_NETWORK, si[I_NET_BASE], 0.0, 0.0, 0.0)
 
 
 # --- thermal -----------------------------------------------------------------
 @kjit(inline="always")
-def thermal_rates(pf, n, work_cpu: float):
+def thermal_rates(pf, si, work_cpu: float):
     """(rate up, rate down) in 1/s for the four-level thermal state."""
-    lvl = n[I_THERMAL]
+    lvl = si[I_THERMAL]
     up = 0.0
     if lvl < THERMAL_CRITICAL:
-        mult = 1.0 + pf[P_TH_CHARGE_MULT] * n[I_CHARGING] + pf[P_TH_SCREEN_MULT] * (n[I_SCREEN] > 0)
+        mult = 1.0 + pf[P_TH_CHARGE_MULT] * si[I_CHARGING] + pf[P_TH_SCREEN_MULT] * (si[I_SCREEN] > 0)
         mult += pf[P_TH_WORK_MULT] * work_cpu
         up = pf[P_TH_UP] * mult
     down = pf[P_TH_DOWN] if lvl > 0 else 0.0
@@ -240,95 +236,74 @@ def thermal_rates(pf, n, work_cpu: float):
 
 
 @kjit
-def thermal_step(pf, s, n, rg, ev, work_cpu: float) -> None:
-    up, down = thermal_rates(pf, n, work_cpu)
+def thermal_step(pf, sf, si, rng, ev, work_cpu: float) -> None:
+    """The thermal state moves one level up or down (odds by the two rates, ``work_cpu`` the
+    CPU fraction of the chunk in flight)."""
+    up, down = thermal_rates(pf, si, work_cpu)
     if up + down <= 0.0:
         return
-    if uniform(n, rg, SYS) * (up + down) < up:
-        n[I_THERMAL] += 1
+    if uniform(si, rng, SYS) * (up + down) < up:
+        si[I_THERMAL] += 1
     else:
-        n[I_THERMAL] -= 1
-    log_event(s, n, ev, EVK_THERMAL, n[I_THERMAL], 0.0, 0.0, 0.0)
+        si[I_THERMAL] -= 1
+    log_event(sf, si, ev, EVK_THERMAL, si[I_THERMAL], 0.0, 0.0, 0.0)
 
 
-# --- charging and battery thresholds -----------------------------------------
+# --- charging ------------------------------------------------------------------
 @kjit
-def start_charging(pf, s, n, ev, until: float, overnight: bool) -> None:
-    if n[I_CHARGING] == 0:
-        n[I_CHARGING] = 1
-        log_event(s, n, ev, EVK_CHARGE_START, s[S_BATT], 1.0 if overnight else 0.0, until - s[S_T], 0.0)
+def start_charging(pf, sf, si, ev, until: float, overnight: bool) -> None:
+    """The user plugs in until time ``until`` (s); an overnight session keeps the later of
+    the planned unplug times."""
+    if si[I_CHARGING] == 0:
+        si[I_CHARGING] = 1
+        log_event(sf, si, ev, EVK_CHARGE_START, sf[S_BATT], 1.0 if overnight else 0.0, until - sf[S_T], 0.0)
     if overnight:
-        n[I_OVERNIGHT] = 1
-    s[S_CHARGE_PLAN_STOP] = max(until, s[S_CHARGE_PLAN_STOP]) if overnight else until
-    s[S_EV + EV_CHARGE_STOP] = s[S_CHARGE_PLAN_STOP]
-    s[S_EV + EV_TOPUP] = INF
+        si[I_OVERNIGHT] = 1
+    sf[S_CHARGE_PLAN_STOP] = max(until, sf[S_CHARGE_PLAN_STOP]) if overnight else until
+    sf[S_EV + EV_CHARGE_STOP] = sf[S_CHARGE_PLAN_STOP]
+    sf[S_EV + EV_TOPUP] = INF
 
 
 @kjit
-def bedtime(pf, s, n, rg, ev) -> None:
+def bedtime(pf, sf, si, rng, ev) -> None:
     """Daily bedtime: most users charge overnight (U15) until about their wake time."""
-    t = s[S_T]
+    t = sf[S_T]
     jit = pf[P_CHARGE_JITTER_S]
-    s[S_EV + EV_BEDTIME] = next_daily(t + 3600.0, pf[P_BEDTIME_H], n, rg, jit)
-    if uniform(n, rg, USER) < pf[P_OVERNIGHT_PROB]:
-        start_charging(pf, s, n, ev, next_daily(t, pf[P_WAKE_H], n, rg, jit), True)
+    sf[S_EV + EV_BEDTIME] = next_daily(t + 3600.0, pf[P_BEDTIME_H], si, rng, jit)
+    if uniform(si, rng, USER) < pf[P_OVERNIGHT_PROB]:
+        start_charging(pf, sf, si, ev, next_daily(t, pf[P_WAKE_H], si, rng, jit), True)
 
 
 @kjit
-def topup(pf, s, n, rg, ev) -> None:
+def topup(pf, sf, si, rng, ev) -> None:
     """The user plugs in during the day after the battery fell below their threshold."""
-    start_charging(pf, s, n, ev, s[S_T] + expo(n, rg, SYS, pf[P_TOPUP_DURATION_S]), False)
+    start_charging(pf, sf, si, ev, sf[S_T] + expo(si, rng, SYS, pf[P_TOPUP_DURATION_S]), False)
 
 
 @kjit
-def stop_charging(pf, s, n, ev) -> None:
-    s[S_EV + EV_CHARGE_STOP] = INF
-    if n[I_CHARGING] == 0:
+def stop_charging(pf, sf, si, ev) -> None:
+    """The user unplugs."""
+    sf[S_EV + EV_CHARGE_STOP] = INF
+    if si[I_CHARGING] == 0:
         return
-    n[I_CHARGING] = 0
-    n[I_OVERNIGHT] = 0
-    s[S_UNPLUG_T] = s[S_T]
-    log_event(s, n, ev, EVK_CHARGE_STOP, s[S_BATT], 0.0, 0.0, 0.0)
-
-
-@kjit
-def set_low_power(s, n, ev, on: bool) -> None:
-    v = 1 if on else 0
-    if n[I_LOWPOWER] != v:
-        n[I_LOWPOWER] = v
-        log_event(s, n, ev, EVK_LOW_POWER, float(v), s[S_BATT], 0.0, 0.0)
-
-
-@kjit
-def battery_threshold(pf, s, n, rg, ev, rate: float) -> None:
-    """The level reached a behaviour threshold (see battery.next_crossing)."""
-    lvl = s[S_BATT]
-    charging = n[I_CHARGING] != 0
-    if rate < 0.0 and not charging:
-        if lvl <= pf[P_PLUG_NOW_LEVEL] + EPS:
-            s[S_EV + EV_TOPUP] = s[S_T]  # about to die: plug in now
-        elif abs(lvl - s[S_PLUG_THR]) < 1e-7 and s[S_EV + EV_TOPUP] == INF:
-            s[S_EV + EV_TOPUP] = s[S_T] + expo(n, rg, SYS, pf[P_TOPUP_DELAY_S])
-        if abs(lvl - pf[P_LPM_ON_THR]) < 1e-7 and n[I_LOWPOWER] == 0:
-            if uniform(n, rg, SYS) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
-                set_low_power(s, n, ev, True)
-    elif rate > 0.0:
-        if abs(lvl - pf[P_LPM_OFF_THR]) < 1e-7 and n[I_LOWPOWER] != 0:
-            set_low_power(s, n, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)
+    si[I_CHARGING] = 0
+    si[I_OVERNIGHT] = 0
+    sf[S_UNPLUG_T] = sf[S_T]
+    log_event(sf, si, ev, EVK_CHARGE_STOP, sf[S_BATT], 0.0, 0.0, 0.0)
 
 
 @kjit(inline="always")
-def work_arrival(pf, s, n, it, rg, ev, kind: int) -> None:
+def work_arrival(pf, sf, si, items, rng, ev, kind: int) -> None:
     """A background work item of ``kind`` arrives (uploads, new content, heavy jobs)."""
     if kind == KIND_REFRESH:
         units = pf[P_K_SIZE + kind]  # a fetch costs the same whatever was published
     else:
-        units = item_units(pf, n, rg, kind)
-    add_item(pf, s, n, it, ev, kind, units)
+        units = item_units(pf, si, rng, kind)
+    add_item(pf, sf, si, items, ev, kind, units)
 
 
 @kjit(inline="always")
-def item_units(pf, n, rg, kind: int) -> float:
+def item_units(pf, si, rng, kind: int) -> float:
     """Size of a new item, work units: exponential around the kind's mean, at least
     ``workload.min_item_units``."""
-    return max(pf[P_MIN_ITEM_UNITS], expo(n, rg, USER, pf[P_K_SIZE + kind]))
+    return max(pf[P_MIN_ITEM_UNITS], expo(si, rng, USER, pf[P_K_SIZE + kind]))

@@ -19,22 +19,24 @@ RECENT_TAU_S = 86400.0  # one day: a presentation choice for the observation, no
 
 
 @kjit
-def _decay(s) -> None:
-    dt = s[S_T] - s[S_RECENT_T]
+def _decay(sf) -> None:
+    dt = sf[S_T] - sf[S_RECENT_T]
     if dt > 0.0:
         f = np.exp(-dt / RECENT_TAU_S)
         for k in range(NRECENT):
-            s[S_RECENT + k] *= f
-        s[S_RECENT_T] = s[S_T]
+            sf[S_RECENT + k] *= f
+        sf[S_RECENT_T] = sf[S_T]
 
 
 @kjit
-def recent_add(s, k: int) -> None:
-    _decay(s)
-    s[S_RECENT + k] += 1.0
+def recent_add(sf, k: int) -> None:
+    """Count one event of kind ``k`` (R_*) now."""
+    _decay(sf)
+    sf[S_RECENT + k] += 1.0
 
 
 @kjit
-def recent_value(s, k: int) -> float:
-    _decay(s)
-    return s[S_RECENT + k]
+def recent_value(sf, k: int) -> float:
+    """Decayed count of kind ``k`` (R_*): events per recent day."""
+    _decay(sf)
+    return sf[S_RECENT + k]

@@ -5,20 +5,27 @@ the same compiled code steps one device or a batch of thousands (see ``kernel.py
 This module names every slot. Constants are plain ints: numba freezes them at compile
 time, so a named slot costs nothing in the hot path.
 
-Arrays (``N`` = number of devices in the batch):
+Arrays (``N`` = number of devices in the batch). Each has one name, used in every
+signature and body of the core: the batched functions (``*_batch``) take the arrays
+below, and the per-device functions take device ``i``'s row of the same array under
+the same name (``sf`` is ``sf[i]``, float64 ``[NSF]``, inside ``advance``).
 
-* ``pf``  float64 ``[NP]``         frozen parameters, compiled from a validated scenario
-* ``ph``  float64 ``[NH, 24]``     hour-of-day tables (rates per hour, shares)
-* ``sf``  float64 ``[N, NSF]``     float state: clock, battery, hazard clocks, event times,
-                                   history, metric accumulators
-* ``si``  int64   ``[N, NSI]``     integer state: screen, network, charging, phases, counters
-* ``items`` float64 ``[N, MAXI, NIF]``  the backlog, one row per work item
-* ``reqs``  float64 ``[N, NSLOT, NRF]`` pending scheduler requests, one row per slot
-* ``jobs``  float64 ``[N, NJOB + NCNT, NJF]`` two rings: recent executions (time quotas)
-                                   and recent alarm/push deliveries (counted limits)
-* ``rng``   uint64  ``[N, 2, NRS]``  each device's two PCG64 random streams (see ``rng.py``)
-* ``ev``    float64 ``[N, EV_BUF, NEVF]`` event-log records awaiting collection
-* ``tts``   float64 ``[N, TTS_BUF]``    time-to-success samples of completed items
+* ``pf``    float64 ``[NP]``                frozen parameters, compiled from a validated scenario
+* ``ph``    float64 ``[NH, 24]``            hour-of-day tables (rates per hour, shares)
+* ``sf``    float64 ``[N, NSF]``            float state: clock, battery, hazard clocks, event
+                                            times, history, metric accumulators (``S_*``, ``M_*``)
+* ``si``    int64   ``[N, NSI]``            integer state: screen, network, charging, phases,
+                                            counters (``I_*``)
+* ``items`` float64 ``[N, MAXI, NIF]``      the backlog, one row per work item (``IT_*``)
+* ``reqs``  float64 ``[N, NSLOT, NRF]``     pending scheduler requests, one row per slot (``RQ_*``)
+* ``jobs``  float64 ``[N, NJOB + NCNT, NJF]`` two rings: recent executions (time quotas) and
+                                            recent alarm/push deliveries (counted limits) (``JB_*``)
+* ``rng``   uint64  ``[N, 2, NRS]``         each device's two PCG64 random streams (see ``rng.py``)
+* ``ev``    float64 ``[N, EV_BUF, NEVF]``   event-log records awaiting collection
+* ``tts``   float64 ``[N, TTS_BUF]``        time-to-success samples of completed items
+* ``obs``   float32 ``[N, NOBS]``           observations (``observation.py``)
+* ``acts``  int64   ``[N, 4]``              actions: request option, delay bin, chunk bin, work kind
+* ``mask``  bool    ``[N, sum(nvec)]``      action masks (``kernel.write_masks``)
 """
 
 from __future__ import annotations
@@ -37,40 +44,87 @@ class _Counter:
 
 
 # ---------------------------------------------------------------------------
-# Enumerations shared by the core, the adapters and the tooling
+# Enumerations shared by the core, the adapters and the tooling. Each code is
+# written once, on the line that gives its name (``_Names``); the name tables
+# (``*_NAMES``) and the name -> code maps the configuration validates against
+# (``WINDOW_TYPES``, ``THERMAL_LEVELS``, ``PLATFORMS``) are read off them.
 # ---------------------------------------------------------------------------
-PLATFORM_IOS = 0
-PLATFORM_ANDROID = 1
+class _Names:
+    """Hands out consecutive codes of one enumeration and keeps each code's name."""
 
-NET_NONE = 0
-NET_CELL = 1
-NET_WIFI = 2
+    def __init__(self) -> None:
+        self.names: list[str] = []
 
-THERMAL_NOMINAL = 0
-THERMAL_FAIR = 1
-THERMAL_SERIOUS = 2
-THERMAL_CRITICAL = 3
+    def __call__(self, name: str) -> int:
+        self.names.append(name)
+        return len(self.names) - 1
+
+    def codes(self) -> dict[str, int]:
+        """Name -> code."""
+        return {name: code for code, name in enumerate(self.names)}
+
+
+_pl = _Names()
+PLATFORM_IOS = _pl("ios")
+PLATFORM_ANDROID = _pl("android")
+PLATFORM_NAMES = tuple(_pl.names)
+PLATFORMS = _pl.codes()
+
+_net = _Names()
+NET_NONE = _net("none")
+NET_CELL = _net("cellular")
+NET_WIFI = _net("wifi")
+NET_NAMES = tuple(_net.names)
+
+_th = _Names()
+THERMAL_NOMINAL = _th("nominal")
+THERMAL_FAIR = _th("fair")
+THERMAL_SERIOUS = _th("serious")
+THERMAL_CRITICAL = _th("critical")
+THERMAL_NAMES = tuple(_th.names)
+THERMAL_LEVELS = _th.codes()
 
 # Work kinds (backlog item kinds)
-KIND_SYNC = 0
-KIND_UPLOAD = 1
-KIND_REFRESH = 2
-KIND_HEAVY = 3
-NKIND = 4
-KIND_NAMES = ("sync", "upload", "refresh", "heavy")
+_kind = _Names()
+KIND_SYNC = _kind("sync")
+KIND_UPLOAD = _kind("upload")
+KIND_REFRESH = _kind("refresh")
+KIND_HEAVY = _kind("heavy")
+KIND_NAMES = tuple(_kind.names)
+NKIND = len(KIND_NAMES)
 
 # Window (request) types
-WT_REFRESH = 0  # iOS BGAppRefreshTask
-WT_PROCESSING = 1  # iOS BGProcessingTask
-WT_JOB = 2  # Android regular job (JobScheduler / WorkManager)
-WT_EXPEDITED = 3  # Android expedited job
-WT_HEALTH = 4  # iOS BGHealthResearchTask: processing with elevated priority (row 44)
-WT_PUSH = 5  # iOS silent push / Android high-priority push (rows 27, 33, 34, 45)
-WT_PUSH_NORMAL = 6  # Android push delivered at normal priority (over its cap or downgraded)
-WT_ALARM = 7  # Android exact alarm, allowed while idle (rows 28, 29)
-WT_FGS = 8  # Android dataSync foreground service, user-visible (row 37)
-NWT = 9
-WT_NAMES = ("refresh", "processing", "job", "expedited", "health", "push", "push_normal", "alarm", "fgs")
+_wt = _Names()
+WT_REFRESH = _wt("refresh")  # iOS BGAppRefreshTask
+WT_PROCESSING = _wt("processing")  # iOS BGProcessingTask
+WT_JOB = _wt("job")  # Android regular job (JobScheduler / WorkManager)
+WT_EXPEDITED = _wt("expedited")  # Android expedited job
+WT_HEALTH = _wt("health")  # iOS BGHealthResearchTask: processing with elevated priority (row 44)
+WT_PUSH = _wt("push")  # iOS silent push / Android high-priority push (rows 27, 33, 34, 45)
+WT_PUSH_NORMAL = _wt("push_normal")  # Android push delivered at normal priority (over its cap or downgraded)
+WT_ALARM = _wt("alarm")  # Android exact alarm, allowed while idle (rows 28, 29)
+WT_FGS = _wt("fgs")  # Android dataSync foreground service, user-visible (row 37)
+WT_NAMES = tuple(_wt.names)
+NWT = len(WT_NAMES)
+WINDOW_TYPES = _wt.codes()
+
+# Request slots (task identifiers): one pending request per slot. A request option
+# without a ``slot`` of its own takes its type's slot, a periodic job PERIODIC_SLOT.
+# (push_normal has none: it is how the OS delivers a downgraded push, never requested.)
+NSLOT = 6
+PERIODIC_SLOT = 2
+_SLOT_OF = {
+    WT_REFRESH: 0,
+    WT_PROCESSING: 1,
+    WT_JOB: 0,
+    WT_EXPEDITED: 1,
+    WT_HEALTH: 2,
+    WT_PUSH: 3,
+    WT_ALARM: 4,
+    WT_FGS: 5,
+}
+DEFAULT_SLOT = {WT_NAMES[wt]: slot for wt, slot in _SLOT_OF.items()}
+
 # Kinds of execution kept in the ring ``jobs`` (for quotas, caps and rate limits)
 # Executions with a duration (quotas by time) go in the first ring; deliveries that
 # are only counted (alarms, pushes) in the second, so floods of one cannot evict the other.
@@ -83,45 +137,61 @@ JK_PUSH = 5  # a high-priority (or iOS silent) push that shows a notification
 JK_PUSH_SILENT = 6  # ... that shows none (row 34)
 JK_NONE = -1  # not recorded (normal-priority pushes count against nothing)
 JK_FIRST_COUNTED = JK_ALARM
-WT_JOB_KIND = (JK_OTHER, JK_OTHER, JK_JOB, JK_EJ, JK_OTHER, JK_PUSH, JK_NONE, JK_ALARM, JK_FGS)
+_JOB_KIND_OF = {
+    WT_REFRESH: JK_OTHER,
+    WT_PROCESSING: JK_OTHER,
+    WT_JOB: JK_JOB,
+    WT_EXPEDITED: JK_EJ,
+    WT_HEALTH: JK_OTHER,
+    WT_PUSH: JK_PUSH,
+    WT_PUSH_NORMAL: JK_NONE,
+    WT_ALARM: JK_ALARM,
+    WT_FGS: JK_FGS,
+}
+WT_JOB_KIND = tuple(_JOB_KIND_OF[wt] for wt in range(NWT))  # indexed by window type
 
 # Decision phases: why the agent is being asked to act
-PH_NONE = 0  # episode over / not started
-PH_BACKGROUND = 1  # the app has just gone to the background
-PH_WINDOW = 2  # the OS has just granted a background window
-PH_CHUNK = 3  # a chunk inside a window has just ended (saved or failed)
-NPHASE = 4
-PHASE_NAMES = ("none", "background", "window_start", "chunk_done")
+_ph = _Names()
+PH_NONE = _ph("none")  # episode over / not started
+PH_BACKGROUND = _ph("background")  # the app has just gone to the background
+PH_WINDOW = _ph("window_start")  # the OS has just granted a background window
+PH_CHUNK = _ph("chunk_done")  # a chunk inside a window has just ended (saved or failed)
+PHASE_NAMES = tuple(_ph.names)
+NPHASE = len(PHASE_NAMES)
 
 # Doze states (Android)
-DZ_ACTIVE = 0
-DZ_LIGHT_PRE = 1
-DZ_LIGHT_IDLE = 2
-DZ_LIGHT_MAINT = 3
-DZ_DEEP_IDLE = 4
-DZ_DEEP_MAINT = 5
-DOZE_NAMES = ("active", "light_pre", "light_idle", "light_maintenance", "deep_idle", "deep_maintenance")
+_dz = _Names()
+DZ_ACTIVE = _dz("active")
+DZ_LIGHT_PRE = _dz("light_pre")
+DZ_LIGHT_IDLE = _dz("light_idle")
+DZ_LIGHT_MAINT = _dz("light_maintenance")
+DZ_DEEP_IDLE = _dz("deep_idle")
+DZ_DEEP_MAINT = _dz("deep_maintenance")
+DOZE_NAMES = tuple(_dz.names)
 
 # Standby buckets (Android)
-BK_ACTIVE = 0
-BK_WORKING = 1
-BK_FREQUENT = 2
-BK_RARE = 3
-BK_RESTRICTED = 4
-NBUCKET = 5
-BUCKET_NAMES = ("active", "working_set", "frequent", "rare", "restricted")
+_bk = _Names()
+BK_ACTIVE = _bk("active")
+BK_WORKING = _bk("working_set")
+BK_FREQUENT = _bk("frequent")
+BK_RARE = _bk("rare")
+BK_RESTRICTED = _bk("restricted")
+BUCKET_NAMES = tuple(_bk.names)
+NBUCKET = len(BUCKET_NAMES)
 
 # Why a window ended
-END_COMPLETE = 0  # the app reported completion
-END_EXPIRED = 1  # the window's time budget ran out
-END_USER = 2  # the user started using the device (iOS processing)
-END_CONSTRAINT = 3  # a constraint stopped holding (network, power, Doze, thermal)
-END_KILL_MEMORY = 4  # chunk exceeded the background memory limit (jetsam): no expiration
-END_KILL_GRACE = 5  # expiration handler did not finish within the grace period
-END_KILL_CPU = 6  # iOS CPU monitor: processing without external power
-END_KILL_FORCE_QUIT = 7  # the user swiped the app away
-END_KILL_OEM = 8  # a phone maker's battery killer stopped the app
-END_NAMES = ("complete", "expired", "user", "constraint", "memory", "grace", "cpu", "force_quit", "oem")
+_end = _Names()
+END_COMPLETE = _end("complete")  # the app reported completion
+END_EXPIRED = _end("expired")  # the window's time budget ran out
+END_USER = _end("user")  # the user started using the device (iOS processing)
+END_CONSTRAINT = _end("constraint")  # a constraint stopped holding (network, power, Doze, thermal)
+END_KILL_MEMORY = _end("memory")  # chunk exceeded the background memory limit (jetsam): no expiration
+END_KILL_GRACE = _end("grace")  # expiration handler did not finish within the grace period
+END_KILL_CPU = _end("cpu")  # iOS CPU monitor: processing without external power
+END_KILL_FORCE_QUIT = _end("force_quit")  # the user swiped the app away
+END_KILL_OEM = _end("oem")  # a phone maker's battery killer stopped the app
+END_NAMES = tuple(_end.names)
+END_NONE = -1  # the window goes on
 
 # Event-log kinds
 EVK_REQUEST = 0
@@ -170,18 +240,19 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_LEVEL: ("level", ("battery", "backlog_units", "charging", "unused")),
 }
 # Reasons a request is refused at submission
-REFUSE_UNAVAILABLE = 0  # iOS: Background App Refresh is off (row 44)
-REFUSE_INVALID = 1  # Android: expedited job with a delay or power constraint (row 14)
-REFUSE_RATE = 2  # Android: schedule() rate limit (row 22)
-REFUSE_BACKGROUND = 3  # Android: a foreground service cannot start from the background (row 37)
-REFUSE_DROPPED = 4  # iOS: a silent push was not delivered (row 45)
-REFUSE_NAMES = ("unavailable", "invalid", "rate_limited", "background_start", "push_dropped")
+_rf = _Names()
+REFUSE_UNAVAILABLE = _rf("unavailable")  # iOS: Background App Refresh is off (row 44)
+REFUSE_INVALID = _rf("invalid")  # Android: expedited job with a delay or power constraint (row 14)
+REFUSE_RATE = _rf("rate_limited")  # Android: schedule() rate limit (row 22)
+REFUSE_BACKGROUND = _rf("background_start")  # Android: a foreground service cannot start from the background (row 37)
+REFUSE_DROPPED = _rf("push_dropped")  # iOS: a silent push was not delivered (row 45)
+REFUSE_NAMES = tuple(_rf.names)
+REFUSE_NONE = -1  # the request is accepted
 
 # ---------------------------------------------------------------------------
 # Buffers
 # ---------------------------------------------------------------------------
 MAXI = 64  # backlog rows per device; when full, arrivals coalesce into a row of the same kind
-NSLOT = 6  # request slots (one pending request per task identifier)
 NJOB = 256  # ring of recent background executions, used for rolling-window quotas
 NCNT = 1024  # ring of recent alarm and push deliveries, used for counted limits
 RING_JOBS = 0
@@ -264,10 +335,8 @@ S_LAST_WINDOW_END = _s()
 S_LAST_REFRESH = _s()  # last time content was fetched (data staleness)
 S_DOZE_T = _s()  # when the current Doze state began
 S_BUCKET_T = _s()
-S_DEEP_AT = _s()
-S_DOZE_NEXT = (
-    _s()
-)  # end of the current Doze idle/maintenance period  # when deep Doze may begin (stationary, unplugged, screen off)
+S_DEEP_AT = _s()  # when deep Doze may begin (stationary, unplugged, screen off)
+S_DOZE_NEXT = _s()  # end of the current Doze idle/maintenance period
 S_UNPLUG_T = _s()
 S_APP_SESSION_LEN = _s()
 S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed

@@ -52,6 +52,7 @@ from bgenv.core.layout import (
     S_T,
     S_T0,
     TTS_BUF,
+    WT_NAMES,
 )
 from bgenv.core.workload import pending_units
 
@@ -107,6 +108,60 @@ METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 NMETRICS = len(METRIC_NAMES)
 
 
+def _col(name: str) -> int:
+    """Column of metric ``name`` in ``METRICS``."""
+    return METRIC_NAMES.index(name)
+
+
+def _run(*names: str) -> int:
+    """Column of the first of ``names``, which must follow each other in ``METRICS``
+    (``write_metrics`` fills them in a loop)."""
+    first = _col(names[0])
+    if METRIC_NAMES[first : first + len(names)] != names:
+        raise ImportError(f"metrics {names} must be consecutive in METRICS")
+    return first
+
+
+# Metric columns, read off METRICS (plain ints: numba freezes them as constants)
+MT_COMPLETION_RATE = _col("completion_rate")
+MT_WORK_ARRIVED = _col("work_arrived")
+MT_WORK_COMPLETED = _col("work_completed")
+MT_WORK_PENDING = _col("work_pending")
+MT_WORK_COMPLETED_BACKGROUND = _col("work_completed_background")
+MT_ITEMS_ARRIVED = _col("items_arrived")
+MT_ITEMS_COMPLETED = _col("items_completed")
+MT_BATTERY_COST = _col("battery_cost")
+MT_ENERGY_TOTAL = _col("energy_total")
+MT_WINDOWS_GRANTED = _col("windows_granted")
+MT_WINDOWS_BY_TYPE = _run(*(f"windows_{name}" for name in WT_NAMES))  # one column per window type
+MT_MEAN_WINDOW_S = _col("mean_window_s")
+MT_COMPLETIONS_REPORTED = _col("completions_reported")
+MT_EXPIRATIONS = _col("expirations")
+MT_KILLS = _col("kills")
+MT_KILLS_MEMORY = _col("kills_memory")
+MT_REQUESTS = _col("requests")
+MT_REQUESTS_REFUSED = _col("requests_refused")
+MT_THROTTLED_REQUESTS = _col("throttled_requests")
+MT_RETRIES_PER_TASK = _col("retries_per_task")
+MT_TIME_TO_SUCCESS_S = _col("time_to_success_s")
+MT_FRESHNESS_AT_OPEN = _col("freshness_at_open")
+MT_APP_OPENS = _col("app_opens")
+MT_DEADLINES_MISSED = _col("deadlines_missed")
+MT_CHUNKS = _col("chunks")
+MT_CHUNKS_LOST = _col("chunks_lost")
+MT_UNITS_LOST = _col("units_lost")
+MT_INVALID_ACTIONS = _col("invalid_actions")
+MT_EPISODE_REWARD = _col("episode_reward")
+MT_SIMULATED_DAYS = _col("simulated_days")
+MT_SCREEN_H_PER_DAY = _col("screen_h_per_day")
+MT_CHARGING_SHARE = _col("charging_share")
+MT_WIFI_SHARE = _col("wifi_share")
+MT_CELLULAR_SHARE = _col("cellular_share")
+MT_LOW_POWER_SHARE = _col("low_power_share")
+MT_DEEP_DOZE_SHARE = _col("deep_doze_share")
+MT_BATTERY_MIN = _col("battery_min")
+
+
 @kjit
 def median_of(a, k: int, scratch) -> float:
     """Median of ``a[:k]`` exactly as ``numpy.median`` gives it (the mean of the two
@@ -148,55 +203,54 @@ def median_of(a, k: int, scratch) -> float:
 
 
 @kjit
-def write_metrics(s, n, it, tts, scratch, out) -> None:
+def write_metrics(sf, si, items, tts, scratch, out) -> None:
     """Fill ``out[:NMETRICS]`` with the episode metrics of one device, in
     ``METRIC_NAMES`` order; ``scratch`` is float64 ``[TTS_BUF]`` work space."""
-    arrived = s[M_ARRIVED]
-    completed = s[M_COMPLETED]
-    opens = s[M_OPENS]
-    done_items = s[M_ITEMS_DONE]
-    elapsed = max(s[S_T] - s[S_T0], 1e-9)
+    arrived = sf[M_ARRIVED]
+    completed = sf[M_COMPLETED]
+    opens = sf[M_OPENS]
+    done_items = sf[M_ITEMS_DONE]
+    elapsed = max(sf[S_T] - sf[S_T0], 1e-9)
     days = elapsed / 86400.0
-    windows = s[M_WINDOWS]
-    out[0] = min(1.0, completed / arrived) if arrived > 0.0 else 1.0  # float sums can pass 1 by an ulp
-    out[1] = arrived
-    out[2] = completed
-    out[3] = pending_units(n, it, -1)
-    out[4] = s[M_COMPLETED_BG]
-    out[5] = s[M_ITEMS_ARRIVED]
-    out[6] = done_items
-    out[7] = s[M_BATTERY_COST]
-    out[8] = s[M_ENERGY]
-    out[9] = windows
+    windows = sf[M_WINDOWS]
+    out[MT_COMPLETION_RATE] = min(1.0, completed / arrived) if arrived > 0.0 else 1.0  # float sums can pass 1 by an ulp
+    out[MT_WORK_ARRIVED] = arrived
+    out[MT_WORK_COMPLETED] = completed
+    out[MT_WORK_PENDING] = pending_units(si, items, -1)
+    out[MT_WORK_COMPLETED_BACKGROUND] = sf[M_COMPLETED_BG]
+    out[MT_ITEMS_ARRIVED] = sf[M_ITEMS_ARRIVED]
+    out[MT_ITEMS_COMPLETED] = done_items
+    out[MT_BATTERY_COST] = sf[M_BATTERY_COST]
+    out[MT_ENERGY_TOTAL] = sf[M_ENERGY]
+    out[MT_WINDOWS_GRANTED] = windows
     for k in range(NWT):
-        out[10 + k] = s[M_WINDOWS_BY_TYPE + k]
-    j = 10 + NWT
-    out[j] = s[M_WINDOW_S] / windows if windows != 0.0 else 0.0
-    out[j + 1] = s[M_COMPLETES]
-    out[j + 2] = s[M_EXPIRATIONS]
-    out[j + 3] = s[M_KILLS]
-    out[j + 4] = s[M_KILLS_MEMORY]
-    out[j + 5] = s[M_REQUESTS]
-    out[j + 6] = s[M_REFUSED]
-    out[j + 7] = s[M_THROTTLED] + s[M_REFUSED]
-    out[j + 8] = s[M_RETRIES] / done_items if done_items != 0.0 else 0.0
-    out[j + 9] = median_of(tts, min(n[I_TTS_N], TTS_BUF), scratch)
-    out[j + 10] = s[M_FRESH_OPENS] / opens if opens != 0.0 else np.nan
-    out[j + 11] = opens
-    out[j + 12] = s[M_DEADLINES_MISSED]
-    out[j + 13] = s[M_CHUNKS]
-    out[j + 14] = s[M_CHUNKS_LOST]
-    out[j + 15] = s[M_UNITS_LOST]
-    out[j + 16] = s[M_INVALID]
-    out[j + 17] = s[M_REWARD]
-    out[j + 18] = days
-    out[j + 19] = s[M_SCREEN_S] / 3600.0 / days
-    out[j + 20] = s[M_CHARGING_S] / elapsed
-    out[j + 21] = s[M_WIFI_S] / elapsed
-    out[j + 22] = s[M_CELL_S] / elapsed
-    out[j + 23] = s[M_LOWPOWER_S] / elapsed
-    out[j + 24] = s[M_DEEP_DOZE_S] / elapsed
-    out[j + 25] = s[M_BATT_MIN]
+        out[MT_WINDOWS_BY_TYPE + k] = sf[M_WINDOWS_BY_TYPE + k]
+    out[MT_MEAN_WINDOW_S] = sf[M_WINDOW_S] / windows if windows != 0.0 else 0.0
+    out[MT_COMPLETIONS_REPORTED] = sf[M_COMPLETES]
+    out[MT_EXPIRATIONS] = sf[M_EXPIRATIONS]
+    out[MT_KILLS] = sf[M_KILLS]
+    out[MT_KILLS_MEMORY] = sf[M_KILLS_MEMORY]
+    out[MT_REQUESTS] = sf[M_REQUESTS]
+    out[MT_REQUESTS_REFUSED] = sf[M_REFUSED]
+    out[MT_THROTTLED_REQUESTS] = sf[M_THROTTLED] + sf[M_REFUSED]
+    out[MT_RETRIES_PER_TASK] = sf[M_RETRIES] / done_items if done_items != 0.0 else 0.0
+    out[MT_TIME_TO_SUCCESS_S] = median_of(tts, min(si[I_TTS_N], TTS_BUF), scratch)
+    out[MT_FRESHNESS_AT_OPEN] = sf[M_FRESH_OPENS] / opens if opens != 0.0 else np.nan
+    out[MT_APP_OPENS] = opens
+    out[MT_DEADLINES_MISSED] = sf[M_DEADLINES_MISSED]
+    out[MT_CHUNKS] = sf[M_CHUNKS]
+    out[MT_CHUNKS_LOST] = sf[M_CHUNKS_LOST]
+    out[MT_UNITS_LOST] = sf[M_UNITS_LOST]
+    out[MT_INVALID_ACTIONS] = sf[M_INVALID]
+    out[MT_EPISODE_REWARD] = sf[M_REWARD]
+    out[MT_SIMULATED_DAYS] = days
+    out[MT_SCREEN_H_PER_DAY] = sf[M_SCREEN_S] / 3600.0 / days
+    out[MT_CHARGING_SHARE] = sf[M_CHARGING_S] / elapsed
+    out[MT_WIFI_SHARE] = sf[M_WIFI_S] / elapsed
+    out[MT_CELLULAR_SHARE] = sf[M_CELL_S] / elapsed
+    out[MT_LOW_POWER_SHARE] = sf[M_LOWPOWER_S] / elapsed
+    out[MT_DEEP_DOZE_SHARE] = sf[M_DEEP_DOZE_S] / elapsed
+    out[MT_BATTERY_MIN] = sf[M_BATT_MIN]
 
 
 @kjit

@@ -32,6 +32,11 @@ from bgenv.core.layout import (
     IT_KIND,
     IT_OVERDUE,
     IT_REM,
+    KIND_HEAVY,
+    KIND_NAMES,
+    KIND_REFRESH,
+    KIND_SYNC,
+    KIND_UPLOAD,
     MAXI,
     NET_CELL,
     NET_NONE,
@@ -50,8 +55,10 @@ from bgenv.core.layout import (
     S_WIN_START,
     S_WIN_UNITS,
     WT_ALARM,
+    WT_EXPEDITED,
     WT_FGS,
     WT_HEALTH,
+    WT_NAMES,
     WT_PROCESSING,
     WT_PUSH,
     WT_PUSH_NORMAL,
@@ -121,6 +128,66 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
     ("pending_slot5", "a request is pending in slot 5 (Android foreground service)", "0/1", 0.0, 1.0),
 )
 NOBS = len(FEATURES)
+FEATURE_NAMES: tuple[str, ...] = tuple(f[0] for f in FEATURES)
+
+
+def _slot(name: str) -> int:
+    """Position of feature ``name`` in ``FEATURES``."""
+    return FEATURE_NAMES.index(name)
+
+
+def _run(*names: str) -> int:
+    """Position of the first of ``names``, which must follow each other in ``FEATURES``
+    (``write_obs`` fills them in a loop)."""
+    first = _slot(names[0])
+    if FEATURE_NAMES[first : first + len(names)] != names:
+        raise ImportError(f"observation features {names} must be consecutive in FEATURES")
+    return first
+
+
+# Observation slots, read off FEATURES (plain ints: numba freezes them as constants)
+O_HOUR_SIN = _slot("hour_sin")
+O_HOUR_COS = _slot("hour_cos")
+O_BATTERY = _slot("battery")
+O_CHARGING = _slot("charging")
+O_LOW_POWER = _slot("low_power")
+O_THERMAL = _slot("thermal")
+O_NET_NONE = _slot("net_none")
+O_NET_CELLULAR = _slot("net_cellular")
+O_NET_WIFI = _slot("net_wifi")
+O_STANDBY_BUCKET = _slot("standby_bucket")
+O_REFRESH_DISABLED = _slot("refresh_disabled")
+O_FOREGROUND = _slot("foreground")
+O_PHASE_BACKGROUND = _slot("phase_background")
+O_PHASE_WINDOW = _slot("phase_window")
+O_PHASE_CHUNK = _slot("phase_chunk")
+# one slot per window type from WT_REFRESH (code 0) to WT_EXPEDITED (code 3)
+O_WINDOW_TYPE = _run(*(f"window_{WT_NAMES[wt]}" for wt in range(WT_EXPEDITED + 1)))
+O_WINDOW_ELAPSED = _slot("window_elapsed")
+O_WINDOW_UNITS = _slot("window_units")
+O_LAST_CHUNK_SAVED = _slot("last_chunk_saved")
+O_BACKLOG = _run(*(f"backlog_{k}" for k in KIND_NAMES))  # one slot per work kind, in KIND_* order
+O_BACKLOG_ITEMS = _slot("backlog_items")
+O_OLDEST_AGE = _slot("oldest_age")
+O_STALENESS = _slot("staleness")
+O_OVERDUE_SHARE = _slot("overdue_share")
+O_RECENT_WINDOWS = _slot("recent_windows")
+O_RECENT_COMPLETIONS = _slot("recent_completions")
+O_RECENT_EXPIRATIONS = _slot("recent_expirations")
+O_RECENT_KILLS = _slot("recent_kills")
+O_RECENT_FAILED_CHUNKS = _slot("recent_failed_chunks")
+O_SINCE_WINDOW = _slot("since_window")
+O_SINCE_OPEN = _slot("since_open")
+O_PENDING_SLOT0 = _run("pending_slot0", "pending_slot1", "pending_slot2", "pending_slot3")  # slots 0-3
+O_REQUEST_REFUSED = _slot("request_refused")
+O_LAST_EXPIRED = _slot("last_expired")
+O_LAST_KILLED = _slot("last_killed")
+O_RUN_ATTEMPT = _slot("run_attempt")
+O_WINDOW_PUSH = _slot("window_push")
+O_WINDOW_ALARM = _slot("window_alarm")
+O_WINDOW_FGS = _slot("window_fgs")
+O_PENDING_SLOT4 = _slot("pending_slot4")
+O_PENDING_SLOT5 = _slot("pending_slot5")
 
 
 @kjit(inline="always")
@@ -134,36 +201,36 @@ def _sat(x: float) -> float:
 
 
 @kjit
-def write_obs(pf, s, n, it, rq, o) -> None:
-    """Fill one observation row ``o`` (float32, len NOBS) from the state."""
-    t = s[S_T]
+def write_obs(pf, sf, si, items, reqs, obs) -> None:
+    """Fill one observation row ``obs`` (float32, len NOBS) from the state."""
+    t = sf[S_T]
     ang = 2.0 * np.pi * ((t / 3600.0) % 24.0) / 24.0
-    o[0] = np.sin(ang)
-    o[1] = np.cos(ang)
-    o[2] = s[S_BATT]
-    o[3] = n[I_CHARGING]
-    o[4] = n[I_LOWPOWER]
-    o[5] = n[I_THERMAL] / 3.0
-    net = effective_net(pf, n, False)
-    o[6] = net == NET_NONE
-    o[7] = net == NET_CELL
-    o[8] = net == NET_WIFI
-    o[9] = n[I_BUCKET] / 4.0 if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
-    o[10] = n[I_BAR_OFF]
-    o[11] = n[I_APP_FG]
-    ph = n[I_PHASE]
-    o[12] = ph == PH_BACKGROUND
-    o[13] = ph == PH_WINDOW
-    o[14] = ph == PH_CHUNK
-    win = n[I_WIN_ACTIVE] != 0
-    wt = n[I_WIN_TYPE]
+    obs[O_HOUR_SIN] = np.sin(ang)
+    obs[O_HOUR_COS] = np.cos(ang)
+    obs[O_BATTERY] = sf[S_BATT]
+    obs[O_CHARGING] = si[I_CHARGING]
+    obs[O_LOW_POWER] = si[I_LOWPOWER]
+    obs[O_THERMAL] = si[I_THERMAL] / 3.0
+    net = effective_net(pf, si, False)
+    obs[O_NET_NONE] = net == NET_NONE
+    obs[O_NET_CELLULAR] = net == NET_CELL
+    obs[O_NET_WIFI] = net == NET_WIFI
+    obs[O_STANDBY_BUCKET] = si[I_BUCKET] / 4.0 if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
+    obs[O_REFRESH_DISABLED] = si[I_BAR_OFF]
+    obs[O_FOREGROUND] = si[I_APP_FG]
+    phase = si[I_PHASE]
+    obs[O_PHASE_BACKGROUND] = phase == PH_BACKGROUND
+    obs[O_PHASE_WINDOW] = phase == PH_WINDOW
+    obs[O_PHASE_CHUNK] = phase == PH_CHUNK
+    win = si[I_WIN_ACTIVE] != 0
+    wt = si[I_WIN_TYPE]
     if wt == WT_HEALTH:
         wt = WT_PROCESSING  # health research is a processing task with elevated priority
-    for k in range(4):
-        o[15 + k] = 1.0 if (win and wt == k) else 0.0
-    o[19] = min(1.0, (t - s[S_WIN_START]) / 600.0) if win else 0.0
-    o[20] = min(1.0, s[S_WIN_UNITS] / 100.0) if win else 0.0
-    o[21] = n[I_LAST_CHUNK_OK]
+    for k in range(WT_EXPEDITED + 1):
+        obs[O_WINDOW_TYPE + k] = 1.0 if (win and wt == k) else 0.0
+    obs[O_WINDOW_ELAPSED] = min(1.0, (t - sf[S_WIN_START]) / 600.0) if win else 0.0
+    obs[O_WINDOW_UNITS] = min(1.0, sf[S_WIN_UNITS] / 100.0) if win else 0.0
+    obs[O_LAST_CHUNK_SAVED] = si[I_LAST_CHUNK_OK]
     # one pass over the backlog: units per kind (summed in row order, as
     # workload.pending_units does), the oldest arrival and the overdue count
     u0 = 0.0
@@ -172,47 +239,47 @@ def write_obs(pf, s, n, it, rq, o) -> None:
     u3 = 0.0
     age = 0.0
     over = 0
-    for r in range(n[I_ITEMS_HI]):
-        if it[r, IT_ACTIVE] == 0.0:
+    for r in range(si[I_ITEMS_HI]):
+        if items[r, IT_ACTIVE] == 0.0:
             continue
-        k = it[r, IT_KIND]
-        if k == 0.0:
-            u0 += it[r, IT_REM]
-        elif k == 1.0:
-            u1 += it[r, IT_REM]
-        elif k == 2.0:
-            u2 += it[r, IT_REM]
+        k = items[r, IT_KIND]
+        if k == KIND_SYNC:
+            u0 += items[r, IT_REM]
+        elif k == KIND_UPLOAD:
+            u1 += items[r, IT_REM]
+        elif k == KIND_REFRESH:
+            u2 += items[r, IT_REM]
         else:
-            u3 += it[r, IT_REM]
-        if t - it[r, IT_ARRIVE] > age:
-            age = t - it[r, IT_ARRIVE]
-        if it[r, IT_OVERDUE] != 0.0:
+            u3 += items[r, IT_REM]
+        if t - items[r, IT_ARRIVE] > age:
+            age = t - items[r, IT_ARRIVE]
+        if items[r, IT_OVERDUE] != 0.0:
             over += 1
-    o[22] = min(1.0, np.log1p(u0) / _LOG_1K)
-    o[23] = min(1.0, np.log1p(u1) / _LOG_1K)
-    o[24] = min(1.0, np.log1p(u2) / _LOG_1K)
-    o[25] = min(1.0, np.log1p(u3) / _LOG_1K)
-    ni = n[I_NITEMS]
-    o[26] = ni / MAXI
-    o[27] = _hours(age)
-    o[28] = _hours(t - s[S_LAST_REFRESH])
-    o[29] = over / ni if ni > 0 else 0.0
-    o[30] = _sat(recent_value(s, R_WINDOWS))
-    o[31] = _sat(recent_value(s, R_COMPLETES))
-    o[32] = _sat(recent_value(s, R_EXPIRATIONS))
-    o[33] = _sat(recent_value(s, R_KILLS))
-    o[34] = _sat(recent_value(s, R_FAILED))
-    o[35] = _hours(t - s[S_LAST_WINDOW_END])
-    o[36] = _hours(t - s[S_LAST_OPEN])
+    obs[O_BACKLOG + KIND_SYNC] = min(1.0, np.log1p(u0) / _LOG_1K)
+    obs[O_BACKLOG + KIND_UPLOAD] = min(1.0, np.log1p(u1) / _LOG_1K)
+    obs[O_BACKLOG + KIND_REFRESH] = min(1.0, np.log1p(u2) / _LOG_1K)
+    obs[O_BACKLOG + KIND_HEAVY] = min(1.0, np.log1p(u3) / _LOG_1K)
+    ni = si[I_NITEMS]
+    obs[O_BACKLOG_ITEMS] = ni / MAXI
+    obs[O_OLDEST_AGE] = _hours(age)
+    obs[O_STALENESS] = _hours(t - sf[S_LAST_REFRESH])
+    obs[O_OVERDUE_SHARE] = over / ni if ni > 0 else 0.0
+    obs[O_RECENT_WINDOWS] = _sat(recent_value(sf, R_WINDOWS))
+    obs[O_RECENT_COMPLETIONS] = _sat(recent_value(sf, R_COMPLETES))
+    obs[O_RECENT_EXPIRATIONS] = _sat(recent_value(sf, R_EXPIRATIONS))
+    obs[O_RECENT_KILLS] = _sat(recent_value(sf, R_KILLS))
+    obs[O_RECENT_FAILED_CHUNKS] = _sat(recent_value(sf, R_FAILED))
+    obs[O_SINCE_WINDOW] = _hours(t - sf[S_LAST_WINDOW_END])
+    obs[O_SINCE_OPEN] = _hours(t - sf[S_LAST_OPEN])
     for k in range(4):
-        o[37 + k] = rq[k, RQ_ACTIVE]
-    o[41] = n[I_LAST_REFUSED]
-    last = n[I_LAST_END]
-    o[42] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
-    o[43] = 1.0 if last >= END_KILL_MEMORY else 0.0
-    o[44] = min(1.0, n[I_BACKOFF_N] / 10.0) if win else 0.0
-    o[45] = 1.0 if (win and (wt == WT_PUSH or wt == WT_PUSH_NORMAL)) else 0.0
-    o[46] = 1.0 if (win and wt == WT_ALARM) else 0.0
-    o[47] = 1.0 if (win and wt == WT_FGS) else 0.0
-    o[48] = rq[4, RQ_ACTIVE]
-    o[49] = rq[5, RQ_ACTIVE]
+        obs[O_PENDING_SLOT0 + k] = reqs[k, RQ_ACTIVE]
+    obs[O_REQUEST_REFUSED] = si[I_LAST_REFUSED]
+    last = si[I_LAST_END]
+    obs[O_LAST_EXPIRED] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
+    obs[O_LAST_KILLED] = 1.0 if last >= END_KILL_MEMORY else 0.0
+    obs[O_RUN_ATTEMPT] = min(1.0, si[I_BACKOFF_N] / 10.0) if win else 0.0
+    obs[O_WINDOW_PUSH] = 1.0 if (win and (wt == WT_PUSH or wt == WT_PUSH_NORMAL)) else 0.0
+    obs[O_WINDOW_ALARM] = 1.0 if (win and wt == WT_ALARM) else 0.0
+    obs[O_WINDOW_FGS] = 1.0 if (win and wt == WT_FGS) else 0.0
+    obs[O_PENDING_SLOT4] = reqs[4, RQ_ACTIVE]
+    obs[O_PENDING_SLOT5] = reqs[5, RQ_ACTIVE]

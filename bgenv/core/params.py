@@ -1,17 +1,25 @@
 """Compile a validated :class:`bgenv.config.Scenario` into the kernel's frozen arrays.
 
 Unit conversions happen here, once: %/h becomes fraction per second, hours become
-seconds, named levels become integers. The kernel only ever sees SI-like units.
+seconds, named levels become integers (the codes of ``layout.py``, whose names the
+configuration validates against). The kernel only ever sees SI-like units.
+
+The core sits below the configuration: it receives a validated scenario object and
+reads its fields, but never imports ``bgenv.config``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bgenv.config import DEFAULT_SLOT, PERIODIC_SLOT, THERMAL_LEVELS, WINDOW_TYPES, Scenario
 from bgenv.core import layout as L
+from bgenv.core.layout import DEFAULT_SLOT, PERIODIC_SLOT, PLATFORMS, THERMAL_LEVELS, WINDOW_TYPES
+
+if TYPE_CHECKING:
+    from bgenv.config import RequestOption, Scenario
 
 PCT_PER_H = 1.0 / (100.0 * 3600.0)  # %/h -> fraction per s
 
@@ -37,7 +45,8 @@ class CompiledParams:
         return np.array([self.n_options, self.n_delays, self.n_chunks, L.NKIND + 1], dtype=np.int64)
 
 
-def _option_label(o) -> str:
+def _option_label(o: RequestOption) -> str:
+    """The action table's label of a request option, e.g. ``periodic+job+network``."""
     parts = [o.type]
     if o.requires_network:
         parts.append("network")
@@ -51,11 +60,14 @@ def _option_label(o) -> str:
 
 
 def compile_params(sc: Scenario) -> CompiledParams:
+    """The kernel's parameter vector ``pf`` (float64 ``[NP]``) and hour-of-day tables
+    ``ph`` (float64 ``[NH, 24]``) for scenario ``sc``, both read-only, with the action
+    tables the adapters build their spaces from."""
     pf = np.zeros(L.NP, dtype=np.float64)
     ph = np.zeros((L.NH, 24), dtype=np.float64)
     u, b, th, w, pr = sc.user, sc.battery, sc.thermal, sc.workload, sc.profile
 
-    pf[L.P_PLATFORM] = L.PLATFORM_IOS if pr.platform == "ios" else L.PLATFORM_ANDROID
+    pf[L.P_PLATFORM] = PLATFORMS[pr.platform]
     pf[L.P_HORIZON_S] = sc.horizon_days * 86400.0
     pf[L.P_START_HOUR] = sc.start_hour
     pf[L.P_BATT_INIT_LO], pf[L.P_BATT_INIT_HI] = sc.initial_battery

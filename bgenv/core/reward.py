@@ -30,55 +30,60 @@ from bgenv.core.layout import (
 
 
 @kjit(inline="always")
-def _add(s, r: float) -> None:
-    s[S_REWARD] += r
-    s[M_REWARD] += r
+def _add(sf, r: float) -> None:
+    sf[S_REWARD] += r
+    sf[M_REWARD] += r
 
 
 @kjit
-def reward_work(pf, s, kind: int, units: float) -> None:
+def reward_work(pf, sf, kind: int, units: float) -> None:
     """Work units of ``kind`` saved in a background window."""
-    _add(s, pf[P_W_VALUE] * pf[P_K_VALUE + kind] * units)
+    _add(sf, pf[P_W_VALUE] * pf[P_K_VALUE + kind] * units)
 
 
 @kjit
-def reward_open(pf, s, fresh: bool) -> None:
+def reward_open(pf, sf, fresh: bool) -> None:
     """An app open that found fresh (or stale) data."""
-    _add(s, pf[P_W_FRESH] if fresh else -pf[P_W_STALE])
+    _add(sf, pf[P_W_FRESH] if fresh else -pf[P_W_STALE])
 
 
 @kjit
-def reward_energy(pf, s, battery_fraction: float) -> None:
+def reward_energy(pf, sf, battery_fraction: float) -> None:
     """Battery drawn by background work, in fraction of a full battery."""
-    _add(s, -pf[P_W_BATTERY] * 100.0 * battery_fraction)
+    _add(sf, -pf[P_W_BATTERY] * 100.0 * battery_fraction)
 
 
 @kjit
-def reward_expire(pf, s) -> None:
-    _add(s, -pf[P_W_EXPIRE])
+def reward_expire(pf, sf) -> None:
+    """A window expired."""
+    _add(sf, -pf[P_W_EXPIRE])
 
 
 @kjit
-def reward_kill(pf, s) -> None:
-    _add(s, -pf[P_W_KILL])
+def reward_kill(pf, sf) -> None:
+    """The app was killed."""
+    _add(sf, -pf[P_W_KILL])
 
 
 @kjit
-def reward_deadline(pf, s) -> None:
-    _add(s, -pf[P_W_DEADLINE])
+def reward_deadline(pf, sf) -> None:
+    """An item passed its soft deadline."""
+    _add(sf, -pf[P_W_DEADLINE])
 
 
 @kjit
-def reward_throttle(pf, s) -> None:
-    _add(s, -pf[P_W_THROTTLE])
+def reward_throttle(pf, sf) -> None:
+    """A request was refused or held back by a quota or rate limit."""
+    _add(sf, -pf[P_W_THROTTLE])
 
 
 @kjit
-def reward_invalid(pf, s) -> None:
-    _add(s, -pf[P_W_INVALID])
+def reward_invalid(pf, sf) -> None:
+    """An action that made no sense in its state."""
+    _add(sf, -pf[P_W_INVALID])
 
 
 @kjit
-def reward_notify(pf, s) -> None:
+def reward_notify(pf, sf) -> None:
     """A notification shown to the user for background work (push, foreground service)."""
-    _add(s, -pf[P_W_NOTIFY])
+    _add(sf, -pf[P_W_NOTIFY])

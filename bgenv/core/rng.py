@@ -61,40 +61,40 @@ def _mulhi(a, b):
 
 
 @kjit(inline="always")
-def next_u64(rg, stream: int):
+def next_u64(rng, stream: int):
     """Advance ``stream`` and return its next 64-bit output (numpy's pcg64_next64)."""
-    hi = rg[stream, RS_STATE_HI]
-    lo = rg[stream, RS_STATE_LO]
+    hi = rng[stream, RS_STATE_HI]
+    lo = rng[stream, RS_STATE_LO]
     plo = lo * _MUL_LO
     phi = _mulhi(lo, _MUL_LO) + lo * _MUL_HI + hi * _MUL_LO
-    slo = plo + rg[stream, RS_INC_LO]
-    shi = phi + rg[stream, RS_INC_HI] + (_U1 if slo < plo else _U0)
-    rg[stream, RS_STATE_HI] = shi
-    rg[stream, RS_STATE_LO] = slo
+    slo = plo + rng[stream, RS_INC_LO]
+    shi = phi + rng[stream, RS_INC_HI] + (_U1 if slo < plo else _U0)
+    rng[stream, RS_STATE_HI] = shi
+    rng[stream, RS_STATE_LO] = slo
     x = shi ^ slo
     rot = shi >> _U58
     return (x >> rot) | (x << ((_U0 - rot) & _U63))
 
 
 @kjit(inline="always")
-def uniform(n, rg, stream: int) -> float:
-    """Next uniform draw in [0, 1) from ``stream`` (counted in ``n[I_RNG_DRAWS + stream]``)."""
-    n[I_RNG_DRAWS + stream] += 1
-    return float(next_u64(rg, stream) >> _U11) * _TO_UNIT
+def uniform(si, rng, stream: int) -> float:
+    """Next uniform draw in [0, 1) from ``stream`` (counted in ``si[I_RNG_DRAWS + stream]``)."""
+    si[I_RNG_DRAWS + stream] += 1
+    return float(next_u64(rng, stream) >> _U11) * _TO_UNIT
 
 
 @kjit(inline="always")
-def expo(n, rg, stream: int, mean: float) -> float:
+def expo(si, rng, stream: int, mean: float) -> float:
     """Exponential draw with the given mean (same unit as ``mean``)."""
-    return -mean * np.log(1.0 - uniform(n, rg, stream))
+    return -mean * np.log(1.0 - uniform(si, rng, stream))
 
 
 @kjit
-def poisson(n, rg, stream: int, mean: float) -> int:
+def poisson(si, rng, stream: int, mean: float) -> int:
     """Poisson count by inversion (small means only: mutations per app session)."""
     if mean <= 0.0:
         return 0
-    u = uniform(n, rg, stream)
+    u = uniform(si, rng, stream)
     p = np.exp(-mean)
     cdf = p
     k = 0

@@ -283,9 +283,9 @@ def _decode(kind: str, field: str, v: float) -> Any:
     if field == "bucket" and kind in ("bucket", "grant"):
         return L.BUCKET_NAMES[int(v)] if v >= 0 else None
     if field == "network":
-        return ("none", "cellular", "wifi")[int(v)]
+        return L.NET_NAMES[int(v)]
     if field == "level":
-        return ("nominal", "fair", "serious", "critical")[int(v)]
+        return L.THERMAL_NAMES[int(v)]
     if field in (
         "fresh",
         "saved",

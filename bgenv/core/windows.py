@@ -1,12 +1,14 @@
-"""Requests and background windows: submission, grant, checkpointed chunks, and how a
-window ends (completion reported, expiration with grace period, kills).
+"""Requests and background windows, the app's side: submission, the window the OS
+opens, checkpointed chunks, completion and how a window ends (expiration with its
+grace period, kills, Android's rescheduling with backoff).
 
 A window is granted for a *budget* the app is never told (row 38: refresh windows of
 ~30 s that sometimes expire after 2-5 s). Inside it the app works in chunks; a chunk
 is saved when it ends, so an expiration loses only the chunk in flight. The
-expiration handler must wind down within the grace period or the app is killed; a
-chunk whose memory exceeds the background limit is killed by jetsam with no
-expiration callback (row 49).
+expiration handler must wind down within the grace period or the app is killed.
+
+What the OS decides (refusals, budgets, quota records, why a window stops, which
+chunks are killed) is in ``scheduler.py``; this file applies it to the app's state.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
     END_COMPLETE,
-    END_KILL_CPU,
     END_KILL_GRACE,
     END_KILL_MEMORY,
     EV_CHUNK_END,
@@ -31,9 +32,7 @@ from bgenv.core.layout import (
     EVK_KILL,
     EVK_REFUSED,
     EVK_REQUEST,
-    I_APP_FG,
     I_BACKOFF_N,
-    I_BAR_OFF,
     I_BUCKET,
     I_CHUNK_ACTIVE,
     I_CHUNK_FATE,
@@ -42,8 +41,6 @@ from bgenv.core.layout import (
     I_LAST_CHUNK_OK,
     I_LAST_END,
     I_LAST_REFUSED,
-    I_SCHED_N,
-    I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_ID,
@@ -51,11 +48,6 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
-    JK_EJ,
-    JK_JOB,
-    JK_OTHER,
-    JK_PUSH,
-    JK_PUSH_SILENT,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
@@ -70,58 +62,31 @@ from bgenv.core.layout import (
     M_WINDOWS,
     M_WINDOWS_BY_TYPE,
     NET_CELL,
-    NET_NONE,
     P_BASE_MEM_MB,
     P_CANCEL_PER_UNIT_S,
     P_CANCEL_S,
     P_CELL_SLOWDOWN,
     P_CHUNK_OVERHEAD_S,
-    P_COUNT_FG_JOBS,
-    P_CPU_KILL_FRAC,
-    P_CPU_KILL_S,
-    P_EJ_MIN_S,
-    P_FGS_START_GRACE_S,
-    P_FLEX_MIN_FRAC,
-    P_FLEX_MIN_S,
     P_GRACE_S,
-    P_HB_DURATION,
-    P_K_CPU,
     P_K_MEM,
     P_K_NET,
     P_K_SEC,
-    P_MEM_LIMIT_MB,
     P_OPT_NET,
     P_OPT_NOTIFY,
     P_OPT_PERIODIC,
     P_OPT_POWER,
     P_OPT_SLOT,
     P_OPT_TYPE,
-    P_PERIODIC_MIN_S,
     P_PLATFORM,
-    P_PUSH_DROP,
-    P_PUSH_EXEMPT_S,
     P_RESCHEDULE_ON_STOP,
-    P_RUN_LIMIT_WAIVED_S,
-    P_SCHEDULE_PER_MIN,
     P_TH_SPEED_CRITICAL,
     P_TH_SPEED_SERIOUS,
-    P_WT_BUDGET,
-    P_WT_DOZE_EXEMPT,
-    P_WT_EARLY_HI,
-    P_WT_EARLY_LO,
-    P_WT_EARLY_P,
-    P_WT_QUOTA,
-    P_WT_USAGE_DRIVEN,
     PH_CHUNK,
     PH_NONE,
     PH_WINDOW,
     PLATFORM_ANDROID,
-    PLATFORM_IOS,
-    REFUSE_BACKGROUND,
     REFUSE_DROPPED,
-    REFUSE_INVALID,
-    REFUSE_RATE,
-    REFUSE_UNAVAILABLE,
+    REFUSE_NONE,
     RQ_ACTIVE,
     RQ_ATTEMPT,
     RQ_EARLIEST,
@@ -138,40 +103,34 @@ from bgenv.core.layout import (
     S_CHUNK_UNITS,
     S_CPU_UNPLUGGED,
     S_EV,
-    S_HIST_B,
     S_HZ_REM,
-    S_LAST_CLOSE,
     S_LAST_WINDOW_END,
-    S_SCHED_WIN_T,
     S_T,
-    S_TEMP_EXEMPT_UNTIL,
     S_WIN_BUDGET,
     S_WIN_ENERGY,
     S_WIN_START,
     S_WIN_UNITS,
     THERMAL_CRITICAL,
     THERMAL_SERIOUS,
-    WT_EXPEDITED,
     WT_FGS,
-    WT_JOB,
-    WT_JOB_KIND,
-    WT_PROCESSING,
-    WT_PUSH,
 )
 from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_notify, reward_throttle, reward_work
-from bgenv.core.rng import SYS, expo, uniform
+from bgenv.core.rng import SYS, expo
 from bgenv.core.scheduler import (
     backoff_delay,
-    decay_history,
+    chunk_fate,
     effective_net,
     effective_type,
-    ej_remaining,
-    fgs_remaining,
+    grant_budget,
+    grant_exemption,
     history_event,
-    quota_remaining,
-    quota_waived,
+    periodic_interval,
+    push_dropped,
+    record_grant,
     record_job_end,
-    record_job_start,
+    submit_refusal,
+    window_exempt,
+    window_has_net,
 )
 from bgenv.core.workload import auto_kind, complete_units, mark_attempt, pending_units, workable
 
@@ -179,312 +138,243 @@ INF = np.inf
 
 
 @kjit
-def submit_request(pf, s, n, rq, rg, ev, opt: int, delay: float) -> None:
+def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
     """The app submits request option ``opt`` with an earliest-begin delay in s.
     Resubmitting a slot replaces its pending request and resets its timer (row 42)."""
     slot = int(pf[P_OPT_SLOT + opt])
     wt = int(pf[P_OPT_TYPE + opt])
     net = pf[P_OPT_NET + opt]
     power = pf[P_OPT_POWER + opt]
-    s[M_REQUESTS] += 1.0
-    t = s[S_T]
-    if t - s[S_SCHED_WIN_T] >= 60.0:
-        s[S_SCHED_WIN_T] = t
-        n[I_SCHED_N] = 0
-    if wt == WT_JOB or wt == WT_EXPEDITED:  # JobScheduler.schedule() calls (row 22)
-        n[I_SCHED_N] += 1
-    reason = -1
-    if pf[P_PLATFORM] == PLATFORM_IOS and n[I_BAR_OFF] != 0:
-        reason = REFUSE_UNAVAILABLE  # BGTaskScheduler.Error.unavailable (row 44)
-    elif wt == WT_EXPEDITED and (delay > 0.0 or power != 0.0):
-        reason = REFUSE_INVALID  # expedited: no delay, network/storage only (row 14)
-    elif n[I_SCHED_N] > pf[P_SCHEDULE_PER_MIN]:
-        reason = REFUSE_RATE  # too many schedule() calls in a minute (row 22)
-    elif wt == WT_FGS and delay > 0.0:
-        reason = REFUSE_INVALID  # a foreground service starts now or not at all
-    elif wt == WT_FGS and n[I_APP_FG] == 0 and t - s[S_LAST_CLOSE] > pf[P_FGS_START_GRACE_S]:
-        reason = REFUSE_BACKGROUND  # row 37: cannot start from the background (12+)
-    if reason >= 0:
-        s[M_REFUSED] += 1.0
-        n[I_LAST_REFUSED] = 1
-        reward_throttle(pf, s)
-        log_event(s, n, ev, EVK_REFUSED, wt, reason, 0.0, 0.0)
+    sf[M_REQUESTS] += 1.0
+    t = sf[S_T]
+    reason = submit_refusal(pf, sf, si, wt, delay, power)
+    if reason != REFUSE_NONE:
+        sf[M_REFUSED] += 1.0
+        si[I_LAST_REFUSED] = 1
+        reward_throttle(pf, sf)
+        log_event(sf, si, ev, EVK_REFUSED, wt, reason, 0.0, 0.0)
         return
-    n[I_LAST_REFUSED] = 0
+    si[I_LAST_REFUSED] = 0
     period = 0.0
     flex = 0.0
     earliest = t + delay
-    if pf[P_OPT_PERIODIC + opt] != 0.0:
-        # row 19: the interval and flex are silently raised to their minimums; the job
-        # runs once in the last ``flex`` of each interval
-        period = max(delay, pf[P_PERIODIC_MIN_S])
-        flex = max(pf[P_FLEX_MIN_S], pf[P_FLEX_MIN_FRAC] * period)
+    if pf[P_OPT_PERIODIC + opt] != 0.0:  # runs once in the last ``flex`` of each interval
+        period, flex = periodic_interval(pf, delay)
         earliest = t + period - flex
-    rq[slot, RQ_ACTIVE] = 1.0
-    rq[slot, RQ_TYPE] = wt
-    rq[slot, RQ_SUBMIT] = t
-    rq[slot, RQ_EARLIEST] = earliest
-    rq[slot, RQ_PERIOD] = period
-    rq[slot, RQ_FLEX] = flex
-    rq[slot, RQ_NOTIFY] = pf[P_OPT_NOTIFY + opt]
-    rq[slot, RQ_NET] = net
-    rq[slot, RQ_POWER] = power
-    rq[slot, RQ_ATTEMPT] = 0.0
-    rq[slot, RQ_THROTTLED] = 0.0
-    s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
-    log_event(s, n, ev, EVK_REQUEST, wt, earliest, net, power)
+    reqs[slot, RQ_ACTIVE] = 1.0
+    reqs[slot, RQ_TYPE] = wt
+    reqs[slot, RQ_SUBMIT] = t
+    reqs[slot, RQ_EARLIEST] = earliest
+    reqs[slot, RQ_PERIOD] = period
+    reqs[slot, RQ_FLEX] = flex
+    reqs[slot, RQ_NOTIFY] = pf[P_OPT_NOTIFY + opt]
+    reqs[slot, RQ_NET] = net
+    reqs[slot, RQ_POWER] = power
+    reqs[slot, RQ_ATTEMPT] = 0.0
+    reqs[slot, RQ_THROTTLED] = 0.0
+    sf[S_HZ_REM + EV_LAUNCH + slot] = expo(si, rng, SYS, 1.0)
+    log_event(sf, si, ev, EVK_REQUEST, wt, earliest, net, power)
 
 
 @kjit
-def grant_window(pf, s, n, rq, jb, rg, ev, slot: int) -> int:
-    """The OS launches the request in ``slot``: open a window. Returns the phase."""
-    t = s[S_T]
-    notify = rq[slot, RQ_NOTIFY] != 0.0
-    wt = effective_type(pf, s, n, jb, int(rq[slot, RQ_TYPE]), t, notify)
-    if wt == WT_PUSH and pf[P_PLATFORM] == PLATFORM_IOS and uniform(n, rg, SYS) < pf[P_PUSH_DROP]:
-        # row 45: a silent push has no delivery guarantee
-        rq[slot, RQ_ACTIVE] = 0.0
-        s[S_EV + EV_LAUNCH + slot] = INF
-        s[M_REFUSED] += 1.0
-        log_event(s, n, ev, EVK_REFUSED, wt, REFUSE_DROPPED, 0.0, 0.0)
+def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
+    """The OS launches the request in ``slot``: open a window for the budget the
+    scheduler grants (``scheduler.grant_budget``), recorded against the quotas
+    (``scheduler.record_grant``). Returns the phase (PH_NONE when a silent push was lost)."""
+    t = sf[S_T]
+    notify = reqs[slot, RQ_NOTIFY] != 0.0
+    wt = effective_type(pf, sf, si, jobs, int(reqs[slot, RQ_TYPE]), t, notify)
+    if push_dropped(pf, si, rng, wt):
+        reqs[slot, RQ_ACTIVE] = 0.0
+        sf[S_EV + EV_LAUNCH + slot] = INF
+        sf[M_REFUSED] += 1.0
+        log_event(sf, si, ev, EVK_REFUSED, wt, REFUSE_DROPPED, 0.0, 0.0)
         return PH_NONE
-    decay_history(pf, s)
-    b = s[S_HIST_B]
-    budget = pf[P_WT_BUDGET + wt]
-    if pf[P_WT_USAGE_DRIVEN + wt] != 0.0:  # discretionary windows shrink with a poor history
-        budget *= 1.0 - pf[P_HB_DURATION] * (1.0 - b)
-    p_early = pf[P_WT_EARLY_P + wt] * (1.0 - b)
-    if p_early > 0.0 and uniform(n, rg, SYS) < p_early:
-        lo = pf[P_WT_EARLY_LO + wt]
-        budget = lo + (pf[P_WT_EARLY_HI + wt] - lo) * uniform(n, rg, SYS)
-    if pf[P_PLATFORM] == PLATFORM_ANDROID:
-        if wt == WT_EXPEDITED:
-            budget = max(pf[P_EJ_MIN_S], min(budget, ej_remaining(pf, s, n, jb, t)))
-        elif wt == WT_FGS:
-            budget = min(budget, fgs_remaining(pf, s, n, jb, t))  # then onTimeout (row 37)
-        elif wt == WT_PUSH:
-            # row 27: a high-priority push exempts the app from Doze for a while
-            s[S_TEMP_EXEMPT_UNTIL] = t + pf[P_PUSH_EXEMPT_S]
-            n[I_TEMP_EXEMPT] = 1
-        elif wt == WT_JOB:
-            if quota_waived(pf, n):
-                budget = max(budget, pf[P_RUN_LIMIT_WAIVED_S])  # row 15
-            elif pf[P_WT_QUOTA + wt] != 0.0:
-                budget = min(budget, quota_remaining(pf, n, jb, t))
-    kind = WT_JOB_KIND[wt]
-    if kind == JK_PUSH and not notify:
-        kind = JK_PUSH_SILENT
-    if (kind == JK_JOB or kind == JK_EJ) and pf[P_PLATFORM] == PLATFORM_ANDROID and quota_waived(pf, n):
-        kind = JK_OTHER  # row 9: job time on the charger is not tracked against any quota
-    counted = kind != JK_JOB and kind != JK_EJ
-    if counted or n[I_APP_FG] == 0 or pf[P_COUNT_FG_JOBS] != 0.0:  # row 3: on-screen jobs count from 16
-        record_job_start(n, jb, t, kind)
+    budget = grant_budget(pf, sf, si, jobs, rng, wt, t)
+    grant_exemption(pf, sf, si, wt, t)
+    record_grant(pf, si, jobs, wt, t, notify)
     if notify or wt == WT_FGS:
-        reward_notify(pf, s)
-    n[I_BACKOFF_N] = int(rq[slot, RQ_ATTEMPT])
-    n[I_WIN_NET] = int(rq[slot, RQ_NET])
-    n[I_WIN_POWER] = int(rq[slot, RQ_POWER])
-    period = rq[slot, RQ_PERIOD]
+        reward_notify(pf, sf)
+    si[I_BACKOFF_N] = int(reqs[slot, RQ_ATTEMPT])
+    si[I_WIN_NET] = int(reqs[slot, RQ_NET])
+    si[I_WIN_POWER] = int(reqs[slot, RQ_POWER])
+    period = reqs[slot, RQ_PERIOD]
     if period > 0.0:
         # a periodic request stays pending: next eligible in the last flex of the next interval
-        k = np.floor((t - rq[slot, RQ_SUBMIT]) / period)
-        rq[slot, RQ_EARLIEST] = rq[slot, RQ_SUBMIT] + (k + 2.0) * period - rq[slot, RQ_FLEX]
-        s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
+        k = np.floor((t - reqs[slot, RQ_SUBMIT]) / period)
+        reqs[slot, RQ_EARLIEST] = reqs[slot, RQ_SUBMIT] + (k + 2.0) * period - reqs[slot, RQ_FLEX]
+        sf[S_HZ_REM + EV_LAUNCH + slot] = expo(si, rng, SYS, 1.0)
     else:
-        rq[slot, RQ_ACTIVE] = 0.0
-    s[S_EV + EV_LAUNCH + slot] = INF
-    n[I_WIN_ACTIVE] = 1
-    n[I_WIN_SLOT] = slot
-    n[I_WIN_TYPE] = wt
-    n[I_WIN_ID] += 1
-    n[I_CHUNK_ACTIVE] = 0
-    s[S_WIN_START] = t
-    s[S_WIN_BUDGET] = budget
-    s[S_WIN_UNITS] = 0.0
-    s[S_CPU_UNPLUGGED] = 0.0
-    s[S_EV + EV_WIN_END] = t + budget
-    s[S_WIN_ENERGY] = 0.0
-    s[M_WINDOWS] += 1.0
-    s[M_WINDOWS_BY_TYPE + wt] += 1.0
-    recent_add(s, R_WINDOWS)
-    bucket = n[I_BUCKET] if pf[P_PLATFORM] == PLATFORM_ANDROID else -1
-    log_event(s, n, ev, EVK_GRANT, wt, budget, bucket, n[I_BACKOFF_N])
+        reqs[slot, RQ_ACTIVE] = 0.0
+    sf[S_EV + EV_LAUNCH + slot] = INF
+    si[I_WIN_ACTIVE] = 1
+    si[I_WIN_SLOT] = slot
+    si[I_WIN_TYPE] = wt
+    si[I_WIN_ID] += 1
+    si[I_CHUNK_ACTIVE] = 0
+    sf[S_WIN_START] = t
+    sf[S_WIN_BUDGET] = budget
+    sf[S_WIN_UNITS] = 0.0
+    sf[S_CPU_UNPLUGGED] = 0.0
+    sf[S_EV + EV_WIN_END] = t + budget
+    sf[S_WIN_ENERGY] = 0.0
+    sf[M_WINDOWS] += 1.0
+    sf[M_WINDOWS_BY_TYPE + wt] += 1.0
+    recent_add(sf, R_WINDOWS)
+    bucket = si[I_BUCKET] if pf[P_PLATFORM] == PLATFORM_ANDROID else -1
+    log_event(sf, si, ev, EVK_GRANT, wt, budget, bucket, si[I_BACKOFF_N])
     return PH_WINDOW
 
 
 @kjit
-def window_has_net(pf, n) -> bool:
-    return effective_net(pf, n, window_exempt(pf, n)) != NET_NONE
-
-
-@kjit(inline="always")
-def window_exempt(pf, n) -> bool:
-    """The running window may use the network and keep running in Doze."""
-    return pf[P_WT_DOZE_EXEMPT + n[I_WIN_TYPE]] != 0.0 or n[I_TEMP_EXEMPT] != 0
-
-
-@kjit
-def start_chunk(pf, s, n, it, rq, rg, ev, size: float, kind: int) -> bool:
+def start_chunk(pf, sf, si, items, reqs, rng, ev, size: float, kind: int) -> bool:
     """Start a chunk of up to ``size`` work units of ``kind`` (-1 = auto). Returns False
     when there is nothing workable (the caller treats that as an invalid action)."""
-    has_net = window_has_net(pf, n)
+    has_net = window_has_net(pf, si)
     if kind < 0:
-        kind = auto_kind(pf, n, it, has_net)
+        kind = auto_kind(pf, si, items, has_net)
         if kind < 0:
             return False
-    elif not workable(pf, n, it, kind, has_net):
+    elif not workable(pf, si, items, kind, has_net):
         return False
-    t = s[S_T]
-    units = min(size, pending_units(n, it, kind))
+    t = sf[S_T]
+    units = min(size, pending_units(si, items, kind))
     net = 0
     sec = pf[P_K_SEC + kind]
     if pf[P_K_NET + kind] != 0.0:
-        net = effective_net(pf, n, window_exempt(pf, n))
+        net = effective_net(pf, si, window_exempt(pf, si))
         if net == NET_CELL:
             sec *= pf[P_CELL_SLOWDOWN]
     speed = 1.0
-    if n[I_THERMAL] >= THERMAL_CRITICAL:
+    if si[I_THERMAL] >= THERMAL_CRITICAL:
         speed = pf[P_TH_SPEED_CRITICAL]
-    elif n[I_THERMAL] >= THERMAL_SERIOUS:
+    elif si[I_THERMAL] >= THERMAL_SERIOUS:
         speed = pf[P_TH_SPEED_SERIOUS]
     dur = pf[P_CHUNK_OVERHEAD_S] + units * sec / speed
     mem = pf[P_BASE_MEM_MB] + pf[P_K_MEM + kind] * units
-    fate = 0
-    end = t + dur
-    limit = pf[P_MEM_LIMIT_MB]
-    if mem > limit:  # memory grows through the chunk and crosses the limit part-way
-        frac = max(0.0, (limit - pf[P_BASE_MEM_MB]) / (mem - pf[P_BASE_MEM_MB]))
-        fate = END_KILL_MEMORY
-        end = t + dur * frac
-    wt = n[I_WIN_TYPE]
-    if wt == WT_PROCESSING and pf[P_PLATFORM] == PLATFORM_IOS and pf[P_K_CPU + kind] >= pf[P_CPU_KILL_FRAC]:
-        if n[I_WIN_POWER] == 0:  # requiresExternalPower = NO keeps the monitor on (row 40)
-            left = pf[P_CPU_KILL_S] - s[S_CPU_UNPLUGGED]
-            if t + left < end:  # row 41: CPU monitor without external power
-                fate = END_KILL_CPU
-                end = t + max(0.0, left)
-    mark_attempt(n, it, kind, units)
-    n[I_CHUNK_ACTIVE] = 1
-    n[I_CHUNK_KIND] = kind
-    n[I_CHUNK_NET] = net
-    n[I_CHUNK_FATE] = fate
-    s[S_CHUNK_START] = t
-    s[S_CHUNK_UNITS] = units
-    s[S_CHUNK_MEM] = mem
-    s[S_EV + EV_CHUNK_END] = end
-    s[M_CHUNKS] += 1.0
+    fate, end = chunk_fate(pf, sf, si, kind, mem, t, dur)
+    mark_attempt(si, items, kind, units)
+    si[I_CHUNK_ACTIVE] = 1
+    si[I_CHUNK_KIND] = kind
+    si[I_CHUNK_NET] = net
+    si[I_CHUNK_FATE] = fate
+    sf[S_CHUNK_START] = t
+    sf[S_CHUNK_UNITS] = units
+    sf[S_CHUNK_MEM] = mem
+    sf[S_EV + EV_CHUNK_END] = end
+    sf[M_CHUNKS] += 1.0
     return True
 
 
 @kjit
-def chunk_end(pf, s, n, it, rq, jb, rg, ev, tt) -> int:
+def chunk_end(pf, sf, si, items, reqs, jobs, rng, ev, tts) -> int:
     """The chunk in flight reached its end: saved, or killed part-way. Returns the phase."""
-    s[S_EV + EV_CHUNK_END] = INF
-    fate = n[I_CHUNK_FATE]
-    if fate != 0:
-        end_window(pf, s, n, rq, jb, rg, ev, fate)
+    sf[S_EV + EV_CHUNK_END] = INF
+    fate = si[I_CHUNK_FATE]
+    if fate != END_COMPLETE:
+        end_window(pf, sf, si, reqs, jobs, rng, ev, fate)
         return PH_NONE
-    kind = n[I_CHUNK_KIND]
-    units = s[S_CHUNK_UNITS]
-    done = complete_units(s, n, it, rg, tt, kind, units, True)
-    reward_work(pf, s, kind, done)
-    s[S_WIN_UNITS] += done
-    n[I_CHUNK_ACTIVE] = 0
-    n[I_LAST_CHUNK_OK] = 1
-    log_event(s, n, ev, EVK_CHUNK, kind, done, 1.0, s[S_T] - s[S_CHUNK_START])
+    kind = si[I_CHUNK_KIND]
+    units = sf[S_CHUNK_UNITS]
+    done = complete_units(sf, si, items, rng, tts, kind, units, True)
+    reward_work(pf, sf, kind, done)
+    sf[S_WIN_UNITS] += done
+    si[I_CHUNK_ACTIVE] = 0
+    si[I_LAST_CHUNK_OK] = 1
+    log_event(sf, si, ev, EVK_CHUNK, kind, done, 1.0, sf[S_T] - sf[S_CHUNK_START])
     return PH_CHUNK
 
 
 @kjit
-def chunk_fail(pf, s, n, ev) -> int:
+def chunk_fail(pf, sf, si, ev) -> int:
     """The chunk in flight failed (its network went away) but the window goes on."""
-    s[S_EV + EV_CHUNK_END] = INF
-    units = s[S_CHUNK_UNITS]
-    s[M_CHUNKS_LOST] += 1.0
-    s[M_UNITS_LOST] += units
-    recent_add(s, R_FAILED)
-    n[I_CHUNK_ACTIVE] = 0
-    n[I_LAST_CHUNK_OK] = 0
-    log_event(s, n, ev, EVK_CHUNK, n[I_CHUNK_KIND], units, 0.0, s[S_T] - s[S_CHUNK_START])
+    sf[S_EV + EV_CHUNK_END] = INF
+    units = sf[S_CHUNK_UNITS]
+    sf[M_CHUNKS_LOST] += 1.0
+    sf[M_UNITS_LOST] += units
+    recent_add(sf, R_FAILED)
+    si[I_CHUNK_ACTIVE] = 0
+    si[I_LAST_CHUNK_OK] = 0
+    log_event(sf, si, ev, EVK_CHUNK, si[I_CHUNK_KIND], units, 0.0, sf[S_T] - sf[S_CHUNK_START])
     return PH_CHUNK
 
 
 @kjit
-def _close(pf, s, n, jb, reason: int) -> float:
-    t = s[S_T]
+def _close(pf, sf, si, jobs, reason: int) -> float:
+    t = sf[S_T]
     lost = 0.0
-    if n[I_CHUNK_ACTIVE] != 0:
-        lost = s[S_CHUNK_UNITS]
+    if si[I_CHUNK_ACTIVE] != 0:
+        lost = sf[S_CHUNK_UNITS]
         if reason != END_COMPLETE:
-            s[M_CHUNKS_LOST] += 1.0
-            s[M_UNITS_LOST] += lost
-            recent_add(s, R_FAILED)
-    n[I_CHUNK_ACTIVE] = 0
-    n[I_WIN_ACTIVE] = 0
-    n[I_LAST_END] = reason
-    s[S_EV + EV_CHUNK_END] = INF
-    s[S_EV + EV_WIN_END] = INF
-    s[S_LAST_WINDOW_END] = t
-    s[M_WINDOW_S] += t - s[S_WIN_START]
-    record_job_end(n, jb, t)
+            sf[M_CHUNKS_LOST] += 1.0
+            sf[M_UNITS_LOST] += lost
+            recent_add(sf, R_FAILED)
+    si[I_CHUNK_ACTIVE] = 0
+    si[I_WIN_ACTIVE] = 0
+    si[I_LAST_END] = reason
+    sf[S_EV + EV_CHUNK_END] = INF
+    sf[S_EV + EV_WIN_END] = INF
+    sf[S_LAST_WINDOW_END] = t
+    sf[M_WINDOW_S] += t - sf[S_WIN_START]
+    record_job_end(si, jobs, t)
     return lost
 
 
 @kjit
-def complete_window(pf, s, n, jb, ev, backlog: float) -> None:
+def complete_window(pf, sf, si, jobs, ev, backlog: float) -> None:
     """The app reports completion (setTaskCompleted / jobFinished); ``backlog`` (units
     still pending) is recorded in the event log."""
-    wt = n[I_WIN_TYPE]
-    _close(pf, s, n, jb, END_COMPLETE)
-    s[M_COMPLETES] += 1.0
-    recent_add(s, R_COMPLETES)
-    history_event(pf, s, 0, s[S_WIN_ENERGY])
-    log_event(s, n, ev, EVK_COMPLETE, wt, s[S_WIN_UNITS], s[S_T] - s[S_WIN_START], backlog)
+    wt = si[I_WIN_TYPE]
+    _close(pf, sf, si, jobs, END_COMPLETE)
+    sf[M_COMPLETES] += 1.0
+    recent_add(sf, R_COMPLETES)
+    history_event(pf, sf, 0, sf[S_WIN_ENERGY])
+    log_event(sf, si, ev, EVK_COMPLETE, wt, sf[S_WIN_UNITS], sf[S_T] - sf[S_WIN_START], backlog)
 
 
 @kjit
-def end_window(pf, s, n, rq, jb, rg, ev, reason: int) -> None:
+def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
     """The OS ends the window: expiration (budget, user, constraint) or a kill."""
-    wt = n[I_WIN_TYPE]
-    slot = n[I_WIN_SLOT]
-    units_in_flight = s[S_CHUNK_UNITS] if n[I_CHUNK_ACTIVE] != 0 else 0.0
-    win_s = s[S_T] - s[S_WIN_START]
-    lost = _close(pf, s, n, jb, reason)
+    wt = si[I_WIN_TYPE]
+    slot = si[I_WIN_SLOT]
+    units_in_flight = sf[S_CHUNK_UNITS] if si[I_CHUNK_ACTIVE] != 0 else 0.0
+    win_s = sf[S_T] - sf[S_WIN_START]
+    lost = _close(pf, sf, si, jobs, reason)
     killed = reason >= END_KILL_MEMORY
     if not killed:
         # the expiration handler fires; winding down must fit in the grace period
-        s[M_EXPIRATIONS] += 1.0
-        recent_add(s, R_EXPIRATIONS)
-        reward_expire(pf, s)
-        history_event(pf, s, 1, s[S_WIN_ENERGY])
-        log_event(s, n, ev, EVK_EXPIRE, wt, reason, lost, win_s)
+        sf[M_EXPIRATIONS] += 1.0
+        recent_add(sf, R_EXPIRATIONS)
+        reward_expire(pf, sf)
+        history_event(pf, sf, 1, sf[S_WIN_ENERGY])
+        log_event(sf, si, ev, EVK_EXPIRE, wt, reason, lost, win_s)
         wind_down = pf[P_CANCEL_S] + pf[P_CANCEL_PER_UNIT_S] * units_in_flight
         if wind_down > pf[P_GRACE_S]:
             reason = END_KILL_GRACE
             killed = True
     if killed:
-        s[M_KILLS] += 1.0
+        sf[M_KILLS] += 1.0
         if reason == END_KILL_MEMORY:
-            s[M_KILLS_MEMORY] += 1.0
-        recent_add(s, R_KILLS)
-        reward_kill(pf, s)
-        history_event(pf, s, 2, 0.0 if reason == END_KILL_GRACE else s[S_WIN_ENERGY])
-        log_event(s, n, ev, EVK_KILL, wt, reason, lost, win_s)
-    n[I_LAST_END] = reason
+            sf[M_KILLS_MEMORY] += 1.0
+        recent_add(sf, R_KILLS)
+        reward_kill(pf, sf)
+        history_event(pf, sf, 2, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
+        log_event(sf, si, ev, EVK_KILL, wt, reason, lost, win_s)
+    si[I_LAST_END] = reason
     # Android reschedules a stopped job with backoff unless the app replaced it (row 17)
-    if pf[P_RESCHEDULE_ON_STOP] != 0.0 and rq[slot, RQ_ACTIVE] == 0.0:
-        attempt = n[I_BACKOFF_N] + 1
-        rq[slot, RQ_ACTIVE] = 1.0
-        rq[slot, RQ_TYPE] = wt
-        rq[slot, RQ_SUBMIT] = s[S_T]
-        rq[slot, RQ_EARLIEST] = s[S_T] + backoff_delay(pf, attempt)
-        rq[slot, RQ_ATTEMPT] = attempt
-        rq[slot, RQ_THROTTLED] = 0.0
-        s[S_HZ_REM + EV_LAUNCH + slot] = expo(n, rg, SYS, 1.0)
+    if pf[P_RESCHEDULE_ON_STOP] != 0.0 and reqs[slot, RQ_ACTIVE] == 0.0:
+        attempt = si[I_BACKOFF_N] + 1
+        reqs[slot, RQ_ACTIVE] = 1.0
+        reqs[slot, RQ_TYPE] = wt
+        reqs[slot, RQ_SUBMIT] = sf[S_T]
+        reqs[slot, RQ_EARLIEST] = sf[S_T] + backoff_delay(pf, attempt)
+        reqs[slot, RQ_ATTEMPT] = attempt
+        reqs[slot, RQ_THROTTLED] = 0.0
+        sf[S_HZ_REM + EV_LAUNCH + slot] = expo(si, rng, SYS, 1.0)
 
 
 @kjit
-def invalid_action(pf, s) -> None:
+def invalid_action(pf, sf) -> None:
     """An action that makes no sense now: handled as a no-op, counted and penalised."""
-    s[M_INVALID] += 1.0
-    reward_invalid(pf, s)
+    sf[M_INVALID] += 1.0
+    reward_invalid(pf, sf)
