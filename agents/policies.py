@@ -36,17 +36,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from bgenv.core.layout import KIND_HEAVY, KIND_NAMES, KIND_REFRESH, KIND_SYNC, KIND_UPLOAD
 from bgenv.envs.actions import ActionTable
-from bgenv.envs.spaces import OBSERVATION_NAMES
+from bgenv.envs.spaces import OBSERVATION_NAMES, age_hours, backlog_units, window_elapsed_s
 
 F = {name: i for i, name in enumerate(OBSERVATION_NAMES)}
-WORK_KINDS = ("sync", "upload", "refresh", "heavy")
-SYNC, UPLOAD, REFRESH, HEAVY = range(4)  # index into WORK_KINDS; the action's work_kind is index + 1
-
-# Inverse scalings of the observation (docs/reference.md, "scale" column).
-_LOG_1K = float(np.log1p(1000.0))  # backlog_*: log1p(units) / log1p(1000)
-_LOG_2W = float(np.log1p(24.0 * 14.0))  # since_*, oldest_age, staleness: log1p(hours) / log1p(336)
-_WINDOW_ELAPSED_S = 600.0  # window_elapsed: s / 600
+WORK_KINDS = KIND_NAMES  # the action's work_kind is the index here + 1 (0 = auto)
+SYNC, UPLOAD, REFRESH, HEAVY = KIND_SYNC, KIND_UPLOAD, KIND_REFRESH, KIND_HEAVY
 
 
 class Policy:
@@ -88,7 +84,7 @@ class Policy:
 
     @staticmethod
     def window_elapsed_s(o: np.ndarray) -> float:
-        return float(o[F["window_elapsed"]]) * _WINDOW_ELAPSED_S
+        return float(window_elapsed_s(o[F["window_elapsed"]]))
 
     @staticmethod
     def backlog(o: np.ndarray, kind: str) -> bool:
@@ -360,7 +356,7 @@ class GuidelinesPolicy(Policy):
             return out
         col = o.T  # feature-major view: col[F[name]] is one feature for every row
         in_window = (col[F["phase_window"]] > 0.5) | (col[F["phase_chunk"]] > 0.5)
-        units = np.expm1(np.clip(o[:, [F[f"backlog_{k}"] for k in WORK_KINDS]], 0.0, 1.0) * _LOG_1K)
+        units = backlog_units(o[:, [F[f"backlog_{k}"] for k in WORK_KINDS]])
         units[units < 1e-6] = 0.0
         kind, chunk = self._work(o, col, units, in_window, m)
         out[:, 2] = chunk
@@ -392,7 +388,7 @@ class GuidelinesPolicy(Policy):
         if self.ios:
             heavy_ok = processing
         else:
-            waited = np.expm1(col[F["oldest_age"]] * _LOG_2W) >= self.HEAVY_WAIT_H
+            waited = age_hours(col[F["oldest_age"]]) >= self.HEAVY_WAIT_H
             healthy = (col[F["battery"]] >= self.HEAVY_MIN_BATTERY) & (col[F["low_power"]] < 0.5)
             heavy_ok = charging | (waited & healthy)
         allowed = np.stack(
@@ -409,7 +405,7 @@ class GuidelinesPolicy(Policy):
         for k in (HEAVY, UPLOAD, REFRESH, SYNC):  # the last assignment wins: sync first
             kind[cand[:, k]] = k
         # time left before this window type's stop time
-        elapsed = col[F["window_elapsed"]] * _WINDOW_ELAPSED_S
+        elapsed = window_elapsed_s(col[F["window_elapsed"]])
         stop_at = self._stop_time(col, charging)
         left = stop_at - elapsed
         # chunk size: the biggest bin that fits time, memory and the expiration grace
@@ -470,8 +466,8 @@ class GuidelinesPolicy(Policy):
         pending = [col[F[f"pending_slot{j}"]] > 0.5 for j in range(4)]
         cands: list[tuple[int, np.ndarray, np.ndarray]] = []  # (option, wanted, delay s), by priority
         if self.ios:
-            since_window_s = np.expm1(col[F["since_window"]] * _LOG_2W) * 3600.0
-            since_open_h = np.expm1(col[F["since_open"]] * _LOG_2W)
+            since_window_s = age_hours(col[F["since_window"]]) * 3600.0
+            since_open_h = age_hours(col[F["since_open"]])
             cands.append((self.opt_refresh, ~pending[0], self.REFRESH_DELAY_S * backoff))
             reason = (units[:, SYNC] > 0) | (units[:, REFRESH] > 0) | (since_open_h < self.ACTIVE_USER_H)
             spacing = self.PUSH_SPACING_S * backoff

@@ -16,6 +16,7 @@ from bgenv.core.layout import EVENT_SCHEMA
 from bgenv.core.metrics import METRICS
 from bgenv.core.observation import FEATURES
 from bgenv.core.params import compile_params
+from bgenv.envs.spaces import WORK_KIND_CHOICES
 
 
 def _fields(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str]], defaults: Any) -> None:
@@ -78,7 +79,8 @@ def render() -> str:
             out.append(f"| delay | {i} | earliest begin after {d:g} s |")
         for i, c in enumerate(cp.chunk_bins_units):
             out.append(f"| chunk | {i} | {'stop and report completion' if i == 0 else f'{c:g} work units'} |")
-        for i, k in enumerate(("auto (by priority)", "sync", "upload", "refresh", "heavy")):
+        for i, k in enumerate(WORK_KIND_CHOICES):
+            k = "auto (by priority)" if k == "auto" else k
             out.append(f"| work_kind | {i} | {k} |")
         out.append("")
     out += ["## Episode metrics (`info['metrics']` on the last step)", "", "| metric | meaning |", "|---|---|"]

@@ -10,13 +10,13 @@ and the event log is read through ``bgenv.eventlog``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from bgenv.envs.actions import ActionTable
+from bgenv.envs.spaces import backlog_units
 from bgenv.registration import ENV_ID_OF_PLATFORM as ENV_IDS  # importing bgenv registers the ids
 from bgenv.rollout import Decide
 
@@ -79,8 +79,7 @@ def always(env, option: str, delay_s: float = 0.0) -> Decide:
 def backlog(env, obs: np.ndarray, kind: str) -> float:
     """Pending work units of ``kind`` as the app reads them from its observation
     (``log1p(units)/log1p(1000)``, clipped at 1)."""
-    v = float(obs[env.observation_names.index(f"backlog_{kind}")])
-    return math.expm1(v * math.log1p(1000.0))
+    return float(backlog_units(obs[env.observation_names.index(f"backlog_{kind}")]))
 
 
 def books_gap(m: dict[str, float]) -> float:

@@ -65,8 +65,13 @@ from bgenv.core.layout import (
 )
 from bgenv.core.scheduler import effective_net
 
-_LOG_2W = np.log1p(24.0 * 14.0)  # hour-valued ages are log-scaled up to two weeks
-_LOG_1K = np.log1p(1000.0)
+# Scales of the observation (the "unit" column of FEATURES); bgenv.envs.spaces decodes
+# observations back into raw quantities with them.
+AGE_FULL_H = 24.0 * 14.0  # ages and times since: log1p(hours) / log1p(AGE_FULL_H), two weeks
+BACKLOG_FULL_UNITS = 1000.0  # backlog_*: log1p(units) / log1p(BACKLOG_FULL_UNITS)
+WINDOW_ELAPSED_FULL_S = 600.0  # window_elapsed: s / WINDOW_ELAPSED_FULL_S, clipped
+_LOG_2W = np.log1p(AGE_FULL_H)
+_LOG_1K = np.log1p(BACKLOG_FULL_UNITS)
 
 # (name, meaning, unit of the raw quantity, low, high)
 FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
@@ -228,7 +233,7 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
         wt = WT_PROCESSING  # health research is a processing task with elevated priority
     for k in range(WT_EXPEDITED + 1):
         obs[O_WINDOW_TYPE + k] = 1.0 if (win and wt == k) else 0.0
-    obs[O_WINDOW_ELAPSED] = min(1.0, (t - sf[S_WIN_START]) / 600.0) if win else 0.0
+    obs[O_WINDOW_ELAPSED] = min(1.0, (t - sf[S_WIN_START]) / WINDOW_ELAPSED_FULL_S) if win else 0.0
     obs[O_WINDOW_UNITS] = min(1.0, sf[S_WIN_UNITS] / 100.0) if win else 0.0
     obs[O_LAST_CHUNK_SAVED] = si[I_LAST_CHUNK_OK]
     # one pass over the backlog: units per kind (summed in row order, as

@@ -1,4 +1,5 @@
-"""Observation and action spaces, and the names of their parts."""
+"""Observation and action spaces, the names of their parts, and the inverse of the
+observation's scalings (raw quantities from an observation, for hand-written policies)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 from gymnasium import spaces
 
 from bgenv.core.layout import KIND_NAMES
-from bgenv.core.observation import FEATURES
+from bgenv.core.observation import AGE_FULL_H, BACKLOG_FULL_UNITS, FEATURES, WINDOW_ELAPSED_FULL_S
 from bgenv.core.params import CompiledParams
 
 OBSERVATION_NAMES: tuple[str, ...] = tuple(f[0] for f in FEATURES)
@@ -32,3 +33,24 @@ def action_labels(cp: CompiledParams) -> dict[str, tuple[str, ...]]:
         "chunk": ("stop and report completion", *(f"{c:g} units" for c in cp.chunk_bins_units[1:])),
         "work_kind": WORK_KIND_CHOICES,
     }
+
+
+_LOG_AGE = float(np.log1p(AGE_FULL_H))
+_LOG_BACKLOG = float(np.log1p(BACKLOG_FULL_UNITS))
+
+
+def backlog_units(x: np.ndarray | float) -> np.ndarray:
+    """Pending work units from ``backlog_*`` observations (``log1p(units)/log1p(1000)``,
+    clipped at 1: a full feature reads as 1000 units or more)."""
+    return np.expm1(np.clip(x, 0.0, 1.0) * _LOG_BACKLOG)
+
+
+def age_hours(x: np.ndarray | float) -> np.ndarray:
+    """Hours from ``oldest_age``, ``staleness`` and ``since_*`` observations
+    (``log1p(hours)/log1p(336)``, clipped at two weeks)."""
+    return np.expm1(np.asarray(x) * _LOG_AGE)
+
+
+def window_elapsed_s(x: np.ndarray | float) -> np.ndarray:
+    """Seconds since the running window started, from ``window_elapsed`` (``s/600``, clipped)."""
+    return np.asarray(x) * WINDOW_ELAPSED_FULL_S

@@ -11,12 +11,12 @@ of it. :func:`feature` and :func:`backlog` read the observation by name.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from bgenv.envs.actions import ActionTable
+from bgenv.envs.spaces import backlog_units
 from bgenv.eventlog import Event, of_kind
 from bgenv.rollout import Decide
 
@@ -31,7 +31,7 @@ def feature(env: Any, obs: np.ndarray, name: str) -> float:
 
 def backlog(env: Any, obs: np.ndarray, kind: str) -> float:
     """Pending units of work kind ``kind`` read from the observation (log1p(units)/log1p(1000))."""
-    return math.expm1(feature(env, obs, f"backlog_{kind}") * math.log1p(1000.0))
+    return float(backlog_units(feature(env, obs, f"backlog_{kind}")))
 
 
 def idle(env: Any, obs: np.ndarray, info: dict[str, Any]) -> list[int]:
