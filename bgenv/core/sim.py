@@ -64,10 +64,13 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def _entry_point(dispatcher: Any, args: tuple[Any, ...]) -> tuple[Any, Any]:
     """Call ``dispatcher(*args)`` (compiling or loading it); return its compiled entry
-    point for exactly these argument types (the dispatcher itself if not found) and
-    the call's result."""
+    point for exactly these argument types (the dispatcher itself if not found, or the
+    plain Python function under ``NUMBA_DISABLE_JIT=1``) and the call's result."""
     out = dispatcher(*args)
-    cres = dispatcher.overloads.get(tuple(typeof(a) for a in args))
+    overloads = getattr(dispatcher, "overloads", None)
+    if overloads is None:  # NUMBA_DISABLE_JIT=1: njit returned the Python function itself
+        return dispatcher, out
+    cres = overloads.get(tuple(typeof(a) for a in args))
     return (cres.entry_point if cres is not None else dispatcher), out
 
 
