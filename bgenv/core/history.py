@@ -4,7 +4,7 @@ one-day time constant so they read as "per recent day"."""
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from bgenv.core.jit import kjit
 from bgenv.core.layout import S_RECENT, S_RECENT_T, S_T
@@ -22,7 +22,7 @@ RECENT_TAU_S = 86400.0  # one day: a presentation choice for the observation, no
 def _decay(sf) -> None:
     dt = sf[S_T] - sf[S_RECENT_T]
     if dt > 0.0:
-        f = np.exp(-dt / RECENT_TAU_S)
+        f = math.exp(-dt / RECENT_TAU_S)
         for k in range(NRECENT):
             sf[S_RECENT + k] *= f
         sf[S_RECENT_T] = sf[S_T]

@@ -8,6 +8,12 @@
 * ``error_model="numpy"``: no zero-division checks on every ``/``. No reachable state
   divides by zero (with the default model such a state would raise), so results are
   the same bit for bit.
+
+Under ``NUMBA_DISABLE_JIT=1`` ``njit`` returns the plain functions, so the same kernel
+runs as Python (slow, but ``pdb`` and ``print`` work) with the same results bit for bit.
+That is why the core calls ``math.exp``/``math.log``/``math.sin`` and not their ``np.``
+twins: compiled, both are the C library's; in Python, numpy's SIMD versions can differ
+from it in the last bit.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ reference docs are generated from it)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_value
@@ -197,7 +199,7 @@ O_PENDING_SLOT5 = _slot("pending_slot5")
 
 @kjit(inline="always")
 def _hours(x: float) -> float:
-    return min(1.0, np.log1p(max(0.0, x) / 3600.0) / _LOG_2W)
+    return min(1.0, math.log1p(max(0.0, x) / 3600.0) / _LOG_2W)
 
 
 @kjit(inline="always")
@@ -210,8 +212,8 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     """Fill one observation row ``obs`` (float32, len NOBS) from the state."""
     t = sf[S_T]
     ang = 2.0 * np.pi * ((t / 3600.0) % 24.0) / 24.0
-    obs[O_HOUR_SIN] = np.sin(ang)
-    obs[O_HOUR_COS] = np.cos(ang)
+    obs[O_HOUR_SIN] = math.sin(ang)
+    obs[O_HOUR_COS] = math.cos(ang)
     obs[O_BATTERY] = sf[S_BATT]
     obs[O_CHARGING] = si[I_CHARGING]
     obs[O_LOW_POWER] = si[I_LOWPOWER]
@@ -260,10 +262,10 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
             age = t - items[r, IT_ARRIVE]
         if items[r, IT_OVERDUE] != 0.0:
             over += 1
-    obs[O_BACKLOG + KIND_SYNC] = min(1.0, np.log1p(u0) / _LOG_1K)
-    obs[O_BACKLOG + KIND_UPLOAD] = min(1.0, np.log1p(u1) / _LOG_1K)
-    obs[O_BACKLOG + KIND_REFRESH] = min(1.0, np.log1p(u2) / _LOG_1K)
-    obs[O_BACKLOG + KIND_HEAVY] = min(1.0, np.log1p(u3) / _LOG_1K)
+    obs[O_BACKLOG + KIND_SYNC] = min(1.0, math.log1p(u0) / _LOG_1K)
+    obs[O_BACKLOG + KIND_UPLOAD] = min(1.0, math.log1p(u1) / _LOG_1K)
+    obs[O_BACKLOG + KIND_REFRESH] = min(1.0, math.log1p(u2) / _LOG_1K)
+    obs[O_BACKLOG + KIND_HEAVY] = min(1.0, math.log1p(u3) / _LOG_1K)
     ni = si[I_NITEMS]
     obs[O_BACKLOG_ITEMS] = ni / MAXI
     obs[O_OLDEST_AGE] = _hours(age)

@@ -20,6 +20,10 @@ increment, high word first (``RS_STATE_HI``, ``RS_STATE_LO``, ``RS_INC_HI``,
 
 from __future__ import annotations
 
+import math
+import warnings
+
+import numba
 import numpy as np
 
 from bgenv.core.jit import kjit
@@ -44,6 +48,9 @@ _U58 = np.uint64(58)
 _U63 = np.uint64(63)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53, as numpy's next_double
 _WORD = (1 << 64) - 1
+
+if numba.config.DISABLE_JIT:  # pure Python: numpy warns at the uint64 wrap-around the LCG relies on
+    warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning, r"bgenv\.core\.rng")
 
 
 @kjit(inline="always")
@@ -86,7 +93,7 @@ def uniform(si, rng, stream: int) -> float:
 @kjit(inline="always")
 def expo(si, rng, stream: int, mean: float) -> float:
     """Exponential draw with the given mean (same unit as ``mean``)."""
-    return -mean * np.log(1.0 - uniform(si, rng, stream))
+    return -mean * math.log(1.0 - uniform(si, rng, stream))
 
 
 @kjit
@@ -95,7 +102,7 @@ def poisson(si, rng, stream: int, mean: float) -> int:
     if mean <= 0.0:
         return 0
     u = uniform(si, rng, stream)
-    p = np.exp(-mean)
+    p = math.exp(-mean)
     cdf = p
     k = 0
     while u > cdf and k < 50:

@@ -22,6 +22,8 @@ returned as a wake-up, so the event loop never polls.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bgenv.core.eventlog import log_event
@@ -231,8 +233,8 @@ def decay_history(pf, sf) -> None:
     if dt <= 0.0:
         return
     b0 = pf[P_HB_INIT]
-    sf[S_HIST_B] = b0 + (sf[S_HIST_B] - b0) * np.exp(-dt / pf[P_HB_TAU_S])
-    sf[S_HIST_E] *= np.exp(-dt / pf[P_HE_TAU_S])
+    sf[S_HIST_B] = b0 + (sf[S_HIST_B] - b0) * math.exp(-dt / pf[P_HB_TAU_S])
+    sf[S_HIST_E] *= math.exp(-dt / pf[P_HE_TAU_S])
     sf[S_HIST_T] = t
 
 
@@ -258,7 +260,7 @@ def history_open(pf, sf, hour: int) -> None:
     sf[S_HIST_E] += 86400.0 / pf[P_HE_TAU_S]
     # Only ratios of the histogram are read, so instead of decaying every hour's count
     # the new open weighs exp(t / tau): the same forgetting at one update per open.
-    w = np.exp((sf[S_T] - sf[S_T0]) / pf[P_USAGE_TAU_S])
+    w = math.exp((sf[S_T] - sf[S_T0]) / pf[P_USAGE_TAU_S])
     sf[S_USAGE + hour] += w
     sf[S_USAGE_TOT] += w
 
@@ -411,7 +413,7 @@ def quota_remaining(pf, si, jobs, t: float) -> float:
 def ej_bonus(pf, sf) -> float:
     """Expedited quota earned by screen time and interactions (row 12), s; it fades
     over the quota window so it behaves like a rolling credit."""
-    return sf[S_EJ_BONUS] * np.exp(-(sf[S_T] - sf[S_EJ_BONUS_T]) / pf[P_EJ_WIN_S])
+    return sf[S_EJ_BONUS] * math.exp(-(sf[S_T] - sf[S_EJ_BONUS_T]) / pf[P_EJ_WIN_S])
 
 
 @kjit
