@@ -16,7 +16,7 @@ from bgenv.core.layout import EVENT_SCHEMA
 from bgenv.core.metrics import METRICS
 from bgenv.core.observation import FEATURES
 from bgenv.core.params import compile_params
-from bgenv.envs.spaces import WORK_KIND_CHOICES
+from bgenv.envs.spaces import INFO_KEYS, WORK_KIND_CHOICES
 
 
 def _fields(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str]], defaults: Any) -> None:
@@ -83,7 +83,21 @@ def render() -> str:
             k = "auto (by priority)" if k == "auto" else k
             out.append(f"| work_kind | {i} | {k} |")
         out.append("")
-    out += ["## Episode metrics (`info['metrics']` on the last step)", "", "| metric | meaning |", "|---|---|"]
+    out += [
+        "## Info (`info` of `reset` and `step`)",
+        "",
+        "The single env's keys. The batched env's `info` holds `cost`, `t`, `t_s` and `dt_s` as `[N]`",
+        "arrays, each with its `_<key>` mask; a device reset in the step shows its new episode's `t` and",
+        "`t_s = dt_s = 0` (Gymnasium's vector convention; `cost` is the finished step's), and its",
+        "finished episode's last values, with `phase` and `metrics`, are in `info['final_info']`. The",
+        "Stable-Baselines3 VecEnv puts `cost`, `t_s` and `dt_s` in each env's info dict; on an episode",
+        "end, the finished episode's last step's.",
+        "",
+        "| key | unit | meaning |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{k}` | {unit or '—'} | {meaning} |" for k, (unit, meaning) in INFO_KEYS.items()]
+    out += ["", "## Episode metrics (`info['metrics']` on the last step)", "", "| metric | meaning |", "|---|---|"]
     out += [f"| `{k}` | {v} |" for k, v in METRICS.items()]
     out += [
         "",

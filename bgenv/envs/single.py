@@ -96,6 +96,25 @@ class BackgroundSchedulingEnv(gym.Env):
     ``throttled_requests``, ``retries_per_task``, ``time_to_success_s``,
     ``freshness_at_open``, and more; see ``docs/reference.md``).
 
+    ## Info
+
+    ``reset`` and every ``step`` return ``info`` with (``docs/reference.md``, "Info"):
+
+    * ``t_s``: simulated seconds since the episode's reset (0 at reset).
+    * ``dt_s``: simulated seconds since the previous decision (0 at reset). Decisions are
+      event-driven, so it varies from about a second to many hours; summed over an
+      episode it is the episode's simulated length (``horizon_days`` × 86400 s).
+    * ``t``: simulated seconds since midnight of day 0 (the episode starts at
+      ``start_hour``).
+    * ``cost``: the step's battery fraction spent by background work (see Rewards).
+    * ``phase``: the decision point (``background``, ``window_start``, ``chunk_done``;
+      ``none`` on the truncating step).
+    * ``metrics``: on the truncating step only (see Episode End).
+
+    The batched env returns ``cost``, ``t``, ``t_s`` and ``dt_s`` as ``[N]`` arrays (a
+    finished episode's last ones in ``info["final_info"]``), the Stable-Baselines3 VecEnv
+    ``cost``, ``t_s`` and ``dt_s`` in each env's info dict.
+
     ## Arguments
 
     ``gym.make("bgenv/iOS-v0", scenario="ios_commuter", record_events=True, **overrides)``
@@ -150,6 +169,7 @@ class BackgroundSchedulingEnv(gym.Env):
         self._act = np.zeros((1, 4), dtype=np.int64)
         self._idx = np.zeros(1, dtype=np.int64)
         self._started = False
+        self._t_s = 0.0  # t_s of the previous decision
         self._s0 = self.sim.sf[0]  # row views of the one device: cheaper reads per step
         self._n0 = self.sim.si[0]
 
@@ -158,6 +178,7 @@ class BackgroundSchedulingEnv(gym.Env):
         super().reset(seed=seed)
         self.sim.reset([seed], self._idx)
         self._started = True
+        self._t_s = 0.0
         return self.sim.obs[0].copy(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
@@ -197,10 +218,17 @@ class BackgroundSchedulingEnv(gym.Env):
         return v
 
     def _info(self) -> dict[str, Any]:
+        """The info of the state just reached (see ``INFO_KEYS``); moves on ``_t_s``."""
         s = self._s0
+        t = s.item(L.S_T)
+        t_s = t - s.item(L.S_T0)
+        dt_s = t_s - self._t_s  # 0 at reset; as the batched env computes it
+        self._t_s = t_s
         return {
             "cost": s.item(L.S_COST),
-            "t": s.item(L.S_T),
+            "t": t,
+            "t_s": t_s,
+            "dt_s": dt_s,
             "phase": L.PHASE_NAMES[self._n0.item(L.I_PHASE)],
         }
 

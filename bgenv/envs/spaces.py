@@ -14,6 +14,24 @@ OBSERVATION_NAMES: tuple[str, ...] = tuple(f[0] for f in FEATURES)
 ACTION_PARTS: tuple[str, ...] = ("request", "delay", "chunk", "work_kind")
 WORK_KIND_CHOICES: tuple[str, ...] = ("auto", *KIND_NAMES)
 
+# The single env's ``info`` (of ``reset`` and every ``step``): key -> (unit, meaning).
+INFO_KEYS: dict[str, tuple[str, str]] = {
+    "t": ("s", "simulated time of the returned observation, since midnight of day 0"),
+    "t_s": ("s", "simulated time since the episode's reset (0 at reset)"),
+    "dt_s": (
+        "s",
+        "simulated time since the previous decision (0 at reset; from a second to many hours, "
+        "as decisions are event-driven); summed over an episode, its simulated length",
+    ),
+    "cost": (
+        "fraction of a full battery",
+        "battery spent by background work off the charger in the step, apart from the reward "
+        "(for constrained RL; 0 at reset)",
+    ),
+    "phase": ("", "the decision point: `background`, `window_start`, `chunk_done` (`none` on the last step)"),
+    "metrics": ("", "on the truncating step only: the episode metrics (below)"),
+}
+
 
 def observation_space() -> spaces.Box:
     low = np.array([f[3] for f in FEATURES], dtype=np.float32)
