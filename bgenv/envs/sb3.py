@@ -7,7 +7,11 @@ conventions: ``step_wait`` returns ``(obs, rewards, dones, infos)`` with
 ``dones = truncated`` (episodes only truncate, at the scenario horizon), the finished
 devices already reset, and on an episode end ``infos[i]["terminal_observation"]``,
 ``infos[i]["TimeLimit.truncated"] = True`` and ``infos[i]["metrics"]``. Every info also
-holds ``"cost"``, as the single env's. ``env_method("action_masks")`` returns one mask
+holds ``"cost"``, ``"t_s"`` and ``"dt_s"`` of the step, as the single env's (simulated s
+since the episode's reset and since the previous decision): on an episode end those of
+the finished episode's last step (SB3's convention, as ``DummyVecEnv``'s: the info of a
+done step is the last step's; the new episode's reset info, with ``t_s = dt_s = 0``, is
+in ``reset_infos[i]``). ``env_method("action_masks")`` returns one mask
 per env, so sb3-contrib's ``MaskablePPO`` reads the masks.
 
     from bgenv.envs.sb3 import make_sb3_vec_env
@@ -56,7 +60,7 @@ class BgenvVecEnv(VecEnv):
     def reset(self) -> VecEnvObs:
         seeds = None if all(s is None for s in self._seeds) else list(self._seeds)
         obs, _ = self.venv.reset(seed=seeds)
-        self.reset_infos = [{"cost": 0.0} for _ in range(self.num_envs)]
+        self.reset_infos = [_reset_info() for _ in range(self.num_envs)]
         self._reset_seeds()
         self._reset_options()
         return obs
@@ -69,13 +73,16 @@ class BgenvVecEnv(VecEnv):
             raise RuntimeError("call step_async() before step_wait()")
         r = self.venv._advance(self._actions)
         self._actions = None
-        infos: list[dict[str, Any]] = [{"cost": c, "TimeLimit.truncated": False} for c in r.cost.tolist()]
+        infos: list[dict[str, Any]] = [
+            {"cost": c, "t_s": t, "dt_s": dt, "TimeLimit.truncated": False}
+            for c, t, dt in zip(r.cost.tolist(), r.t_s.tolist(), r.dt_s.tolist())
+        ]
         for j, i in enumerate(r.final_idx.tolist()):
             info = infos[i]
             info["TimeLimit.truncated"] = True
             info["terminal_observation"] = r.final_obs[j]
             info["metrics"] = dict(zip(METRIC_NAMES, r.final_metrics[j].tolist()))
-            self.reset_infos[i] = {"cost": 0.0}
+            self.reset_infos[i] = _reset_info()
         return r.obs, r.rewards.astype(np.float32), r.truncated, infos
 
     def close(self) -> None:
@@ -122,6 +129,10 @@ class BgenvVecEnv(VecEnv):
 
     def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]
+
+
+def _reset_info() -> dict[str, float]:
+    return {"cost": 0.0, "t_s": 0.0, "dt_s": 0.0}
 
 
 def make_sb3_vec_env(

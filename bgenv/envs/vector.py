@@ -66,11 +66,14 @@ class BatchStep(NamedTuple):
     devices in ``final_idx`` (those whose episode truncated in this step);
     ``final_obs``/``final_t``/``final_metrics`` are those devices' last observations,
     end times and episode metrics (one row each, columns in ``METRIC_NAMES`` order), in
-    ``final_idx`` order."""
+    ``final_idx`` order. ``rewards``, ``cost``, ``t_s`` and ``dt_s`` are the step's, for
+    every device (a finished device's ``t_s`` is its episode's simulated length)."""
 
     obs: np.ndarray
     rewards: np.ndarray
     cost: np.ndarray
+    t_s: np.ndarray
+    dt_s: np.ndarray
     truncated: np.ndarray
     final_idx: np.ndarray
     final_obs: np.ndarray
@@ -98,12 +101,18 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
 
     * ``"cost"`` ``[N]``: battery fraction spent by background work in the step (the
       transition's cost, matching its reward, also for a device that was reset),
-      ``"t"`` ``[N]``: simulated time (s) of the returned observation; each with its
-      ``"_cost"``/``"_t"`` mask (all True).
+      ``"t"`` ``[N]``: simulated time (s since midnight of day 0) of the returned
+      observation, ``"t_s"`` ``[N]``: simulated s since the episode's reset and
+      ``"dt_s"`` ``[N]``: simulated s since the device's previous decision (both 0 for a
+      device reset in this step, as at ``reset()``: its finished episode's are in
+      ``final_info``); each with its ``"_cost"``/``"_t"``/``"_t_s"``/``"_dt_s"`` mask
+      (all True). ``reset()`` returns ``cost``, ``t``, ``t_s`` and ``dt_s`` (0 for the
+      devices it reset; ``dt_s`` 0 for all).
     * for devices whose episode truncated (masks ``"_final_obs"``, ``"_final_info"``,
       ``"_metrics"``): ``"final_obs"`` (object array, the last observation of the
       episode, None elsewhere), ``"final_info"`` (what the single env's ``info`` holds
-      on the truncating step: ``cost``, ``t``, ``phase`` and ``metrics``, batched), and
+      on the truncating step: ``cost``, ``t``, ``t_s``, ``dt_s``, ``phase`` and
+      ``metrics``, batched), and
       ``"metrics"`` (the episode metrics, a dict of ``[N]`` arrays with ``"_<name>"``
       masks; the same dict as ``infos["final_info"]["metrics"]``).
     """
@@ -147,6 +156,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         n = self.num_envs
         self._nvec = np.asarray(self.params.nvec, dtype=np.int64)
         self._all = np.arange(n, dtype=np.int64)
+        self._t_s = np.zeros(n)  # each device's t_s at its previous decision
         self._mask_len = int(self.sim.mask_len)
         self._started = False
 
@@ -182,22 +192,39 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         self._started = True
         sf = self.sim.sf
         cost = sf[:, L.S_COST].copy()
+        t = sf[:, L.S_T].copy()
+        t_s = t - sf[:, L.S_T0]  # 0 for the devices just reset
+        self._t_s[:] = t_s
+        every = np.ones(n, dtype=np.bool_)  # one mask shared by the keys every device has
         return self.sim.obs.copy(), {
             "cost": cost,
-            "_cost": np.ones(n, dtype=np.bool_),
-            "t": sf[:, L.S_T].copy(),
-            "_t": np.ones(n, dtype=np.bool_),
+            "_cost": every,
+            "t": t,
+            "_t": every,
+            "t_s": t_s,
+            "_t_s": every,
+            "dt_s": np.zeros(n),
+            "_dt_s": every,
         }
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         r = self._advance(actions)
         n = self.num_envs
         truncated = r.truncated
+        t_s, dt_s = r.t_s, r.dt_s
+        if r.final_idx.size:  # the devices reset in this step show their new episode's 0 (as reset() does)
+            t_s = np.where(truncated, 0.0, t_s)
+            dt_s = np.where(truncated, 0.0, dt_s)
+        every = np.ones(n, dtype=np.bool_)  # one mask shared by the keys every device has
         infos: dict[str, Any] = {
             "cost": r.cost,
-            "_cost": np.ones(n, dtype=np.bool_),
+            "_cost": every,
             "t": self.sim.sf[:, L.S_T].copy(),
-            "_t": np.ones(n, dtype=np.bool_),
+            "_t": every,
+            "t_s": t_s,
+            "_t_s": every,
+            "dt_s": dt_s,
+            "_dt_s": every,
         }
         if r.final_idx.size:
             idx = r.final_idx
@@ -214,6 +241,10 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
                 "_cost": truncated.copy(),
                 "t": final_t,
                 "_t": truncated.copy(),
+                "t_s": np.where(truncated, r.t_s, 0.0),
+                "_t_s": truncated.copy(),
+                "dt_s": np.where(truncated, r.dt_s, 0.0),
+                "_dt_s": truncated.copy(),
                 "phase": phase,
                 "_phase": truncated.copy(),
                 "metrics": metrics,
@@ -238,15 +269,19 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         sf = sim.sf
         rewards = sf[:, L.S_REWARD].copy()
         cost = sf[:, L.S_COST].copy()
+        t_s = sf[:, L.S_T] - sf[:, L.S_T0]
+        dt_s = t_s - self._t_s
+        self._t_s[:] = t_s
         truncated = sim.si[:, L.I_DONE] != 0
         final_idx = np.flatnonzero(truncated)
         if not final_idx.size:
-            return BatchStep(sim.obs.copy(), rewards, cost, truncated, final_idx, _EMPTY_OBS, _EMPTY_T, _EMPTY_METRICS)
+            return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, _EMPTY_OBS, _EMPTY_T, _EMPTY_METRICS)  # fmt: skip
         final_obs = sim.obs[final_idx]  # fancy indexing: a copy
         final_t = sf[final_idx, L.S_T]
         final_metrics = sim.metrics_rows(final_idx)
         sim.reset(None, final_idx)
-        return BatchStep(sim.obs.copy(), rewards, cost, truncated, final_idx, final_obs, final_t, final_metrics)
+        self._t_s[final_idx] = 0.0
+        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics)  # fmt: skip
 
     # -- extras ---------------------------------------------------------------
     def action_masks(self) -> np.ndarray:
