@@ -380,7 +380,15 @@ class RewardConfig(_Model):
     work_value: NonNeg = Field(description="multiplier on each kind's value_per_unit")
     fresh_open: NonNeg = Field(description="bonus when an app open finds fresh data")
     stale_open: NonNeg = Field(description="penalty when it finds stale data")
-    battery_per_pct: NonNeg = Field(description="penalty per % of a full battery drawn by background work")
+    battery_per_pct: NonNeg = Field(
+        description="penalty per % of a full battery drawn by background work off the charger"
+    )
+    battery_per_pct_on_charger: NonNeg = Field(
+        description="penalty per % of a full battery of background energy drawn on the charger"
+    )
+    wake_up: NonNeg = Field(
+        description="penalty per launch of the app into a background window (alarm and push deliveries too)"
+    )
     expiration: NonNeg = Field(description="penalty per expiration")
     kill: NonNeg = Field(description="penalty per kill")
     deadline_missed: NonNeg = Field(description="penalty per item past its soft deadline")

@@ -274,6 +274,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_W_FRESH] = r.fresh_open
     pf[L.P_W_STALE] = r.stale_open
     pf[L.P_W_BATTERY] = r.battery_per_pct
+    pf[L.P_W_CHARGER] = r.battery_per_pct_on_charger
+    pf[L.P_W_WAKE] = r.wake_up
     pf[L.P_W_EXPIRE] = r.expiration
     pf[L.P_W_KILL] = r.kill
     pf[L.P_W_DEADLINE] = r.deadline_missed

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
+    KIND_REFRESH,
+    M_CONTENT_REPLACED,
+    M_CONTENT_SHOWN,
     M_REWARD,
     P_K_VALUE,
     P_W_BATTERY,
+    P_W_CHARGER,
     P_W_DEADLINE,
     P_W_EXPIRE,
     P_W_FRESH,
@@ -25,6 +29,9 @@ from bgenv.core.layout import (
     P_W_STALE,
     P_W_THROTTLE,
     P_W_VALUE,
+    P_W_WAKE,
+    S_CONTENT_ITEM,
+    S_CONTENT_UNSEEN,
     S_REWARD,
 )
 
@@ -35,22 +42,58 @@ def _add(sf, r: float) -> None:
     sf[M_REWARD] += r
 
 
+@kjit(inline="always")
+def _value(pf, kind: int, units: float) -> float:
+    return pf[P_W_VALUE] * pf[P_K_VALUE + kind] * units
+
+
 @kjit
 def reward_work(pf, sf, kind: int, units: float) -> None:
-    """Work units of ``kind`` saved in a background window."""
-    _add(sf, pf[P_W_VALUE] * pf[P_K_VALUE + kind] * units)
+    """Work units of ``kind`` (sync, upload, heavy) saved in a background window: paid
+    at once, the work has reached the server or is done on the device."""
+    _add(sf, _value(pf, kind, units))
+
+
+@kjit
+def content_fetched(pf, sf, units: float, item: float, shown: bool) -> None:
+    """``units`` of content of the refresh item that arrived at ``item`` (s, its
+    identity) fetched in a background window. Shown at once when the user is in the app
+    (``shown``); otherwise kept, unpaid, until the next app open. Unseen content of an
+    older item is replaced by this fetch and is never paid."""
+    if shown:
+        sf[M_CONTENT_SHOWN] += units
+        _add(sf, _value(pf, KIND_REFRESH, units))
+        return
+    if sf[S_CONTENT_ITEM] != item:
+        sf[M_CONTENT_REPLACED] += sf[S_CONTENT_UNSEEN]
+        sf[S_CONTENT_UNSEEN] = 0.0
+        sf[S_CONTENT_ITEM] = item
+    sf[S_CONTENT_UNSEEN] += units
 
 
 @kjit
 def reward_open(pf, sf, fresh: bool) -> None:
-    """An app open that found fresh (or stale) data."""
-    _add(sf, pf[P_W_FRESH] if fresh else -pf[P_W_STALE])
+    """An app open: the content fetched in the background since the last open is shown
+    and paid; a bonus (penalty) when the data found is fresh (stale)."""
+    units = sf[S_CONTENT_UNSEEN]
+    sf[M_CONTENT_SHOWN] += units
+    sf[S_CONTENT_UNSEEN] = 0.0
+    sf[S_CONTENT_ITEM] = -1.0
+    _add(sf, _value(pf, KIND_REFRESH, units) + (pf[P_W_FRESH] if fresh else -pf[P_W_STALE]))
 
 
 @kjit
-def reward_energy(pf, sf, battery_fraction: float) -> None:
-    """Battery drawn by background work, in fraction of a full battery."""
-    _add(sf, -pf[P_W_BATTERY] * 100.0 * battery_fraction)
+def reward_energy(pf, sf, battery_fraction: float, charging: bool) -> None:
+    """Background energy, in fraction of a full battery: drawn from the battery, or
+    on the charger (priced at ``reward.battery_per_pct_on_charger``)."""
+    w = pf[P_W_CHARGER] if charging else pf[P_W_BATTERY]
+    _add(sf, -w * 100.0 * battery_fraction)
+
+
+@kjit
+def reward_wake(pf, sf) -> None:
+    """The app was launched into a background window (an alarm or a push delivered too)."""
+    _add(sf, -pf[P_W_WAKE])
 
 
 @kjit

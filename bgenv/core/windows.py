@@ -32,6 +32,7 @@ from bgenv.core.layout import (
     EVK_KILL,
     EVK_REFUSED,
     EVK_REQUEST,
+    I_APP_FG,
     I_BACKOFF_N,
     I_BUCKET,
     I_CHUNK_ACTIVE,
@@ -48,6 +49,7 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
+    KIND_REFRESH,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
@@ -114,7 +116,16 @@ from bgenv.core.layout import (
     THERMAL_SERIOUS,
     WT_FGS,
 )
-from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_notify, reward_throttle, reward_work
+from bgenv.core.reward import (
+    content_fetched,
+    reward_expire,
+    reward_invalid,
+    reward_kill,
+    reward_notify,
+    reward_throttle,
+    reward_wake,
+    reward_work,
+)
 from bgenv.core.rng import SYS, expo
 from bgenv.core.scheduler import (
     backoff_delay,
@@ -132,7 +143,7 @@ from bgenv.core.scheduler import (
     window_exempt,
     window_has_net,
 )
-from bgenv.core.workload import auto_kind, complete_units, mark_attempt, pending_units, workable
+from bgenv.core.workload import auto_kind, complete_units, mark_attempt, oldest_arrival, pending_units, workable
 
 INF = np.inf
 
@@ -193,6 +204,7 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     budget = grant_budget(pf, sf, si, jobs, rng, wt, t)
     grant_exemption(pf, sf, si, wt, t)
     record_grant(pf, si, jobs, wt, t, notify)
+    reward_wake(pf, sf)
     if notify or wt == WT_FGS:
         reward_notify(pf, sf)
     si[I_BACKOFF_N] = int(reqs[slot, RQ_ATTEMPT])
@@ -276,8 +288,12 @@ def chunk_end(pf, sf, si, items, reqs, jobs, rng, ev, tts) -> int:
         return PH_NONE
     kind = si[I_CHUNK_KIND]
     units = sf[S_CHUNK_UNITS]
+    item = oldest_arrival(si, items, kind)
     done = complete_units(sf, si, items, rng, tts, kind, units, True)
-    reward_work(pf, sf, kind, done)
+    if kind == KIND_REFRESH:  # content is worth something when the user sees it
+        content_fetched(pf, sf, done, item, si[I_APP_FG] != 0)
+    else:
+        reward_work(pf, sf, kind, done)
     sf[S_WIN_UNITS] += done
     si[I_CHUNK_ACTIVE] = 0
     si[I_LAST_CHUNK_OK] = 1
