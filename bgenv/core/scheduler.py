@@ -236,16 +236,25 @@ def decay_history(pf, sf) -> None:
     sf[S_HIST_T] = t
 
 
+# What a window's end tells the history score (``history_event``)
+HIST_COMPLETE = 0  # the app reported completion of a window that saved work
+HIST_EXPIRE = 1  # the window expired
+HIST_KILL = 2  # the app was killed
+HIST_ENERGY = 3  # energy only: e.g. a completion that saved no work (an empty push or refresh)
+
+
 @kjit
 def history_event(pf, sf, what: int, energy: float) -> None:
-    """Update the behaviour score: 0 completion, 1 expiration, 2 kill, 3 energy only."""
+    """Update the behaviour score after a window (``what``: a HIST_* code) that used
+    ``energy`` (fraction of a full battery). Only a completion that saved work earns
+    trust; every window's energy costs some."""
     decay_history(pf, sf)
     b = sf[S_HIST_B]
-    if what == 0:
+    if what == HIST_COMPLETE:
         b += pf[P_HB_COMPLETE] * (1.0 - b)
-    elif what == 1:
+    elif what == HIST_EXPIRE:
         b -= pf[P_HB_EXPIRE] * b
-    elif what == 2:
+    elif what == HIST_KILL:
         b -= pf[P_HB_KILL] * b
     b -= pf[P_HB_ENERGY] * energy * b
     sf[S_HIST_B] = min(1.0, max(0.0, b))

@@ -128,6 +128,10 @@ from bgenv.core.reward import (
 )
 from bgenv.core.rng import SYS, expo
 from bgenv.core.scheduler import (
+    HIST_COMPLETE,
+    HIST_ENERGY,
+    HIST_EXPIRE,
+    HIST_KILL,
     backoff_delay,
     chunk_fate,
     effective_net,
@@ -344,7 +348,9 @@ def complete_window(pf, sf, si, jobs, ev, backlog: float) -> None:
     _close(pf, sf, si, jobs, END_COMPLETE)
     sf[M_COMPLETES] += 1.0
     recent_add(sf, R_COMPLETES)
-    history_event(pf, sf, 0, sf[S_WIN_ENERGY])
+    # a window that saved no work is energy spent for nothing, not a success (iOS rows 45, 67)
+    useful = sf[S_WIN_UNITS] > 0.0
+    history_event(pf, sf, HIST_COMPLETE if useful else HIST_ENERGY, sf[S_WIN_ENERGY])
     log_event(sf, si, ev, EVK_COMPLETE, wt, sf[S_WIN_UNITS], sf[S_T] - sf[S_WIN_START], backlog)
 
 
@@ -362,7 +368,7 @@ def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
         sf[M_EXPIRATIONS] += 1.0
         recent_add(sf, R_EXPIRATIONS)
         reward_expire(pf, sf)
-        history_event(pf, sf, 1, sf[S_WIN_ENERGY])
+        history_event(pf, sf, HIST_EXPIRE, sf[S_WIN_ENERGY])
         log_event(sf, si, ev, EVK_EXPIRE, wt, reason, lost, win_s)
         wind_down = pf[P_CANCEL_S] + pf[P_CANCEL_PER_UNIT_S] * units_in_flight
         if wind_down > pf[P_GRACE_S]:
@@ -374,7 +380,7 @@ def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
             sf[M_KILLS_MEMORY] += 1.0
         recent_add(sf, R_KILLS)
         reward_kill(pf, sf)
-        history_event(pf, sf, 2, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
+        history_event(pf, sf, HIST_KILL, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
         log_event(sf, si, ev, EVK_KILL, wt, reason, lost, win_s)
     si[I_LAST_END] = reason
     # Android reschedules a stopped job with backoff unless the app replaced it (row 17)

@@ -1,6 +1,6 @@
 """The reward's terms called on hand-built state (``conftest.device``): content is paid
 when the user sees it, not when it is fetched; energy on the charger and wake-ups have a
-price (``bgenv/core/reward.py``)."""
+price; only windows that saved work earn the OS's trust (``bgenv/core/reward.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bgenv.core import layout as L
 from bgenv.core.battery import spend
 from bgenv.core.device import app_open
 from bgenv.core.metrics import METRIC_NAMES, NMETRICS, write_metrics
-from bgenv.core.windows import chunk_end, grant_window, start_chunk
+from bgenv.core.windows import chunk_end, complete_window, grant_window, start_chunk
 from bgenv.core.workload import add_item
 
 
@@ -114,3 +114,19 @@ def test_every_wake_up_has_a_price(device, charging):
     d.request(0, L.WT_JOB)
     assert grant_window(d.pf, d.sf, d.si, d.reqs, d.jobs, d.rng, d.ev, 0) == L.PH_WINDOW
     assert d.sf[L.S_REWARD] == -d.sc.reward.wake_up
+
+
+@pytest.mark.parametrize(("units", "trust"), [(0.0, "falls"), (5.0, "rises")])
+def test_ios_trust_rises_only_with_windows_that_saved_work(device, units, trust):
+    d = device("ios_commuter")
+    d.sf[L.S_HIST_B] = 0.5
+    d.window(L.WT_PUSH)
+    d.sf[L.S_WIN_UNITS] = units
+    d.sf[L.S_WIN_ENERGY] = 1e-4  # the launch
+    complete_window(d.pf, d.sf, d.si, d.jobs, d.ev, 0.0)
+    h = d.sc.profile.history
+    if trust == "rises":  # completion gain, then the energy
+        b = 0.5 + h.completion_gain * 0.5
+        assert d.sf[L.S_HIST_B] == b - h.energy_loss_per_battery * 1e-4 * b
+    else:  # an empty window: the energy only
+        assert d.sf[L.S_HIST_B] == 0.5 - h.energy_loss_per_battery * 1e-4 * 0.5
