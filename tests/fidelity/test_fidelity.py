@@ -485,7 +485,9 @@ def test_row_43_not_completing_degrades_scheduling():
     assert m.status == F.MODELLED
     e, p = m.data["expiring"], m.data["prompt"]
     assert p["expirations"] == 0 and e["expirations"] >= 10
-    assert e["windows"] <= 0.6 * p["windows"]
+    # 18 against 29 windows; the prompt app does a second of work in each window, since a window
+    # that saved nothing earns no trust (v1: 18 against 33 when reporting at once earned it)
+    assert e["windows"] <= 0.7 * p["windows"]
     assert e["mean_budget_s"] < p["mean_budget_s"]
 
 
