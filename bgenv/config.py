@@ -317,9 +317,21 @@ class AndroidConfig(_Model):
         description="high-priority pushes without a notification (7-day decayed) before downgrade"
     )
     push_doze_exemption_s: NonNeg = Field(description="temporary Doze exemption after a high-priority push, s")
-    alarms_per_window: PerBucket = Field(description="exact alarms per window per bucket")
+    exact_alarm_permission: bool = Field(
+        description="the app holds SCHEDULE_EXACT_ALARM: 'alarm' requests are exact "
+        "(setExactAndAllowWhileIdle); without it they are inexact (setAndAllowWhileIdle)"
+    )
+    alarms_per_window: PerBucket = Field(
+        description="inexact alarms per window per bucket (exact allow-while-idle alarms are exempt)"
+    )
     alarm_window_h: PerBucket = Field(description="alarm counting window per bucket, h")
-    alarms_per_hour_in_doze: Pos = Field(description="allow-while-idle alarms per hour in Doze")
+    alarms_per_hour_in_doze: Pos = Field(description="exact allow-while-idle alarms per hour in Doze")
+    inexact_alarms_per_hour_in_doze: Pos = Field(description="inexact allow-while-idle alarms per hour in Doze")
+    inexact_alarm_window_fraction: Frac = Field(
+        description="an inexact alarm is delivered within this share of its delay after the trigger time"
+    )
+    inexact_alarm_window_max_s: NonNeg = Field(description="... a window of at most this long, s")
+    inexact_alarm_min_futurity_s: NonNeg = Field(description="... and none for delays shorter than this, s")
     fgs_quota_s: Pos = Field(description="dataSync foreground service time per window, s")
     fgs_window_h: Pos = Field(description="... window, h (reset when the user opens the app)")
     fgs_start_grace_s: NonNeg = Field(description="a foreground service may start this long after leaving the app, s")

@@ -79,7 +79,7 @@ METRICS: dict[str, str] = {
     "windows_health": "... iOS health research tasks",
     "windows_push": "... pushes handled (iOS silent, Android high priority)",
     "windows_push_normal": "... Android pushes delivered at normal priority",
-    "windows_alarm": "... Android exact alarms",
+    "windows_alarm": "... Android alarms (exact with SCHEDULE_EXACT_ALARM, else inexact)",
     "windows_fgs": "... Android foreground services",
     "mean_window_s": "mean window length, s",
     "completions_reported": "windows the app ended by reporting completion",

@@ -82,9 +82,13 @@ from bgenv.core.layout import (
     NCNT,
     NET_NONE,
     NJOB,
+    P_ALARM_COMPAT_PER_H,
     P_ALARM_COUNT,
     P_ALARM_DOZE_PER_H,
+    P_ALARM_MIN_FUTURITY_S,
     P_ALARM_WIN_S,
+    P_ALARM_WINDOW_FRAC,
+    P_ALARM_WINDOW_MAX_S,
     P_BACKOFF_EXP,
     P_BACKOFF_INIT_S,
     P_BACKOFF_MAX_S,
@@ -100,6 +104,7 @@ from bgenv.core.layout import (
     P_EJ_MIN_S,
     P_EJ_QUOTA_S,
     P_EJ_WIN_S,
+    P_EXACT_ALARM,
     P_FGS_QUOTA_S,
     P_FGS_START_GRACE_S,
     P_FGS_WIN_S,
@@ -510,18 +515,34 @@ def quota_gate(pf, si, jobs, t: float):
 
 @kjit
 def alarm_gate(pf, si, jobs, t: float):
-    """(allowed, wake) for an exact alarm: per-bucket limits (row 28), and while the
-    device is in Doze the allow-while-idle limit per hour (row 29)."""
-    b = si[I_BUCKET]
-    w = pf[P_ALARM_WIN_S + b]
-    alarms, _, first = _counts(pf, si, jobs, t, w, JK_ALARM, JK_ALARM)
-    if alarms >= pf[P_ALARM_COUNT + b]:
-        return False, first + w + 1e-6
+    """(allowed, wake) for an allow-while-idle alarm. Without SCHEDULE_EXACT_ALARM
+    (row 51) it is inexact: it counts against the bucket's alarm limit (rows 28, 57)
+    and, in Doze, against the compat quota of 7 per hour (row 55). With the permission
+    it is exact: exempt from the bucket's limit (row 57), 72 per hour in Doze (rows 29, 55)."""
+    exact = pf[P_EXACT_ALARM] != 0.0
+    if not exact:
+        b = si[I_BUCKET]
+        w = pf[P_ALARM_WIN_S + b]
+        alarms, _, first = _counts(pf, si, jobs, t, w, JK_ALARM, JK_ALARM)
+        if alarms >= pf[P_ALARM_COUNT + b]:
+            return False, first + w + 1e-6
     if doze_idle(si):
+        per_h = pf[P_ALARM_DOZE_PER_H] if exact else pf[P_ALARM_COMPAT_PER_H]
         alarms, _, first = _counts(pf, si, jobs, t, 3600.0, JK_ALARM, JK_ALARM)
-        if alarms >= pf[P_ALARM_DOZE_PER_H]:
+        if alarms >= per_h:
             return False, first + 3600.0 + 1e-6
     return True, INF
+
+
+@kjit(inline="always")
+def alarm_deferral(pf, si, rng, wt: int, delay: float) -> float:
+    """Extra delay, s, of an inexact alarm set ``delay`` s ahead: its delivery falls
+    anywhere in a window of 75 % of the delay after the trigger time, at most 1 h long,
+    and none for delays under 10 s (row 59). 0 for an exact alarm or another type."""
+    if wt != WT_ALARM or pf[P_EXACT_ALARM] != 0.0 or delay < pf[P_ALARM_MIN_FUTURITY_S]:
+        return 0.0
+    window = min(pf[P_ALARM_WINDOW_FRAC] * delay, pf[P_ALARM_WINDOW_MAX_S])
+    return window * uniform(si, rng, SYS)
 
 
 @kjit

@@ -132,6 +132,7 @@ from bgenv.core.scheduler import (
     HIST_ENERGY,
     HIST_EXPIRE,
     HIST_KILL,
+    alarm_deferral,
     backoff_delay,
     chunk_fate,
     effective_net,
@@ -172,7 +173,7 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
     si[I_LAST_REFUSED] = 0
     period = 0.0
     flex = 0.0
-    earliest = t + delay
+    earliest = t + delay + alarm_deferral(pf, si, rng, wt, delay)
     if pf[P_OPT_PERIODIC + opt] != 0.0:  # runs once in the last ``flex`` of each interval
         period, flex = periodic_interval(pf, delay)
         earliest = t + period - flex

@@ -46,7 +46,9 @@ class BackgroundSchedulingEnv(gym.Env):
       the profile's ``request_options`` (iOS: app refresh, processing with
       requires-network / requires-external-power, a silent push from the app's server;
       Android: job with network / charging, expedited job, periodic job, high-priority
-      push with or without a notification, exact alarm, foreground service).
+      push with or without a notification, alarm allowed while idle (exact only when
+      the profile grants ``android.exact_alarm_permission``, else inexact),
+      foreground service).
       Resubmitting a type replaces its pending request and resets its timer.
     * ``delay``: the earliest-begin delay (``actions.delay_bins_s``, seconds): a floor,
       never a target.
