@@ -317,9 +317,21 @@ class AndroidConfig(_Model):
         description="high-priority pushes without a notification (7-day decayed) before downgrade"
     )
     push_doze_exemption_s: NonNeg = Field(description="temporary Doze exemption after a high-priority push, s")
-    alarms_per_window: PerBucket = Field(description="exact alarms per window per bucket")
+    exact_alarm_permission: bool = Field(
+        description="the app holds SCHEDULE_EXACT_ALARM: 'alarm' requests are exact "
+        "(setExactAndAllowWhileIdle); without it they are inexact (setAndAllowWhileIdle)"
+    )
+    alarms_per_window: PerBucket = Field(
+        description="inexact alarms per window per bucket (exact allow-while-idle alarms are exempt)"
+    )
     alarm_window_h: PerBucket = Field(description="alarm counting window per bucket, h")
-    alarms_per_hour_in_doze: Pos = Field(description="allow-while-idle alarms per hour in Doze")
+    alarms_per_hour_in_doze: Pos = Field(description="exact allow-while-idle alarms per hour in Doze")
+    inexact_alarms_per_hour_in_doze: Pos = Field(description="inexact allow-while-idle alarms per hour in Doze")
+    inexact_alarm_window_fraction: Frac = Field(
+        description="an inexact alarm is delivered within this share of its delay after the trigger time"
+    )
+    inexact_alarm_window_max_s: NonNeg = Field(description="... a window of at most this long, s")
+    inexact_alarm_min_futurity_s: NonNeg = Field(description="... and none for delays shorter than this, s")
     fgs_quota_s: Pos = Field(description="dataSync foreground service time per window, s")
     fgs_window_h: Pos = Field(description="... window, h (reset when the user opens the app)")
     fgs_start_grace_s: NonNeg = Field(description="a foreground service may start this long after leaving the app, s")
@@ -380,7 +392,15 @@ class RewardConfig(_Model):
     work_value: NonNeg = Field(description="multiplier on each kind's value_per_unit")
     fresh_open: NonNeg = Field(description="bonus when an app open finds fresh data")
     stale_open: NonNeg = Field(description="penalty when it finds stale data")
-    battery_per_pct: NonNeg = Field(description="penalty per % of a full battery drawn by background work")
+    battery_per_pct: NonNeg = Field(
+        description="penalty per % of a full battery drawn by background work off the charger"
+    )
+    battery_per_pct_on_charger: NonNeg = Field(
+        description="penalty per % of a full battery of background energy drawn on the charger"
+    )
+    wake_up: NonNeg = Field(
+        description="penalty per launch of the app into a background window (alarm and push deliveries too)"
+    )
     expiration: NonNeg = Field(description="penalty per expiration")
     kill: NonNeg = Field(description="penalty per kill")
     deadline_missed: NonNeg = Field(description="penalty per item past its soft deadline")

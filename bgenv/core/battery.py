@@ -126,13 +126,15 @@ def integrate(sf, dt: float) -> None:
 @kjit(inline="always")
 def spend(pf, sf, si, e: float) -> None:
     """Account ``e`` (fraction of a full battery) of background energy: always in the
-    window's total and the episode's energy; off the charger also as battery cost."""
+    window's total, the episode's energy and the reward (on the charger at its own,
+    lower price); off the charger also as battery cost."""
     sf[M_ENERGY] += e
     sf[S_WIN_ENERGY] += e
-    if si[I_CHARGING] == 0:
+    charging = si[I_CHARGING] != 0
+    if not charging:
         sf[M_BATTERY_COST] += e
         sf[S_COST] += e
-        reward_energy(pf, sf, e)
+    reward_energy(pf, sf, e, charging)
 
 
 @kjit

@@ -25,6 +25,8 @@ from bgenv.core.layout import (
     M_COMPLETED,
     M_COMPLETED_BG,
     M_COMPLETES,
+    M_CONTENT_REPLACED,
+    M_CONTENT_SHOWN,
     M_DEADLINES_MISSED,
     M_DEEP_DOZE_S,
     M_ENERGY,
@@ -49,6 +51,7 @@ from bgenv.core.layout import (
     M_WINDOWS,
     M_WINDOWS_BY_TYPE,
     NWT,
+    S_CONTENT_UNSEEN,
     S_T,
     S_T0,
     TTS_BUF,
@@ -67,6 +70,7 @@ METRICS: dict[str, str] = {
     "items_completed": "backlog items completed",
     "battery_cost": "fraction of a full battery drawn by background work off the charger",
     "energy_total": "fraction of a full battery used by background work, on the charger too",
+    "energy_on_charger": "... of which drawn on the charger (energy_total − battery_cost)",
     "windows_granted": "background windows the OS granted",
     "windows_refresh": "... of which iOS app refresh",
     "windows_processing": "... iOS processing",
@@ -75,7 +79,7 @@ METRICS: dict[str, str] = {
     "windows_health": "... iOS health research tasks",
     "windows_push": "... pushes handled (iOS silent, Android high priority)",
     "windows_push_normal": "... Android pushes delivered at normal priority",
-    "windows_alarm": "... Android exact alarms",
+    "windows_alarm": "... Android alarms (exact with SCHEDULE_EXACT_ALARM, else inexact)",
     "windows_fgs": "... Android foreground services",
     "mean_window_s": "mean window length, s",
     "completions_reported": "windows the app ended by reporting completion",
@@ -88,6 +92,8 @@ METRICS: dict[str, str] = {
     "retries_per_task": "extra windows per completed item (windows that worked on it − 1)",
     "time_to_success_s": "median s from an item's arrival to its completion",
     "freshness_at_open": "share of app opens that found no unfetched content",
+    "content_shown_units": "content units fetched in the background and shown to the user (at an app open)",
+    "content_unseen_units": "content units fetched in the background and never shown (replaced by a later fetch, or still unseen at the end)",
     "app_opens": "app opens",
     "deadlines_missed": "items that passed their soft deadline",
     "chunks": "chunks started",
@@ -132,6 +138,7 @@ MT_ITEMS_ARRIVED = _col("items_arrived")
 MT_ITEMS_COMPLETED = _col("items_completed")
 MT_BATTERY_COST = _col("battery_cost")
 MT_ENERGY_TOTAL = _col("energy_total")
+MT_ENERGY_ON_CHARGER = _col("energy_on_charger")
 MT_WINDOWS_GRANTED = _col("windows_granted")
 MT_WINDOWS_BY_TYPE = _run(*(f"windows_{name}" for name in WT_NAMES))  # one column per window type
 MT_MEAN_WINDOW_S = _col("mean_window_s")
@@ -145,6 +152,8 @@ MT_THROTTLED_REQUESTS = _col("throttled_requests")
 MT_RETRIES_PER_TASK = _col("retries_per_task")
 MT_TIME_TO_SUCCESS_S = _col("time_to_success_s")
 MT_FRESHNESS_AT_OPEN = _col("freshness_at_open")
+MT_CONTENT_SHOWN_UNITS = _col("content_shown_units")
+MT_CONTENT_UNSEEN_UNITS = _col("content_unseen_units")
 MT_APP_OPENS = _col("app_opens")
 MT_DEADLINES_MISSED = _col("deadlines_missed")
 MT_CHUNKS = _col("chunks")
@@ -222,6 +231,7 @@ def write_metrics(sf, si, items, tts, scratch, out) -> None:
     out[MT_ITEMS_COMPLETED] = done_items
     out[MT_BATTERY_COST] = sf[M_BATTERY_COST]
     out[MT_ENERGY_TOTAL] = sf[M_ENERGY]
+    out[MT_ENERGY_ON_CHARGER] = sf[M_ENERGY] - sf[M_BATTERY_COST]
     out[MT_WINDOWS_GRANTED] = windows
     for k in range(NWT):
         out[MT_WINDOWS_BY_TYPE + k] = sf[M_WINDOWS_BY_TYPE + k]
@@ -236,6 +246,8 @@ def write_metrics(sf, si, items, tts, scratch, out) -> None:
     out[MT_RETRIES_PER_TASK] = sf[M_RETRIES] / done_items if done_items != 0.0 else 0.0
     out[MT_TIME_TO_SUCCESS_S] = median_of(tts, min(si[I_TTS_N], TTS_BUF), scratch)
     out[MT_FRESHNESS_AT_OPEN] = sf[M_FRESH_OPENS] / opens if opens != 0.0 else np.nan
+    out[MT_CONTENT_SHOWN_UNITS] = sf[M_CONTENT_SHOWN]
+    out[MT_CONTENT_UNSEEN_UNITS] = sf[M_CONTENT_REPLACED] + sf[S_CONTENT_UNSEEN]
     out[MT_APP_OPENS] = opens
     out[MT_DEADLINES_MISSED] = sf[M_DEADLINES_MISSED]
     out[MT_CHUNKS] = sf[M_CHUNKS]

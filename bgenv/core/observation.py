@@ -129,7 +129,7 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
         1.0,
     ),
     ("window_push", "running window handles a push (silent, high or normal priority)", "0/1", 0.0, 1.0),
-    ("window_alarm", "running window is an Android exact alarm", "0/1", 0.0, 1.0),
+    ("window_alarm", "running window is an Android alarm (exact or inexact)", "0/1", 0.0, 1.0),
     ("window_fgs", "running window is an Android foreground service", "0/1", 0.0, 1.0),
     ("pending_slot4", "a request is pending in slot 4 (Android alarm)", "0/1", 0.0, 1.0),
     ("pending_slot5", "a request is pending in slot 5 (Android foreground service)", "0/1", 0.0, 1.0),

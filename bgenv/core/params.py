@@ -230,6 +230,11 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_ALARM_COUNT : L.P_ALARM_COUNT + 5] = a.alarms_per_window
         pf[L.P_ALARM_WIN_S : L.P_ALARM_WIN_S + 5] = np.array(a.alarm_window_h) * 3600.0
         pf[L.P_ALARM_DOZE_PER_H] = a.alarms_per_hour_in_doze
+        pf[L.P_EXACT_ALARM] = float(a.exact_alarm_permission)
+        pf[L.P_ALARM_COMPAT_PER_H] = a.inexact_alarms_per_hour_in_doze
+        pf[L.P_ALARM_WINDOW_FRAC] = a.inexact_alarm_window_fraction
+        pf[L.P_ALARM_WINDOW_MAX_S] = a.inexact_alarm_window_max_s
+        pf[L.P_ALARM_MIN_FUTURITY_S] = a.inexact_alarm_min_futurity_s
         pf[L.P_FGS_QUOTA_S] = a.fgs_quota_s
         pf[L.P_FGS_WIN_S] = a.fgs_window_h * 3600.0
         pf[L.P_FGS_START_GRACE_S] = a.fgs_start_grace_s
@@ -274,6 +279,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_W_FRESH] = r.fresh_open
     pf[L.P_W_STALE] = r.stale_open
     pf[L.P_W_BATTERY] = r.battery_per_pct
+    pf[L.P_W_CHARGER] = r.battery_per_pct_on_charger
+    pf[L.P_W_WAKE] = r.wake_up
     pf[L.P_W_EXPIRE] = r.expiration
     pf[L.P_W_KILL] = r.kill
     pf[L.P_W_DEADLINE] = r.deadline_missed

@@ -84,9 +84,13 @@ from bgenv.core.layout import (
     NCNT,
     NET_NONE,
     NJOB,
+    P_ALARM_COMPAT_PER_H,
     P_ALARM_COUNT,
     P_ALARM_DOZE_PER_H,
+    P_ALARM_MIN_FUTURITY_S,
     P_ALARM_WIN_S,
+    P_ALARM_WINDOW_FRAC,
+    P_ALARM_WINDOW_MAX_S,
     P_BACKOFF_EXP,
     P_BACKOFF_INIT_S,
     P_BACKOFF_MAX_S,
@@ -102,6 +106,7 @@ from bgenv.core.layout import (
     P_EJ_MIN_S,
     P_EJ_QUOTA_S,
     P_EJ_WIN_S,
+    P_EXACT_ALARM,
     P_FGS_QUOTA_S,
     P_FGS_START_GRACE_S,
     P_FGS_WIN_S,
@@ -238,16 +243,25 @@ def decay_history(pf, sf) -> None:
     sf[S_HIST_T] = t
 
 
+# What a window's end tells the history score (``history_event``)
+HIST_COMPLETE = 0  # the app reported completion of a window that saved work
+HIST_EXPIRE = 1  # the window expired
+HIST_KILL = 2  # the app was killed
+HIST_ENERGY = 3  # energy only: e.g. a completion that saved no work (an empty push or refresh)
+
+
 @kjit
 def history_event(pf, sf, what: int, energy: float) -> None:
-    """Update the behaviour score: 0 completion, 1 expiration, 2 kill, 3 energy only."""
+    """Update the behaviour score after a window (``what``: a HIST_* code) that used
+    ``energy`` (fraction of a full battery). Only a completion that saved work earns
+    trust; every window's energy costs some."""
     decay_history(pf, sf)
     b = sf[S_HIST_B]
-    if what == 0:
+    if what == HIST_COMPLETE:
         b += pf[P_HB_COMPLETE] * (1.0 - b)
-    elif what == 1:
+    elif what == HIST_EXPIRE:
         b -= pf[P_HB_EXPIRE] * b
-    elif what == 2:
+    elif what == HIST_KILL:
         b -= pf[P_HB_KILL] * b
     b -= pf[P_HB_ENERGY] * energy * b
     sf[S_HIST_B] = min(1.0, max(0.0, b))
@@ -503,18 +517,34 @@ def quota_gate(pf, si, jobs, t: float):
 
 @kjit
 def alarm_gate(pf, si, jobs, t: float):
-    """(allowed, wake) for an exact alarm: per-bucket limits (row 28), and while the
-    device is in Doze the allow-while-idle limit per hour (row 29)."""
-    b = si[I_BUCKET]
-    w = pf[P_ALARM_WIN_S + b]
-    alarms, _, first = _counts(pf, si, jobs, t, w, JK_ALARM, JK_ALARM)
-    if alarms >= pf[P_ALARM_COUNT + b]:
-        return False, first + w + 1e-6
+    """(allowed, wake) for an allow-while-idle alarm. Without SCHEDULE_EXACT_ALARM
+    (row 51) it is inexact: it counts against the bucket's alarm limit (rows 28, 57)
+    and, in Doze, against the compat quota of 7 per hour (row 55). With the permission
+    it is exact: exempt from the bucket's limit (row 57), 72 per hour in Doze (rows 29, 55)."""
+    exact = pf[P_EXACT_ALARM] != 0.0
+    if not exact:
+        b = si[I_BUCKET]
+        w = pf[P_ALARM_WIN_S + b]
+        alarms, _, first = _counts(pf, si, jobs, t, w, JK_ALARM, JK_ALARM)
+        if alarms >= pf[P_ALARM_COUNT + b]:
+            return False, first + w + 1e-6
     if doze_idle(si):
+        per_h = pf[P_ALARM_DOZE_PER_H] if exact else pf[P_ALARM_COMPAT_PER_H]
         alarms, _, first = _counts(pf, si, jobs, t, 3600.0, JK_ALARM, JK_ALARM)
-        if alarms >= pf[P_ALARM_DOZE_PER_H]:
+        if alarms >= per_h:
             return False, first + 3600.0 + 1e-6
     return True, INF
+
+
+@kjit(inline="always")
+def alarm_deferral(pf, si, rng, wt: int, delay: float) -> float:
+    """Extra delay, s, of an inexact alarm set ``delay`` s ahead: its delivery falls
+    anywhere in a window of 75 % of the delay after the trigger time, at most 1 h long,
+    and none for delays under 10 s (row 59). 0 for an exact alarm or another type."""
+    if wt != WT_ALARM or pf[P_EXACT_ALARM] != 0.0 or delay < pf[P_ALARM_MIN_FUTURITY_S]:
+        return 0.0
+    window = min(pf[P_ALARM_WINDOW_FRAC] * delay, pf[P_ALARM_WINDOW_MAX_S])
+    return window * uniform(si, rng, SYS)
 
 
 @kjit

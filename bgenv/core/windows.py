@@ -32,6 +32,7 @@ from bgenv.core.layout import (
     EVK_KILL,
     EVK_REFUSED,
     EVK_REQUEST,
+    I_APP_FG,
     I_BACKOFF_N,
     I_BUCKET,
     I_CHUNK_ACTIVE,
@@ -48,6 +49,7 @@ from bgenv.core.layout import (
     I_WIN_POWER,
     I_WIN_SLOT,
     I_WIN_TYPE,
+    KIND_REFRESH,
     M_CHUNKS,
     M_CHUNKS_LOST,
     M_COMPLETES,
@@ -114,9 +116,23 @@ from bgenv.core.layout import (
     THERMAL_SERIOUS,
     WT_FGS,
 )
-from bgenv.core.reward import reward_expire, reward_invalid, reward_kill, reward_notify, reward_throttle, reward_work
+from bgenv.core.reward import (
+    content_fetched,
+    reward_expire,
+    reward_invalid,
+    reward_kill,
+    reward_notify,
+    reward_throttle,
+    reward_wake,
+    reward_work,
+)
 from bgenv.core.rng import SYS, expo
 from bgenv.core.scheduler import (
+    HIST_COMPLETE,
+    HIST_ENERGY,
+    HIST_EXPIRE,
+    HIST_KILL,
+    alarm_deferral,
     backoff_delay,
     chunk_fate,
     effective_net,
@@ -132,7 +148,7 @@ from bgenv.core.scheduler import (
     window_exempt,
     window_has_net,
 )
-from bgenv.core.workload import auto_kind, complete_units, mark_attempt, pending_units, workable
+from bgenv.core.workload import auto_kind, complete_units, mark_attempt, oldest_arrival, pending_units, workable
 
 INF = np.inf
 
@@ -157,7 +173,7 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
     si[I_LAST_REFUSED] = 0
     period = 0.0
     flex = 0.0
-    earliest = t + delay
+    earliest = t + delay + alarm_deferral(pf, si, rng, wt, delay)
     if pf[P_OPT_PERIODIC + opt] != 0.0:  # runs once in the last ``flex`` of each interval
         period, flex = periodic_interval(pf, delay)
         earliest = t + period - flex
@@ -193,6 +209,7 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     budget = grant_budget(pf, sf, si, jobs, rng, wt, t)
     grant_exemption(pf, sf, si, wt, t)
     record_grant(pf, si, jobs, wt, t, notify)
+    reward_wake(pf, sf)
     if notify or wt == WT_FGS:
         reward_notify(pf, sf)
     si[I_BACKOFF_N] = int(reqs[slot, RQ_ATTEMPT])
@@ -276,8 +293,12 @@ def chunk_end(pf, sf, si, items, reqs, jobs, rng, ev, tts) -> int:
         return PH_NONE
     kind = si[I_CHUNK_KIND]
     units = sf[S_CHUNK_UNITS]
+    item = oldest_arrival(si, items, kind)
     done = complete_units(sf, si, items, rng, tts, kind, units, True)
-    reward_work(pf, sf, kind, done)
+    if kind == KIND_REFRESH:  # content is worth something when the user sees it
+        content_fetched(pf, sf, done, item, si[I_APP_FG] != 0)
+    else:
+        reward_work(pf, sf, kind, done)
     sf[S_WIN_UNITS] += done
     si[I_CHUNK_ACTIVE] = 0
     si[I_LAST_CHUNK_OK] = 1
@@ -328,7 +349,9 @@ def complete_window(pf, sf, si, jobs, ev, backlog: float) -> None:
     _close(pf, sf, si, jobs, END_COMPLETE)
     sf[M_COMPLETES] += 1.0
     recent_add(sf, R_COMPLETES)
-    history_event(pf, sf, 0, sf[S_WIN_ENERGY])
+    # a window that saved no work is energy spent for nothing, not a success (iOS rows 45, 67)
+    useful = sf[S_WIN_UNITS] > 0.0
+    history_event(pf, sf, HIST_COMPLETE if useful else HIST_ENERGY, sf[S_WIN_ENERGY])
     log_event(sf, si, ev, EVK_COMPLETE, wt, sf[S_WIN_UNITS], sf[S_T] - sf[S_WIN_START], backlog)
 
 
@@ -346,7 +369,7 @@ def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
         sf[M_EXPIRATIONS] += 1.0
         recent_add(sf, R_EXPIRATIONS)
         reward_expire(pf, sf)
-        history_event(pf, sf, 1, sf[S_WIN_ENERGY])
+        history_event(pf, sf, HIST_EXPIRE, sf[S_WIN_ENERGY])
         log_event(sf, si, ev, EVK_EXPIRE, wt, reason, lost, win_s)
         wind_down = pf[P_CANCEL_S] + pf[P_CANCEL_PER_UNIT_S] * units_in_flight
         if wind_down > pf[P_GRACE_S]:
@@ -358,7 +381,7 @@ def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
             sf[M_KILLS_MEMORY] += 1.0
         recent_add(sf, R_KILLS)
         reward_kill(pf, sf)
-        history_event(pf, sf, 2, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
+        history_event(pf, sf, HIST_KILL, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
         log_event(sf, si, ev, EVK_KILL, wt, reason, lost, win_s)
     si[I_LAST_END] = reason
     # Android reschedules a stopped job with backoff unless the app replaced it (row 17)

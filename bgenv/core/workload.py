@@ -198,6 +198,15 @@ def _oldest(si, items, kind: int, wid: float, skip_marked: bool) -> int:
 
 
 @kjit
+def oldest_arrival(si, items, kind: int) -> float:
+    """Arrival time (s) of the oldest pending item of ``kind``, the one the next chunk
+    of that kind works on; -1 when none. (At most one content-refresh item is ever
+    pending, so for refresh this names the content being fetched.)"""
+    r = _oldest(si, items, kind, -2.0, False)
+    return items[r, IT_ARRIVE] if r >= 0 else -1.0
+
+
+@kjit
 def _record_tts(sf, si, rng, tts, dt: float) -> None:
     k = si[I_TTS_N]
     if k < TTS_BUF:

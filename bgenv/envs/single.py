@@ -46,7 +46,9 @@ class BackgroundSchedulingEnv(gym.Env):
       the profile's ``request_options`` (iOS: app refresh, processing with
       requires-network / requires-external-power, a silent push from the app's server;
       Android: job with network / charging, expedited job, periodic job, high-priority
-      push with or without a notification, exact alarm, foreground service).
+      push with or without a notification, alarm allowed while idle (exact only when
+      the profile grants ``android.exact_alarm_permission``, else inexact),
+      foreground service).
       Resubmitting a type replaces its pending request and resets its timer.
     * ``delay``: the earliest-begin delay (``actions.delay_bins_s``, seconds): a floor,
       never a target.
@@ -72,13 +74,23 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ## Rewards
 
-    Per step, the sum since the previous step of: value of work saved in background
-    windows; + a bonus (− a penalty) for each app open that finds fresh (stale) data;
+    The reward pays only for what the user gets. Per step, the sum since the previous
+    step of: the value of sync, upload and heavy work saved in background windows (it
+    reached the server or is done, seen or not); the value of content (refresh work)
+    fetched in the background, paid when the user sees it at the next app open, never
+    when fetched (content replaced by a later fetch before anyone saw it, or still unseen
+    at the end, is worth nothing; content fetched while the app is on screen is shown at
+    once); + a bonus (− a penalty) for each app open that finds fresh (stale) data;
     − battery weight × % of a full battery drawn by background work off the charger;
-    − penalties for expirations, kills, missed soft deadlines, throttled or refused
-    requests and senseless actions. Weights: the scenario's ``reward`` section.
-    ``info["cost"]`` carries the battery fraction spent by background work in the step,
-    apart from the reward, for constrained RL.
+    − a tenth of that per % of background energy drawn on the charger (heat, slower
+    charging, wear; cheap, never free); − a price per wake-up (each launch into a
+    background window, alarm and push deliveries too); − penalties for expirations,
+    kills, missed soft deadlines, throttled or refused requests, notifications and
+    senseless actions. Formula and reasons: ``bgenv/core/reward.py``; weights: the
+    scenario's ``reward`` section (``configs/defaults.yaml`` gives each one's reason).
+    ``info["cost"]`` carries the battery fraction spent by background work off the
+    charger in the step, apart from the reward, for constrained RL. The OS's hidden
+    trust in the app (iOS) rises only with windows that saved work.
 
     ## Starting State
 

@@ -34,7 +34,7 @@ from bgenv.fidelity import (
 from bgenv.fidelity.measurement import NOT_MODELLED, NOT_YET, Measurement
 
 TEST_FILE = "tests/fidelity/test_fidelity.py"
-MISSING_ROWS = (16, 18, 20, 21, 30)  # PLATFORM_FACTS.md has no such rows
+MISSING_ROWS = (16, 18, 20, 21, 30, 52, 53, 54, 56, 58)  # PLATFORM_FACTS.md has no such rows
 
 
 @dataclass(frozen=True)
@@ -159,9 +159,10 @@ FACTS: tuple[Fact, ...] = (
          "test_row_27_push_opens_a_5_minute_doze_exemption",
          android_push_alarms.push_doze_exemption, needs_types=("push",)),
     Fact(28, "Alarms per hour by bucket", "Active 720, Working 10, Frequent 2, Rare 1; Restricted 1 per 24 h",
-         "`android.alarms_per_window`, `android.alarm_window_h`",
+         "`android.alarms_per_window`, `android.alarm_window_h` (inexact alarms only, row 57)",
          "test_row_28_29_alarm_limits", android_push_alarms.alarms_per_hour_by_bucket, needs_types=("alarm",)),
-    Fact(29, "Alarms during Doze", "72 per hour (targets 12+)", "`android.alarms_per_hour_in_doze`",
+    Fact(29, "Alarms during Doze", "72 per hour (targets 12+)",
+         "`android.alarms_per_hour_in_doze` (exact alarms: `android.exact_alarm_permission`, row 51)",
          "test_row_28_29_alarm_limits", android_push_alarms.alarms_per_hour_in_doze, needs_types=("alarm",)),
     Fact(31, "Bucket decay with no usage",
          "Active → Working 12 h → Frequent 24 h → Rare 48 h → Restricted 8 days; an interaction = Active for 1 h",
@@ -234,6 +235,33 @@ FACTS: tuple[Fact, ...] = (
          "test_row_49_jetsam", ios_gates.jetsam_memory_kills),
     Fact(50, "Force-quit", "swiping the app away stops its background tasks", "`force_quit_stops_work`",
          "test_row_50_force_quit", ios_gates.force_quit_stops_tasks),
+    Fact(51, "Exact-alarm permission",
+         "exact alarms need SCHEDULE_EXACT_ALARM (or USE_EXACT_ALARM); from 14 it is denied by default for new "
+         "installs targeting 33+",
+         "`android.exact_alarm_permission` (false on every Android profile; a scenario may grant it): without it "
+         "the `alarm` option is `setAndAllowWhileIdle` (rows 55, 57, 59), the app's fallback instead of the "
+         "SecurityException; USE_EXACT_ALARM (row 52, alarm-clock and calendar apps) not modelled",
+         "test_row_51_55_57_59_alarms_without_the_exact_alarm_permission",
+         android_push_alarms.exact_alarm_permission, needs_types=("alarm",)),
+    Fact(55, "Allow-while-idle quotas (Doze)",
+         "exact + allow-while-idle with the permission: 72 per rolling hour; all other allow-while-idle alarms: "
+         "7 per rolling hour",
+         "`android.alarms_per_hour_in_doze` (exact), `android.inexact_alarms_per_hour_in_doze` (scheduler.alarm_gate)",
+         "test_row_51_55_57_59_alarms_without_the_exact_alarm_permission",
+         android_push_alarms.allow_while_idle_quotas, needs_types=("alarm",)),
+    Fact(57, "Standby-bucket exemption for alarms",
+         "exempt from the bucket's alarm quota (row 28): alarm clocks and exact allow-while-idle alarms; "
+         "`setAndAllowWhileIdle` and other inexact alarms are not",
+         "scheduler.alarm_gate: `android.alarms_per_window` counts inexact alarms only",
+         "test_row_51_55_57_59_alarms_without_the_exact_alarm_permission",
+         android_push_alarms.alarm_bucket_exemption, needs_types=("alarm",)),
+    Fact(59, "Inexact window and batching",
+         "window = 75 % of the delay, at most 1 h; delays < 10 s not deferred; setWindow minimum 10 min; "
+         "overlapping windows delivered together",
+         "`android.inexact_alarm_window_fraction`, `inexact_alarm_window_max_s`, `inexact_alarm_min_futurity_s`: "
+         "delivery uniform in the window (scheduler.alarm_deferral)",
+         "test_row_51_55_57_59_alarms_without_the_exact_alarm_permission",
+         android_push_alarms.inexact_alarm_window, needs_types=("alarm",)),
 )  # fmt: skip
 
 OBSERVED: tuple[Fact, ...] = (

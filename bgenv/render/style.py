@@ -64,7 +64,7 @@ TYPE_LABEL = {  # row labels of the requests and windows lanes (layout.WT_NAMES)
     "health": "health research",
     "push": "push",
     "push_normal": "push (normal)",
-    "alarm": "exact alarm",
+    "alarm": "alarm",
     "fgs": "foreground svc",
 }
 

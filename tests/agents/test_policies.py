@@ -235,9 +235,10 @@ def _mean_reward(platform: str, name: str, episodes: int = 8, seed: int = 10_000
     return float(total.mean())
 
 
-# measured (8 episodes from seed 10000): iOS guidelines 910 vs random -57, fixed-interval -108,
-# greedy -113; Android guidelines 1428 vs random 915, fixed-interval 215, greedy 889
-MARGIN = {"ios": 600.0, "android": 250.0}
+# measured (8 episodes from seed 10000) under the v1 reward (content paid when shown, wake-ups and
+# energy on the charger priced): iOS guidelines 751 vs random -74, fixed-interval -109, greedy -116;
+# Android guidelines 1029 vs random 773, fixed-interval 134, greedy -2050
+MARGIN = {"ios": 600.0, "android": 200.0}
 
 
 @pytest.mark.parametrize("platform", ["ios", "android"])

@@ -38,7 +38,7 @@ def test_median_of_small_cases():
 
 
 def test_names_rows_and_window_types_agree():
-    assert NMETRICS == len(METRICS) == 45
+    assert NMETRICS == len(METRICS) == 48
     windows = [k.removeprefix("windows_") for k in METRIC_NAMES if k.startswith("windows_") and k != "windows_granted"]
     assert tuple(windows) == L.WT_NAMES
     assert METRIC_NAMES.index("windows_granted") + 1 == METRIC_NAMES.index(f"windows_{L.WT_NAMES[0]}")
@@ -63,6 +63,9 @@ def test_metrics_of_a_finished_episode_read_the_core_state(platform):
     assert k > 0 and m["time_to_success_s"] == np.median(sim.tts[0, :k])
     assert abs(m["work_arrived"] - m["work_completed"] - m["work_pending"]) <= 1e-9 * m["work_arrived"]
     assert m["work_pending"] == sim.pending_units(0)
+    assert m["energy_on_charger"] == m["energy_total"] - m["battery_cost"]
+    # content fetched in the background was either shown or never seen
+    assert m["content_shown_units"] + m["content_unseen_units"] <= m["work_completed_background"] + 1e-9
     rows = sim.metrics_rows(np.array([0, 0]))
     assert rows.shape == (2, NMETRICS)
     np.testing.assert_array_equal(rows, [list(m.values())] * 2)  # NaN-aware

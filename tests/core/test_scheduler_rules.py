@@ -10,12 +10,15 @@ import pytest
 from bgenv.core import layout as L
 from bgenv.core.rng import SYS
 from bgenv.core.scheduler import (
+    alarm_deferral,
+    alarm_gate,
     chunk_fate,
     grant_budget,
     grant_exemption,
     launch_rate,
     quota_remaining,
     record_grant,
+    record_job_start,
     stop_reason,
     submit_refusal,
 )
@@ -187,6 +190,46 @@ def test_android_quota_is_waived_on_the_charger(device):
     d.execution(d.t - 3000.0, d.t - 2420.0, L.JK_JOB)
     d.si[L.I_CHARGING] = 1  # #9
     assert rate_of(d, 0) == (pytest.approx(60.0 / 3600.0, rel=1e-12), np.inf, False)
+
+
+def _alarms(d, *ago_s: float) -> None:
+    """Alarms delivered ``ago_s`` seconds before now."""
+    for a in sorted(ago_s, reverse=True):
+        record_job_start(d.si, d.jobs, d.t - a, L.JK_ALARM)
+
+
+def test_android_only_an_inexact_alarm_counts_against_the_buckets_alarm_limit(device):
+    d = device("android_commuter")
+    assert d.sc.profile.android.exact_alarm_permission is False  # #51: denied by default on 14+
+    d.si[L.I_BUCKET] = L.BK_WORKING
+    _alarms(d, *(300.0 * k for k in range(1, 11)))  # 10 in the last hour: Working set's limit (#28)
+    assert alarm_gate(d.pf, d.si, d.jobs, d.t) == (False, d.t - 3000.0 + 3600.0 + 1e-6)
+    d.pf[L.P_EXACT_ALARM] = 1.0  # with SCHEDULE_EXACT_ALARM: exact allow-while-idle, exempt (#57)
+    assert alarm_gate(d.pf, d.si, d.jobs, d.t)[0]
+
+
+@pytest.mark.parametrize(("exact", "per_hour"), [(False, 7), (True, 72)])
+def test_android_alarms_in_doze_idle_7_an_hour_inexact_72_exact(device, exact, per_hour):
+    d = device("android_commuter")  # Active bucket: 720 an hour, far from the limit
+    d.pf[L.P_EXACT_ALARM] = float(exact)
+    d.si[L.I_DOZE] = L.DZ_DEEP_IDLE
+    _alarms(d, *(3599.0 - 40.0 * k for k in range(per_hour - 1)))
+    assert alarm_gate(d.pf, d.si, d.jobs, d.t)[0]  # one short of the quota (#29, #55)
+    _alarms(d, 1.0)
+    assert alarm_gate(d.pf, d.si, d.jobs, d.t) == (False, d.t - 3599.0 + 3600.0 + 1e-6)
+    d.si[L.I_DOZE] = L.DZ_DEEP_MAINT  # outside idle the quota does not hold
+    assert alarm_gate(d.pf, d.si, d.jobs, d.t)[0]
+
+
+def test_android_inexact_alarm_is_delivered_within_75_percent_of_its_delay_at_most_an_hour(device):
+    d = device("android_commuter")
+    for delay, window in ((60.0, 45.0), (300.0, 225.0), (28800.0, 3600.0)):  # #59
+        got = [alarm_deferral(d.pf, d.si, d.rng, L.WT_ALARM, delay) for _ in range(400)]
+        assert 0.0 <= min(got) < 0.05 * window and 0.95 * window < max(got) <= window
+    assert alarm_deferral(d.pf, d.si, d.rng, L.WT_ALARM, 5.0) == 0.0  # under 10 s: on time
+    assert alarm_deferral(d.pf, d.si, d.rng, L.WT_JOB, 300.0) == 0.0  # only alarms
+    d.pf[L.P_EXACT_ALARM] = 1.0
+    assert alarm_deferral(d.pf, d.si, d.rng, L.WT_ALARM, 300.0) == 0.0  # exact: at its time
 
 
 # ---------------------------------------------------------------------------

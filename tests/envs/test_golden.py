@@ -61,19 +61,19 @@ CASES: dict[str, tuple[str, str | None, dict[str, Any], int, int, float]] = {
 # an ulp in some episodes): every part but the metrics was checked unchanged then.
 # ``python tests/envs/test_golden.py`` prints them.
 EXPECTED: dict[str, str] = {
-    "ios_default": "dd404207cf6cbc2f5ceef9db1b93b544b8f01a31af81d11d50a79c0d8beb6fd5",  # 115 episodes
-    "android_default": "5818aa981db156ab99b621037641f41287fa9a37d602db73dcab562f8b1030f5",  # 17 episodes
-    "ios_commuter": "af9eeec305742973dd35bd95889262271adfbb687f8ab5fe1f3462e84d6b2923",  # 119 episodes
-    "ios_night_owl": "1c93555fd00086dbb046500eda4036eeed9884fcb0230cffd923d3f95c59a93c",  # 121 episodes
-    "ios_rare": "746d4b4f0c66a8ecbacd24c1bb312f3daab25090d0cb5b61127f2c467086826e",  # 1627 episodes
-    "android_commuter": "2518f825ba9479a49bb664708b9326e07a28b32a69fce7ceb0f3e0efca82f326",  # 17 episodes
-    "android_heavy": "4db515fd23a22a9653bc3941ad8141bcae6ab52f1953a2548929b02f9cab2e46",  # 13 episodes
-    "android_rare": "943185aa0ecd7b5b5b7b00edbae7b00fb96bc8c1cccc898fda36bbc7eb896deb",  # 60 episodes
-    "android16_commuter": "12bd086e30eb44fa32c7148d4ffd7ea26b87d923c1995c43719248aa1b6883cb",  # 18 episodes
-    "android_oem_commuter": "400334db98b6e3cff1cc4e1db7109d1c206ad75f7ac860cb4a0dc209b4895532",  # 27 episodes
-    "android_heavy_jobs_30d": "bfbb374901912ed1d58e39e733c00ca0ebe779c14086772001a4bd22d83343de",  # 1 episodes
-    "android_commuter_jobs_7d": "8a8a68bef9b0ac58c03719607763570faf32b879e2e7578876b4ba4c2f1f74a0",  # 7 episodes
-    "ios_commuter_7d": "a6c7fc58a691315e2a79491040a82e609d7e9334c13fcfd4fb2144fcff597a28",  # 34 episodes
+    "ios_default": "0b88d876e59590c941f3660779452b679af756a9fe1a7abb2b4a345b84b613ed",  # 113 episodes
+    "android_default": "36f937c275c61abeb05d114fd24631f35021299e7495e5c4b13b85969fc6ffdc",  # 17 episodes
+    "ios_commuter": "7dd931967b82624581095169fac36456b07db0c7eafc1ca89d09268968138577",  # 117 episodes
+    "ios_night_owl": "be397e689bbb251840c99ac8d09c3a763f579312565cb0a31427c43364aab838",  # 119 episodes
+    "ios_rare": "7c6745405d4779f76edd46f6c5a2581d101e33759d62c11f29b6696ba4cfb453",  # 1643 episodes
+    "android_commuter": "25ae8ffadbee71e3453c9470830b4d32c45c37d33f6945f990be424511c8cd96",  # 18 episodes
+    "android_heavy": "146a51c6bd4d53a61e272b173772ca4ebfdcac67dd117bc18b970c250929d8c9",  # 13 episodes
+    "android_rare": "da97c24790678fce6c4dc313adc14a25db17ece937c149aa1d3e72fc0093f473",  # 69 episodes
+    "android16_commuter": "0fb1c9f2b50b3e1822e08532dc2d84ab84ff59ce7ec6e25747462431706d6367",  # 20 episodes
+    "android_oem_commuter": "bfa9602d2fd47d3ea55b4ecf1ca2390fabb111caa966b14558c9ea7a79ae60e4",  # 28 episodes
+    "android_heavy_jobs_30d": "3e09046d6ef4ef5365a78e3e9c7fb84d3a7f7ae981f614ad6627c10e33e1871c",  # 1 episodes
+    "android_commuter_jobs_7d": "aef5cc1959cf37e1dbbb3b4e452a6a82a79d25b4caa97045bea432ee4cbe00a7",  # 7 episodes
+    "ios_commuter_7d": "1e4e7ddd7953850ff93791d538b5e30d42a48b1a1de7ef84d31d823ae99e9d1e",  # 35 episodes
 }
 
 

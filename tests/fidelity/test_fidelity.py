@@ -42,7 +42,8 @@ def measure(row: int | str) -> F.Measurement:
 def test_registry_has_one_entry_per_fact_row():
     rows = [f.row for f in F.FACTS]
     assert rows == sorted(rows)
-    assert rows == [r for r in range(1, 51) if r not in (16, 18, 20, 21, 30)]
+    assert rows == [r for r in range(1, 60) if r not in F.MISSING_ROWS]
+    assert F.MISSING_ROWS == (16, 18, 20, 21, 30, 52, 53, 54, 56, 58)
     assert [f.row for f in F.OBSERVED] == [f"O{k}" for k in range(1, 10)]
     for f in F.ALL_FACTS:
         assert f.fact and f.documented and f.model
@@ -86,7 +87,7 @@ def test_cli_fidelity_runs_the_chosen_rows(tmp_path, capsys):
 
 def test_statuses_of_the_table():
     counts = {s: sum(1 for f in F.ALL_FACTS if f.evaluate().status == s) for s in F.STATUSES}
-    assert sum(counts.values()) == len(F.ALL_FACTS) == 54
+    assert sum(counts.values()) == len(F.ALL_FACTS) == 58
     assert counts[F.NOT_MODELLED] == counts[F.NOT_YET] == 0
 
 
@@ -355,13 +356,38 @@ def test_row_27_push_opens_a_5_minute_doze_exemption():
 
 
 def test_row_28_29_alarm_limits():
-    per_bucket = measure(28)
+    per_bucket = measure(28)  # inexact alarms (no SCHEDULE_EXACT_ALARM) count against the bucket (row 57)
     assert per_bucket.status == F.MODELLED
     assert per_bucket.data == {"active": 720, "working_set": 10, "frequent": 2, "rare": 1, "restricted": 1}
-    doze = measure(29)
+    doze = measure(29)  # exact alarms, the permission granted
     assert doze.status == F.MODELLED
     assert doze.data["max_per_hour_in_idle"] == 72
     assert doze.data["alarms_in_idle"] > 72
+
+
+def test_row_51_55_57_59_alarms_without_the_exact_alarm_permission():
+    # row 51: SCHEDULE_EXACT_ALARM is denied by default from Android 14: every profile's app lacks it,
+    # and its alarm falls back to an inexact allow-while-idle alarm; granted, the alarm is exact
+    perm = measure(51)
+    assert perm.status == F.MODELLED
+    assert perm.data["granted_by_default"] == {"android": False, "android-16": False, "android-aggressive-oem": False}
+    assert perm.data["max_late_s_with"] < 5.0 < 60.0 < perm.data["max_late_s_without"] <= 225.0 + 2.0
+    # row 55: in Doze, 72 exact alarms an hour with the permission, 7 inexact ones without
+    doze = measure(55)
+    assert doze.status == F.MODELLED
+    assert {k: v["max_per_hour_in_idle"] for k, v in doze.data.items()} == {"exact": 72, "inexact": 7}
+    assert doze.data["inexact"]["alarms_in_idle"] > 7  # over hours of Doze, 7 in each
+    # row 57: only inexact alarms count against the bucket's limit (Working set: 10 an hour)
+    bucket = measure(57)
+    assert bucket.status == F.PARTIAL  # alarm clocks (setAlarmClock) are not modelled
+    assert bucket.data["inexact"] == 10 and bucket.data["exact"] > 100
+    # row 59: delivered within min(75 % of the delay, 1 h) after the trigger time; under 10 s not deferred
+    window = measure(59)
+    assert window.status == F.PARTIAL  # batching with other apps' alarms and setWindow are not modelled
+    for delay, w in (("0", 0.0), ("300", 225.0), ("3600", 2700.0), ("28800", 3600.0)):
+        late = window.data[delay]
+        assert late["window_s"] == w and late["alarms"] >= 20
+        assert 0.75 * w <= late["max_late_s"] <= w + 2.0  # the window is used, and never exceeded
 
 
 def test_row_31_bucket_decay():
@@ -485,7 +511,9 @@ def test_row_43_not_completing_degrades_scheduling():
     assert m.status == F.MODELLED
     e, p = m.data["expiring"], m.data["prompt"]
     assert p["expirations"] == 0 and e["expirations"] >= 10
-    assert e["windows"] <= 0.6 * p["windows"]
+    # 18 against 29 windows; the prompt app does a second of work in each window, since a window
+    # that saved nothing earns no trust (v1: 18 against 33 when reporting at once earned it)
+    assert e["windows"] <= 0.7 * p["windows"]
     assert e["mean_budget_s"] < p["mean_budget_s"]
 
 

@@ -313,7 +313,11 @@ def test_repeated_expirations_make_ios_windows_rarer_and_shorter():
         return acts.action("refresh")
 
     def prompt(env, obs, info):
-        return ActionTable.from_env(env).action("refresh")  # reports completion at once
+        # a second of work, then it reports completion (an empty window earns no trust)
+        acts = ActionTable.from_env(env)
+        if info["phase"] == "window_start":
+            return acts.action("refresh", chunk=1, kind="heavy")
+        return acts.action("refresh")
 
     result = {}
     for name, policy in (("expiring", expiring), ("prompt", prompt)):
