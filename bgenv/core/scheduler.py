@@ -876,7 +876,12 @@ def doze_wake(pf, sf, si, ev) -> None:
 @kjit(inline="always")
 def doze_consider(pf, sf, si, ev) -> None:
     """Screen off and unplugged: schedule light Doze and the deep-Doze entry time
-    (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36)."""
+    (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36).
+
+    An active device becomes inactive now (the screen went off, the charger was
+    unplugged, or motion ended deep Doze), so the light-Doze delay counts from now, as
+    AOSP's DeviceIdleController schedules it when the device becomes inactive; deep
+    Doze counts from the latest of screen-off, unplug and motion."""
     if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
         return
     if si[I_SCREEN] != 0 or si[I_CHARGING] != 0:
@@ -885,7 +890,7 @@ def doze_consider(pf, sf, si, ev) -> None:
     if si[I_DOZE] == DZ_ACTIVE:
         after = pf[P_SAVER_DOZE_AFTER_S] if si[I_LOWPOWER] != 0 else pf[P_LIGHT_AFTER_S]
         si[I_DOZE_STEP] = 0
-        _set_doze(sf, si, ev, DZ_LIGHT_PRE, sf[S_SCREEN_OFF_SINCE] + after)
+        _set_doze(sf, si, ev, DZ_LIGHT_PRE, sf[S_T] + after)
     _doze_event(sf, si)
 
 
