@@ -25,7 +25,7 @@ from bgenv.core.battery import (
     background_power,
     battery_rate,
     integrate,
-    next_crossing,
+    next_battery_event,
     spend,
     threshold_crossed,
     wake_energy,
@@ -491,7 +491,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     elif k == EV_CHARGE_STOP:
         stop_charging(pf, sf, si, ev)
         doze_consider(pf, sf, si, ev)
-    elif k == EV_BATT:
+    elif k == EV_BATT:  # a threshold crossed, or the end of a charging hold (rate 0: nothing to do)
         threshold_crossed(pf, sf, si, rng, ev, sf[S_BATT_RATE])
     elif k == EV_DOZE:
         pending = False
@@ -584,7 +584,7 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
     rate = battery_rate(pf, sf, si, background_power(pf, si))
     sf[S_BATT_RATE] = rate
-    sf[S_EV + EV_BATT] = next_crossing(pf, sf, rate)
+    sf[S_EV + EV_BATT] = next_battery_event(pf, sf, si, rate)
     if si[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
         sf[S_EV + EV_DEADLINE] = next_deadline(si, items)
         si[I_ITEMS_DIRTY] = 0
