@@ -98,7 +98,8 @@ def _screen(e: Event) -> str:
 CHANNELS: dict[str, Channel] = {
     # "off", "other" (another app or the home screen) or "app" (this app in front)
     "screen": Channel(("screen", "app_open", "app_close"), _screen, "off"),
-    # "off", "overnight" or "top-up"
+    # "off", "overnight" or "top-up"; a top-up charge still plugged in at bedtime turns
+    # "overnight" there (a charge_start with ``continued`` set: no new plug-in)
     "charging": Channel(
         ("charge_start", "charge_stop"),
         lambda e: ("overnight" if e["overnight"] else "top-up") if e["kind"] == "charge_start" else "off",

@@ -225,7 +225,8 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_COMPLETE: ("complete", ("type", "units_done", "window_s", "backlog_units")),
     EVK_APP_OPEN: ("app_open", ("fresh", "backlog_units", "battery", "session_s")),
     EVK_APP_CLOSE: ("app_close", ("new_items", "backlog_units", "battery", "force_quit")),
-    EVK_CHARGE_START: ("charge_start", ("battery", "overnight", "planned_s", "unused")),
+    # continued: not a plug-in, the top-up charge going on at bedtime became the overnight one
+    EVK_CHARGE_START: ("charge_start", ("battery", "overnight", "planned_s", "continued")),
     EVK_CHARGE_STOP: ("charge_stop", ("battery", "unused", "unused2", "unused3")),
     EVK_DOZE: ("doze", ("state", "duration_s", "unused", "unused2")),
     EVK_BUCKET: ("bucket", ("bucket", "unused", "unused2", "unused3")),

@@ -53,7 +53,8 @@ def timeline_spans(
     * ``rescheduled``: zero-length at the stop of a window the OS rescheduled itself
       with backoff (Android JobScheduler; the log has no ``request`` for it: the next
       grant of that type carries ``attempt`` >= 1), ``"<type>"``;
-    * ``charging``: plug to unplug, ``"overnight"`` or ``"top-up"``;
+    * ``charging``: plug to unplug, ``"overnight"`` or ``"top-up"`` (a top-up still
+      plugged in at bedtime becomes ``"overnight"`` from there);
     * ``screen``: screen on, ``"app"`` (this app in front) or ``"other"``;
     * ``app_open``: zero-length at each app open, ``"fresh"`` or ``"stale"`` data;
     * ``force_quit``: zero-length at each force-quit;

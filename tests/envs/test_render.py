@@ -223,19 +223,23 @@ def test_charging_and_state_bands_match_the_logged_changes(platform):
     events = env.unwrapped.events
     t_now = env.unwrapped.sim.time_s()
     spans = R.timeline_spans(events, t_end=t_now)
-    # charging: every plug to the next unplug (or to now)
+    # charging: every plug to the next unplug (or to now); a top-up still plugged in at
+    # bedtime turns overnight there (a charge_start with ``continued``: no new plug-in)
     plugs = [e for e in events if e["kind"] in ("charge_start", "charge_stop")]
     expected, start = [], None
     for e in plugs:
         if e["kind"] == "charge_start":
+            if start is not None:
+                assert e["continued"] and e["overnight"] and not start["overnight"]
+                expected.append((start["t"], e["t"], "top-up"))
             start = e
         elif start is not None:
-            expected.append((start["t"], e["t"]))
+            expected.append((start["t"], e["t"], "overnight" if start["overnight"] else "top-up"))
             start = None
     if start is not None:
-        expected.append((start["t"], t_now))
+        expected.append((start["t"], t_now, "overnight" if start["overnight"] else "top-up"))
     assert expected, "a 3-day commuter episode has overnight charging"
-    assert [(a, b) for a, b, _ in spans["charging"]] == expected
+    assert spans["charging"] == expected
     fig = R.timeline_figure(env)
     drawn = sorted(
         (p.get_x() * 3600.0, (p.get_x() + p.get_width()) * 3600.0)
@@ -244,7 +248,7 @@ def test_charging_and_state_bands_match_the_logged_changes(platform):
         if p.get_gid() == "charging"
     )
     assert len(drawn) == len(expected)
-    for (x0, x1), (a, b) in zip(drawn, expected):
+    for (x0, x1), (a, b, _) in zip(drawn, expected):
         assert abs(x0 - a) < TOL_S and abs(x1 - b) < TOL_S
     # state bands: each band begins at a logged change to its state (or at the start,
     # for the bucket's initial value), holds until the next logged change away from it,
