@@ -28,7 +28,6 @@ from bgenv.core.battery import (
     next_battery_event,
     spend,
     threshold_crossed,
-    wake_energy,
 )
 from bgenv.core.device import (
     app_close,
@@ -477,9 +476,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     elif k == EV_ARR_HEAVY:
         work_arrival(pf, sf, si, items, rng, ev, KIND_HEAVY)
     elif k >= EV_LAUNCH and k < EV_LAUNCH + NSLOT:
-        phase = grant_window(pf, sf, si, reqs, jobs, rng, ev, k - EV_LAUNCH)
-        wake_energy(pf, sf, si, rng, ev)
-        return phase
+        return grant_window(pf, sf, si, reqs, jobs, rng, ev, k - EV_LAUNCH)
     elif k == EV_BEDTIME:
         was = si[I_CHARGING]
         bedtime(pf, sf, si, rng, ev)

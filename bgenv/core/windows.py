@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bgenv.core.battery import wake_energy
 from bgenv.core.eventlog import log_event
 from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_add
 from bgenv.core.jit import kjit
@@ -180,7 +181,9 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
 def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     """The OS launches the request in ``slot``: open a window for the budget the
     scheduler grants (``scheduler.grant_budget``), recorded against the quotas
-    (``scheduler.record_grant``). Returns the phase (PH_NONE when a silent push was lost)."""
+    (``scheduler.record_grant``); launching the app costs its wake energy
+    (``battery.wake_energy``). Returns the phase: PH_NONE when a silent push was lost,
+    which never launches the app (no window, no wake energy)."""
     t = sf[S_T]
     notify = reqs[slot, RQ_NOTIFY] != 0.0
     wt = effective_type(pf, sf, si, jobs, int(reqs[slot, RQ_TYPE]), t, notify)
@@ -223,6 +226,7 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     recent_add(sf, R_WINDOWS)
     bucket = si[I_BUCKET] if pf[P_PLATFORM] == PLATFORM_ANDROID else -1
     log_event(sf, si, ev, EVK_GRANT, wt, budget, bucket, si[I_BACKOFF_N])
+    wake_energy(pf, sf, si, rng, ev)
     return PH_WINDOW
 
 
