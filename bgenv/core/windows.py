@@ -33,6 +33,7 @@ from bgenv.core.layout import (
     EVK_KILL,
     EVK_REFUSED,
     EVK_REQUEST,
+    EVK_RETRY,
     I_BACKOFF_N,
     I_BUCKET,
     I_CHUNK_ACTIVE,
@@ -365,16 +366,19 @@ def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
         history_event(pf, sf, 2, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
         log_event(sf, si, ev, EVK_KILL, wt, reason, lost, win_s)
     si[I_LAST_END] = reason
-    # Android reschedules a stopped job with backoff unless the app replaced it (row 17)
+    # Android reschedules a stopped job with backoff unless the app replaced it (row 17);
+    # the OS's own request is logged as a ``retry``
     if pf[P_RESCHEDULE_ON_STOP] != 0.0 and reqs[slot, RQ_ACTIVE] == 0.0:
         attempt = si[I_BACKOFF_N] + 1
+        earliest = sf[S_T] + backoff_delay(pf, attempt)
         reqs[slot, RQ_ACTIVE] = 1.0
         reqs[slot, RQ_TYPE] = wt
         reqs[slot, RQ_SUBMIT] = sf[S_T]
-        reqs[slot, RQ_EARLIEST] = sf[S_T] + backoff_delay(pf, attempt)
+        reqs[slot, RQ_EARLIEST] = earliest
         reqs[slot, RQ_ATTEMPT] = attempt
         reqs[slot, RQ_THROTTLED] = 0.0
         sf[S_HZ_REM + EV_LAUNCH + slot] = expo(si, rng, SYS, 1.0)
+        log_event(sf, si, ev, EVK_RETRY, wt, earliest, attempt, 0.0)
 
 
 @kjit

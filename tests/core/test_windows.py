@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bgenv.core import layout as L
-from bgenv.core.windows import grant_window
+from bgenv.core.windows import end_window, grant_window
 
 PUSH_SLOT = L.DEFAULT_SLOT["push"]
 WAKE = 0.005 / 100.0  # window_wake_pct 0.005 % of a full battery (configs/defaults.yaml)
@@ -34,3 +34,23 @@ def test_a_launch_costs_the_wake_energy_a_lost_push_costs_nothing(device, droppe
         assert phase == L.PH_WINDOW and d.si[L.I_WIN_ACTIVE] == 1
         assert d.sf[L.M_ENERGY] == pytest.approx(WAKE) and d.sf[L.S_BATT] == pytest.approx(0.5 - WAKE)
         assert [k for k, _ in logged(d)] == ["grant"]
+
+
+def test_android_retry_of_a_stopped_job_is_logged_as_the_oss_request(device):
+    d = device("android_commuter")
+    d.si[L.I_EV_ON] = 1
+    d.window(L.WT_JOB, net=True)  # granted a minute ago from slot 0, second attempt (#17)
+    d.si[L.I_WIN_SLOT] = 0
+    d.si[L.I_BACKOFF_N] = 1
+    end_window(d.pf, d.sf, d.si, d.reqs, d.jobs, d.rng, d.ev, L.END_EXPIRED)
+    # rescheduled with backoff: attempt 2, exponential from 30 s: 60 s after the stop
+    assert d.reqs[0, L.RQ_ACTIVE] == 1.0 and d.reqs[0, L.RQ_ATTEMPT] == 2.0
+    assert d.reqs[0, L.RQ_EARLIEST] == d.t + 60.0
+    assert logged(d) == [
+        ("expire", (float(L.WT_JOB), float(L.END_EXPIRED), 0.0, 60.0)),
+        ("retry", (float(L.WT_JOB), d.t + 60.0, 2.0, 0.0)),
+    ]
+    d.si[L.I_EV_N] = 0
+    d.window(L.WT_JOB)  # the app had already replaced the job: no retry
+    end_window(d.pf, d.sf, d.si, d.reqs, d.jobs, d.rng, d.ev, L.END_EXPIRED)
+    assert [k for k, _ in logged(d)] == ["expire"]

@@ -293,19 +293,27 @@ def test_requests_are_drawn_from_submission_to_their_floor(platform):
 
 
 def test_os_retries_are_marked_where_the_stopped_window_ended():
-    """Android reschedules a stopped job itself (backoff) without a ``request`` event; the
-    grant it leads to carries ``attempt`` >= 1. Each such grant gets a retry marker at the
-    end of the previous window of its type, no app request in between."""
+    """Android reschedules a stopped job itself (backoff) and logs it as a ``retry``, not a
+    ``request``, at the stop. Each gets a retry marker there; a retry that ran led to a
+    grant with its attempt number, no app request of its type in between."""
     env = episode("android", "fixed-interval", days=2, seed=1)
     events = env.unwrapped.events
     marks = R.timeline_spans(events)["rescheduled"]
-    retried = [e for e in events if e["kind"] == "grant" and e["attempt"] >= 1]
-    assert len(marks) == len(retried) > 5
+    retries = EL.os_retries(events)
+    logged = [e for e in events if e["kind"] == "retry"]
+    assert [r for r, _ in retries] == logged and len(logged) > 5
+    assert marks == [(r["t"], r["t"], r["type"]) for r in logged]
     stops = {(e["t"], e["type"]) for e in events if e["kind"] in ("expire", "kill")}
-    for (a, b, t), g in zip(marks, retried):
-        assert a == b and (a, t) in stops and a <= g["t"] and t == g["type"]
-        between = [e for e in events if e["kind"] == "request" and e["type"] == t and a < e["t"] < g["t"]]
-        assert not between
+    granted = [(r, g) for r, g in retries if g is not None]
+    assert len(granted) > 5
+    for r, g in retries:
+        assert (r["t"], r["type"]) in stops and r["attempt"] >= 1 and r["earliest_begin_s"] > r["t"]
+        if g is not None:
+            assert g["type"] == r["type"] and g["attempt"] == r["attempt"] and g["t"] >= r["earliest_begin_s"]
+            between = [e for e in events if e["kind"] == "request" and e["type"] == r["type"] and r["t"] < e["t"] < g["t"]]
+            assert not between
+    # every grant with an attempt number is a retry's
+    assert {id(g) for _, g in granted} == {id(e) for e in events if e["kind"] == "grant" and e["attempt"] >= 1}
 
 
 def test_battery_and_backlog_lines_pass_through_the_logged_values(platform):
