@@ -310,7 +310,9 @@ def test_os_retries_are_marked_where_the_stopped_window_ended():
         assert (r["t"], r["type"]) in stops and r["attempt"] >= 1 and r["earliest_begin_s"] > r["t"]
         if g is not None:
             assert g["type"] == r["type"] and g["attempt"] == r["attempt"] and g["t"] >= r["earliest_begin_s"]
-            between = [e for e in events if e["kind"] == "request" and e["type"] == r["type"] and r["t"] < e["t"] < g["t"]]
+            between = [
+                e for e in events if e["kind"] == "request" and e["type"] == r["type"] and r["t"] < e["t"] < g["t"]
+            ]
             assert not between
     # every grant with an attempt number is a retry's
     assert {id(g) for _, g in granted} == {id(e) for e in events if e["kind"] == "grant" and e["attempt"] >= 1}
