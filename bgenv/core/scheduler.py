@@ -661,6 +661,11 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
         return 0.0, INF, False  # processing: only apps used in the past week (row 39)
     throttled = False
     if ios and wt == WT_PUSH:
+        if effective_net(pf, si, True) == NET_NONE:
+            # row 65: a push cannot reach a phone with no network; APNs stores it (one per
+            # app: a newer push replaces it, as a resubmission replaces the pending request)
+            # and delivers it when the phone is back online
+            return 0.0, INF, False
         pushes, _, first = _counts(pf, si, jobs, t, 3600.0, JK_PUSH, JK_PUSH_SILENT)
         if pushes >= pf[P_PUSH_PER_H]:  # row 45: "not more than two or three per hour"
             return 0.0, first + 3600.0 + 1e-6, True

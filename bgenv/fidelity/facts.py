@@ -35,6 +35,7 @@ from bgenv.fidelity.measurement import NOT_MODELLED, NOT_YET, Measurement
 
 TEST_FILE = "tests/fidelity/test_fidelity.py"
 MISSING_ROWS = (16, 18, 20, 21, 30)  # PLATFORM_FACTS.md has no such rows
+MOVED_IN_ROWS = (65,)  # rows past 50 moved in from docs/sources/candidate_rows_v1.md, numbers kept
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,13 @@ FACTS: tuple[Fact, ...] = (
          "test_row_49_jetsam", ios_gates.jetsam_memory_kills),
     Fact(50, "Force-quit", "swiping the app away stops its background tasks", "`force_quit_stops_work`",
          "test_row_50_force_quit", ios_gates.force_quit_stops_tasks),
+    Fact(65, "APNs store-and-forward while offline",
+         "stored while the phone is offline (up to 30 days) and delivered when it is back; one per app, "
+         "in most cases the latest",
+         "scheduler.launch_rate: no silent push while the phone has no network; one pending push per "
+         "request slot, a resubmission replaces it",
+         "test_row_65_silent_push_held_while_offline", ios_refresh.silent_push_held_offline,
+         needs_types=("push",)),
 )  # fmt: skip
 
 OBSERVED: tuple[Fact, ...] = (

@@ -120,6 +120,20 @@ def test_ios_refresh_stops_at_fair_thermal_state_a_push_does_not(device):
     assert rate_of(d, 3)[0] == pytest.approx(720.0 / 3600.0, rel=1e-12)
 
 
+def test_ios_silent_push_is_held_while_the_phone_has_no_network(device):
+    d = device("ios_commuter")  # on Wi-Fi
+    d.request(3, L.WT_PUSH)
+    delivered = (pytest.approx(720.0 / 3600.0, rel=1e-12), np.inf, False)  # within seconds (push launch rate)
+    assert rate_of(d, 3) == delivered
+    d.si[L.I_DROP] = 1  # a connectivity drop: APNs stores the push until the phone is back (#65)
+    assert rate_of(d, 3) == (0.0, np.inf, False)
+    d.si[L.I_DROP] = 0
+    d.si[L.I_NET_BASE] = L.NET_NONE  # no network at all: held too
+    assert rate_of(d, 3) == (0.0, np.inf, False)
+    d.si[L.I_NET_BASE] = L.NET_CELL  # back online: delivered
+    assert rate_of(d, 3) == delivered
+
+
 def test_ios_background_app_refresh_off_holds_every_request(device):
     d = device("ios_commuter")
     d.request(REFRESH_SLOT, L.WT_REFRESH)
