@@ -147,22 +147,22 @@ def test_row_04_total_cap_4_h_per_24_h():
 
 def test_row_05_job_counts_per_window():
     m = measure(5)
-    # Jobs ~0.1 s apart, each reporting completion at once, one at a time.
-    assert m.data["working_set"]["max_jobs_in_window"] == 120  # the job count binds (6 sessions of 20/min)
-    # With one job at a time the session count binds first: a job that would merge into the
-    # last allowed session is refused, as in AOSP for jobs that do not overlap (a session is
-    # counted once it ends); the documented 48 and 10 need concurrent jobs, not modelled.
-    assert m.data["frequent"]["max_jobs_in_window"] == 141  # 7 × 20 + 1 (8 sessions) <= 200
-    assert m.data["rare"]["max_jobs_in_window"] == 41  # 2 × 20 + 1 (3 sessions) <= 48
-    assert m.data["restricted"]["max_jobs_in_window"] == 1  # 1 session <= 10
-    # Active: 75 jobs per 10-min window (quota_window_h[0]), below the 200 that the 20/min
-    # rate limit alone would allow.
-    assert m.data["active"]["max_jobs_in_window"] == 75
-    assert m.data["active"]["max_jobs_per_minute"] == 20
+    # Jobs ~4 s apart, each reporting completion at once, one at a time: 15 a minute (under
+    # the 20/min rate limit, #7) and merged into one session (< 5 s apart, #6), so the job
+    # count alone stops them, at the documented counts (Active per 10-min window).
+    got = {b: m.data[b]["max_jobs_in_window"] for b in ("active", "working_set", "frequent", "rare", "restricted")}
+    assert got == {"active": 75, "working_set": 120, "frequent": 200, "rare": 48, "restricted": 1}
+    assert all(m.data[b]["max_jobs_per_minute"] == 15 for b in ("active", "working_set", "frequent", "rare"))
     assert m.data["active"]["jobs"] == 6 * 75  # 1 h: six full windows
-    # KNOWN MISMATCH: without concurrent jobs Rare and Restricted never reach their documented
-    # 48 and 10 jobs (the session count stops them first), hence "differs".
-    assert m.status == F.DIFFERS
+    # Restricted's single session a day (#6) counts once its first job ends: the documented
+    # 10 need jobs running alongside the first one, and bgenv runs one window at a time.
+    assert m.status == F.PARTIAL
+    # Jobs ~0.1 s apart: the rate limit splits them into sessions of 20 and the session count
+    # binds first (a job that would merge into the last allowed session is refused, as in
+    # AOSP for jobs that do not overlap: a session is counted once it ends).
+    fast = {b: m.data["fast"][b]["max_jobs_in_window"] for b in got}
+    assert fast == {"active": 75, "working_set": 120, "frequent": 141, "rare": 41, "restricted": 1}
+    assert m.data["fast"]["active"]["max_jobs_per_minute"] == 20
 
 
 ACTIVE_SESSION_DELAYS = [0, 6, 60, 300, 900, 1800, 3600, 7200, 14400, 28800]  # a 6-s earliest-begin choice
@@ -368,10 +368,11 @@ def test_row_28_29_alarm_limits():
 def test_row_31_bucket_decay():
     m = measure(31)
     assert m.data["transitions"] == [("working_set", 12.0), ("frequent", 24.0), ("rare", 48.0), ("restricted", 192.0)]
-    # KNOWN MISMATCH: after an app open bgenv keeps the app Active for 12 h; the fact row
-    # says a user interaction makes it Active for 1 h.
+    # After an app open the app stays Active for 12 h: AOSP's elapsed-time thresholds without a
+    # usage prediction (AppStandbyControllerTests.testBuckets); the row's 1 h is the strong-usage
+    # timeout, a minimum. "partial": no usage prediction, no screen-on-time thresholds.
     assert m.data["active_after_open_h"] == 12.0
-    assert m.status == F.DIFFERS
+    assert m.status == F.PARTIAL
 
 
 def test_row_32_rare_bucket_network_block():
