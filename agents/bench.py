@@ -144,7 +144,7 @@ def _warm_up() -> dict[str, float]:
     import bgenv  # noqa: F401  (registers the ids)
 
     out = {}
-    for env_id in ("bgenv/iOS-v0", "bgenv/Android-v0"):
+    for env_id in ("bgenv/iOS-v1", "bgenv/Android-v1"):
         t0 = time.perf_counter()
         env = gym.make(env_id, horizon_days=1)
         env.reset(seed=0)
@@ -172,7 +172,7 @@ def bench_single(seconds: float, rounds: int) -> dict[str, Any]:
     import gymnasium as gym
     from gymnasium.utils.performance import benchmark_step
 
-    envs = {name: gym.make(name) for name in ("bgenv/iOS-v0", "CartPole-v1", "bgenv/Android-v0")}
+    envs = {name: gym.make(name) for name in ("bgenv/iOS-v1", "CartPole-v1", "bgenv/Android-v1")}
     for env in envs.values():  # the first steps run the env checker
         benchmark_step(env, target_duration=0.05, seed=0)  # type: ignore[arg-type]
 
@@ -183,8 +183,8 @@ def bench_single(seconds: float, rounds: int) -> dict[str, Any]:
     return {
         "raw": res,
         "comparisons": [
-            _ratio("single", "bgenv/iOS-v0", "CartPole-v1", res, "steps/s"),
-            _ratio("single", "bgenv/Android-v0", "CartPole-v1", res, "steps/s"),
+            _ratio("single", "bgenv/iOS-v1", "CartPole-v1", res, "steps/s"),
+            _ratio("single", "bgenv/Android-v1", "CartPole-v1", res, "steps/s"),
         ],
     }
 
@@ -228,16 +228,16 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     gc.collect()
     rss0 = _rss_bytes()
-    ours, a_ours = _started_vec("bgenv/iOS-v0", n_envs, rng)
+    ours, a_ours = _started_vec("bgenv/iOS-v1", n_envs, rng)
     rss1 = _rss_bytes()
-    one, _ = _started_vec("bgenv/iOS-v0", n_envs, rng, threads=False)
-    android, a_android = _started_vec("bgenv/Android-v0", n_envs, rng)
+    one, _ = _started_vec("bgenv/iOS-v1", n_envs, rng, threads=False)
+    android, a_android = _started_vec("bgenv/Android-v1", n_envs, rng)
     ref, a_ref = _started_vec("CartPole-v1", n_envs, rng)
     threads = ours.unwrapped.sim.threads
     names = {
-        "ios": "bgenv/iOS-v0" + (" (threads)" if threads else ""),
-        "one": "bgenv/iOS-v0 threads=False",
-        "android": "bgenv/Android-v0" + (" (threads)" if threads else ""),
+        "ios": "bgenv/iOS-v1" + (" (threads)" if threads else ""),
+        "one": "bgenv/iOS-v1 threads=False",
+        "android": "bgenv/Android-v1" + (" (threads)" if threads else ""),
     }
     res = _interleave(
         {
@@ -341,15 +341,15 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
 
         return run
 
-    ours, ref, null = "bgenv/iOS-v0 (BgenvVecEnv)", "CartPole-v1 (DummyVecEnv)", "no-op env, bgenv's spaces"
-    fused, fused_null = "bgenv/iOS-v0, FusedMlpPolicy", "no-op env, FusedMlpPolicy"
-    fused_android = "bgenv/Android-v0, FusedMlpPolicy"
+    ours, ref, null = "bgenv/iOS-v1 (BgenvVecEnv)", "CartPole-v1 (DummyVecEnv)", "no-op env, bgenv's spaces"
+    fused, fused_null = "bgenv/iOS-v1, FusedMlpPolicy", "no-op env, FusedMlpPolicy"
+    fused_android = "bgenv/Android-v1, FusedMlpPolicy"
     sides = {
-        ours: side(lambda r: make_sb3_vec_env("bgenv/iOS-v0", n_envs, seed=r)),
+        ours: side(lambda r: make_sb3_vec_env("bgenv/iOS-v1", n_envs, seed=r)),
         ref: side(lambda r: make_vec_env("CartPole-v1", n_envs=n_envs, seed=r)),
         null: side(lambda r: _null_vec_env(n_envs)),
-        fused: side(lambda r: make_sb3_vec_env("bgenv/iOS-v0", n_envs, seed=r), FusedMlpPolicy),
-        fused_android: side(lambda r: make_sb3_vec_env("bgenv/Android-v0", n_envs, seed=r), FusedMlpPolicy),
+        fused: side(lambda r: make_sb3_vec_env("bgenv/iOS-v1", n_envs, seed=r), FusedMlpPolicy),
+        fused_android: side(lambda r: make_sb3_vec_env("bgenv/Android-v1", n_envs, seed=r), FusedMlpPolicy),
         fused_null: side(lambda r: _null_vec_env(n_envs), FusedMlpPolicy),
     }
     # warm-up: torch's first passes are slower
@@ -385,7 +385,7 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
 def bench_horizon(seconds: float, rounds: int) -> dict[str, Any]:
     import gymnasium as gym
 
-    envs = {h: gym.make("bgenv/iOS-v0", horizon_days=h) for h in HORIZONS}
+    envs = {h: gym.make("bgenv/iOS-v1", horizon_days=h) for h in HORIZONS}
     sim_days: dict[int, list[float]] = {h: [] for h in HORIZONS}
 
     def side(h: int) -> Callable[[int], float]:
@@ -443,13 +443,13 @@ def bench_reset(seconds: float, n_envs: int) -> dict[str, Any]:
             k += 1
         return (time.perf_counter() - t0) / k * 1e6
 
-    env = gym.make("bgenv/iOS-v0")
+    env = gym.make("bgenv/iOS-v1")
     env.reset(seed=0)
     out = {
         "single_reset_continue_us": per_call(lambda k: env.reset()),
         "single_reset_seeded_us": per_call(lambda k: env.reset(seed=k)),
     }
-    venv = gym.make_vec("bgenv/iOS-v0", num_envs=n_envs, vectorization_mode="vector_entry_point").unwrapped
+    venv = gym.make_vec("bgenv/iOS-v1", num_envs=n_envs, vectorization_mode="vector_entry_point").unwrapped
     venv.reset(seed=0)
     sim = venv.sim
     idx = np.arange(n_envs)
@@ -469,7 +469,7 @@ def profile_single(seconds: float) -> str:
 
     import gymnasium as gym
 
-    env = gym.make("bgenv/iOS-v0")
+    env = gym.make("bgenv/iOS-v1")
     env.reset(seed=0)
     prof = cProfile.Profile()
     t0 = time.perf_counter()

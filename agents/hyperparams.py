@@ -1,7 +1,7 @@
 """Training configs: rl-baselines3-zoo's YAML hyperparameter files, read into typed objects.
 
 A file in ``configs/train/`` has one entry per env id, exactly as a zoo file
-(``hyperparams/ppo.yml``), so ``python -m rl_zoo3.train --algo ppo --env bgenv/iOS-v0
+(``hyperparams/ppo.yml``), so ``python -m rl_zoo3.train --algo ppo --env bgenv/iOS-v1
 --gym-packages bgenv -conf configs/train/ppo.yaml`` reads the same numbers as
 ``bgenv train --config configs/train/ppo.yaml``. Besides the env ids, a file may hold a
 top-level ``algo:`` key (the zoo ignores keys that are not env ids); without it the algorithm
@@ -121,7 +121,7 @@ class TrainConfig:
 
     Attributes:
         algo: ``ppo``, ``a2c``, ``dqn`` or ``maskable_ppo``.
-        env_id: ``bgenv/iOS-v0`` or ``bgenv/Android-v0``.
+        env_id: ``bgenv/iOS-v1`` or ``bgenv/Android-v1``.
         n_envs: devices simulated side by side (one batched env).
         n_timesteps: default training budget in env steps (decision points).
         policy: SB3 policy name (``MlpPolicy``).

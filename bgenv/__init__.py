@@ -1,6 +1,6 @@
 """bgenv: a reinforcement-learning environment of iOS and Android background scheduling.
 
-Importing the package registers ``bgenv/iOS-v0`` and ``bgenv/Android-v0``.
+Importing the package registers ``bgenv/iOS-v1`` and ``bgenv/Android-v1``.
 """
 
 from bgenv.config import ConfigError, load_scenario

@@ -10,7 +10,8 @@ all read it through here:
 
 * :func:`windows`: every background window from its ``grant`` to the event that closed
   it, with its outcome, the work its chunks saved and the device state at the grant;
-  :func:`os_retries`: the grants the OS made by itself after a stop (Android backoff);
+  :func:`os_retries`: the OS's own reschedulings of stopped windows (Android backoff,
+  ``retry`` records) and the grants they led to;
 * :data:`CHANNELS`, :func:`changes`, :func:`spans`, :func:`seconds_in`: the
   piecewise-constant device states (screen, charging, network, Doze, standby bucket,
   Low Power Mode / Battery Saver, thermal state) as changes, merged spans or time spent;
@@ -98,7 +99,8 @@ def _screen(e: Event) -> str:
 CHANNELS: dict[str, Channel] = {
     # "off", "other" (another app or the home screen) or "app" (this app in front)
     "screen": Channel(("screen", "app_open", "app_close"), _screen, "off"),
-    # "off", "overnight" or "top-up"
+    # "off", "overnight" or "top-up"; a top-up charge still plugged in at bedtime turns
+    # "overnight" there (a charge_start with ``continued`` set: no new plug-in)
     "charging": Channel(
         ("charge_start", "charge_stop"),
         lambda e: ("overnight" if e["overnight"] else "top-up") if e["kind"] == "charge_start" else "off",
@@ -328,23 +330,23 @@ def windows(events: Sequence[Event], t_end: float | None = None) -> list[Window]
     return out
 
 
-def os_retries(events: Iterable[Event]) -> list[tuple[float, Event]]:
-    """Every grant of a window the OS rescheduled by itself after stopping the previous
-    one of its type (Android JobScheduler's backoff), with the time of that stop, s.
-
-    The log has no ``request`` for such a retry: the grant carries ``attempt`` >= 1 and
-    no request of its type was logged since the ``expire`` / ``kill`` of that type (a
-    request replaces the job and its attempt counter starts again at 0)."""
-    out: list[tuple[float, Event]] = []
-    last_stop: dict[str, float] = {}
+def os_retries(events: Iterable[Event]) -> list[tuple[Event, Event | None]]:
+    """Every time the OS rescheduled a stopped window by itself (Android JobScheduler's
+    backoff), in log order: the ``retry`` record (logged at the stop, with the type, the
+    earliest-begin floor and the attempt number) and the ``grant`` it led to, or ``None``
+    when it never ran (a request of the app replaced it, or the log ends first)."""
+    out: list[tuple[Event, Event | None]] = []
+    waiting: dict[str, int] = {}  # window type -> index in out of the retry not yet granted
     for e in events:
         k = e["kind"]
-        if k in ("expire", "kill"):
-            last_stop[e["type"]] = e["t"]
+        if k == "retry":
+            waiting[e["type"]] = len(out)
+            out.append((e, None))
         elif k == "request":
-            last_stop.pop(e["type"], None)
-        elif k == "grant" and e["attempt"] and e["type"] in last_stop:
-            out.append((last_stop.pop(e["type"]), e))
+            waiting.pop(e["type"], None)  # the app's request replaces the job, attempts start again
+        elif k == "grant" and e["type"] in waiting and e["attempt"] == out[waiting[e["type"]]][0]["attempt"]:
+            i = waiting.pop(e["type"])
+            out[i] = (out[i][0], e)
     return out
 
 

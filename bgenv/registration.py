@@ -1,6 +1,6 @@
 """Environment ids and platforms: the one table of which id simulates which platform.
 
-``bgenv/iOS-v0`` and ``bgenv/Android-v0``; every other module (envs, tooling, tests)
+``bgenv/iOS-v1`` and ``bgenv/Android-v1``; every other module (envs, tooling, tests)
 reads ids, platforms and default scenarios from here.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import gymnasium as gym
 
 PLATFORMS: tuple[str, ...] = ("ios", "android")
-ENV_ID_OF_PLATFORM: dict[str, str] = {"ios": "bgenv/iOS-v0", "android": "bgenv/Android-v0"}
+ENV_ID_OF_PLATFORM: dict[str, str] = {"ios": "bgenv/iOS-v1", "android": "bgenv/Android-v1"}
 PLATFORM_OF_ENV_ID: dict[str, str] = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
 DEFAULT_SCENARIO: dict[str, str] = {"ios": "ios_commuter", "android": "android_commuter"}
 

@@ -10,7 +10,8 @@ Everything about the level lives here:
   work (``spend``, ``wake_energy``), which is also the agent's battery cost;
 * the behaviour thresholds, listed once in ``thresholds``: their crossings are
   scheduled as events (``next_crossing``), never polled, and handled by
-  ``threshold_crossed`` (top-up plug-in, Low Power Mode prompt and switch-off).
+  ``threshold_crossed`` (top-up plug-in, Low Power Mode prompt and switch-off); the
+  end of an optimised-charging hold is an event too (``next_battery_event``).
 
 The scheduler reads the level against its own gate (``low_battery_level``, the iOS
 20 % rule) in ``scheduler.launch_rate``.
@@ -218,6 +219,17 @@ def next_crossing(pf, sf, rate: float) -> float:
     if near == np.inf or near == -np.inf:
         return np.inf
     return sf[S_T] + near / rate
+
+
+@kjit(inline="always")
+def next_battery_event(pf, sf, si, rate: float) -> float:
+    """Time (s) of the battery's next event at ``rate`` (fraction per s): the next
+    behaviour threshold it crosses (``next_crossing``) or, while optimised overnight
+    charging holds the level, the end of the hold, ``optimised_finish_before_s`` before
+    the planned unplug, so that the battery is full when the user unplugs (U16)."""
+    if rate == 0.0 and si[I_CHARGING] != 0 and sf[S_BATT] < FULL - EPS and holding(pf, sf, si):
+        return sf[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S]
+    return next_crossing(pf, sf, rate)
 
 
 @kjit

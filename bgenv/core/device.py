@@ -253,10 +253,14 @@ def thermal_step(pf, sf, si, rng, ev, work_cpu: float) -> None:
 @kjit
 def start_charging(pf, sf, si, ev, until: float, overnight: bool) -> None:
     """The user plugs in until time ``until`` (s); an overnight session keeps the later of
-    the planned unplug times."""
+    the planned unplug times. A top-up charge still plugged in at bedtime becomes the
+    overnight charge: logged as a ``charge_start`` with ``continued`` set (no new plug-in)."""
     if si[I_CHARGING] == 0:
         si[I_CHARGING] = 1
         log_event(sf, si, ev, EVK_CHARGE_START, sf[S_BATT], 1.0 if overnight else 0.0, until - sf[S_T], 0.0)
+    elif overnight and si[I_OVERNIGHT] == 0:
+        plan = max(until, sf[S_CHARGE_PLAN_STOP])
+        log_event(sf, si, ev, EVK_CHARGE_START, sf[S_BATT], 1.0, plan - sf[S_T], 1.0)
     if overnight:
         si[I_OVERNIGHT] = 1
     sf[S_CHARGE_PLAN_STOP] = max(until, sf[S_CHARGE_PLAN_STOP]) if overnight else until

@@ -25,10 +25,9 @@ from bgenv.core.battery import (
     background_power,
     battery_rate,
     integrate,
-    next_crossing,
+    next_battery_event,
     spend,
     threshold_crossed,
-    wake_energy,
 )
 from bgenv.core.device import (
     app_close,
@@ -477,9 +476,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     elif k == EV_ARR_HEAVY:
         work_arrival(pf, sf, si, items, rng, ev, KIND_HEAVY)
     elif k >= EV_LAUNCH and k < EV_LAUNCH + NSLOT:
-        phase = grant_window(pf, sf, si, reqs, jobs, rng, ev, k - EV_LAUNCH)
-        wake_energy(pf, sf, si, rng, ev)
-        return phase
+        return grant_window(pf, sf, si, reqs, jobs, rng, ev, k - EV_LAUNCH)
     elif k == EV_BEDTIME:
         was = si[I_CHARGING]
         bedtime(pf, sf, si, rng, ev)
@@ -491,7 +488,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     elif k == EV_CHARGE_STOP:
         stop_charging(pf, sf, si, ev)
         doze_consider(pf, sf, si, ev)
-    elif k == EV_BATT:
+    elif k == EV_BATT:  # a threshold crossed, or the end of a charging hold (rate 0: nothing to do)
         threshold_crossed(pf, sf, si, rng, ev, sf[S_BATT_RATE])
     elif k == EV_DOZE:
         pending = False
@@ -584,7 +581,7 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
     rate = battery_rate(pf, sf, si, background_power(pf, si))
     sf[S_BATT_RATE] = rate
-    sf[S_EV + EV_BATT] = next_crossing(pf, sf, rate)
+    sf[S_EV + EV_BATT] = next_battery_event(pf, sf, si, rate)
     if si[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
         sf[S_EV + EV_DEADLINE] = next_deadline(si, items)
         si[I_ITEMS_DIRTY] = 0

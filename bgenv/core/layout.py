@@ -215,6 +215,7 @@ EVK_FORCE_QUIT = 17
 EVK_DEADLINE = 18
 EVK_REFUSED = 19
 EVK_LEVEL = 20  # a sample of the battery and the backlog: at reset and every simulated hour
+EVK_RETRY = 21  # Android rescheduled a stopped job by itself with backoff (no app request)
 # Names and the meaning of the four payload fields a, b, c, d of each kind
 EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_REQUEST: ("request", ("type", "earliest_begin_s", "requires_network", "requires_power")),
@@ -225,7 +226,8 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_COMPLETE: ("complete", ("type", "units_done", "window_s", "backlog_units")),
     EVK_APP_OPEN: ("app_open", ("fresh", "backlog_units", "battery", "session_s")),
     EVK_APP_CLOSE: ("app_close", ("new_items", "backlog_units", "battery", "force_quit")),
-    EVK_CHARGE_START: ("charge_start", ("battery", "overnight", "planned_s", "unused")),
+    # continued: not a plug-in, the top-up charge going on at bedtime became the overnight one
+    EVK_CHARGE_START: ("charge_start", ("battery", "overnight", "planned_s", "continued")),
     EVK_CHARGE_STOP: ("charge_stop", ("battery", "unused", "unused2", "unused3")),
     EVK_DOZE: ("doze", ("state", "duration_s", "unused", "unused2")),
     EVK_BUCKET: ("bucket", ("bucket", "unused", "unused2", "unused3")),
@@ -238,6 +240,9 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_DEADLINE: ("deadline", ("work_kind", "remaining_units", "age_s", "unused")),
     EVK_REFUSED: ("refused", ("type", "reason", "unused", "unused2")),
     EVK_LEVEL: ("level", ("battery", "backlog_units", "charging", "unused")),
+    # the OS's own request: logged at the stop of the window it reschedules (type), to run
+    # from earliest_begin_s (stop + backoff, row 17) as retry number attempt
+    EVK_RETRY: ("retry", ("type", "earliest_begin_s", "attempt", "unused")),
 }
 # Reasons a request is refused at submission
 _rf = _Names()

@@ -26,6 +26,7 @@ from bgenv.core.layout import (
     I_LOWPOWER,
     I_NITEMS,
     I_PHASE,
+    I_TEMP_EXEMPT,
     I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_TYPE,
@@ -65,7 +66,7 @@ from bgenv.core.layout import (
     WT_PUSH,
     WT_PUSH_NORMAL,
 )
-from bgenv.core.scheduler import effective_net
+from bgenv.core.scheduler import effective_net, window_exempt
 
 # Scales of the observation (the "unit" column of FEATURES); bgenv.envs.spaces decodes
 # observations back into raw quantities with them.
@@ -218,7 +219,10 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     obs[O_CHARGING] = si[I_CHARGING]
     obs[O_LOW_POWER] = si[I_LOWPOWER]
     obs[O_THERMAL] = si[I_THERMAL] / 3.0
-    net = effective_net(pf, si, False)
+    # the network the app may use now: inside a window exempt from Doze (or under a
+    # push's temporary exemption, row 27) the one its chunks get
+    win = si[I_WIN_ACTIVE] != 0
+    net = effective_net(pf, si, window_exempt(pf, si) if win else si[I_TEMP_EXEMPT] != 0)
     obs[O_NET_NONE] = net == NET_NONE
     obs[O_NET_CELLULAR] = net == NET_CELL
     obs[O_NET_WIFI] = net == NET_WIFI
@@ -229,7 +233,6 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     obs[O_PHASE_BACKGROUND] = phase == PH_BACKGROUND
     obs[O_PHASE_WINDOW] = phase == PH_WINDOW
     obs[O_PHASE_CHUNK] = phase == PH_CHUNK
-    win = si[I_WIN_ACTIVE] != 0
     wt = si[I_WIN_TYPE]
     if wt == WT_HEALTH:
         wt = WT_PROCESSING  # health research is a processing task with elevated priority

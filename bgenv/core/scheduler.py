@@ -693,6 +693,11 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
         return 0.0, INF, False  # processing: only apps used in the past week (row 39)
     throttled = False
     if ios and wt == WT_PUSH:
+        if effective_net(pf, si, True) == NET_NONE:
+            # row 65: a push cannot reach a phone with no network; APNs stores it (one per
+            # app: a newer push replaces it, as a resubmission replaces the pending request)
+            # and delivers it when the phone is back online
+            return 0.0, INF, False
         pushes, _, first = _counts(pf, si, jobs, t, 3600.0, JK_PUSH, JK_PUSH_SILENT)
         if pushes >= pf[P_PUSH_PER_H]:  # row 45: "not more than two or three per hour"
             return 0.0, first + 3600.0 + 1e-6, True
@@ -908,7 +913,12 @@ def doze_wake(pf, sf, si, ev) -> None:
 @kjit(inline="always")
 def doze_consider(pf, sf, si, ev) -> None:
     """Screen off and unplugged: schedule light Doze and the deep-Doze entry time
-    (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36)."""
+    (rows 23, 24; Battery Saver shortens the light-Doze delay, row 36).
+
+    An active device becomes inactive now (the screen went off, the charger was
+    unplugged, or motion ended deep Doze), so the light-Doze delay counts from now, as
+    AOSP's DeviceIdleController schedules it when the device becomes inactive; deep
+    Doze counts from the latest of screen-off, unplug and motion."""
     if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
         return
     if si[I_SCREEN] != 0 or si[I_CHARGING] != 0:
@@ -917,7 +927,7 @@ def doze_consider(pf, sf, si, ev) -> None:
     if si[I_DOZE] == DZ_ACTIVE:
         after = pf[P_SAVER_DOZE_AFTER_S] if si[I_LOWPOWER] != 0 else pf[P_LIGHT_AFTER_S]
         si[I_DOZE_STEP] = 0
-        _set_doze(sf, si, ev, DZ_LIGHT_PRE, sf[S_SCREEN_OFF_SINCE] + after)
+        _set_doze(sf, si, ev, DZ_LIGHT_PRE, sf[S_T] + after)
     _doze_event(sf, si)
 
 

@@ -295,6 +295,7 @@ def _decode(kind: str, field: str, v: float) -> Any:
         "on",
         "app",
         "overnight",
+        "continued",
         "force_quit",
         "drop",
         "coalesced",

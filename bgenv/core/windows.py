@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bgenv.core.battery import wake_energy
 from bgenv.core.eventlog import log_event
 from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_add
 from bgenv.core.jit import kjit
@@ -32,6 +33,7 @@ from bgenv.core.layout import (
     EVK_KILL,
     EVK_REFUSED,
     EVK_REQUEST,
+    EVK_RETRY,
     I_APP_FG,
     I_BACKOFF_N,
     I_BUCKET,
@@ -196,7 +198,9 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
 def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     """The OS launches the request in ``slot``: open a window for the budget the
     scheduler grants (``scheduler.grant_budget``), recorded against the quotas
-    (``scheduler.record_grant``). Returns the phase (PH_NONE when a silent push was lost)."""
+    (``scheduler.record_grant``); launching the app costs its wake energy
+    (``battery.wake_energy``). Returns the phase: PH_NONE when a silent push was lost,
+    which never launches the app (no window, no wake energy)."""
     t = sf[S_T]
     notify = reqs[slot, RQ_NOTIFY] != 0.0
     wt = effective_type(pf, sf, si, jobs, int(reqs[slot, RQ_TYPE]), t, notify)
@@ -240,6 +244,7 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     recent_add(sf, R_WINDOWS)
     bucket = si[I_BUCKET] if pf[P_PLATFORM] == PLATFORM_ANDROID else -1
     log_event(sf, si, ev, EVK_GRANT, wt, budget, bucket, si[I_BACKOFF_N])
+    wake_energy(pf, sf, si, rng, ev)
     return PH_WINDOW
 
 
@@ -384,16 +389,19 @@ def end_window(pf, sf, si, reqs, jobs, rng, ev, reason: int) -> None:
         history_event(pf, sf, HIST_KILL, 0.0 if reason == END_KILL_GRACE else sf[S_WIN_ENERGY])
         log_event(sf, si, ev, EVK_KILL, wt, reason, lost, win_s)
     si[I_LAST_END] = reason
-    # Android reschedules a stopped job with backoff unless the app replaced it (row 17)
+    # Android reschedules a stopped job with backoff unless the app replaced it (row 17);
+    # the OS's own request is logged as a ``retry``
     if pf[P_RESCHEDULE_ON_STOP] != 0.0 and reqs[slot, RQ_ACTIVE] == 0.0:
         attempt = si[I_BACKOFF_N] + 1
+        earliest = sf[S_T] + backoff_delay(pf, attempt)
         reqs[slot, RQ_ACTIVE] = 1.0
         reqs[slot, RQ_TYPE] = wt
         reqs[slot, RQ_SUBMIT] = sf[S_T]
-        reqs[slot, RQ_EARLIEST] = sf[S_T] + backoff_delay(pf, attempt)
+        reqs[slot, RQ_EARLIEST] = earliest
         reqs[slot, RQ_ATTEMPT] = attempt
         reqs[slot, RQ_THROTTLED] = 0.0
         sf[S_HZ_REM + EV_LAUNCH + slot] = expo(si, rng, SYS, 1.0)
+        log_event(sf, si, ev, EVK_RETRY, wt, earliest, attempt, 0.0)
 
 
 @kjit

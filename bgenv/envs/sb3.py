@@ -15,7 +15,7 @@ in ``reset_infos[i]``). ``env_method("action_masks")`` returns one mask
 per env, so sb3-contrib's ``MaskablePPO`` reads the masks.
 
     from bgenv.envs.sb3 import make_sb3_vec_env
-    env = make_sb3_vec_env("bgenv/iOS-v0", n_envs=8, seed=0)
+    env = make_sb3_vec_env("bgenv/iOS-v1", n_envs=8, seed=0)
     model = MaskablePPO("MlpPolicy", env).learn(100_000)
 """
 
@@ -143,8 +143,8 @@ def make_sb3_vec_env(
     monitor: bool = True,
     **overrides: Any,
 ) -> VecEnv:
-    """An SB3 VecEnv of ``n_envs`` devices: ``env_id_or_platform`` is ``"bgenv/iOS-v0"``,
-    ``"bgenv/Android-v0"``, ``"ios"`` or ``"android"``; ``seed`` seeds env ``i`` with
+    """An SB3 VecEnv of ``n_envs`` devices: ``env_id_or_platform`` is ``"bgenv/iOS-v1"``,
+    ``"bgenv/Android-v1"``, ``"ios"`` or ``"android"``; ``seed`` seeds env ``i`` with
     ``seed + i`` at the first ``reset()``; ``**overrides`` go to the scenario (e.g.
     ``horizon_days=2``). With ``monitor`` (the default) it is wrapped in SB3's
     ``VecMonitor`` so episode returns and lengths are logged, as ``make_vec_env`` does

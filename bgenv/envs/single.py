@@ -129,7 +129,7 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ## Arguments
 
-    ``gym.make("bgenv/iOS-v0", scenario="ios_commuter", record_events=True, **overrides)``
+    ``gym.make("bgenv/iOS-v1", scenario="ios_commuter", record_events=True, **overrides)``
 
     * ``scenario``: a name from ``configs/scenarios`` or a path to a YAML file.
     * ``record_events``: keep the event log (``env.unwrapped.events``).
@@ -150,6 +150,22 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ## Version History
 
+    * v1: the reward pays for what users get, and known simulator bugs are fixed. Content
+      fetched in the background is paid when the user sees it at an app open (unseen
+      content is worth nothing); background energy on the charger is priced (0.1 of the
+      battery price) and every launch into a background window costs ``reward.wake_up``;
+      iOS trust rises only with windows that saved work; exact alarms on Android need
+      ``SCHEDULE_EXACT_ALARM``, denied by default (the ``alarm`` option is otherwise an
+      inexact allow-while-idle alarm: 7 per hour in Doze, counted by the bucket, deferred
+      within its window; rows 51, 55, 57, 59). Fixes: light Doze counts from when the
+      device became inactive (no negative durations); the overnight charging hold ends on
+      time; iOS silent pushes wait for the network (row 65); a lost push costs no wake
+      energy; the observation's network flags count the running window's Doze exemption;
+      a top-up charge still plugged in at bedtime is logged as the overnight charge; the
+      OS's own retry of a stopped job is logged (``retry`` records). ``info`` gains
+      ``t_s`` and ``dt_s`` (simulated seconds since the reset and since the previous
+      decision); episode metrics gain ``content_shown_units``, ``content_unseen_units``
+      and ``energy_on_charger``.
     * v0: initial release.
     """
 

@@ -1,6 +1,6 @@
 """The batched Gymnasium environment: ``num_envs`` devices stepped by one simulator.
 
-``gym.make_vec("bgenv/iOS-v0", num_envs=N, vectorization_mode="vector_entry_point")``
+``gym.make_vec("bgenv/iOS-v1", num_envs=N, vectorization_mode="vector_entry_point")``
 builds :class:`BackgroundSchedulingVectorEnv`. It holds ONE :class:`~bgenv.core.sim.Simulator`
 of ``N`` devices, so a step is one call into the same compiled kernel the single env
 uses (no second implementation of the dynamics), and device ``i`` reset with seed

@@ -21,7 +21,17 @@ Experiments run through the public API (``gym.make``, ``env.unwrapped.events`` r
 cache their runs per process, so the tests and the document share one run of each.
 """
 
-from bgenv.fidelity.facts import ALL_FACTS, FACTS, MISSING_ROWS, OBSERVED, TEST_FILE, Fact, fact, profile_request_types
+from bgenv.fidelity.facts import (
+    ALL_FACTS,
+    FACTS,
+    MISSING_ROWS,
+    MOVED_IN_ROWS,
+    OBSERVED,
+    TEST_FILE,
+    Fact,
+    fact,
+    profile_request_types,
+)
 from bgenv.fidelity.measurement import (
     DIFFERS,
     MODELLED,
@@ -40,6 +50,7 @@ __all__ = [
     "FACTS",
     "MISSING_ROWS",
     "MODELLED",
+    "MOVED_IN_ROWS",
     "NOT_MODELLED",
     "NOT_YET",
     "OBSERVED",

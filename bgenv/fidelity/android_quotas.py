@@ -30,6 +30,7 @@ QUOTA_WINDOW_H = {
 COUNT_WINDOW_H = {"active": 1.0 / 6.0, "working_set": 2.0, "frequent": 8.0, "rare": 24.0, "restricted": 24.0}
 DOC_JOB_COUNT = {"active": 75, "working_set": 120, "frequent": 200, "rare": 48, "restricted": 10}
 DOC_SESSION_COUNT = {"active": 75, "working_set": 10, "frequent": 8, "rare": 3, "restricted": 1}
+PACED_JOB_S = 4.0  # row 5's paced jobs: 15 a minute (< 20, row 7), 4 s apart (< 5 s: one session, row 6)
 # The documented expedited-job quota per 24 h, s (row 11)
 EJ_QUOTA_DOC = {"active": 1800.0, "working_set": 1800.0, "frequent": 600.0, "rare": 600.0, "restricted": 300.0}
 
@@ -48,23 +49,28 @@ def job_run(
     charging: bool = False,
     label: str = "job",
     screen_per_h: float = 0.0,
+    spacing_s: float = 0.0,
     seed: int = 0,
 ) -> tuple[Window, ...]:
     """Windows of a run that keeps a ``label`` request pending all the time, in ``bucket``,
     unplugged (or charging all night, from 00:00). ``long_jobs``: each window works in
     20-unit heavy chunks until it ends (a first job request waits 1 h for work to
     arrive); else it reports completion at once. ``fast``: jobs start ~0.1 s after they
-    may. ``screen_per_h``: the user turns the screen on for other apps this often."""
+    may. ``spacing_s``: each request is submitted with this earliest-begin delay (an
+    extra delay bin). ``screen_per_h``: the user turns the screen on for other apps this
+    often."""
     hours = BUCKET_HOURS[bucket] if hours is None else hours
     extra: dict[str, Any] = {}
     user: dict[str, Any] = {"screen_sessions_per_hour": [screen_per_h] * 24}
     if charging:
         user.update(CHARGING_NIGHT)
         extra["start_hour"] = 0.0
+    if spacing_s > 0.0:
+        extra["actions"] = {"delay_bins_s": [0.0, spacing_s, 60.0, 3600.0]}
     env = quiet_android(profile, bucket=bucket, hours=hours, user=user, windows=FAST_JOBS if fast else None, **extra)
     work = ("heavy", 20.0) if long_jobs else None
     first = 3600.0 if long_jobs and label.startswith("job") else None  # expedited: no delay (row 14)
-    rollout(env, keeper(env, label, first_delay_s=first, work=work), seed)
+    rollout(env, keeper(env, label, delay_s=spacing_s, first_delay_s=first, work=work), seed)
     return tuple(windows(env.events, end_time(env)))
 
 
@@ -99,11 +105,13 @@ def foreground_run(profile: str) -> tuple[Window, ...]:
     return tuple(windows(env.events, end_time(env)))
 
 
-def job_counts(bucket: str, fast: bool) -> dict[str, Any]:
+def job_counts(bucket: str, fast: bool, spacing_s: float = 0.0) -> dict[str, Any]:
     """Jobs and sessions inside the rolling count window of ``bucket`` and jobs in any
-    60 s, for jobs that report completion at once (``fast``: ~0.1 s apart)."""
+    60 s, for jobs that report completion at once (``fast``: ~0.1 s after they may;
+    ``spacing_s``: each asked for that long after the last)."""
     hours = 1.0 if bucket == "active" else None
-    ws = job_run("android", bucket, hours=hours, long_jobs=False, fast=fast, charging=bucket == "restricted")
+    restricted = bucket == "restricted"
+    ws = job_run("android", bucket, hours=hours, long_jobs=False, fast=fast, charging=restricted, spacing_s=spacing_s)
     iv = intervals(ws, "job")
     w = COUNT_WINDOW_H[bucket] * H
     return {
@@ -207,21 +215,25 @@ def total_job_time_cap() -> Measurement:
 
 
 def job_count_per_window() -> Measurement:
-    """Row 5: the most jobs started inside any rolling count window of each bucket (jobs
-    ~0.1 s apart, each reporting completion at once)."""
-    d = {b: job_counts(b, fast=True) for b in DOC_JOB_COUNT}
-    ok = all(d[b]["max_jobs_in_window"] == DOC_JOB_COUNT[b] for b in ("working_set", "rare", "restricted"))
-    ok &= d["frequent"]["max_jobs_in_window"] <= 200
-    active_ok = d["active"]["max_jobs_in_window"] <= 75
-    value = "jobs one at a time, ~0.1 s apart: " + ", ".join(
-        f"{b} {d[b]['max_jobs_in_window']}" for b in DOC_JOB_COUNT if b != "active"
+    """Row 5: the most jobs started inside any rolling count window of each bucket, for
+    jobs reporting completion at once, one at a time: ~4 s apart (under the 20/min rate
+    limit of row 7 and within the 5 s that merge jobs into one session, row 6, so only
+    the job count limits them) and ~0.1 s apart (the rate limit splits them into
+    sessions, and the session count stops them first)."""
+    d: dict[str, Any] = {b: job_counts(b, fast=True, spacing_s=PACED_JOB_S) for b in DOC_JOB_COUNT}
+    d["fast"] = {b: job_counts(b, fast=True) for b in DOC_JOB_COUNT}
+    counts = {b: d[b]["max_jobs_in_window"] for b in DOC_JOB_COUNT}
+    ok = all(counts[b] == DOC_JOB_COUNT[b] for b in DOC_JOB_COUNT if b != "restricted")
+    value = (
+        "jobs one at a time, ~4 s apart (one session): "
+        + ", ".join(f"{b} {counts[b]}" for b in DOC_JOB_COUNT)
+        + " per count window. Restricted's one session a day (row 6) counts once its first job ends, "
+        "so its other 9 jobs would have to run alongside that one: bgenv runs one window at a time "
+        "(no concurrent jobs). ~0.1 s apart, the 20/min rate limit (row 7) splits jobs into sessions and "
+        "the session count stops them first: "
+        + ", ".join(f"{b} {d['fast'][b]['max_jobs_in_window']}" for b in DOC_JOB_COUNT)
     )
-    value += (
-        " per window (without concurrent jobs the session count stops them first); active: "
-        f"{d['active']['max_jobs_in_window']} per 10-min window "
-        + ("(Active's 75 enforced)" if active_ok else "(Active's 75 exceeded)")
-    )
-    return Measurement(value, d, DIFFERS if not active_ok else agrees(ok))
+    return Measurement(value, d, PARTIAL if ok and counts["restricted"] == 1 else DIFFERS)
 
 
 def session_count_per_window() -> Measurement:

@@ -34,7 +34,8 @@ from bgenv.fidelity import (
 from bgenv.fidelity.measurement import NOT_MODELLED, NOT_YET, Measurement
 
 TEST_FILE = "tests/fidelity/test_fidelity.py"
-MISSING_ROWS = (16, 18, 20, 21, 30, 52, 53, 54, 56, 58)  # PLATFORM_FACTS.md has no such rows
+MISSING_ROWS = (16, 18, 20, 21, 30)  # PLATFORM_FACTS.md has no such rows
+MOVED_IN_ROWS = (51, 55, 57, 59, 65)  # rows past 50 moved in from docs/sources/candidate_rows_v1.md, numbers kept
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,13 @@ FACTS: tuple[Fact, ...] = (
          "delivery uniform in the window (scheduler.alarm_deferral)",
          "test_row_51_55_57_59_alarms_without_the_exact_alarm_permission",
          android_push_alarms.inexact_alarm_window, needs_types=("alarm",)),
+    Fact(65, "APNs store-and-forward while offline",
+         "stored while the phone is offline (up to 30 days) and delivered when it is back; one per app, "
+         "in most cases the latest",
+         "scheduler.launch_rate: no silent push while the phone has no network; one pending push per "
+         "request slot, a resubmission replaces it",
+         "test_row_65_silent_push_held_while_offline", ios_refresh.silent_push_held_offline,
+         needs_types=("push",)),
 )  # fmt: skip
 
 OBSERVED: tuple[Fact, ...] = (

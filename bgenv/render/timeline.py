@@ -51,9 +51,9 @@ def timeline_spans(
     * ``requests``: submission to earliest-begin floor, ``"<type>"``;
     * ``refused``: zero-length at the refusal, ``"<type>:<reason>"``;
     * ``rescheduled``: zero-length at the stop of a window the OS rescheduled itself
-      with backoff (Android JobScheduler; the log has no ``request`` for it: the next
-      grant of that type carries ``attempt`` >= 1), ``"<type>"``;
-    * ``charging``: plug to unplug, ``"overnight"`` or ``"top-up"``;
+      with backoff (Android JobScheduler; a ``retry`` record, not a ``request``), ``"<type>"``;
+    * ``charging``: plug to unplug, ``"overnight"`` or ``"top-up"`` (a top-up still
+      plugged in at bedtime becomes ``"overnight"`` from there);
     * ``screen``: screen on, ``"app"`` (this app in front) or ``"other"``;
     * ``app_open``: zero-length at each app open, ``"fresh"`` or ``"stale"`` data;
     * ``force_quit``: zero-length at each force-quit;
@@ -90,7 +90,7 @@ def _spans(events: Sequence[Event], t0: float, t_end: float, wins: Sequence[Wind
     spans["windows"] = [(w.start_s, w.end_s, f"{w.type}:{w.outcome}") for w in wins]
     spans["requests"] = [(e["t"], max(e["t"], e["earliest_begin_s"]), e["type"]) for e in EL.of_kind(events, "request")]
     spans["refused"] = marks("refused", lambda e: f"{e['type']}:{e['reason']}")
-    spans["rescheduled"] = [(t, t, g["type"]) for t, g in EL.os_retries(events)]
+    spans["rescheduled"] = [(r["t"], r["t"], r["type"]) for r, _ in EL.os_retries(events)]
     spans["charging"] = state("charging", lambda v: v != "off")
     spans["screen"] = state("screen", lambda v: v != "off")
     spans["app_open"] = marks("app_open", lambda e: "fresh" if e["fresh"] else "stale")

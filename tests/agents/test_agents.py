@@ -49,10 +49,10 @@ def test_every_training_config_loads_for_both_platforms(name, platform):
 def test_zoo_conventions_schedules_policy_kwargs_and_n_envs_override(tmp_path):
     p = tmp_path / "a2c.yaml"
     p.write_text(
-        "bgenv/iOS-v0:\n  n_envs: 4\n  n_timesteps: !!float 2e4\n  learning_rate: lin_7e-4\n"
+        "bgenv/iOS-v1:\n  n_envs: 4\n  n_timesteps: !!float 2e4\n  learning_rate: lin_7e-4\n"
         '  policy_kwargs: "dict(net_arch=[32, 32], activation_fn=nn.ReLU)"\n  normalize: false\n'
     )
-    cfg = load_train_config(p, "bgenv/iOS-v0", n_envs=2)
+    cfg = load_train_config(p, "bgenv/iOS-v1", n_envs=2)
     assert (cfg.algo, cfg.n_envs, cfg.n_timesteps, cfg.normalize_kwargs) == ("a2c", 2, 20_000, None)
     lr = cfg.algo_kwargs["learning_rate"]
     assert lr(1.0) == pytest.approx(7e-4) and lr(0.5) == pytest.approx(3.5e-4)
@@ -65,18 +65,18 @@ def test_zoo_conventions_schedules_policy_kwargs_and_n_envs_override(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("bgenv/iOS-v0:\n  n_stepz: 5\n", "no parameter(s) n_stepz"),
-        ("bgenv/Android-v0:\n  n_steps: 5\n", "no entry for 'bgenv/iOS-v0'"),
-        ("bgenv/iOS-v0:\n  learning_rate: exp_3e-4\n", "lin_3e-4"),
-        ("bgenv/iOS-v0:\n  policy_kwargs: \"__import__('os').system('x')\"\n", "unsupported expression"),
-        ("algo: sac\nbgenv/iOS-v0: {}\n", "algo 'sac' unknown"),
+        ("bgenv/iOS-v1:\n  n_stepz: 5\n", "no parameter(s) n_stepz"),
+        ("bgenv/Android-v1:\n  n_steps: 5\n", "no entry for 'bgenv/iOS-v1'"),
+        ("bgenv/iOS-v1:\n  learning_rate: exp_3e-4\n", "lin_3e-4"),
+        ("bgenv/iOS-v1:\n  policy_kwargs: \"__import__('os').system('x')\"\n", "unsupported expression"),
+        ("algo: sac\nbgenv/iOS-v1: {}\n", "algo 'sac' unknown"),
     ],
 )
 def test_bad_training_configs_name_the_problem(tmp_path, text, message):
     p = tmp_path / "ppo.yaml"
     p.write_text(text)
     with pytest.raises(HyperparamError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_train_config(p, "bgenv/iOS-v0")
+        load_train_config(p, "bgenv/iOS-v1")
 
 
 def test_training_seeds_stay_below_the_held_out_range():

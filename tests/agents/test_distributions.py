@@ -248,7 +248,7 @@ SMALL_PPO = {"n_steps": 128, "batch_size": 128, "n_epochs": 2, "policy_kwargs": 
 def _env(n: int = 4):
     from bgenv.envs.sb3 import make_sb3_vec_env
 
-    return make_sb3_vec_env("bgenv/iOS-v0", n, seed=0, horizon_days=1)
+    return make_sb3_vec_env("bgenv/iOS-v1", n, seed=0, horizon_days=1)
 
 
 def test_ppo_learns_saves_and_reloads_with_the_fused_head(tmp_path):
@@ -290,20 +290,20 @@ def test_maskable_ppo_learns_saves_and_reloads_with_masks(tmp_path):
 def test_train_configs_pick_the_fused_head_unless_told_not_to(tmp_path):
     md = spaces.MultiDiscrete(IOS)
     picks = {
-        name: load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v0").policy_for(md)
+        name: load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v1").policy_for(md)
         for name in ("ppo", "a2c", "maskable_ppo")
     }
     assert picks == {"ppo": FusedMlpPolicy, "a2c": FusedMlpPolicy, "maskable_ppo": FusedMaskableMlpPolicy}
-    dqn = load_train_config("configs/train/dqn.yaml", "bgenv/iOS-v0")
+    dqn = load_train_config("configs/train/dqn.yaml", "bgenv/iOS-v1")
     assert dqn.policy_for(spaces.Discrete(2835)) == "MlpPolicy"
-    assert load_train_config("configs/train/ppo.yaml", "bgenv/iOS-v0").policy_for(spaces.Discrete(3)) == "MlpPolicy"
+    assert load_train_config("configs/train/ppo.yaml", "bgenv/iOS-v1").policy_for(spaces.Discrete(3)) == "MlpPolicy"
     p = tmp_path / "ppo.yaml"
-    p.write_text("bgenv/iOS-v0:\n  fused_head: false\n  n_steps: 64\n")
-    cfg = load_train_config(p, "bgenv/iOS-v0")
+    p.write_text("bgenv/iOS-v1:\n  fused_head: false\n  n_steps: 64\n")
+    cfg = load_train_config(p, "bgenv/iOS-v1")
     assert cfg.policy_for(md) == "MlpPolicy" and cfg.hparams()["fused_head"] is False
-    p.write_text("bgenv/iOS-v0:\n  fused_head: maybe\n")
+    p.write_text("bgenv/iOS-v1:\n  fused_head: maybe\n")
     with pytest.raises(HyperparamError, match="fused_head"):
-        load_train_config(p, "bgenv/iOS-v0")
+        load_train_config(p, "bgenv/iOS-v1")
     # the fused policies also work with A2C
     assert is_fused(A2C(FusedMlpPolicy, _env(2), device="cpu", n_steps=4).policy)
 

@@ -20,7 +20,7 @@ import bgenv  # noqa: F401  (registers the env ids)
 from agents.policies import POLICIES, F, GuidelinesPolicy, make_policy
 from bgenv.envs.actions import ActionTable
 
-SCENARIOS = {"ios": ("bgenv/iOS-v0", "ios_commuter"), "android": ("bgenv/Android-v0", "android_commuter")}
+SCENARIOS = {"ios": ("bgenv/iOS-v1", "ios_commuter"), "android": ("bgenv/Android-v1", "android_commuter")}
 MASK_FOLLOWERS = ("random", "guidelines")  # the policies whose docstrings say they follow the mask
 LOG_1K = np.log1p(1000.0)
 

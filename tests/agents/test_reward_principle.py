@@ -204,10 +204,12 @@ def test_android_alarm_chains_lose_to_guidelines(period_s):
 # --- (d) Android: a job flood on the charger loses to guidelines ------------------------
 def test_android_job_flood_on_the_charger_loses_to_guidelines():
     table = _table("android_commuter")
-    d, _, flood, base = _paired(ChargerFlood(table), "guidelines", "android_commuter", 16, 7.0)
+    d, _, flood, base = _paired(ChargerFlood(table), "guidelines", "android_commuter", 32, 7.0)
     extra = flood.values("windows_job") - base.values("windows_job")
     assert extra.mean() > 300  # hundreds of extra job windows a week, nearly all on the charger
-    assert np.allclose(flood.values("battery_cost"), base.values("battery_cost"), atol=0.01)
+    # off the charger the flood spends about what guidelines spends (the seeds' user worlds
+    # drift apart once the flood shifts the OS's random draws, so compare the means)
+    assert abs(flood.values("battery_cost").mean() - base.values("battery_cost").mean()) < 0.005
     mean, half = mean_ci(d)
     assert mean + half < 0.0, f"charger flood {mean:+.1f} ± {half:.1f} a week against guidelines"
     assert np.median(d) < 0.0

@@ -66,7 +66,7 @@ def test_train_writes_model_statistics_checkpoints_and_run_record(ppo_run):
     import yaml
 
     run = yaml.safe_load((ppo_run / "run.yaml").read_text())
-    assert run["algo"] == "ppo" and run["env_id"] == "bgenv/iOS-v0" and run["scenario"] == "ios_commuter"
+    assert run["algo"] == "ppo" and run["env_id"] == "bgenv/iOS-v1" and run["scenario"] == "ios_commuter"
     assert run["train_seeds"] == list(range(8)) and run["timesteps_done"] == 4096
     assert run["overrides"] == SMALL
     assert run["final_eval"]["episode_reward"] is not None
@@ -253,7 +253,7 @@ def test_rl_zoo3_trains_ppo_on_the_registered_id(tmp_path):
         "--algo",
         "ppo",
         "--env",
-        "bgenv/iOS-v0",
+        "bgenv/iOS-v1",
         "--gym-packages",
         "bgenv",
         "-conf",
@@ -276,7 +276,7 @@ def test_rl_zoo3_trains_ppo_on_the_registered_id(tmp_path):
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONHASHSEED": "0"})
     assert out.returncode == 0, out.stderr[-2000:]
-    assert list(tmp_path.glob("ppo/bgenv-iOS-v0_*/bgenv-iOS-v0.zip")), out.stdout[-2000:]
+    assert list(tmp_path.glob("ppo/bgenv-iOS-v1_*/bgenv-iOS-v1.zip")), out.stdout[-2000:]
 
 
 def test_ppo_learns_to_beat_random_within_a_minute(tmp_path):

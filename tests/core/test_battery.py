@@ -11,6 +11,7 @@ from bgenv.core.battery import (
     background_power,
     battery_rate,
     integrate,
+    next_battery_event,
     next_crossing,
     spend,
     threshold_crossed,
@@ -62,6 +63,23 @@ def test_optimised_overnight_charging_holds_the_level_until_the_last_hour(device
     assert rate(d) == 0.0
     d.sf[L.S_CHARGE_PLAN_STOP] = d.t + 1800.0  # fills in the last hour before unplugging
     assert rate(d) > 0.0
+
+
+def test_the_end_of_the_overnight_hold_is_the_next_battery_event(device):
+    d = device("ios_commuter")
+    d.si[L.I_CHARGING] = 1
+    d.si[L.I_OVERNIGHT] = 1
+    d.sf[L.S_BATT] = 0.8
+    d.sf[L.S_CHARGE_PLAN_STOP] = d.t + 5 * 3600.0
+    assert rate(d) == 0.0
+    # held until optimised_finish_before_s (1 h, U16) before the planned unplug: not polled
+    assert next_battery_event(d.pf, d.sf, d.si, 0.0) == d.t + 4 * 3600.0
+    d.sf[L.S_T] = d.t + 4 * 3600.0  # then it charges at 36 %/h to full
+    assert rate(d) == 36.0 * PCT_PER_H
+    assert next_battery_event(d.pf, d.sf, d.si, rate(d)) == pytest.approx(d.sf[L.S_T] + 2000.0)
+    d.si[L.I_OVERNIGHT] = 0  # a top-up charge holds nothing
+    d.sf[L.S_T] = d.t
+    assert next_battery_event(d.pf, d.sf, d.si, rate(d)) == next_crossing(d.pf, d.sf, rate(d))
 
 
 def test_integration_clips_the_level_and_keeps_the_minimum(device):

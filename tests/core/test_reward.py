@@ -113,7 +113,12 @@ def test_every_wake_up_has_a_price(device, charging):
     d.si[L.I_CHARGING] = charging
     d.request(0, L.WT_JOB)
     assert grant_window(d.pf, d.sf, d.si, d.reqs, d.jobs, d.rng, d.ev, 0) == L.PH_WINDOW
-    assert d.sf[L.S_REWARD] == -d.sc.reward.wake_up
+    # the launch's fixed price plus its wake energy (battery.window_wake_pct), priced on the
+    # charger at the charger's rate
+    r = d.sc.reward
+    per_pct = r.battery_per_pct_on_charger if charging else r.battery_per_pct
+    assert d.sf[L.S_REWARD] == pytest.approx(-(r.wake_up + per_pct * d.sc.battery.window_wake_pct), abs=1e-12)
+    assert d.sf[L.S_REWARD] < -r.wake_up
 
 
 @pytest.mark.parametrize(("units", "trust"), [(0.0, "falls"), (5.0, "rises")])

@@ -13,6 +13,8 @@ from bgenv.core.scheduler import (
     alarm_deferral,
     alarm_gate,
     chunk_fate,
+    doze_consider,
+    doze_wake,
     grant_budget,
     grant_exemption,
     launch_rate,
@@ -119,6 +121,20 @@ def test_ios_refresh_stops_at_fair_thermal_state_a_push_does_not(device):
     d.si[L.I_THERMAL] = L.THERMAL_FAIR  # refresh: thermal_max nominal (#48); push: fair
     assert rate_of(d, REFRESH_SLOT) == (0.0, np.inf, False)
     assert rate_of(d, 3)[0] == pytest.approx(720.0 / 3600.0, rel=1e-12)
+
+
+def test_ios_silent_push_is_held_while_the_phone_has_no_network(device):
+    d = device("ios_commuter")  # on Wi-Fi
+    d.request(3, L.WT_PUSH)
+    delivered = (pytest.approx(720.0 / 3600.0, rel=1e-12), np.inf, False)  # within seconds (push launch rate)
+    assert rate_of(d, 3) == delivered
+    d.si[L.I_DROP] = 1  # a connectivity drop: APNs stores the push until the phone is back (#65)
+    assert rate_of(d, 3) == (0.0, np.inf, False)
+    d.si[L.I_DROP] = 0
+    d.si[L.I_NET_BASE] = L.NET_NONE  # no network at all: held too
+    assert rate_of(d, 3) == (0.0, np.inf, False)
+    d.si[L.I_NET_BASE] = L.NET_CELL  # back online: delivered
+    assert rate_of(d, 3) == delivered
 
 
 def test_ios_background_app_refresh_off_holds_every_request(device):
@@ -398,6 +414,44 @@ def test_ios_cpu_monitor_kills_unplugged_processing_at_high_cpu(device):
     assert chunk_fate(d.pf, d.sf, d.si, L.KIND_SYNC, 30.0, d.t, 100.0) == (L.END_COMPLETE, d.t + 100.0)  # CPU 0.2
     d.window(L.WT_PROCESSING, power=True)  # requiresExternalPower keeps the monitor off (#40)
     assert chunk_fate(d.pf, d.sf, d.si, L.KIND_HEAVY, 30.0, d.t, 100.0) == (L.END_COMPLETE, d.t + 100.0)
+
+
+# ---------------------------------------------------------------------------
+# Doze (#23-#25)
+# ---------------------------------------------------------------------------
+def logged(d) -> list[tuple[str, tuple[float, ...]]]:
+    """The event records the device logged, as (kind name, payload)."""
+    n = int(d.si[L.I_EV_N])
+    return [(L.EVENT_SCHEMA[int(r[1])][0], tuple(float(x) for x in r[2:])) for r in d.ev[:n]]
+
+
+def test_light_doze_counts_from_the_unplug_not_from_the_screen_off(device):
+    """The screen went off 2 h ago on the charger; unplugged now, the device becomes
+    inactive now: light idle 240 s later (#23), deep idle 3900 s later (#24), as AOSP's
+    DeviceIdleController schedules both when the device becomes inactive."""
+    d = device("android_commuter")
+    d.si[L.I_EV_ON] = 1
+    d.sf[L.S_UNPLUG_T] = d.t  # the user unplugs now; screen off since T - 7200
+    doze_consider(d.pf, d.sf, d.si, d.ev)
+    assert d.si[L.I_DOZE] == L.DZ_LIGHT_PRE
+    assert d.sf[L.S_DOZE_NEXT] == d.t + 240.0  # light_after_s, not T - 7200 + 240
+    assert d.sf[L.S_DEEP_AT] == d.t + 3900.0
+    assert d.sf[L.S_EV + L.EV_DOZE] == d.t + 240.0
+    assert logged(d) == [("doze", (float(L.DZ_LIGHT_PRE), 240.0, 0.0, 0.0))]
+
+
+def test_motion_in_deep_doze_starts_the_light_delay_again_from_the_motion(device):
+    d = device("android_commuter")
+    d.si[L.I_EV_ON] = 1
+    d.si[L.I_DOZE] = L.DZ_DEEP_IDLE  # screen off and still since T - 7200, deep idle since T - 3300
+    d.sf[L.S_DOZE_NEXT] = d.t + 300.0
+    d.sf[L.S_LAST_MOTION] = d.t  # the phone is picked up (screen stays off)
+    doze_wake(d.pf, d.sf, d.si, d.ev)
+    assert d.si[L.I_DOZE] == L.DZ_LIGHT_PRE
+    assert d.sf[L.S_DOZE_NEXT] == d.t + 240.0
+    assert d.sf[L.S_DEEP_AT] == d.t + 3900.0
+    assert [k for k, _ in logged(d)] == ["doze", "doze"]  # active, then light_pre for 240 s
+    assert logged(d)[1][1][:2] == (float(L.DZ_LIGHT_PRE), 240.0)
 
 
 # ---------------------------------------------------------------------------

@@ -87,10 +87,10 @@ def test_missing_yaml_file(tmp_path):
 
 
 def test_scenario_for_the_other_platform_is_rejected():
-    with pytest.raises(ValueError, match="Android-v0"):
-        gym.make("bgenv/iOS-v0", scenario="android_commuter")
-    with pytest.raises(ValueError, match="iOS-v0"):
-        gym.make("bgenv/Android-v0", scenario="ios_commuter")
+    with pytest.raises(ValueError, match="Android-v1"):
+        gym.make("bgenv/iOS-v1", scenario="android_commuter")
+    with pytest.raises(ValueError, match="iOS-v1"):
+        gym.make("bgenv/Android-v1", scenario="ios_commuter")
 
 
 def _write(tmp_path, text: str):
@@ -157,7 +157,7 @@ def test_bad_scenario_file_names_file_and_key(tmp_path, text, key, what):
 def test_bad_scenario_file_through_gym_make(tmp_path):
     p = _write(tmp_path, "profile: ios\nuser: commuter\nreward: {kill: .nan}\n")
     with pytest.raises(ConfigError, match=r"reward\.kill"):
-        gym.make("bgenv/iOS-v0", scenario=str(p))
+        gym.make("bgenv/iOS-v1", scenario=str(p))
 
 
 def test_boolean_for_a_number_is_not_silently_coerced(tmp_path):
@@ -192,7 +192,7 @@ def test_bad_keyword_override_names_the_key():
     with pytest.raises(ConfigError, match="unknown key 'bogus'"):
         load_scenario("ios_commuter", bogus=1)
     with pytest.raises(ConfigError, match="'horizon_days'"):
-        gym.make("bgenv/Android-v0", horizon_days=-1)
+        gym.make("bgenv/Android-v1", horizon_days=-1)
 
 
 @pytest.mark.parametrize(

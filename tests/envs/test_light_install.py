@@ -33,7 +33,7 @@ import numpy as np
 
 import bgenv
 
-for env_id in ("bgenv/iOS-v0", "bgenv/Android-v0"):
+for env_id in ("bgenv/iOS-v1", "bgenv/Android-v1"):
     env = gym.make(env_id, horizon_days=1)
     obs, info = env.reset(seed=0)
     steps = 0
@@ -55,7 +55,7 @@ assert not leaked, leaked
 def test_envs_run_without_the_rl_tooling():
     res = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "bgenv/iOS-v0" in res.stdout and "bgenv/Android-v0" in res.stdout
+    assert "bgenv/iOS-v1" in res.stdout and "bgenv/Android-v1" in res.stdout
 
 
 def test_bgenv_never_imports_agents():

@@ -1,9 +1,10 @@
 """Properties that must hold in every state under any in-space actions: work is
 conserved at every step, actions inside the space never raise, observations stay in
-their space."""
+their space, and the event log never goes back in time nor logs a negative duration."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -97,3 +98,43 @@ def test_event_log_is_time_ordered_and_well_formed(platform, seed):
             assert e["budget_s"] > 0.0 and e["attempt"] >= 0
         if e["kind"] == "chunk":
             assert e["units"] > 0.0 and e["duration_s"] >= 0.0
+
+
+# Fields of the event log that are lengths of time (EVENT_SCHEMA), s: never negative
+DURATION_FIELDS = ("duration_s", "window_s", "session_s", "planned_s", "age_s", "budget_s")
+
+
+@settings(max_examples=16)
+@given(
+    scenario=st.sampled_from(SCENARIOS),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    action_seed=st.integers(min_value=0, max_value=2**32 - 1),
+    masked=st.booleans(),
+)
+def test_no_event_goes_back_in_time_or_lasts_a_negative_time(scenario, seed, action_seed, masked):
+    """Over two days (a night, a morning unplug), with random actions: event times never
+    decrease, every length of time a record carries is >= 0 (``None``: open-ended, e.g.
+    Doze ``active``), and a request's (or the OS's retry's) earliest begin is not before it."""
+    env = _env(scenario, 2)
+    nvec = env.action_space.nvec
+    starts = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+    rng = np.random.default_rng(action_seed)
+    _, info = env.reset(seed=seed)
+    truncated = info["phase"] == "none"
+    while not truncated:
+        if masked:
+            m = env.action_masks()
+            action = np.array([rng.choice(np.flatnonzero(m[s : s + n])) for s, n in zip(starts, nvec)])
+        else:
+            action = rng.integers(0, nvec)
+        _, _, _, truncated, info = env.step(action)
+    evs = env.events
+    assert len(evs) > 100
+    back = [(a, b) for a, b in itertools.pairwise(evs) if b["t"] < a["t"]]
+    assert not back, back[:3]
+    for e in evs:
+        for f in DURATION_FIELDS:
+            v = e.get(f)
+            assert v is None or v >= 0.0, e
+        if e["kind"] in ("request", "retry"):
+            assert e["earliest_begin_s"] >= e["t"], e

@@ -132,16 +132,16 @@ def test_render_mode_arguments():
     with pytest.raises(ValueError, match="render_mode must be None or one of"):
         BackgroundSchedulingEnv("ios", render_mode="video")
     with pytest.raises(ValueError, match="record_events=True"):
-        gym.make("bgenv/iOS-v0", render_mode="rgb_array", record_events=False)
-    env = gym.make("bgenv/Android-v0", render_mode="ansi").unwrapped
+        gym.make("bgenv/iOS-v1", render_mode="rgb_array", record_events=False)
+    env = gym.make("bgenv/Android-v1", render_mode="ansi").unwrapped
     with pytest.raises(RuntimeError, match="reset"):
         env.render()
-    quiet = gym.make("bgenv/iOS-v0").unwrapped
+    quiet = gym.make("bgenv/iOS-v1").unwrapped
     quiet.reset(seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert quiet.render() is None
-    assert gym.make("bgenv/iOS-v0").unwrapped.metadata["render_modes"] == ["rgb_array", "ansi"]
+    assert gym.make("bgenv/iOS-v1").unwrapped.metadata["render_modes"] == ["rgb_array", "ansi"]
 
 
 def test_env_checker_passes_with_rendering(platform):
@@ -223,19 +223,23 @@ def test_charging_and_state_bands_match_the_logged_changes(platform):
     events = env.unwrapped.events
     t_now = env.unwrapped.sim.time_s()
     spans = R.timeline_spans(events, t_end=t_now)
-    # charging: every plug to the next unplug (or to now)
+    # charging: every plug to the next unplug (or to now); a top-up still plugged in at
+    # bedtime turns overnight there (a charge_start with ``continued``: no new plug-in)
     plugs = [e for e in events if e["kind"] in ("charge_start", "charge_stop")]
     expected, start = [], None
     for e in plugs:
         if e["kind"] == "charge_start":
+            if start is not None:
+                assert e["continued"] and e["overnight"] and not start["overnight"]
+                expected.append((start["t"], e["t"], "top-up"))
             start = e
         elif start is not None:
-            expected.append((start["t"], e["t"]))
+            expected.append((start["t"], e["t"], "overnight" if start["overnight"] else "top-up"))
             start = None
     if start is not None:
-        expected.append((start["t"], t_now))
+        expected.append((start["t"], t_now, "overnight" if start["overnight"] else "top-up"))
     assert expected, "a 3-day commuter episode has overnight charging"
-    assert [(a, b) for a, b, _ in spans["charging"]] == expected
+    assert spans["charging"] == expected
     fig = R.timeline_figure(env)
     drawn = sorted(
         (p.get_x() * 3600.0, (p.get_x() + p.get_width()) * 3600.0)
@@ -244,7 +248,7 @@ def test_charging_and_state_bands_match_the_logged_changes(platform):
         if p.get_gid() == "charging"
     )
     assert len(drawn) == len(expected)
-    for (x0, x1), (a, b) in zip(drawn, expected):
+    for (x0, x1), (a, b, _) in zip(drawn, expected):
         assert abs(x0 - a) < TOL_S and abs(x1 - b) < TOL_S
     # state bands: each band begins at a logged change to its state (or at the start,
     # for the bucket's initial value), holds until the next logged change away from it,
@@ -289,19 +293,29 @@ def test_requests_are_drawn_from_submission_to_their_floor(platform):
 
 
 def test_os_retries_are_marked_where_the_stopped_window_ended():
-    """Android reschedules a stopped job itself (backoff) without a ``request`` event; the
-    grant it leads to carries ``attempt`` >= 1. Each such grant gets a retry marker at the
-    end of the previous window of its type, no app request in between."""
+    """Android reschedules a stopped job itself (backoff) and logs it as a ``retry``, not a
+    ``request``, at the stop. Each gets a retry marker there; a retry that ran led to a
+    grant with its attempt number, no app request of its type in between."""
     env = episode("android", "fixed-interval", days=2, seed=1)
     events = env.unwrapped.events
     marks = R.timeline_spans(events)["rescheduled"]
-    retried = [e for e in events if e["kind"] == "grant" and e["attempt"] >= 1]
-    assert len(marks) == len(retried) > 5
+    retries = EL.os_retries(events)
+    logged = [e for e in events if e["kind"] == "retry"]
+    assert [r for r, _ in retries] == logged and len(logged) > 5
+    assert marks == [(r["t"], r["t"], r["type"]) for r in logged]
     stops = {(e["t"], e["type"]) for e in events if e["kind"] in ("expire", "kill")}
-    for (a, b, t), g in zip(marks, retried):
-        assert a == b and (a, t) in stops and a <= g["t"] and t == g["type"]
-        between = [e for e in events if e["kind"] == "request" and e["type"] == t and a < e["t"] < g["t"]]
-        assert not between
+    granted = [(r, g) for r, g in retries if g is not None]
+    assert len(granted) > 5
+    for r, g in retries:
+        assert (r["t"], r["type"]) in stops and r["attempt"] >= 1 and r["earliest_begin_s"] > r["t"]
+        if g is not None:
+            assert g["type"] == r["type"] and g["attempt"] == r["attempt"] and g["t"] >= r["earliest_begin_s"]
+            between = [
+                e for e in events if e["kind"] == "request" and e["type"] == r["type"] and r["t"] < e["t"] < g["t"]
+            ]
+            assert not between
+    # every grant with an attempt number is a retry's
+    assert {id(g) for _, g in granted} == {id(e) for e in events if e["kind"] == "grant" and e["attempt"] >= 1}
 
 
 def test_battery_and_backlog_lines_pass_through_the_logged_values(platform):

@@ -72,7 +72,7 @@ def test_step_before_reset_raises():
 
 
 def test_scenario_for_the_other_platform_is_refused():
-    with pytest.raises(ValueError, match="Android-v0"):
+    with pytest.raises(ValueError, match="Android-v1"):
         make_vec("ios", scenario="android_commuter")
     with pytest.raises(ValueError, match="platform"):
         BackgroundSchedulingVectorEnv(2, platform="symbian")
@@ -239,13 +239,13 @@ def test_large_batches_use_the_threads_by_default_with_the_same_results():
     n = sim_module.AUTO_THREADS_MIN
     envs = {
         mode: gym.make_vec(
-            "bgenv/Android-v0", num_envs=n, vectorization_mode="vector_entry_point", horizon_days=1, threads=mode
+            "bgenv/Android-v1", num_envs=n, vectorization_mode="vector_entry_point", horizon_days=1, threads=mode
         )
         for mode in (None, False)
     }
     assert envs[None].unwrapped.sim.threads == (numba.get_num_threads() > 1)
     assert envs[False].unwrapped.sim.threads is False
-    assert gym.make_vec("bgenv/Android-v0", num_envs=n - 1, vectorization_mode="vector_entry_point").unwrapped.sim.threads is False  # fmt: skip
+    assert gym.make_vec("bgenv/Android-v1", num_envs=n - 1, vectorization_mode="vector_entry_point").unwrapped.sim.threads is False  # fmt: skip
     rng = np.random.default_rng(0)
     nvec = envs[False].unwrapped.single_action_space.nvec
     out = {mode: [env.reset(seed=3)[0]] for mode, env in envs.items()}
@@ -272,7 +272,7 @@ def test_a_process_forked_after_threaded_steps_still_steps_its_batches():
     n = sim_module.AUTO_THREADS_MIN
 
     def make(**kw):
-        return gym.make_vec("bgenv/Android-v0", num_envs=n, vectorization_mode="vector_entry_point", horizon_days=1, **kw)  # fmt: skip
+        return gym.make_vec("bgenv/Android-v1", num_envs=n, vectorization_mode="vector_entry_point", horizon_days=1, **kw)  # fmt: skip
 
     nvec = make(threads=False).unwrapped.single_action_space.nvec
     actions = np.random.default_rng(1).integers(0, nvec, size=(5, n, len(nvec)))
@@ -302,7 +302,7 @@ def test_a_process_forked_after_threaded_steps_still_steps_its_batches():
 def test_ppo_trains_on_the_sb3_vec_env():
     from stable_baselines3 import PPO
 
-    env = make_sb3_vec_env("bgenv/iOS-v0", n_envs=4, seed=0, horizon_days=1)
+    env = make_sb3_vec_env("bgenv/iOS-v1", n_envs=4, seed=0, horizon_days=1)
     model = PPO("MlpPolicy", env, n_steps=64, batch_size=128, n_epochs=1, device="cpu", seed=0)
     model.learn(total_timesteps=512)
     assert model.num_timesteps >= 512

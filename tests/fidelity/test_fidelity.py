@@ -42,8 +42,8 @@ def measure(row: int | str) -> F.Measurement:
 def test_registry_has_one_entry_per_fact_row():
     rows = [f.row for f in F.FACTS]
     assert rows == sorted(rows)
-    assert rows == [r for r in range(1, 60) if r not in F.MISSING_ROWS]
-    assert F.MISSING_ROWS == (16, 18, 20, 21, 30, 52, 53, 54, 56, 58)
+    assert rows == [r for r in range(1, 51) if r not in F.MISSING_ROWS] + list(F.MOVED_IN_ROWS)
+    assert F.MOVED_IN_ROWS == (51, 55, 57, 59, 65)
     assert [f.row for f in F.OBSERVED] == [f"O{k}" for k in range(1, 10)]
     for f in F.ALL_FACTS:
         assert f.fact and f.documented and f.model
@@ -87,7 +87,7 @@ def test_cli_fidelity_runs_the_chosen_rows(tmp_path, capsys):
 
 def test_statuses_of_the_table():
     counts = {s: sum(1 for f in F.ALL_FACTS if f.evaluate().status == s) for s in F.STATUSES}
-    assert sum(counts.values()) == len(F.ALL_FACTS) == 58
+    assert sum(counts.values()) == len(F.ALL_FACTS) == 59
     assert counts[F.NOT_MODELLED] == counts[F.NOT_YET] == 0
 
 
@@ -147,22 +147,22 @@ def test_row_04_total_cap_4_h_per_24_h():
 
 def test_row_05_job_counts_per_window():
     m = measure(5)
-    # Jobs ~0.1 s apart, each reporting completion at once, one at a time.
-    assert m.data["working_set"]["max_jobs_in_window"] == 120  # the job count binds (6 sessions of 20/min)
-    # With one job at a time the session count binds first: a job that would merge into the
-    # last allowed session is refused, as in AOSP for jobs that do not overlap (a session is
-    # counted once it ends); the documented 48 and 10 need concurrent jobs, not modelled.
-    assert m.data["frequent"]["max_jobs_in_window"] == 141  # 7 × 20 + 1 (8 sessions) <= 200
-    assert m.data["rare"]["max_jobs_in_window"] == 41  # 2 × 20 + 1 (3 sessions) <= 48
-    assert m.data["restricted"]["max_jobs_in_window"] == 1  # 1 session <= 10
-    # Active: 75 jobs per 10-min window (quota_window_h[0]), below the 200 that the 20/min
-    # rate limit alone would allow.
-    assert m.data["active"]["max_jobs_in_window"] == 75
-    assert m.data["active"]["max_jobs_per_minute"] == 20
+    # Jobs ~4 s apart, each reporting completion at once, one at a time: 15 a minute (under
+    # the 20/min rate limit, #7) and merged into one session (< 5 s apart, #6), so the job
+    # count alone stops them, at the documented counts (Active per 10-min window).
+    got = {b: m.data[b]["max_jobs_in_window"] for b in ("active", "working_set", "frequent", "rare", "restricted")}
+    assert got == {"active": 75, "working_set": 120, "frequent": 200, "rare": 48, "restricted": 1}
+    assert all(m.data[b]["max_jobs_per_minute"] == 15 for b in ("active", "working_set", "frequent", "rare"))
     assert m.data["active"]["jobs"] == 6 * 75  # 1 h: six full windows
-    # KNOWN MISMATCH: without concurrent jobs Rare and Restricted never reach their documented
-    # 48 and 10 jobs (the session count stops them first), hence "differs".
-    assert m.status == F.DIFFERS
+    # Restricted's single session a day (#6) counts once its first job ends: the documented
+    # 10 need jobs running alongside the first one, and bgenv runs one window at a time.
+    assert m.status == F.PARTIAL
+    # Jobs ~0.1 s apart: the rate limit splits them into sessions of 20 and the session count
+    # binds first (a job that would merge into the last allowed session is refused, as in
+    # AOSP for jobs that do not overlap: a session is counted once it ends).
+    fast = {b: m.data["fast"][b]["max_jobs_in_window"] for b in got}
+    assert fast == {"active": 75, "working_set": 120, "frequent": 141, "rare": 41, "restricted": 1}
+    assert m.data["fast"]["active"]["max_jobs_per_minute"] == 20
 
 
 ACTIVE_SESSION_DELAYS = [0, 6, 60, 300, 900, 1800, 3600, 7200, 14400, 28800]  # a 6-s earliest-begin choice
@@ -393,10 +393,11 @@ def test_row_51_55_57_59_alarms_without_the_exact_alarm_permission():
 def test_row_31_bucket_decay():
     m = measure(31)
     assert m.data["transitions"] == [("working_set", 12.0), ("frequent", 24.0), ("rare", 48.0), ("restricted", 192.0)]
-    # KNOWN MISMATCH: after an app open bgenv keeps the app Active for 12 h; the fact row
-    # says a user interaction makes it Active for 1 h.
+    # After an app open the app stays Active for 12 h: AOSP's elapsed-time thresholds without a
+    # usage prediction (AppStandbyControllerTests.testBuckets); the row's 1 h is the strong-usage
+    # timeout, a minimum. "partial": no usage prediction, no screen-on-time thresholds.
     assert m.data["active_after_open_h"] == 12.0
-    assert m.status == F.DIFFERS
+    assert m.status == F.PARTIAL
 
 
 def test_row_32_rare_bucket_network_block():
@@ -532,6 +533,16 @@ def test_row_45_silent_push():
     assert m.data["max_per_hour"] == 3
     assert m.data["dropped"] >= 1 and m.data["delivered"] >= 20
     assert m.data["budgets_s"] == [30.0]
+
+
+def test_row_65_silent_push_held_while_offline():
+    m = measure(65)
+    assert m.status == F.MODELLED
+    # 3 × 2 days, no network 30 % of the time: no push reaches a phone without network (62
+    # of 175 did before pushes waited for the network) ...
+    assert m.data["delivered_offline"] == 0 and m.data["delivered"] >= 100
+    # ... APNs held them and they came within seconds of the network's return (launch rate 720/h)
+    assert m.data["held"] >= 20 and m.data["median_delay_s"] < 30.0
 
 
 FAST_REFRESH = {"windows": {"refresh": {"launch_rate_per_h": 30.0}}}  # 60x the calibrated rate (O1)

@@ -43,6 +43,17 @@ def test_ios_silent_pushes_are_throttled_and_sometimes_lost():
     assert all(e["budget_s"] == 30.0 for e in of_kind(env.events, "grant"))  # 30 s to handle it
 
 
+def test_a_lost_silent_push_never_wakes_the_app_and_costs_no_energy():
+    # row 45: a push that is not delivered never launches the app: no window, no wake energy
+    env = make_env(
+        "ios", horizon_days=1, user={"force_quit_prob": 0.0}, profile={"ios": {"silent_push_drop_prob": 1.0}}
+    )
+    m = rollout(env, always(env, "push"), 0).metrics
+    dropped = [e for e in of_kind(env.events, "refused") if e["reason"] == "push_dropped"]
+    assert len(dropped) >= 5 and m["windows_granted"] == 0
+    assert m["energy_total"] == 0.0 and m["battery_cost"] == 0.0  # was 0.005 % of a battery per lost push
+
+
 def test_android_high_priority_pushes_over_the_rare_cap_go_normal_priority():
     # row 33: Rare bucket 5 high-priority pushes per day; over that, normal priority
     env = make_env("android", horizon_days=2, user={**ABSENT, "last_open_ago_s": 3 * 86400.0})
