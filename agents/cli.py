@@ -96,6 +96,17 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     return report.run(out, rows)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from agents.audit import audit, report
+
+    print(
+        f"reward audit: {args.episodes} held-out runs of {args.days:g} days from seed {args.seed}, "
+        "paired against the reference (mean ± 95 % CI)"
+    )
+    print(report(audit(args.episodes, args.seed, args.days)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="bgenv", description="bgenv: RL environment of iOS and Android background scheduling"
@@ -157,6 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser("bench", help="measure steps/s side by side with CartPole (single, batched, SB3 PPO)")
     bench.add_arguments(b)
     b.set_defaults(func=cmd_bench)
+
+    au = sub.add_parser(
+        "audit", help="pit wasteful strategies (polling, empty pushes, alarm chains, charger floods) against guidelines"
+    )
+    au.add_argument("--episodes", type=int, default=64)
+    au.add_argument("--seed", type=int, default=10_000)
+    au.add_argument("--days", type=float, default=7.0)
+    au.set_defaults(func=cmd_audit)
 
     fi = sub.add_parser(
         "fidelity",

@@ -13,8 +13,9 @@ gets does not pay:
 * (d) Android: ``guidelines`` plus a flood of job windows on the charger earns less than
   ``guidelines`` (energy on the charger and wake-ups are priced).
 
-The strategies are wrappers around ``guidelines`` written with the public API only:
-observation names, action labels (``ActionTable``) and the action masks.
+The strategies live in ``agents/audit.py`` (``bgenv audit`` measures them on 64 weeks);
+they are written with the public API only: observation names, action labels
+(``ActionTable``) and the action masks.
 """
 
 from __future__ import annotations
@@ -22,142 +23,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.evaluate import evaluate, mean_ci
-from agents.policies import F, GuidelinesPolicy
-from bgenv.envs.actions import ActionTable
-from bgenv.envs.vector import BackgroundSchedulingVectorEnv
-
-SEED = 10_000  # held-out seeds, as in bgenv eval
-NO_OPENS = {"user": {"app_opens_per_hour": [0.0] * 24}}  # nobody ever opens the app
-
-
-def _table(scenario: str, **overrides) -> ActionTable:
-    platform = "ios" if scenario.startswith("ios") else "android"
-    env = BackgroundSchedulingVectorEnv(1, platform=platform, scenario=scenario, record_events=False, **overrides)
-    table = ActionTable.from_env(env)
-    env.close()
-    return table
-
-
-def _paired(a, b, scenario: str, episodes: int, days: float, metric: str = "episode_reward", **overrides):
-    """``metric`` of policy ``a`` minus that of ``b`` per seed (seeds SEED...), and b's values."""
-    ra = evaluate(a, scenario, episodes, SEED, horizon_days=days, **overrides)
-    rb = evaluate(b, scenario, episodes, SEED, horizon_days=days, **overrides)
-    return ra.values(metric) - rb.values(metric), rb.values(metric), ra, rb
-
-
-class _Wrapper:
-    """A policy built on another: ``edit`` changes its batch of actions ``[N, 4]``."""
-
-    def __init__(self, base, name: str) -> None:
-        self.base = base
-        self.name = name
-
-    def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        a = np.asarray(self.base.act(obs, mask))
-        single = a.ndim == 1
-        out = self.edit(np.atleast_2d(np.asarray(obs)), np.atleast_2d(a).copy())
-        return out[0] if single else out
-
-    def edit(self, obs: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return a
-
-
-class Never(_Wrapper):
-    """Never asks for anything; reports completion at once in any window."""
-
-    def __init__(self, table: ActionTable) -> None:
-        super().__init__(GuidelinesPolicy(table), "never")
-
-    def edit(self, obs, a):
-        return np.zeros_like(a)
-
-
-class Poller:
-    """Keeps the content request (iOS app refresh, Android job with network) pending at the
-    shortest delay and fetches content in every window that has some; nothing else."""
-
-    name = "poller"
-
-    def __init__(self, table: ActionTable) -> None:
-        self.table = table
-        self.opt = table.option("refresh" if table.platform == "ios" else "job+network")
-        self.pending = F[f"pending_slot{table.slot(self.opt)}"]
-        self.kind = table.kind("refresh")
-        self.kind_col = int(sum(table.nvec[:3])) + self.kind  # the work-kind choice in the mask
-        self.chunk = table.chunk(5.0)
-
-    def act(self, obs, mask=None):
-        obs = np.atleast_2d(obs)
-        mask = np.atleast_2d(mask)
-        out = np.zeros((len(obs), 4), dtype=np.int64)
-        out[obs[:, self.pending] < 0.5, 0] = self.opt  # delay bin 0: the shortest
-        fetch = mask[:, self.kind_col]  # content is workable now (inside a window only)
-        out[fetch, 2] = self.chunk
-        out[fetch, 3] = self.kind
-        return out
-
-
-class WithoutRequests(_Wrapper):
-    """``base`` with the requests of some option labels dropped."""
-
-    def __init__(self, base, table: ActionTable, labels: tuple[str, ...], name: str) -> None:
-        super().__init__(base, name)
-        self.drop = [table.option(x) for x in labels]
-
-    def edit(self, obs, a):
-        a[np.isin(a[:, 0], self.drop), :2] = 0
-        return a
-
-
-class EmptyPushes(_Wrapper):
-    """``base`` plus a silent push kept coming (re-requested whenever none is pending and
-    ``base`` asks nothing) whose windows do no work: completion is reported at once."""
-
-    def __init__(self, base, table: ActionTable) -> None:
-        super().__init__(base, base.name + "+empty-pushes")
-        self.push = table.option("push")
-
-    def edit(self, obs, a):
-        in_push = obs[:, F["window_push"]] > 0.5
-        a[in_push, 2:] = 0
-        ask = (obs[:, F["pending_slot3"]] < 0.5) & (a[:, 0] == 0)
-        a[ask, 0] = self.push
-        a[ask, 1] = 0
-        return a
-
-
-class AlarmChain(_Wrapper):
-    """``guidelines`` plus an alarm re-armed ``period_s`` out whenever none is pending and
-    ``guidelines`` asks nothing (it works in the alarm's windows as in any other)."""
-
-    def __init__(self, table: ActionTable, period_s: float) -> None:
-        super().__init__(GuidelinesPolicy(table), f"guidelines+alarm-{period_s:g}s")
-        self.alarm = table.option("alarm")
-        self.delay = table.delay(period_s)
-
-    def edit(self, obs, a):
-        arm = (obs[:, F["pending_slot4"]] < 0.5) & (a[:, 0] == 0)
-        a[arm, 0] = self.alarm
-        a[arm, 1] = self.delay
-        return a
-
-
-class ChargerFlood(_Wrapper):
-    """``guidelines`` plus, on the charger, a job that requires power resubmitted 60 s out
-    at every decision (in place of guidelines' 15-minute catch-up job): hundreds of extra
-    job windows a night, which find little or nothing to do."""
-
-    def __init__(self, table: ActionTable) -> None:
-        super().__init__(GuidelinesPolicy(table), "guidelines+charger-flood")
-        self.job = table.option("job+power")
-        self.delay = table.delay(60.0)
-
-    def edit(self, obs, a):
-        flood = (obs[:, F["charging"]] > 0.5) & ((a[:, 0] == 0) | (a[:, 0] == self.job))
-        a[flood, 0] = self.job
-        a[flood, 1] = self.delay
-        return a
+from agents.audit import NO_OPENS, AlarmChain, ChargerFlood, EmptyPushes, Never, Poller, WithoutRequests
+from agents.audit import action_table as _table
+from agents.audit import paired as _paired
+from agents.evaluate import mean_ci
+from agents.policies import GuidelinesPolicy
 
 
 # --- (a) content nobody sees is worth nothing -----------------------------------------
@@ -213,3 +83,13 @@ def test_android_job_flood_on_the_charger_loses_to_guidelines():
     mean, half = mean_ci(d)
     assert mean + half < 0.0, f"charger flood {mean:+.1f} ± {half:.1f} a week against guidelines"
     assert np.median(d) < 0.0
+
+
+def test_bgenv_audit_prints_every_strategy_against_its_reference(capsys):
+    from agents.cli import main
+
+    assert main(["audit", "--episodes", "4", "--days", "1"]) == 0
+    out = capsys.readouterr().out
+    for name in ("poller", "refresh-only+empty-pushes", "guidelines+alarm-60s", "guidelines+charger-flood"):
+        assert name in out
+    assert out.count("episode_reward") == 8  # 2 pollers, empty pushes, 4 alarm chains, the flood
