@@ -38,6 +38,21 @@ def _check_books(env) -> None:
     assert m["work_pending"] >= -1e-9 and m["work_completed"] >= 0.0
 
 
+def _random_actions(env, action_seed: int, masked: bool):
+    """Random actions: uniform over the space, or over what ``action_masks()`` allows."""
+    nvec = env.action_space.nvec
+    starts = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+    rng = np.random.default_rng(action_seed)
+
+    def pick() -> np.ndarray:
+        if masked:
+            m = env.action_masks()
+            return np.array([rng.choice(np.flatnonzero(m[s : s + n])) for s, n in zip(starts, nvec)])
+        return rng.integers(0, nvec)
+
+    return pick
+
+
 @settings(max_examples=20)
 @given(
     scenario=st.sampled_from(SCENARIOS),
@@ -50,18 +65,12 @@ def test_books_balance_at_every_step_under_random_actions(scenario, horizon_days
     """arrived == completed + pending after reset and after every step, for random
     actions (uniform over the space, or uniform over what action_masks() allows)."""
     env = _env(scenario, horizon_days)
-    nvec = env.action_space.nvec
-    starts = np.concatenate([[0], np.cumsum(nvec)[:-1]])
-    rng = np.random.default_rng(action_seed)
+    pick = _random_actions(env, action_seed, masked)
     obs, info = env.reset(seed=seed)
     _check_books(env)
     truncated = info["phase"] == "none"
     while not truncated:
-        if masked:
-            m = env.action_masks()
-            action = np.array([rng.choice(np.flatnonzero(m[s : s + n])) for s, n in zip(starts, nvec)])
-        else:
-            action = rng.integers(0, nvec)
+        action = pick()
         obs, reward, terminated, truncated, info = env.step(action)  # never raises inside the space
         assert not terminated
         assert env.observation_space.contains(obs), obs
@@ -116,18 +125,11 @@ def test_no_event_goes_back_in_time_or_lasts_a_negative_time(scenario, seed, act
     decrease, every length of time a record carries is >= 0 (``None``: open-ended, e.g.
     Doze ``active``), and a request's (or the OS's retry's) earliest begin is not before it."""
     env = _env(scenario, 2)
-    nvec = env.action_space.nvec
-    starts = np.concatenate([[0], np.cumsum(nvec)[:-1]])
-    rng = np.random.default_rng(action_seed)
+    pick = _random_actions(env, action_seed, masked)
     _, info = env.reset(seed=seed)
     truncated = info["phase"] == "none"
     while not truncated:
-        if masked:
-            m = env.action_masks()
-            action = np.array([rng.choice(np.flatnonzero(m[s : s + n])) for s, n in zip(starts, nvec)])
-        else:
-            action = rng.integers(0, nvec)
-        _, _, _, truncated, info = env.step(action)
+        _, _, _, truncated, info = env.step(pick())
     evs = env.events
     assert len(evs) > 100
     back = [(a, b) for a, b in itertools.pairwise(evs) if b["t"] < a["t"]]
