@@ -237,9 +237,12 @@ class GuidelinesPolicy(Policy):
       device is charging and idle"). The request stays pending, because it only ever
       runs on the charger, where it costs no battery. iOS: a processing task that
       requires power. Android: a job that requires charging, at once when heavy work
-      waits, otherwise 15 min out: it also catches up on content and uploads while
+      waits, otherwise 1 h out: it also catches up on content and uploads while
       the phone charges, when job quotas are waived (row 9; [CodePushGo]: "schedule
-      non-essential updates for when the device is charging").
+      non-essential updates for when the device is charging"). Hourly, not every
+      15 min: the periodic job already keeps content fresh, and every launch costs a
+      wake-up on the charger too (Android vitals counts wake-ups against an app; v1
+      prices each one).
     * Time-sensitive work by push ([BackgroundTasks]: "Time-sensitive updates ... Use push
       notifications instead — background tasks have no timing guarantees"; "If your
       sync is triggered by remote changes rather than a timer, explore push
@@ -247,12 +250,18 @@ class GuidelinesPolicy(Policy):
       be synced or new content waits on the server, the app's server sends a silent
       push, never more than one per 30 min (row 45: "not more than two or three per
       hour"); while the user is active (opened the app in the last 8 hours) it keeps
-      one coming, so content is fresh at the next open. A push is a hint
-      ([Hoomanely]: "Push as a Hint, Not a Guarantee"): nothing depends on its arrival.
+      one coming, so content is fresh at the next open. The push cadence is the
+      server's, bounded by Apple's rate (row 45), and does not back off after the
+      device's own failures (that backoff is for the app's retried requests, below):
+      a push window that saves work is what restores the OS's trust after
+      expirations (v1: trust rises only with windows that saved work). A push is a
+      hint ([Hoomanely]: "Push as a Hint, Not a Guarantee"): nothing depends on its
+      arrival.
       Android: the user's edits go out in an expedited job (row 14), the API for
       short, important work that must not wait for the next periodic run.
-    * Back off after failures: after recent expirations, kills or lost chunks the next
-      request waits twice as long per failure, up to 16x ([CodePushGo]: "exponential
+    * Back off after failures: after recent expirations, kills or lost chunks the app's
+      next scheduler request (iOS refresh, Android periodic job) waits twice as long per
+      failure, up to 16x ([CodePushGo]: "exponential
       backoff—if a network call fails, wait a minute, then two, then four, and so on.
       Just be sure to cap the retries").
 
@@ -275,7 +284,8 @@ class GuidelinesPolicy(Policy):
     * Stop and report completion before the expected expiry ([BackgroundTasks]: "you must call
       setTaskCompleted(success:)"; "a 5-second refresh is better than a 25-second one
       that risks expiration"): at 20 s in an iOS app refresh (~30 s, row 38), 25 s in a
-      silent push (30 s, row 45), well inside a processing task's minutes (row 39), and
+      silent push (30 s, row 45), at 12.5 min in a processing task (it "runs for
+      minutes", row 39), and
       with a margin before Android's job limits (10 min, 30 min on the charger; an
       expedited job's guaranteed 3 min; row 15). Report completion as soon as nothing
       useful is left.
@@ -301,7 +311,7 @@ class GuidelinesPolicy(Policy):
     # --- when to stop (s since the window started) ---
     REFRESH_STOP_S = 20.0  # row 38: ~30 s, sometimes less; [BackgroundTasks]: short is better
     PUSH_STOP_S = 25.0  # row 45: 30 s to handle a silent push
-    PROCESSING_STOP_S = 600.0  # row 39: "runs for minutes"
+    PROCESSING_STOP_S = 750.0  # row 39: "runs for minutes"; 12.5 min (10 min cut heavy work short)
     JOB_STOP_S = 540.0  # row 15: 10 min per job
     JOB_CHARGING_STOP_S = 1620.0  # row 15: up to 30 min while the quota is waived (charging)
     EXPEDITED_STOP_S = 160.0  # rows 14, 15: an expedited job is guaranteed 3 min
@@ -312,8 +322,8 @@ class GuidelinesPolicy(Policy):
     # --- when to ask ---
     REFRESH_DELAY_S = 900.0  # [CodePushGo]: ~15 min floor; content was just fetched at the open
     PERIODIC_S_BY_BUCKET: ClassVar[tuple[float, ...]] = (900.0, 900.0, 1800.0, 3600.0, 14400.0)  # active .. restricted
-    PUSH_SPACING_S = 1800.0  # row 45: about 2 silent pushes an hour at most
-    CHARGER_POLL_S = 900.0  # Android: a job that requires charging, 15 min out, always pending
+    PUSH_SPACING_S = 1800.0  # row 45: about 2 silent pushes an hour at most (the server's cadence: no backoff)
+    CHARGER_POLL_S = 3600.0  # Android: a job that requires charging, 1 h out, always pending
     ACTIVE_USER_H = 8.0  # iOS: keep content fresh by push while the user opened the app this recently
     HEAVY_WAIT_H = 24.0  # heavy work older than this may run off the charger (Android) ...
     HEAVY_MIN_BATTERY = 0.6  # ... when the battery is at least this full
@@ -470,7 +480,7 @@ class GuidelinesPolicy(Policy):
             since_open_h = age_hours(col[F["since_open"]])
             cands.append((self.opt_refresh, ~pending[0], self.REFRESH_DELAY_S * backoff))
             reason = (units[:, SYNC] > 0) | (units[:, REFRESH] > 0) | (since_open_h < self.ACTIVE_USER_H)
-            spacing = self.PUSH_SPACING_S * backoff
+            spacing = np.full(n, self.PUSH_SPACING_S)  # the server's cadence: no device backoff
             # the next push no sooner than the spacing after this window (in a window) or
             # after the last one (when leaving the app; rounded down to a delay bin)
             left = np.maximum(0.0, spacing - since_window_s)
