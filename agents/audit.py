@@ -11,7 +11,9 @@ reference on held-out seeds (paired: both meet the same user weeks), with 95 % C
   (do the pushes buy refresh windows or fewer early expiries?);
 * Android: ``guidelines`` plus an alarm re-armed every 60 s / 300 s, against ``guidelines``
   (with and without the exact-alarm permission);
-* Android: ``guidelines`` plus a flood of job windows on the charger, against ``guidelines``.
+* Android: ``guidelines`` plus a flood of job windows on the charger, against ``guidelines``;
+* the laziest strategy (never ask for anything) and the naive hand-written policies
+  (``random``, ``fixed-interval``, ``charging-only``, ``greedy``), against ``guidelines``.
 
 A strategy that loses (paired difference below zero, CI included) is priced; one that wins
 is a hole in the reward. ``tests/agents/test_reward_principle.py`` asserts the same on
@@ -30,6 +32,7 @@ from bgenv.envs.actions import ActionTable
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
 SEED = 10_000  # held-out seeds, as in bgenv eval
+LAZY = ("random", "fixed-interval", "charging-only", "greedy")  # hand-written naive policies
 NO_OPENS = {"user": {"app_opens_per_hour": [0.0] * 24}}  # nobody ever opens the app
 
 
@@ -146,9 +149,12 @@ class AlarmChain(Wrapper):
 
 
 class ChargerFlood(Wrapper):
-    """``guidelines`` plus, on the charger, a job that requires power resubmitted 60 s out
-    at every decision (in place of guidelines' 15-minute catch-up job): hundreds of extra
-    job windows a night, which find little or nothing to do."""
+    """``guidelines`` plus, on the charger, a job that requires power resubmitted 60 s out at
+    every decision (in place of guidelines' hourly catch-up job): hundreds of extra job
+    windows a night, which find little or nothing to do. Android only: iOS keeps one pending
+    request per task identifier and a resubmission only resets its timer, so no flood can be
+    built from processing requests there (measured: no extra windows); iOS pushes are
+    covered by ``EmptyPushes``."""
 
     def __init__(self, table: ActionTable) -> None:
         super().__init__(GuidelinesPolicy(table), "guidelines+charger-flood")
@@ -214,11 +220,16 @@ def audit(episodes: int = 64, seed: int = SEED, days: float = 7.0) -> list[Findi
             alarms = float(np.mean(chain.values("windows_alarm")))
             perm = "exact-alarm permission granted" if grant else "no exact-alarm permission (default)"
             out.append(_finding(chain, g, "android_commuter", note=f"{perm}; {alarms:.0f} alarms a run"))
-    t = action_table("android_commuter")
-    g = run("guidelines", "android_commuter")
-    flood = run(ChargerFlood(t), "android_commuter")
-    extra = float(np.mean(flood.values("windows_job") - g.values("windows_job")))
-    out.append(_finding(flood, g, "android_commuter", note=f"{extra:.0f} extra job windows a run"))
+    for sc in ("android_commuter", "ios_commuter"):
+        t = action_table(sc)
+        g = run("guidelines", sc)
+        if t.platform == "android":
+            flood = run(ChargerFlood(t), sc)
+            extra = float(np.mean(flood.values("windows_job") - g.values("windows_job")))
+            out.append(_finding(flood, g, sc, note=f"{extra:.0f} extra job windows a run"))
+        # the laziest strategies and the naive hand-written ones
+        for lazy in (Never(t), *LAZY):
+            out.append(_finding(run(lazy, sc), g, sc, note="lazy or naive"))
     return out
 
 

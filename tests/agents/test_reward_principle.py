@@ -90,6 +90,14 @@ def test_bgenv_audit_prints_every_strategy_against_its_reference(capsys):
 
     assert main(["audit", "--episodes", "4", "--days", "1"]) == 0
     out = capsys.readouterr().out
-    for name in ("poller", "refresh-only+empty-pushes", "guidelines+alarm-60s", "guidelines+charger-flood"):
+    for name in (
+        "poller",
+        "refresh-only+empty-pushes",
+        "guidelines+alarm-60s",
+        "guidelines+charger-flood",
+        "never",
+        "greedy",
+    ):
         assert name in out
-    assert out.count("episode_reward") == 8  # 2 pollers, empty pushes, 4 alarm chains, the flood
+    # 2 pollers, empty pushes, 4 alarm chains, the flood, and never + 4 naive policies on each platform
+    assert out.count("episode_reward") == 8 + 2 * 5
