@@ -29,7 +29,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -354,30 +354,26 @@ def _advance(st: DeviceState, e: Event) -> DeviceState:
     """The device state after record ``e``."""
     k = e["kind"]
     if k == "doze":
-        return _replace(st, doze=e["state"])
+        return replace(st, doze=e["state"])
     if k == "thermal":
-        return _replace(st, thermal=e["level"])
+        return replace(st, thermal=e["level"])
     if k == "low_power":
-        return _replace(st, low_power=bool(e["on"]))
+        return replace(st, low_power=bool(e["on"]))
     if k == "network":
-        return _replace(st, network=e["network"])
+        return replace(st, network=e["network"])
     if k == "charge_start":
-        return _replace(st, charging=True)
+        return replace(st, charging=True)
     if k == "charge_stop":
-        return _replace(st, charging=False)
+        return replace(st, charging=False)
     if k == "screen":
         if e["on"]:
-            return _replace(st, screen=True)
-        return _replace(st, screen=False, screen_off_at=float(e["t"]))
+            return replace(st, screen=True)
+        return replace(st, screen=False, screen_off_at=float(e["t"]))
     if k == "app_open":
-        return _replace(st, foreground=True, last_open=float(e["t"]))
+        return replace(st, foreground=True, last_open=float(e["t"]))
     if k == "app_close":
-        return _replace(st, foreground=False)
+        return replace(st, foreground=False)
     return st
-
-
-def _replace(st: DeviceState, **kw: Any) -> DeviceState:
-    return DeviceState(**{**st.__dict__, **kw})
 
 
 def seconds_when(events: Iterable[Event], t0: float, t_end: float, predicate: Callable[[DeviceState], bool]) -> float:

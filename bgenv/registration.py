@@ -10,7 +10,6 @@ from pathlib import Path
 
 import gymnasium as gym
 
-PLATFORMS: tuple[str, ...] = ("ios", "android")
 ENV_ID_OF_PLATFORM: dict[str, str] = {"ios": "bgenv/iOS-v1", "android": "bgenv/Android-v1"}
 PLATFORM_OF_ENV_ID: dict[str, str] = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
 DEFAULT_SCENARIO: dict[str, str] = {"ios": "ios_commuter", "android": "android_commuter"}

@@ -159,9 +159,6 @@ def make_sb3_vec_env(
     return env
 
 
-__all__: Sequence[str] = ("BgenvVecEnv", "make_sb3_vec_env")
-
-
 class VecFlattenActions(VecEnvWrapper):
     """A Stable-Baselines3 VecEnv with ``Discrete(prod(nvec))`` actions."""
 
@@ -186,3 +183,6 @@ class VecFlattenActions(VecEnvWrapper):
         if method_name == "action_masks":
             return [flat_mask(m, self._nvec) for m in out]
         return out
+
+
+__all__: Sequence[str] = ("BgenvVecEnv", "VecFlattenActions", "make_sb3_vec_env")

@@ -65,16 +65,17 @@ def timeline_spans(
     * ``deadline``: zero-length at each missed soft deadline, ``"<work kind>"``.
     """
     t0, t_end = _bounds(events, t0, t_end)
+    t_end = max(t_end, t0)
     return _spans(events, t0, t_end, EL.windows(events, t_end))
 
 
 def _bounds(events: Sequence[Event], t0: float | None, t_end: float | None) -> tuple[float, float]:
-    """``t0`` and ``t_end`` with their defaults (first and last event), ``t_end >= t0``; s."""
+    """``t0`` and ``t_end`` with their defaults (first and last event), s."""
     if t0 is None:
         t0 = events[0]["t"] if events else 0.0
     if t_end is None:
         t_end = events[-1]["t"] if events else t0
-    return t0, max(t_end, t0)
+    return t0, t_end
 
 
 def _spans(events: Sequence[Event], t0: float, t_end: float, wins: Sequence[Window]) -> dict[str, list[Span]]:
@@ -224,11 +225,11 @@ def timeline_from_events(
     shown (the profile's request types), besides every type the log uses;
     ``battery_end`` (fraction) and ``backlog_end`` (work units) are the levels at ``t_end``.
     """
-    t0 = (events[0]["t"] if events else 0.0) if t0 is None else t0
-    t_end = (events[-1]["t"] if events else t0) if t_end is None else t_end
+    t0, t_end = _bounds(events, t0, t_end)
     t_axis_end = max(t_end, t0 + 3600.0) if t_axis_end is None else max(t_axis_end, t_end, t0 + 3600.0)
-    wins = EL.windows(events, max(t_end, t0))
-    spans = _spans(events, t0, max(t_end, t0), wins)
+    t_hi = max(t_end, t0)
+    wins = EL.windows(events, t_hi)
+    spans = _spans(events, t0, t_hi, wins)
     bt, bv = EL.battery_series(events, t0, t_end, battery_end)
     qt, qv, qmis = EL.backlog_series(events, t0, t_end, backlog_end)
     types = set(window_types) | {w.type for w in wins} | {s[2] for s in spans["requests"]}

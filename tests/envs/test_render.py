@@ -8,7 +8,6 @@ with the spans the plot draws and with the geometry of the drawn artists.
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import gymnasium as gym
@@ -345,7 +344,7 @@ def test_a_saved_event_log_draws_the_same_windows(platform, tmp_path):
     u = env.unwrapped
     path = tmp_path / "run.jsonl"
     u.export_events(path)
-    saved = [json.loads(line) for line in path.read_text().splitlines()]
+    saved = EL.read_jsonl(path)
     t_now = u.sim.time_s()
     assert R.timeline_spans(saved, t_end=t_now)["windows"] == R.timeline_spans(u.events, t_end=t_now)["windows"]
     tl = R.timeline_from_events(saved, platform, t_end=t_now)
