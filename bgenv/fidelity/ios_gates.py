@@ -14,11 +14,8 @@ from bgenv.envs.actions import ActionTable
 from bgenv.eventlog import H, end_time, of_kind, seconds_in, windows
 from bgenv.fidelity.measurement import DIFFERS, PARTIAL, Measurement, agrees
 from bgenv.fidelity.policies import feature, keeper
-from bgenv.fidelity.scenarios import IOS_FAST_PROCESSING, ios_env, ios_upload_env
+from bgenv.fidelity.scenarios import FAST_REFRESH, IOS_FAST_PROCESSING, PLUG_AT_10, ios_env, ios_upload_env
 from bgenv.rollout import rollout
-
-# The user plugs the phone in at 10 %, never at 20 %
-PLUG_AT_10 = {"plug_at_10_share": 1.0, "plug_at_20_share": 0.0}
 
 
 # ---------------------------------------------------------------------------
@@ -68,16 +65,19 @@ def health_run() -> dict[str, int]:
 
 
 @functools.cache
-def low_battery_run(seeds: int = 3) -> dict[str, Any]:
+def low_battery_levels(seeds: int = 3, fast: bool = False) -> tuple[tuple[tuple[float, bool], ...], tuple[float, ...]]:
     """Refresh kept pending while the battery runs down from ~30 % to a top-up at 10 %
-    (the user never accepts Low Power Mode); the level the app reads at each window."""
+    (the user never accepts Low Power Mode), 2 days per seed, at the calibrated launch
+    rate or with ``fast`` at :data:`FAST_REFRESH`: the (battery, charging) the app reads
+    at each window's start, and each seed's lowest battery level."""
     levels: list[tuple[float, bool]] = []
-    batt_min = 1.0
+    lows: list[float] = []
     for seed in range(seeds):
         env = ios_env(
             2.0,
             initial_battery=[0.3, 0.35],
             user={"low_power_accept_prob": 0.0, "overnight_charge_prob": 0.0, **PLUG_AT_10},
+            profile=FAST_REFRESH if fast else None,
         )
         opt = ActionTable.from_env(env).option("refresh")
 
@@ -86,14 +86,21 @@ def low_battery_run(seeds: int = 3) -> dict[str, Any]:
                 levels.append((feature(env, obs, "battery"), feature(env, obs, "charging") == 1.0))
             return [opt, 0, 0, 0]
 
-        m = rollout(env, policy, seed).metrics
-        batt_min = min(batt_min, m["battery_min"])
+        lows.append(rollout(env, policy, seed).metrics["battery_min"])
+    return tuple(levels), tuple(lows)
+
+
+@functools.cache
+def low_battery_run(seeds: int = 3) -> dict[str, Any]:
+    """:func:`low_battery_levels` at the calibrated rate: windows, those below 20 %
+    unplugged, the lowest unplugged level and the lowest battery level."""
+    levels, lows = low_battery_levels(seeds)
     below = [b for b, charging in levels if b < 0.2 and not charging]
     return {
         "windows": len(levels),
         "windows_below_20_unplugged": len(below),
         "lowest_unplugged_level": min(b for b, charging in levels if not charging),
-        "battery_min": batt_min,
+        "battery_min": min(1.0, *lows),
     }
 
 
@@ -160,6 +167,27 @@ def jetsam_run(units: float) -> dict[str, Any]:
     }
 
 
+def force_quit_scan(events: list[dict[str, Any]]) -> tuple[int, int, list[tuple[float, float]]]:
+    """Force-quits in an event log, those with a request pending, and the windows granted
+    after a force-quit before the next open, as (granted at, quit at)."""
+    quits = held = 0
+    after: list[tuple[float, float]] = []
+    quit_at = None
+    pending = False
+    for e in events:
+        if e["kind"] == "force_quit":
+            quit_at, quits, held = e["t"], quits + 1, held + pending
+        elif e["kind"] == "app_open":
+            quit_at = None
+        elif e["kind"] == "request":
+            pending = True
+        elif e["kind"] == "grant":
+            pending = False
+            if quit_at is not None:
+                after.append((e["t"], quit_at))
+    return quits, held, after
+
+
 @functools.cache
 def force_quit_run(seeds: int = 3) -> dict[str, int]:
     """The commuter force-quitting half the time, a refresh always requested: force-quits,
@@ -169,18 +197,8 @@ def force_quit_run(seeds: int = 3) -> dict[str, int]:
         env = ios_env(2.0, user={"force_quit_prob": 0.5})
         opt = ActionTable.from_env(env).option("refresh")
         rollout(env, lambda env, obs, info, opt=opt: [opt, 0, 0, 0], seed)
-        quit_at = None
-        pending = False
-        for e in env.events:
-            if e["kind"] == "force_quit":
-                quit_at, quits, held = e["t"], quits + 1, held + pending
-            elif e["kind"] == "app_open":
-                quit_at = None
-            elif e["kind"] == "request":
-                pending = True
-            elif e["kind"] == "grant":
-                pending = False
-                after += quit_at is not None
+        q, h, a = force_quit_scan(env.events)
+        quits, held, after = quits + q, held + h, after + len(a)
     return {"force_quits": quits, "with_request_pending": held, "grants_after_quit": after}
 
 

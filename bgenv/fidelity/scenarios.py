@@ -77,6 +77,9 @@ CHARGING_NIGHT: dict[str, float] = {
 FAST_JOBS: dict[str, Any] = {"job": {"launch_rate_per_h": 36000.0}}  # a ready job starts within ~0.1 s
 PACED_ALARMS: dict[str, Any] = {"alarm": {"launch_rate_per_h": 1800.0}}  # ~2 s apart: under 250 schedule()/min
 IOS_FAST_PROCESSING: dict[str, Any] = {"launch_rate_per_h": 60.0, "usage_driven": False}  # enough windows to see
+# A refresh launch clock 60x the calibrated rate (O1): many windows, so the gates decide when they start
+FAST_REFRESH: dict[str, Any] = {"windows": {"refresh": {"launch_rate_per_h": 30.0}}}
+PLUG_AT_10: dict[str, float] = {"plug_at_10_share": 1.0, "plug_at_20_share": 0.0}  # top-ups at 10 %, never at 20 %
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ and regenerate the table with ``make fidelity``.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from pathlib import Path
 
@@ -19,14 +18,14 @@ import pytest
 
 from agents import cli
 from bgenv import fidelity as F
-from bgenv.envs.actions import ActionTable
 from bgenv.eventlog import end_time, windows
 from bgenv.fidelity.analysis import intervals, max_rolling_count, max_rolling_sessions
 from bgenv.fidelity.android_push_alarms import alarm_run
 from bgenv.fidelity.android_quotas import job_run
+from bgenv.fidelity.ios_gates import low_battery_levels
 from bgenv.fidelity.ios_refresh import ios_refresh_run
-from bgenv.fidelity.policies import feature, keeper
-from bgenv.fidelity.scenarios import FAST_JOBS, ios_env, quiet_android
+from bgenv.fidelity.policies import keeper
+from bgenv.fidelity.scenarios import FAST_JOBS, quiet_android
 from bgenv.rollout import rollout
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
@@ -545,37 +544,7 @@ def test_row_65_silent_push_held_while_offline():
     assert m.data["held"] >= 20 and m.data["median_delay_s"] < 30.0
 
 
-FAST_REFRESH = {"windows": {"refresh": {"launch_rate_per_h": 30.0}}}  # 60x the calibrated rate (O1)
 LAUNCH_ENERGY = 1e-4  # > windows' launch energy (window_wake_pct 0.005 %), spent before the app reads the level
-
-
-@functools.cache
-def fast_low_battery_levels(seeds: int = 5) -> tuple[tuple[float, bool], ...]:
-    """(battery, charging) the app reads at each refresh window's start, with a refresh
-    always pending under a fast launch clock while the battery runs down from ~30 % to
-    a top-up at 10 % (no Low Power Mode, no overnight charge), 2 days per seed."""
-    levels: list[tuple[float, bool]] = []
-    for seed in range(seeds):
-        env = ios_env(
-            2.0,
-            initial_battery=[0.3, 0.35],
-            user={
-                "low_power_accept_prob": 0.0,
-                "overnight_charge_prob": 0.0,
-                "plug_at_10_share": 1.0,
-                "plug_at_20_share": 0.0,
-            },
-            profile=FAST_REFRESH,
-        )
-        opt = ActionTable.from_env(env).option("refresh")
-
-        def policy(env, obs, info, opt=opt):
-            if info["phase"] == "window_start":
-                levels.append((feature(env, obs, "battery"), feature(env, obs, "charging") == 1.0))
-            return [opt, 0, 0, 0]
-
-        assert rollout(env, policy, seed).metrics["battery_min"] < 0.2  # every run crosses 20 % unplugged
-    return tuple(levels)
 
 
 def test_row_46_low_battery_gate():
@@ -587,7 +556,9 @@ def test_row_46_low_battery_gate():
     # The table's run has a dozen windows at the calibrated launch rate, none near 20 %. With
     # a launch clock 60x faster, hundreds start just above 20 %: a gate that leaks at the
     # crossing (`battery <= low_battery_level` closes it at exactly 20 %) would show here.
-    unplugged = [b for b, charging in fast_low_battery_levels() if not charging]
+    levels, lows = low_battery_levels(5, fast=True)
+    assert max(lows) < 0.2  # every run crosses 20 % unplugged
+    unplugged = [b for b, charging in levels if not charging]
     assert sum(0.2 <= b < 0.21 for b in unplugged) >= 50  # the gate was approached closely
     assert sorted(b for b in unplugged if b < 0.2 - LAUNCH_ENERGY) == []
 

@@ -12,7 +12,8 @@ from helpers import ZERO_24, always, backlog, make_env
 from bgenv.core import layout as L
 from bgenv.envs.actions import STOP, ActionTable
 from bgenv.eventlog import of_kind, windows
-from bgenv.fidelity.scenarios import ios_upload_env
+from bgenv.fidelity.ios_gates import force_quit_scan, low_battery_levels
+from bgenv.fidelity.scenarios import FAST_REFRESH, PLUG_AT_10, ios_upload_env
 from bgenv.rollout import rollout
 
 SEEDS = (0, 1, 2, 3)
@@ -357,8 +358,7 @@ def test_low_power_mode_stops_ios_refresh_windows():
             user={
                 "low_power_accept_prob": 1.0,
                 "overnight_charge_prob": 0.0,
-                "plug_at_10_share": 1.0,
-                "plug_at_20_share": 0.0,
+                **PLUG_AT_10,
                 "force_quit_prob": 0.0,
             },
         )
@@ -416,19 +416,9 @@ def test_force_quit_stops_ios_background_work_until_the_next_open():
         background_at = {r.t for r in records if r.phase == "background"}
         for c in of_kind(env.events, "app_close"):
             assert (c["t"] in background_at) is not c["force_quit"], c
-        quit_at = None
-        pending = False
-        for e in env.events:
-            if e["kind"] == "force_quit":
-                quit_at = e["t"]
-                held_with_pending += pending
-            elif e["kind"] == "app_open":
-                quit_at = None
-            elif e["kind"] == "request":
-                pending = True
-            elif e["kind"] == "grant":
-                pending = False
-                assert quit_at is None, f"seed {seed}: window granted at {e['t']} after a force-quit at {quit_at}"
+        _, held, after = force_quit_scan(env.events)
+        held_with_pending += held
+        assert after == [], f"seed {seed}: windows granted after a force-quit (granted at, quit at): {after}"
     assert held_with_pending >= 3, "some force-quits should have held a pending refresh request"
 
 
@@ -614,8 +604,7 @@ def test_android_doze_schedule_and_no_jobs_in_idle():
                 "motion_per_hour": ZERO_24,
                 "overnight_charge_prob": 0.0,
                 "force_quit_prob": 0.0,
-                "plug_at_10_share": 1.0,
-                "plug_at_20_share": 0.0,
+                **PLUG_AT_10,
             },
         )
         # keep a job pending all the time; report completion at once
@@ -730,45 +719,16 @@ def test_windows_start_only_when_their_constraints_hold(platform):
     assert checked["network"] >= 3 and checked["power"] >= 3, checked
 
 
-# A launch clock 60x the calibrated refresh rate (O1), so that many windows start while the
-# battery passes 20 %: the gates under test, not the rate, decide when windows start.
-FAST_REFRESH = {"windows": {"refresh": {"launch_rate_per_h": 30.0}}}
-
-
 def test_ios_low_battery_gate_holds_windows_below_20_percent():
-    n_windows = 0
-    near = []  # unplugged levels read at window starts between 20 % and 21 %
-    for seed in SEEDS:
-        env = make_env(
-            "ios",
-            horizon_days=2,
-            initial_battery=[0.3, 0.35],
-            user={
-                "low_power_accept_prob": 0.0,
-                "overnight_charge_prob": 0.0,
-                "plug_at_10_share": 1.0,
-                "plug_at_20_share": 0.0,
-            },
-            profile=FAST_REFRESH,
-        )
-        battery = env.observation_names.index("battery")
-        charging = env.observation_names.index("charging")
-        refresh = ActionTable.from_env(env).action("refresh")
-
-        def policy(env, obs, info, battery=battery, charging=charging, seed=seed, refresh=refresh):
-            nonlocal n_windows
-            if info["phase"] == "window_start":
-                n_windows += 1
-                # the app reads the level after its launch energy (window_wake_pct 0.005 %)
-                ok = obs[battery] >= 0.2 - 1e-4 or obs[charging] == 1.0
-                assert ok, f"seed {seed}: window at battery {obs[battery]:.5f} unplugged, t={info['t']:.1f}"
-                if obs[charging] == 0.0 and obs[battery] < 0.21:
-                    near.append(float(obs[battery]))
-            return refresh
-
-        last = rollout(env, policy, seed).info
-        assert last["metrics"]["battery_min"] < 0.2  # the battery went below the gate
-    assert n_windows >= 500
+    # a launch clock 60x the calibrated refresh rate (FAST_REFRESH), so that many windows
+    # start while the battery passes 20 %: the gates under test, not the rate, decide when
+    levels, lows = low_battery_levels(len(SEEDS), fast=True)
+    assert max(lows) < 0.2  # the battery went below the gate in every run
+    for battery, charging in levels:
+        # the app reads the level after its launch energy (window_wake_pct 0.005 %)
+        assert battery >= 0.2 - 1e-4 or charging, f"window at battery {battery:.5f} unplugged"
+    near = [b for b, charging in levels if not charging and b < 0.21]  # unplugged, between 20 % and 21 %
+    assert len(levels) >= 500
     assert len(near) >= 30  # windows came just above 20 %: the gate was exercised at its edge
 
 
