@@ -82,7 +82,7 @@ from bgenv.core.layout import (
 )
 from bgenv.core.reward import reward_open
 from bgenv.core.rng import SYS, USER, expo, poisson, uniform
-from bgenv.core.workload import add_item, complete_units, pending_units
+from bgenv.core.workload import DONE_EPS, add_item, complete_units, pending_units
 
 INF = np.inf
 
@@ -121,7 +121,7 @@ def next_daily(t: float, hour: float, si, rng, jitter: float) -> float:
 def app_open(pf, sf, si, items, rng, ev, tts) -> bool:
     """The user opens this app. Returns whether the data shown was fresh."""
     t = sf[S_T]
-    fresh = pending_units(si, items, KIND_REFRESH) <= 1e-9
+    fresh = pending_units(si, items, KIND_REFRESH) <= DONE_EPS
     sf[M_OPENS] += 1.0
     if fresh:
         sf[M_FRESH_OPENS] += 1.0

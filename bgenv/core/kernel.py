@@ -164,7 +164,6 @@ from bgenv.core.layout import (
     P_NET_CHANGE_PER_S,
     P_NOPTS,
     P_OEM_KILLER,
-    P_OEM_RECENT_S,
     P_OVERNIGHT_PROB,
     P_PLATFORM,
     P_START_HOUR,
@@ -212,13 +211,13 @@ from bgenv.core.scheduler import (
     doze_consider,
     doze_timer,
     doze_wake,
-    effective_net,
     ej_earn,
     history_open,
     launch_rate,
+    oem_strikes_at,
     stop_reason,
     update_bucket,
-    window_exempt,
+    window_has_net,
 )
 from bgenv.core.windows import (
     chunk_end,
@@ -371,11 +370,10 @@ def _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts) -> None:
     or start a chunk of that size of that kind (0 = auto). A chunk or kind chosen
     outside a window is an invalid action."""
     opt, delay_bin, chunk_bin, kind_choice = acts[0], acts[1], acts[2], acts[3]
-    phase = si[I_PHASE]
+    between = _between_chunks(si)
     if opt > 0:
         submit_request(pf, sf, si, reqs, rng, ev, opt, pf[P_DELAY_BINS + delay_bin])
-    in_window = (phase == PH_WINDOW or phase == PH_CHUNK) and si[I_WIN_ACTIVE] != 0 and si[I_CHUNK_ACTIVE] == 0
-    if in_window:
+    if between:
         if chunk_bin == 0:
             complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
         elif not start_chunk(pf, sf, si, items, reqs, rng, ev, pf[P_CHUNK_BINS + chunk_bin], kind_choice - 1):
@@ -383,6 +381,14 @@ def _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts) -> None:
             complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
     elif chunk_bin != 0 or kind_choice != 0:
         invalid_action(pf, sf)
+
+
+@kjit(inline="always")
+def _between_chunks(si) -> bool:
+    """The agent decides inside a running window with no chunk in flight: it may start a
+    chunk or report completion (``_apply_action``, ``write_masks``)."""
+    phase = si[I_PHASE]
+    return (phase == PH_WINDOW or phase == PH_CHUNK) and si[I_WIN_ACTIVE] != 0 and si[I_CHUNK_ACTIVE] == 0
 
 
 # ---------------------------------------------------------------------------
@@ -520,7 +526,7 @@ def _check_window(pf, sf, si, reqs, jobs, rng, ev) -> int:
         end_window(pf, sf, si, reqs, jobs, rng, ev, reason)
         return PH_NONE
     if si[I_CHUNK_ACTIVE] != 0 and pf[P_K_NET + si[I_CHUNK_KIND]] != 0.0:
-        if effective_net(pf, si, window_exempt(pf, si)) == NET_NONE:
+        if not window_has_net(pf, si):
             return chunk_fail(pf, sf, si, ev)
     return PH_NONE
 
@@ -577,7 +583,7 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
         else:
             wake = min(wake, sf[S_TEMP_EXEMPT_UNTIL])
     if si[I_WIN_ACTIVE] != 0 and pf[P_OEM_KILLER] != 0.0 and si[I_CHARGING] == 0:
-        wake = min(wake, sf[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)  # the OEM killer strikes
+        wake = min(wake, oem_strikes_at(pf, sf))  # the OEM killer stops the window
     sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
     rate = battery_rate(pf, sf, si, background_power(pf, si))
     sf[S_BATT_RATE] = rate
@@ -706,9 +712,8 @@ def write_masks(pf, sf, si, items, mask) -> None:
         mask[from_delay + d] = True
     mask[from_chunk] = True
     mask[from_kind] = True
-    phase = si[I_PHASE]
-    if (phase == PH_WINDOW or phase == PH_CHUNK) and si[I_WIN_ACTIVE] != 0 and si[I_CHUNK_ACTIVE] == 0:
-        has_net = effective_net(pf, si, window_exempt(pf, si)) != NET_NONE
+    if _between_chunks(si):
+        has_net = window_has_net(pf, si)
         anyk = False
         for k in range(NKIND):
             w = workable(pf, si, items, k, has_net)

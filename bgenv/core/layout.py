@@ -178,6 +178,11 @@ BK_RARE = _bk("rare")
 BK_RESTRICTED = _bk("restricted")
 BUCKET_NAMES = tuple(_bk.names)
 NBUCKET = len(BUCKET_NAMES)
+# Doze's schedules of idle and maintenance periods (rows 23, 25): steps per schedule; the
+# last step repeats (the configuration's lists have these lengths)
+NLIGHT_IDLE = 3
+NDEEP_IDLE = 4
+NDEEP_MAINT = 2
 
 # Why a window ended
 _end = _Names()
@@ -627,7 +632,7 @@ P_RECENT_USE_S = _p()
 P_CPU_KILL_S = _p()
 P_CPU_KILL_FRAC = _p()
 # Android
-P_BUCKET_THR_S = _p(4)
+P_BUCKET_THR_S = _p(NBUCKET - 1)  # hours since the last open at which each bucket after active begins
 P_QUOTA_S = _p(NBUCKET)
 P_COUNT_FG_JOBS = _p()
 P_EJ_REFILL_SCREEN = _p()  # s of expedited quota per s on screen
@@ -672,12 +677,12 @@ P_BACKOFF_EXP = _p()
 P_RESCHEDULE_ON_STOP = _p()
 P_DOZE_ON = _p()
 P_LIGHT_AFTER_S = _p()
-P_LIGHT_IDLE_S = _p(3)
+P_LIGHT_IDLE_S = _p(NLIGHT_IDLE)
 P_LIGHT_MAINT_MIN_S = _p()
 P_LIGHT_MAINT_MAX_S = _p()
 P_DEEP_AFTER_S = _p()
-P_DEEP_IDLE_S = _p(4)
-P_DEEP_MAINT_S = _p(2)
+P_DEEP_IDLE_S = _p(NDEEP_IDLE)
+P_DEEP_MAINT_S = _p(NDEEP_MAINT)
 P_SAVER_DOZE_AFTER_S = _p()
 P_RARE_NET_BLOCK = _p()
 P_SCHEDULE_PER_MIN = _p()

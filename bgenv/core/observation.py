@@ -12,6 +12,7 @@ import numpy as np
 from bgenv.core.history import R_COMPLETES, R_EXPIRATIONS, R_FAILED, R_KILLS, R_WINDOWS, recent_value
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
+    BK_RESTRICTED,
     END_COMPLETE,
     END_KILL_MEMORY,
     I_APP_FG,
@@ -57,6 +58,7 @@ from bgenv.core.layout import (
     S_T,
     S_WIN_START,
     S_WIN_UNITS,
+    THERMAL_CRITICAL,
     WT_ALARM,
     WT_EXPEDITED,
     WT_FGS,
@@ -73,6 +75,8 @@ from bgenv.core.scheduler import effective_net, window_exempt
 AGE_FULL_H = 24.0 * 14.0  # ages and times since: log1p(hours) / log1p(AGE_FULL_H), two weeks
 BACKLOG_FULL_UNITS = 1000.0  # backlog_*: log1p(units) / log1p(BACKLOG_FULL_UNITS)
 WINDOW_ELAPSED_FULL_S = 600.0  # window_elapsed: s / WINDOW_ELAPSED_FULL_S, clipped
+WINDOW_UNITS_FULL = 100.0  # window_units: units / WINDOW_UNITS_FULL, clipped
+RUN_ATTEMPT_FULL = 10.0  # run_attempt: n / RUN_ATTEMPT_FULL, clipped
 _LOG_2W = np.log1p(AGE_FULL_H)
 _LOG_1K = np.log1p(BACKLOG_FULL_UNITS)
 
@@ -218,7 +222,7 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     obs[O_BATTERY] = sf[S_BATT]
     obs[O_CHARGING] = si[I_CHARGING]
     obs[O_LOW_POWER] = si[I_LOWPOWER]
-    obs[O_THERMAL] = si[I_THERMAL] / 3.0
+    obs[O_THERMAL] = si[I_THERMAL] / THERMAL_CRITICAL
     # the network the app may use now: inside a window exempt from Doze (or under a
     # push's temporary exemption, row 27) the one its chunks get
     win = si[I_WIN_ACTIVE] != 0
@@ -226,7 +230,7 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     obs[O_NET_NONE] = net == NET_NONE
     obs[O_NET_CELLULAR] = net == NET_CELL
     obs[O_NET_WIFI] = net == NET_WIFI
-    obs[O_STANDBY_BUCKET] = si[I_BUCKET] / 4.0 if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
+    obs[O_STANDBY_BUCKET] = si[I_BUCKET] / BK_RESTRICTED if pf[P_PLATFORM] == PLATFORM_ANDROID else 0.0
     obs[O_REFRESH_DISABLED] = si[I_BAR_OFF]
     obs[O_FOREGROUND] = si[I_APP_FG]
     phase = si[I_PHASE]
@@ -239,7 +243,7 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     for k in range(WT_EXPEDITED + 1):
         obs[O_WINDOW_TYPE + k] = 1.0 if (win and wt == k) else 0.0
     obs[O_WINDOW_ELAPSED] = min(1.0, (t - sf[S_WIN_START]) / WINDOW_ELAPSED_FULL_S) if win else 0.0
-    obs[O_WINDOW_UNITS] = min(1.0, sf[S_WIN_UNITS] / 100.0) if win else 0.0
+    obs[O_WINDOW_UNITS] = min(1.0, sf[S_WIN_UNITS] / WINDOW_UNITS_FULL) if win else 0.0
     obs[O_LAST_CHUNK_SAVED] = si[I_LAST_CHUNK_OK]
     # one pass over the backlog: units per kind (summed in row order, as
     # workload.pending_units does), the oldest arrival and the overdue count
@@ -287,7 +291,7 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     last = si[I_LAST_END]
     obs[O_LAST_EXPIRED] = 1.0 if (last != END_COMPLETE and last < END_KILL_MEMORY) else 0.0
     obs[O_LAST_KILLED] = 1.0 if last >= END_KILL_MEMORY else 0.0
-    obs[O_RUN_ATTEMPT] = min(1.0, si[I_BACKOFF_N] / 10.0) if win else 0.0
+    obs[O_RUN_ATTEMPT] = min(1.0, si[I_BACKOFF_N] / RUN_ATTEMPT_FULL) if win else 0.0
     obs[O_WINDOW_PUSH] = 1.0 if (win and (wt == WT_PUSH or wt == WT_PUSH_NORMAL)) else 0.0
     obs[O_WINDOW_ALARM] = 1.0 if (win and wt == WT_ALARM) else 0.0
     obs[O_WINDOW_FGS] = 1.0 if (win and wt == WT_FGS) else 0.0

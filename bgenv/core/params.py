@@ -213,8 +213,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_RECENT_USE_S] = np.inf
     a = pr.android
     if a is not None:
-        pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + 4] = np.array(a.bucket_after_h) * 3600.0
-        pf[L.P_QUOTA_S : L.P_QUOTA_S + 5] = a.quota_s
+        pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + L.NBUCKET - 1] = np.array(a.bucket_after_h) * 3600.0
+        pf[L.P_QUOTA_S : L.P_QUOTA_S + L.NBUCKET] = a.quota_s
         pf[L.P_COUNT_FG_JOBS] = float(a.count_foreground_jobs)
         pf[L.P_EJ_REFILL_SCREEN] = a.expedited_refill_per_screen_s
         pf[L.P_EJ_REFILL_OPEN] = a.expedited_refill_per_open_s
@@ -224,11 +224,11 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_FLEX_MIN_S] = a.flex_min_s
         pf[L.P_FLEX_MIN_FRAC] = a.flex_min_fraction
         pf[L.P_SCHEDULE_PER_MIN] = a.schedule_per_minute
-        pf[L.P_PUSH_CAP : L.P_PUSH_CAP + 5] = a.push_caps_per_day
+        pf[L.P_PUSH_CAP : L.P_PUSH_CAP + L.NBUCKET] = a.push_caps_per_day
         pf[L.P_PUSH_DOWNGRADE] = a.push_downgrade_after
         pf[L.P_PUSH_EXEMPT_S] = a.push_doze_exemption_s
-        pf[L.P_ALARM_COUNT : L.P_ALARM_COUNT + 5] = a.alarms_per_window
-        pf[L.P_ALARM_WIN_S : L.P_ALARM_WIN_S + 5] = np.array(a.alarm_window_h) * 3600.0
+        pf[L.P_ALARM_COUNT : L.P_ALARM_COUNT + L.NBUCKET] = a.alarms_per_window
+        pf[L.P_ALARM_WIN_S : L.P_ALARM_WIN_S + L.NBUCKET] = np.array(a.alarm_window_h) * 3600.0
         pf[L.P_ALARM_DOZE_PER_H] = a.alarms_per_hour_in_doze
         pf[L.P_EXACT_ALARM] = float(a.exact_alarm_permission)
         pf[L.P_ALARM_COMPAT_PER_H] = a.inexact_alarms_per_hour_in_doze
@@ -238,16 +238,16 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_FGS_QUOTA_S] = a.fgs_quota_s
         pf[L.P_FGS_WIN_S] = a.fgs_window_h * 3600.0
         pf[L.P_FGS_START_GRACE_S] = a.fgs_start_grace_s
-        pf[L.P_QUOTA_WIN_S : L.P_QUOTA_WIN_S + 5] = np.array(a.quota_window_h) * 3600.0
-        pf[L.P_JOB_COUNT : L.P_JOB_COUNT + 5] = a.job_count
-        pf[L.P_SESSION_COUNT : L.P_SESSION_COUNT + 5] = a.session_count
+        pf[L.P_QUOTA_WIN_S : L.P_QUOTA_WIN_S + L.NBUCKET] = np.array(a.quota_window_h) * 3600.0
+        pf[L.P_JOB_COUNT : L.P_JOB_COUNT + L.NBUCKET] = a.job_count
+        pf[L.P_SESSION_COUNT : L.P_SESSION_COUNT + L.NBUCKET] = a.session_count
         pf[L.P_SESSION_GAP_S] = a.session_gap_s
         pf[L.P_RATE_PER_MIN] = a.rate_per_minute
         pf[L.P_QUOTA_BUFFER_S] = a.quota_buffer_s
         pf[L.P_QUOTA_CHARGING_WAIVED] = float(a.charging_waives_quota)
         pf[L.P_TOTAL_CAP_S] = a.total_cap_s
         pf[L.P_TOTAL_CAP_WIN_S] = a.total_cap_window_h * 3600.0
-        pf[L.P_EJ_QUOTA_S : L.P_EJ_QUOTA_S + 5] = a.expedited_quota_s
+        pf[L.P_EJ_QUOTA_S : L.P_EJ_QUOTA_S + L.NBUCKET] = a.expedited_quota_s
         pf[L.P_EJ_WIN_S] = a.expedited_window_h * 3600.0
         pf[L.P_EJ_MIN_S] = a.expedited_min_s
         pf[L.P_RUN_LIMIT_WAIVED_S] = a.run_limit_waived_s
@@ -259,15 +259,15 @@ def compile_params(sc: Scenario) -> CompiledParams:
         d = a.doze
         pf[L.P_DOZE_ON] = float(d.enabled)
         pf[L.P_LIGHT_AFTER_S] = d.light_after_s
-        pf[L.P_LIGHT_IDLE_S : L.P_LIGHT_IDLE_S + 3] = d.light_idle_s
+        pf[L.P_LIGHT_IDLE_S : L.P_LIGHT_IDLE_S + L.NLIGHT_IDLE] = d.light_idle_s
         pf[L.P_LIGHT_MAINT_MIN_S], pf[L.P_LIGHT_MAINT_MAX_S] = d.light_maintenance_s
         pf[L.P_DEEP_AFTER_S] = d.deep_after_s
-        pf[L.P_DEEP_IDLE_S : L.P_DEEP_IDLE_S + 4] = d.deep_idle_s
-        pf[L.P_DEEP_MAINT_S : L.P_DEEP_MAINT_S + 2] = d.deep_maintenance_s
+        pf[L.P_DEEP_IDLE_S : L.P_DEEP_IDLE_S + L.NDEEP_IDLE] = d.deep_idle_s
+        pf[L.P_DEEP_MAINT_S : L.P_DEEP_MAINT_S + L.NDEEP_MAINT] = d.deep_maintenance_s
         pf[L.P_SAVER_DOZE_AFTER_S] = d.battery_saver_light_after_s
         pf[L.P_RARE_NET_BLOCK] = float(a.rare_bucket_blocks_network)
     else:
-        pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + 4] = np.inf
+        pf[L.P_BUCKET_THR_S : L.P_BUCKET_THR_S + L.NBUCKET - 1] = np.inf
         pf[L.P_TOTAL_CAP_S] = np.inf
         pf[L.P_TOTAL_CAP_WIN_S] = 86400.0
         pf[L.P_BACKOFF_MAX_S] = np.inf

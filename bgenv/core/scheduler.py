@@ -81,9 +81,13 @@ from bgenv.core.layout import (
     JK_OTHER,
     JK_PUSH,
     JK_PUSH_SILENT,
+    NBUCKET,
     NCNT,
+    NDEEP_IDLE,
+    NDEEP_MAINT,
     NET_NONE,
     NJOB,
+    NLIGHT_IDLE,
     P_ALARM_COMPAT_PER_H,
     P_ALARM_COUNT,
     P_ALARM_DOZE_PER_H,
@@ -329,10 +333,16 @@ def effective_net(pf, si, exempt: bool) -> int:
 
 
 @kjit(inline="always")
+def doze_exempt(pf, si, wt: int) -> bool:
+    """Work of type ``wt`` may use the network and run in Doze: the type is exempt, or a
+    high-priority push exempted the app for a while (row 27)."""
+    return pf[P_WT_DOZE_EXEMPT + wt] != 0.0 or si[I_TEMP_EXEMPT] != 0
+
+
+@kjit(inline="always")
 def window_exempt(pf, si) -> bool:
-    """The running window may use the network and keep running in Doze: its type is
-    exempt, or a high-priority push exempted the app for a while (row 27)."""
-    return pf[P_WT_DOZE_EXEMPT + si[I_WIN_TYPE]] != 0.0 or si[I_TEMP_EXEMPT] != 0
+    """The running window is exempt from Doze (``doze_exempt`` for its type)."""
+    return doze_exempt(pf, si, si[I_WIN_TYPE])
 
 
 @kjit
@@ -473,6 +483,13 @@ def oem_blocks(pf, sf, si) -> bool:
     if pf[P_OEM_KILLER] == 0.0 or si[I_CHARGING] != 0 or si[I_APP_FG] != 0:
         return False
     return sf[S_T] - sf[S_LAST_OPEN] > pf[P_OEM_RECENT_S]
+
+
+@kjit(inline="always")
+def oem_strikes_at(pf, sf) -> float:
+    """When ``oem_blocks`` turns on, s: just after the recent-open grace ends (it
+    compares with a strict >). A wake-up for a pending launch or a running window."""
+    return sf[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6
 
 
 @kjit
@@ -647,7 +664,7 @@ def effective_type(pf, sf, si, jobs, wtype: int, t: float, notify: bool) -> int:
         pushes, _, _ = _counts(pf, si, jobs, t, 86400.0, JK_PUSH, JK_PUSH_SILENT)
         if pushes >= pf[P_PUSH_CAP + si[I_BUCKET]]:
             return WT_PUSH_NORMAL
-        silent, _, _ = _counts(pf, si, jobs, t, 7.0 * 86400.0, JK_PUSH_SILENT, JK_PUSH_SILENT)
+        silent, _, _ = _counts(pf, si, jobs, t, 7.0 * 86400.0, JK_PUSH_SILENT, JK_PUSH_SILENT)  # row 34: 7-day history
         if not notify and silent >= pf[P_PUSH_DOWNGRADE]:
             return WT_PUSH_NORMAL
     return wtype
@@ -682,7 +699,7 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
         return 0.0, INF, False
     if reqs[slot, RQ_POWER] != 0.0 and not charging:
         return 0.0, INF, False
-    exempt = pf[P_WT_DOZE_EXEMPT + wt] != 0.0 or si[I_TEMP_EXEMPT] != 0
+    exempt = doze_exempt(pf, si, wt)
     if reqs[slot, RQ_NET] != 0.0 and effective_net(pf, si, exempt) == NET_NONE:
         return 0.0, INF, False
     wake = INF
@@ -705,7 +722,7 @@ def launch_rate(pf, ph, sf, si, reqs, jobs, slot: int, hour: int):
         if oem_blocks(pf, sf, si):
             return 0.0, INF, False
         if pf[P_OEM_KILLER] != 0.0 and not charging and si[I_APP_FG] == 0:
-            wake = min(wake, sf[S_LAST_OPEN] + pf[P_OEM_RECENT_S] + 1e-6)
+            wake = min(wake, oem_strikes_at(pf, sf))
         if wt == WT_ALARM:
             ok, awake = alarm_gate(pf, si, jobs, t)
             if not ok:
@@ -864,7 +881,7 @@ def update_bucket(pf, sf, si, ev) -> None:
     t = sf[S_T]
     b = BK_ACTIVE
     nxt = INF
-    for k in range(4):
+    for k in range(NBUCKET - 1):
         at = sf[S_LAST_OPEN] + pf[P_BUCKET_THR_S + k]  # same expression as the event time
         if t >= at:
             b = k + 1
@@ -951,13 +968,13 @@ def doze_timer(pf, sf, si, ev, jobs_pending: bool) -> None:
     elif d == DZ_LIGHT_MAINT:
         k += 1
         si[I_DOZE_STEP] = k
-        _set_doze(sf, si, ev, DZ_LIGHT_IDLE, t + pf[P_LIGHT_IDLE_S + min(k, 2)])
+        _set_doze(sf, si, ev, DZ_LIGHT_IDLE, t + pf[P_LIGHT_IDLE_S + min(k, NLIGHT_IDLE - 1)])
     elif d == DZ_LIGHT_IDLE:
         m = pf[P_LIGHT_MAINT_MAX_S] if jobs_pending else pf[P_LIGHT_MAINT_MIN_S]
         _set_doze(sf, si, ev, DZ_LIGHT_MAINT, t + m)
     elif d == DZ_DEEP_IDLE:
-        _set_doze(sf, si, ev, DZ_DEEP_MAINT, t + pf[P_DEEP_MAINT_S + min(k, 1)])
+        _set_doze(sf, si, ev, DZ_DEEP_MAINT, t + pf[P_DEEP_MAINT_S + min(k, NDEEP_MAINT - 1)])
     elif d == DZ_DEEP_MAINT:
         k += 1
         si[I_DOZE_STEP] = k
-        _set_doze(sf, si, ev, DZ_DEEP_IDLE, t + pf[P_DEEP_IDLE_S + min(k, 3)])
+        _set_doze(sf, si, ev, DZ_DEEP_IDLE, t + pf[P_DEEP_IDLE_S + min(k, NDEEP_IDLE - 1)])

@@ -66,6 +66,7 @@ from bgenv.core.layout import (
     M_WINDOWS,
     M_WINDOWS_BY_TYPE,
     NET_CELL,
+    NET_NONE,
     P_BASE_MEM_MB,
     P_CANCEL_PER_UNIT_S,
     P_CANCEL_S,
@@ -148,7 +149,6 @@ from bgenv.core.scheduler import (
     record_job_end,
     submit_refusal,
     window_exempt,
-    window_has_net,
 )
 from bgenv.core.workload import auto_kind, complete_units, mark_attempt, oldest_arrival, pending_units, workable
 
@@ -252,7 +252,8 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
 def start_chunk(pf, sf, si, items, reqs, rng, ev, size: float, kind: int) -> bool:
     """Start a chunk of up to ``size`` work units of ``kind`` (-1 = auto). Returns False
     when there is nothing workable (the caller treats that as an invalid action)."""
-    has_net = window_has_net(pf, si)
+    win_net = effective_net(pf, si, window_exempt(pf, si))
+    has_net = win_net != NET_NONE
     if kind < 0:
         kind = auto_kind(pf, si, items, has_net)
         if kind < 0:
@@ -264,7 +265,7 @@ def start_chunk(pf, sf, si, items, reqs, rng, ev, size: float, kind: int) -> boo
     net = 0
     sec = pf[P_K_SEC + kind]
     if pf[P_K_NET + kind] != 0.0:
-        net = effective_net(pf, si, window_exempt(pf, si))
+        net = win_net
         if net == NET_CELL:
             sec *= pf[P_CELL_SLOWDOWN]
     speed = 1.0
@@ -311,14 +312,20 @@ def chunk_end(pf, sf, si, items, reqs, jobs, rng, ev, tts) -> int:
     return PH_CHUNK
 
 
+@kjit(inline="always")
+def _count_lost_chunk(sf, units: float) -> None:
+    """Count a chunk of ``units`` lost in flight (failed, or cut off with its window)."""
+    sf[M_CHUNKS_LOST] += 1.0
+    sf[M_UNITS_LOST] += units
+    recent_add(sf, R_FAILED)
+
+
 @kjit
 def chunk_fail(pf, sf, si, ev) -> int:
     """The chunk in flight failed (its network went away) but the window goes on."""
     sf[S_EV + EV_CHUNK_END] = INF
     units = sf[S_CHUNK_UNITS]
-    sf[M_CHUNKS_LOST] += 1.0
-    sf[M_UNITS_LOST] += units
-    recent_add(sf, R_FAILED)
+    _count_lost_chunk(sf, units)
     si[I_CHUNK_ACTIVE] = 0
     si[I_LAST_CHUNK_OK] = 0
     log_event(sf, si, ev, EVK_CHUNK, si[I_CHUNK_KIND], units, 0.0, sf[S_T] - sf[S_CHUNK_START])
@@ -332,9 +339,7 @@ def _close(pf, sf, si, jobs, reason: int) -> float:
     if si[I_CHUNK_ACTIVE] != 0:
         lost = sf[S_CHUNK_UNITS]
         if reason != END_COMPLETE:
-            sf[M_CHUNKS_LOST] += 1.0
-            sf[M_UNITS_LOST] += lost
-            recent_add(sf, R_FAILED)
+            _count_lost_chunk(sf, lost)
     si[I_CHUNK_ACTIVE] = 0
     si[I_WIN_ACTIVE] = 0
     si[I_LAST_END] = reason
