@@ -17,6 +17,7 @@ import numpy as np
 
 from bgenv.envs.actions import ActionTable
 from bgenv.envs.spaces import backlog_units
+from bgenv.fidelity.scenarios import ZERO_24  # noqa: F401  (re-exported for the tests)
 from bgenv.registration import ENV_ID_OF_PLATFORM as ENV_IDS  # importing bgenv registers the ids
 from bgenv.rollout import Decide
 
@@ -56,9 +57,6 @@ SCENARIOS = (
     "android16_commuter",
     "android_oem_commuter",
 )
-
-ZERO_24 = [0.0] * 24
-ONE_24 = [1.0] * 24
 
 
 def make_env(platform: str, scenario: str | None = None, **overrides: Any):

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from helpers import ZERO_24, always, make_env
 
 from bgenv.envs.actions import ActionTable
 from bgenv.eventlog import of_kind
+from bgenv.fidelity.analysis import max_rolling_count
 from bgenv.rollout import rollout
 
 # A user who never touches the phone: no opens, no screen, no motion, no charging.
@@ -21,15 +21,6 @@ ABSENT = {
 }
 
 
-def _max_in_window(times: list[float], window: float) -> int:
-    """Largest number of ``times`` inside any window of ``window`` seconds."""
-    t = np.sort(np.asarray(times))
-    best = 0
-    for i in range(len(t)):
-        best = max(best, int(np.searchsorted(t, t[i] + window, side="left") - i))
-    return best
-
-
 def test_ios_silent_pushes_are_throttled_and_sometimes_lost():
     # row 45: "not more than two or three per hour", no delivery guarantee
     # a commuter: a lost push ends the chain until the user next leaves the app
@@ -38,7 +29,7 @@ def test_ios_silent_pushes_are_throttled_and_sometimes_lost():
     grants = [e["t"] for e in of_kind(env.events, "grant") if e["type"] == "push"]
     dropped = [e for e in of_kind(env.events, "refused") if e["reason"] == "push_dropped"]
     assert len(grants) >= 30
-    assert _max_in_window(grants, 3600.0) == 3
+    assert max_rolling_count(grants, 3600.0) == 3
     assert 3 <= len(dropped) <= len(grants) // 3  # about 1 in 10 is lost (drop probability 0.1)
     assert all(e["budget_s"] == 30.0 for e in of_kind(env.events, "grant"))  # 30 s to handle it
 
@@ -62,7 +53,7 @@ def test_android_high_priority_pushes_over_the_rare_cap_go_normal_priority():
     assert buckets == {"rare"}
     high = [e["t"] for e in of_kind(env.events, "grant") if e["type"] == "push"]
     normal = [e["t"] for e in of_kind(env.events, "grant") if e["type"] == "push_normal"]
-    assert _max_in_window(high, 86400.0) == 5
+    assert max_rolling_count(high, 86400.0) == 5
     assert len(normal) > 20
 
 
@@ -104,13 +95,13 @@ def test_alarms_follow_their_bucket_limits():
     rare = make_env("android", horizon_days=1, user={**ABSENT, "last_open_ago_s": 3 * 86400.0})
     rollout(rare, always(rare, "alarm"), 0)
     t_rare = [e["t"] for e in of_kind(rare.events, "grant") if e["type"] == "alarm"]
-    assert _max_in_window(t_rare, 3600.0) == 1
+    assert max_rolling_count(t_rare, 3600.0) == 1
     assert len(t_rare) >= 20
 
     active = make_env("android", horizon_days=0.25, user={**ABSENT, "last_open_ago_s": 60.0})
     rollout(active, always(active, "alarm"), 0)
     t_active = [e["t"] for e in of_kind(active.events, "grant") if e["type"] == "alarm"]
-    assert _max_in_window(t_active, 3600.0) > 72  # far above Rare, and unlike Doze's 72/h
+    assert max_rolling_count(t_active, 3600.0) > 72  # far above Rare, and unlike Doze's 72/h
 
 
 @pytest.mark.parametrize(("permission", "per_hour"), [(True, 72), (False, 7)])
@@ -127,7 +118,7 @@ def test_alarms_in_doze_are_limited_per_hour(permission, per_hour):
     # alarms are not JobScheduler calls: never refused by the 250 schedule() calls a minute (row 22)
     assert not of_kind(env.events, "refused")
     if not permission:  # hundreds of alarm requests a minute while awake
-        assert _max_in_window([e["t"] for e in of_kind(env.events, "request") if e["type"] == "alarm"], 60.0) > 250
+        assert max_rolling_count([e["t"] for e in of_kind(env.events, "request") if e["type"] == "alarm"], 60.0) > 250
     log = of_kind(env.events, "grant", "doze")
     idle_alarms = []
     state = "active"
@@ -137,7 +128,7 @@ def test_alarms_in_doze_are_limited_per_hour(permission, per_hour):
         elif e["type"] == "alarm" and state in ("light_idle", "deep_idle"):
             idle_alarms.append(e["t"])
     assert len(idle_alarms) > per_hour
-    assert _max_in_window(idle_alarms, 3600.0) == per_hour
+    assert max_rolling_count(idle_alarms, 3600.0) == per_hour
 
 
 def test_foreground_service_starts_only_when_just_left_and_times_out_after_6_h():
