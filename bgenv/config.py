@@ -83,6 +83,8 @@ class UserConfig(_Model):
     overnight_charge_prob: Frac = Field(description="probability of charging overnight on a given night")
     plug_at_10_share: Frac = Field(description="share of top-ups that wait until 10 %")
     plug_at_20_share: Frac = Field(description="share of top-ups that wait until 20 %")
+    plug_at_10_level: Frac = Field(description="battery level the `plug_at_10_share` of top-ups wait for")
+    plug_at_20_level: Frac = Field(description="battery level the `plug_at_20_share` of top-ups wait for")
     plug_worry_range: Range = Field(description="[low, high] level at which the others top up")
     topup_delay_s: Pos = Field(description="mean delay from the threshold to plugging in, s")
     plug_now_level: Frac = Field(description="level at which the user plugs in at once (the phone is about to die)")
@@ -106,6 +108,8 @@ class UserConfig(_Model):
                 raise ValueError(f"wifi_share + no_network_share exceeds 1 at hour {h}")
         if self.plug_at_10_share + self.plug_at_20_share > 1.0 + 1e-9:
             raise ValueError("plug_at_10_share + plug_at_20_share exceeds 1")
+        if not self.plug_at_10_level <= self.plug_at_20_level <= self.plug_worry_range[0]:
+            raise ValueError("need plug_at_10_level <= plug_at_20_level <= plug_worry_range[0]")
         return self
 
 

@@ -57,6 +57,8 @@ from bgenv.core.layout import (
     P_OVERNIGHT_PROB,
     P_PLUG_HI_HI,
     P_PLUG_HI_LO,
+    P_PLUG_L10,
+    P_PLUG_L20,
     P_PLUG_P10,
     P_PLUG_P20,
     P_REFRESH_FOREGROUND,
@@ -100,9 +102,9 @@ def draw_plug_threshold(pf, si, rng) -> float:
     20 %, the rest start worrying between the configured bounds)."""
     u = uniform(si, rng, USER)
     if u < pf[P_PLUG_P10]:
-        return 0.10
+        return pf[P_PLUG_L10]
     if u < pf[P_PLUG_P10] + pf[P_PLUG_P20]:
-        return 0.20
+        return pf[P_PLUG_L20]
     return pf[P_PLUG_HI_LO] + (pf[P_PLUG_HI_HI] - pf[P_PLUG_HI_LO]) * uniform(si, rng, USER)
 
 

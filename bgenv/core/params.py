@@ -84,6 +84,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_OVERNIGHT_PROB] = u.overnight_charge_prob
     pf[L.P_PLUG_P10] = u.plug_at_10_share
     pf[L.P_PLUG_P20] = u.plug_at_20_share
+    pf[L.P_PLUG_L10] = u.plug_at_10_level
+    pf[L.P_PLUG_L20] = u.plug_at_20_level
     pf[L.P_PLUG_HI_LO], pf[L.P_PLUG_HI_HI] = u.plug_worry_range
     pf[L.P_TOPUP_DELAY_S] = u.topup_delay_s
     pf[L.P_PLUG_NOW_LEVEL] = u.plug_now_level
