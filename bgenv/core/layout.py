@@ -31,6 +31,15 @@ the same name (``sf`` is ``sf[i]``, float64 ``[NSF]``, inside ``advance``).
 from __future__ import annotations
 
 
+def first_of_run(table: tuple[str, ...], names: tuple[str, ...], what: str) -> int:
+    """Position in ``table`` of the first of ``names``, which must follow each other there
+    (the compiled writers fill such runs in a loop); an ImportError naming ``what`` if not."""
+    first = table.index(names[0])
+    if table[first : first + len(names)] != names:
+        raise ImportError(f"{what} {names} must be consecutive")
+    return first
+
+
 class _Counter:
     """Hands out consecutive slot indices."""
 

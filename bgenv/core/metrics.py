@@ -56,6 +56,7 @@ from bgenv.core.layout import (
     S_T0,
     TTS_BUF,
     WT_NAMES,
+    first_of_run,
 )
 from bgenv.core.workload import pending_units
 
@@ -120,12 +121,8 @@ def _col(name: str) -> int:
 
 
 def _run(*names: str) -> int:
-    """Column of the first of ``names``, which must follow each other in ``METRICS``
-    (``write_metrics`` fills them in a loop)."""
-    first = _col(names[0])
-    if METRIC_NAMES[first : first + len(names)] != names:
-        raise ImportError(f"metrics {names} must be consecutive in METRICS")
-    return first
+    """Column of the first of ``names``, consecutive in ``METRICS`` (``write_metrics`` fills them in a loop)."""
+    return first_of_run(METRIC_NAMES, names, "metrics in METRICS")
 
 
 # Metric columns, read off METRICS (plain ints: numba freezes them as constants)

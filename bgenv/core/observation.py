@@ -67,6 +67,7 @@ from bgenv.core.layout import (
     WT_PROCESSING,
     WT_PUSH,
     WT_PUSH_NORMAL,
+    first_of_run,
 )
 from bgenv.core.scheduler import effective_net, window_exempt
 
@@ -149,12 +150,8 @@ def _slot(name: str) -> int:
 
 
 def _run(*names: str) -> int:
-    """Position of the first of ``names``, which must follow each other in ``FEATURES``
-    (``write_obs`` fills them in a loop)."""
-    first = _slot(names[0])
-    if FEATURE_NAMES[first : first + len(names)] != names:
-        raise ImportError(f"observation features {names} must be consecutive in FEATURES")
-    return first
+    """Position of the first of ``names``, consecutive in ``FEATURES`` (``write_obs`` fills them in a loop)."""
+    return first_of_run(FEATURE_NAMES, names, "observation features in FEATURES")
 
 
 # Observation slots, read off FEATURES (plain ints: numba freezes them as constants)
