@@ -36,6 +36,8 @@ def init_ray(address: str | None = None, num_cpus: int | None = None, verbose: b
     Returns ``{"address": ..., "cpus": ..., "local": bool}`` of the Ray in use.
     """
     os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
+    if address:
+        _token_auth_for(address)  # before Ray reads its configuration
     import ray
 
     if not ray.is_initialized():
@@ -58,6 +60,27 @@ def init_ray(address: str | None = None, num_cpus: int | None = None, verbose: b
         where = "embedded local Ray" if not address else f"Ray cluster at {address}"
         print(f"{where}: {info['nodes']} node(s), {cpus} CPUs (GCS {info['address']})")
     return info
+
+
+def _token_auth_for(address: str) -> None:
+    """Send Ray's authentication token to a cluster given by address. Ray (2.5x) starts
+    clusters with token authentication and sends the token (``RAY_AUTH_TOKEN`` or
+    ``~/.ray/auth_token``) on its own only for ``address="auto"``; for ``HOST:PORT`` it needs
+    ``RAY_AUTH_MODE=token``. A ``RAY_AUTH_MODE`` already set is left as it is."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    token_file = os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.isfile(token_file):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        import sys
+
+        if "ray" in sys.modules:  # Ray read its configuration at import: make it read it again
+            try:
+                from ray._raylet import Config
+
+                Config.initialize("")
+            except Exception:  # pragma: no cover - a Ray without this internal API
+                pass
 
 
 def limit_threads(cpus: int) -> None:

@@ -481,8 +481,11 @@ def trial_rows(grid: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def best_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The trial with the highest latest validation score among those that trained their
+    whole budget (among the early-stopped ones only when none did)."""
     ok = [r for r in rows if r["status"] != "ERROR" and isinstance(r[METRIC], float) and math.isfinite(r[METRIC])]
-    return max(ok, key=lambda r: r[METRIC]) if ok else None
+    done = [r for r in ok if r["status"] == "done"]
+    return max(done or ok, key=lambda r: r[METRIC]) if ok else None
 
 
 def write_rows(rows: list[dict[str, Any]], path: Path) -> Path:
