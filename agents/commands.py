@@ -53,7 +53,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--total-timesteps", type=int, default=None, help="env steps in all (default: the config's)")
     p.add_argument("--seed", type=int, default=0, help="run seed; training devices use seeds seed*n_envs+i < 10000")
     p.add_argument("--logdir", default=None, help="run directory (default runs/<scenario>/<algo>_<seed>)")
-    p.add_argument("--resume", default=None, help="continue from a model .zip, checkpoint or run directory")
+    p.add_argument(
+        "--resume",
+        default=None,
+        help="continue from a model .zip, checkpoint or run directory (with --seeds: the group directory)",
+    )
     p.add_argument("--n-envs", type=int, default=None, help="override the config's n_envs")
     p.add_argument("--eval-freq", type=int, default=None, help="env steps between held-out evaluations")
     p.add_argument("--eval-episodes", type=int, default=32, help="episodes per held-out evaluation (default 32)")
@@ -80,8 +84,6 @@ def cmd_train_seeds(args: argparse.Namespace) -> int:
     from agents.sweep import run_seed_group
 
     seeds = parse_seeds(args.seeds)
-    if args.resume:
-        raise ValueError("--resume continues one run; with --seeds run the same command again with --logdir")
     spec = group_spec(
         args.config,
         args.scenario,
@@ -92,8 +94,11 @@ def cmd_train_seeds(args: argparse.Namespace) -> int:
         _parse_overrides(args.set),
         args.cpus_per_seed,
     )
-    out = Path(args.logdir) if args.logdir else default_group_dir(args.scenario, spec["algo"], args.seeds)
-    rows = run_seed_group(spec, seeds, out, address=args.address, num_cpus=args.num_cpus)
+    if args.resume:  # the group directory of an interrupted --seeds run
+        out = Path(args.resume)
+    else:
+        out = Path(args.logdir) if args.logdir else default_group_dir(args.scenario, spec["algo"], args.seeds)
+    rows = run_seed_group(spec, seeds, out, address=args.address, resume=bool(args.resume), num_cpus=args.num_cpus)
     summary = summarize_group(out, spec, rows)
     print(f"\n{len(seeds)} seeds of {spec['algo']} on {spec['scenario']} (held-out validation seeds):")
     print(group_report(rows, summary))

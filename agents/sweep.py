@@ -152,7 +152,10 @@ def load_sweep(path: str | Path, **changes: Any) -> dict[str, Any]:
         _check_dist(f"env.{k}", d)
     spec["total_timesteps"] = int(float(spec["total_timesteps"]))
     spec["samples"] = int(spec["samples"])
-    spec["eval_freq"] = int(float(spec["eval_freq"] or max(spec["total_timesteps"] // 10, 1)))
+    tenth = max(spec["total_timesteps"] // 10, 1)
+    spec["eval_freq"] = int(float(spec["eval_freq"] or tenth))
+    if spec["eval_freq"] > spec["total_timesteps"] // 2:  # e.g. --total-timesteps below the file's eval_freq
+        spec["eval_freq"] = tenth
     spec["cpus_per_trial"] = float(spec["cpus_per_trial"])
     # the training entry, and a check that every searched key is one the algorithm takes
     train_cfg = _find(spec["train_config"])
@@ -378,7 +381,7 @@ def _tuner(spec: dict[str, Any], out_dir: Path, param_space: dict[str, Any], sam
             scheduler = ASHAScheduler(
                 time_attr="timesteps",
                 max_t=spec["total_timesteps"],
-                grace_period=int(es["grace_period"] or 2 * spec["eval_freq"]),
+                grace_period=min(int(es["grace_period"] or 2 * spec["eval_freq"]), spec["total_timesteps"]),
                 reduction_factor=float(es["reduction_factor"]),
                 stop_last_trials=False,  # a trial that reaches the budget finishes its run (saves model.zip)
             )
@@ -624,7 +627,11 @@ def run_seed_group(
 
     out_dir = out_dir.resolve()
     _prepare_dir(out_dir, resume, "seed group")
+    saved = out_dir / "group_spec.yaml"
+    if resume and saved.is_file():  # the settings the group started with
+        spec = yaml.safe_load(saved.read_text())
     spec = {**spec, "trials_dir": str(out_dir), "name_by_seed": True}
+    saved.write_text(yaml.safe_dump(spec, sort_keys=False))
     init_ray(address, num_cpus)
     print(f"{len(seeds)} seeds of {spec['algo']} on {spec['scenario']}, {spec['total_timesteps']:,d} steps each")
     print(f"results: {out_dir}")
