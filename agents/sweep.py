@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -359,7 +360,11 @@ def _trial_error(trial: Any) -> str:
 # ---------------------------------------------------------------------------
 def _tuner(spec: dict[str, Any], out_dir: Path, param_space: dict[str, Any], samples: int, search: bool, resume: bool):
     from ray import tune
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
+    # Tune's own result files (read by --resume) but not its TensorBoard copy: each trial's
+    # run directory has the TensorBoard logs, and Tune would print a second, confusing command
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     trainable = tune.with_resources(tune.with_parameters(run_trial, spec=spec), {"cpu": spec["cpus_per_trial"]})
     if resume:
         return tune.Tuner.restore(
@@ -401,7 +406,7 @@ def _tuner(spec: dict[str, Any], out_dir: Path, param_space: dict[str, Any], sam
             name="tune",
             storage_path=str(out_dir),
             failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
-            callbacks=[_progress_callback(spec["total_timesteps"])],
+            callbacks=[_progress_callback(spec["total_timesteps"]), CSVLoggerCallback(), JsonLoggerCallback()],
             verbose=0,
         ),
     )
@@ -453,6 +458,10 @@ def run_sweep(
 def trial_rows(grid: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per trial: name, status, steps, last and best validation score, main
     metrics, sampled values, error (first line) and run directory."""
+    try:  # Tune's status of each trial (an interrupted sweep leaves some not TERMINATED)
+        statuses = {t.trial_id: t.status for t in grid._experiment_analysis.trials}
+    except Exception:  # pragma: no cover - another Ray version
+        statuses = {}
     rows = []
     for r in grid:
         m = r.metrics or {}
@@ -460,8 +469,11 @@ def trial_rows(grid: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
         name = Path(r.path).name if r.path else "?"
         run_dir = Path(spec["trials_dir"]) / (f"{spec['algo']}_{cfg.get('seed')}" if spec.get("name_by_seed") else name)
         steps = int(m.get("timesteps", 0) or 0)
+        tune_status = statuses.get(name.removeprefix("trial_"), "TERMINATED")
         if r.error is not None:
             status = "ERROR"
+        elif tune_status != "TERMINATED":
+            status = "unfinished"
         elif steps >= spec["total_timesteps"]:
             status = "done"
         elif steps > 0:
@@ -605,6 +617,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         print("no trial reported a validation score")
     print(f"TensorBoard (HParams tab): tensorboard --logdir {Path(out_dir).resolve() / 'trials'}")
+    unfinished = [r for r in res["rows"] if r["status"] == "unfinished"]
+    if unfinished:
+        print(f"{len(unfinished)} trial(s) unfinished: continue with  bgenv sweep --resume {out_dir}")
+        return 1
     return 0 if res["best"] is not None else 1
 
 
