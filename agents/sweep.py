@@ -458,10 +458,7 @@ def run_sweep(
 def trial_rows(grid: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per trial: name, status, steps, last and best validation score, main
     metrics, sampled values, error (first line) and run directory."""
-    try:  # Tune's status of each trial (an interrupted sweep leaves some not TERMINATED)
-        statuses = {t.trial_id: t.status for t in grid._experiment_analysis.trials}
-    except Exception:  # pragma: no cover - another Ray version
-        statuses = {}
+    statuses = saved_statuses(grid)
     rows = []
     for r in grid:
         m = r.metrics or {}
@@ -493,6 +490,25 @@ def trial_rows(grid: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(row)
     rows.sort(key=lambda r: (r.get("seed", 0), r["trial"]))
     return rows
+
+
+def saved_statuses(grid: Any) -> dict[str, str]:
+    """Tune's status of each trial as saved in the experiment state (an interrupted sweep
+    saves the trials it stopped as PENDING, to run them on ``--resume``)."""
+    import logging
+
+    from ray.tune import ExperimentAnalysis
+
+    path = grid.experiment_path
+    log = logging.getLogger("ray.tune")
+    level = log.level
+    log.setLevel(logging.ERROR)  # it warns about trials that never reported
+    try:
+        return {t.trial_id: t.status for t in ExperimentAnalysis(str(path)).trials}
+    except Exception:  # pragma: no cover - another Ray version's layout
+        return {}
+    finally:
+        log.setLevel(level)
 
 
 def best_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -87,6 +87,9 @@ def test_iqm_and_its_bootstrap_interval():
 def test_sweep_files_are_checked_before_ray_starts(tmp_path):
     spec = load_sweep(write_tiny(tmp_path / "ok.yaml"))
     assert spec["env_id"] == "bgenv/iOS-v1" and spec["algo"] == "ppo" and spec["eval_freq"] == 1024
+    # a budget cut below the file's validation interval still validates ten times
+    assert load_sweep(tmp_path / "ok.yaml", total_timesteps=1000)["eval_freq"] == 100
+    assert load_sweep(tmp_path / "ok.yaml", samples=5)["samples"] == 5
     bad = {
         "typo.yaml": {"hyperparams": {"learnin_rate": {"uniform": [0.1, 0.2]}}},
         "dist.yaml": {"hyperparams": {"learning_rate": {"normal": [0.1, 0.2]}}},
@@ -199,6 +202,47 @@ def test_resume_of_a_finished_sweep_runs_nothing_again(tiny_sweep):
         ["sweep", "--config", str(tiny_sweep["dir"].parent / "tiny.yaml"), "--logdir", str(tiny_sweep["dir"])]
     )
     assert rc == 2  # a second sweep into the same directory is refused
+
+
+def test_an_interrupted_sweep_resumes_from_the_checkpoints(local_ray, tmp_path):
+    """Ctrl-C (SIGINT) to a sweep in its own process after its first validation, then
+    ``--resume``: the interrupted trial carries on from its latest checkpoint."""
+    cfg = write_tiny(
+        tmp_path / "mid.yaml",
+        samples=2,
+        total_timesteps=8192,
+        early_stopping={"scheduler": "none"},
+        hyperparams={"learning_rate": {"loguniform": [1.0e-4, 1.0e-3]}},
+    )
+    out = tmp_path / "out"
+    log = tmp_path / "first.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "agents.cli", "sweep", "--config", str(cfg), "--logdir", str(out), "--num-cpus", "1"]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and "step     2,048/8,192" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever of that sweep's own Ray is left
+    first = {r["trial"]: r for r in rows_of(out / "trials.csv")}
+    assert len(first) == 2 and any(r["status"] == "unfinished" for r in first.values()), first
+    assert "--resume" in log.read_text()
+    rc, text = run_cli(["sweep", "--resume", str(out)])
+    assert rc == 0, text
+    after = {r["trial"]: r for r in rows_of(out / "trials.csv")}
+    assert set(after) == set(first) and all(r["status"] == "done" for r in after.values()), after
+    resumed = [yaml.safe_load((Path(r["run_dir"]) / "run.yaml").read_text())["resumed_from"] for r in after.values()]
+    assert any(p and p.endswith("_steps.zip") for p in resumed), resumed
+    interrupted = [t for t, r in first.items() if r["status"] == "unfinished" and int(r["steps"]) > 0]
+    for t in interrupted:  # the same learning rate as before the interruption
+        assert after[t]["hp.learning_rate"] == first[t]["hp.learning_rate"]
 
 
 @pytest.fixture(scope="module")
@@ -325,17 +369,26 @@ def test_sweep_on_a_ray_start_head_cluster(tmp_path):
         assert [r["status"] for r in rows] == ["done"]
         assert (Path(rows[0]["run_dir"]) / "model.zip").is_file()
     finally:
+        _stop_group(head)
+
+
+def _group_left(pgid: int) -> list[str]:
+    """Live processes of a process group (zombies, already dead, are left out)."""
+    out = subprocess.run(["ps", "-o", "pid=,stat=", "-g", str(pgid)], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.split() and not line.split()[1].startswith("Z")]
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop ``proc``'s process group (the head and every Ray process it started): SIGTERM,
+    up to 20 s to shut down, then SIGKILL; nothing of the group may be left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.time() + 20
+    while time.time() < deadline and _group_left(proc.pid):
+        time.sleep(0.5)
+    if _group_left(proc.pid):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(head.pid, signal.SIGTERM)
-        try:
-            head.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(head.pid, signal.SIGKILL)
-            head.wait(timeout=10)
-        # no process of the head's group is left
-        left = subprocess.run(["pgrep", "-g", str(head.pid)], capture_output=True, text=True).stdout.split()
-        if left:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(head.pid, signal.SIGKILL)
-        assert not left, left
+            os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(1)
+    proc.wait(timeout=10)
+    assert not _group_left(proc.pid)
