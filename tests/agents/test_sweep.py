@@ -1,9 +1,11 @@
 """``bgenv sweep`` and ``bgenv train --seeds`` on Ray: a tiny sweep (one trial crashes on
-purpose), its resume, a two-seed group and its comparison, on one embedded local Ray shared
-by the module; and a sweep against a separately started ``ray start --head``.
+purpose) and its resume, an interrupted sweep resumed, a three-seed group and its comparison,
+on an embedded local Ray (one per test process, shared by its tests); and a sweep against a
+separately started ``ray start --head``.
 
-The Ray tests share an xdist group (``--dist loadgroup`` in pyproject.toml), so one worker
-starts Ray once for all of them."""
+Each expensive run is one test function that checks it from every side: xdist's
+``loadgroup`` does not group tests under pytest 9 here, and a fixture shared by tests on two
+workers would run twice."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -107,12 +110,9 @@ def test_sweep_files_are_checked_before_ray_starts(tmp_path):
 # ---------------------------------------------------------------------------
 # on an embedded local Ray
 # ---------------------------------------------------------------------------
-pytestmark = pytest.mark.xdist_group("ray")
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_ray():
-    """One embedded local Ray (2 CPUs) for the module, stopped whatever the outcome."""
+    """One embedded local Ray (2 CPUs) per test process, stopped whatever the outcome."""
     import ray
 
     from agents.raycluster import init_ray
@@ -124,9 +124,7 @@ def local_ray():
         ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def tiny_sweep(local_ray, tmp_path_factory):
-    d = tmp_path_factory.mktemp("sweep")
+def run_tiny_sweep(d: Path) -> dict:
     cfg = write_tiny(d / "tiny.yaml")
     t0 = time.perf_counter()
     rc, out = run_cli(["sweep", "--config", str(cfg), "--logdir", str(d / "out")])
@@ -138,7 +136,7 @@ def rows_of(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_sweep_runs_trials_reports_a_crash_and_goes_on(tiny_sweep):
+def check_sweep_runs_trials_reports_a_crash_and_goes_on(tiny_sweep):
     assert tiny_sweep["rc"] == 0, tiny_sweep["out"]
     rows = rows_of(tiny_sweep["dir"] / "trials.csv")
     assert len(rows) == 3
@@ -156,7 +154,7 @@ def test_sweep_runs_trials_reports_a_crash_and_goes_on(tiny_sweep):
     assert f"tensorboard --logdir {tiny_sweep['dir'].resolve() / 'trials'}" in out
 
 
-def test_a_trial_is_an_ordinary_train_run(tiny_sweep):
+def check_a_trial_is_an_ordinary_train_run(tiny_sweep):
     from tensorboard.backend.event_processing import event_file_loader
 
     done = [r for r in rows_of(tiny_sweep["dir"] / "trials.csv") if r["status"] == "done"]
@@ -177,7 +175,7 @@ def test_a_trial_is_an_ordinary_train_run(tiny_sweep):
     assert (run.parent / "reference" / "guidelines").is_dir()  # reference lines in the same view
 
 
-def test_best_config_is_a_ready_train_config(tiny_sweep):
+def check_best_config_is_a_ready_train_config(tiny_sweep):
     rows = rows_of(tiny_sweep["dir"] / "trials.csv")
     done = [r for r in rows if r["status"] == "done"]
     best = max(done, key=lambda r: float(r["score_vs_guidelines"]))
@@ -190,7 +188,7 @@ def test_best_config_is_a_ready_train_config(tiny_sweep):
     assert "--set horizon_days=1" in path.read_text()
 
 
-def test_resume_of_a_finished_sweep_runs_nothing_again(tiny_sweep):
+def check_resume_of_a_finished_sweep_runs_nothing_again(tiny_sweep):
     before = rows_of(tiny_sweep["dir"] / "trials.csv")
     rc, out = run_cli(["sweep", "--resume", str(tiny_sweep["dir"])])
     assert rc == 0, out
@@ -210,7 +208,7 @@ def test_an_interrupted_sweep_resumes_from_the_checkpoints(local_ray, tmp_path):
     cfg = write_tiny(
         tmp_path / "mid.yaml",
         samples=2,
-        total_timesteps=8192,
+        total_timesteps=4096,
         early_stopping={"scheduler": "none"},
         hyperparams={"learning_rate": {"loguniform": [1.0e-4, 1.0e-3]}},
     )
@@ -223,7 +221,7 @@ def test_an_interrupted_sweep_resumes_from_the_checkpoints(local_ray, tmp_path):
     )
     try:
         deadline = time.time() + 240
-        while time.time() < deadline and "step     2,048/8,192" not in log.read_text():
+        while time.time() < deadline and "step     1,024/4,096" not in log.read_text():
             assert proc.poll() is None, log.read_text()
             time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
@@ -245,9 +243,7 @@ def test_an_interrupted_sweep_resumes_from_the_checkpoints(local_ray, tmp_path):
         assert after[t]["hp.learning_rate"] == first[t]["hp.learning_rate"]
 
 
-@pytest.fixture(scope="module")
-def seed_group(local_ray, tmp_path_factory):
-    d = tmp_path_factory.mktemp("seeds") / "ppo_seeds"
+def run_seed_group(d: Path) -> dict:
     args = ["train", "--config", "configs/train/ppo.yaml", "--scenario", "ios_commuter", "--total-timesteps", "2048"]
     args += ["--n-envs", "2", "--eval-episodes", "4", "--seeds", "0-2", "--logdir", str(d), "--set", "horizon_days=1"]
     t0 = time.perf_counter()
@@ -255,7 +251,7 @@ def seed_group(local_ray, tmp_path_factory):
     return {"rc": rc, "out": out, "dir": d, "seconds": time.perf_counter() - t0}
 
 
-def test_seeds_train_in_parallel_and_report_an_iqm(seed_group):
+def check_seeds_train_in_parallel_and_report_an_iqm(seed_group):
     assert seed_group["rc"] == 0, seed_group["out"]
     d = seed_group["dir"]
     for s in (0, 1, 2):
@@ -272,7 +268,7 @@ def test_seeds_train_in_parallel_and_report_an_iqm(seed_group):
     assert "IQM of the final validation score_vs_guidelines over 3 seeds" in out and "wide" in out
 
 
-def test_compare_takes_a_seed_group_as_one_entry(seed_group, tmp_path):
+def check_compare_takes_a_seed_group_as_one_entry(seed_group, tmp_path):
     rc, out = run_cli(
         [
             "compare",
@@ -293,6 +289,22 @@ def test_compare_takes_a_seed_group_as_one_entry(seed_group, tmp_path):
     assert "per seed: ppo_0/model" in out
     lines = (tmp_path / "compare.csv").read_text().splitlines()
     assert any(line.startswith("ios_commuter,ppo_seeds (3 seeds),score_vs_guidelines,") for line in lines)
+
+
+def test_a_sweep_on_the_local_ray(local_ray, tmp_path):
+    """One tiny sweep, checked from every side (one test: xdist would otherwise run the
+    sweep once per worker)."""
+    sweep = run_tiny_sweep(tmp_path)
+    check_sweep_runs_trials_reports_a_crash_and_goes_on(sweep)
+    check_a_trial_is_an_ordinary_train_run(sweep)
+    check_best_config_is_a_ready_train_config(sweep)
+    check_resume_of_a_finished_sweep_runs_nothing_again(sweep)
+
+
+def test_a_seed_group_on_the_local_ray_and_in_compare(local_ray, tmp_path):
+    group = run_seed_group(tmp_path / "ppo_seeds")
+    check_seeds_train_in_parallel_and_report_an_iqm(group)
+    check_compare_takes_a_seed_group_as_one_entry(group, tmp_path / "cmp")
 
 
 # ---------------------------------------------------------------------------
@@ -370,6 +382,7 @@ def test_sweep_on_a_ray_start_head_cluster(tmp_path):
         assert (Path(rows[0]["run_dir"]) / "model.zip").is_file()
     finally:
         _stop_group(head)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _group_left(pgid: int) -> list[str]:
@@ -380,10 +393,10 @@ def _group_left(pgid: int) -> list[str]:
 
 def _stop_group(proc: subprocess.Popen) -> None:
     """Stop ``proc``'s process group (the head and every Ray process it started): SIGTERM,
-    up to 20 s to shut down, then SIGKILL; nothing of the group may be left."""
+    up to 5 s to shut down, then SIGKILL; nothing of the group may be left."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.time() + 20
+    deadline = time.time() + 5
     while time.time() < deadline and _group_left(proc.pid):
         time.sleep(0.5)
     if _group_left(proc.pid):
