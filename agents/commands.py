@@ -265,7 +265,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _print_groups(cmp) -> None:
     """For each seed group in a comparison: the IQM line and its per-seed scores."""
-    from agents.seed_group import FEW_SEEDS_NOTE
+    from agents.seed_group import FEW_SEEDS_NOTE, ci_method
 
     r0, r1 = cmp.anchors["random"], cmp.anchors["guidelines"]
     for res in cmp.results:
@@ -278,9 +278,10 @@ def _print_groups(cmp) -> None:
         ]
         print(
             f"{res.policy}: score_vs_guidelines is the IQM over seeds of each seed's mean score, {iqm:.3f} "
-            f"(95 % stratified-bootstrap CI [{lo:.3f}, {hi:.3f}], rliable); the other columns are means over seeds "
+            f"(95 % stratified-bootstrap CI [{lo:.3f}, {hi:.3f}]); the other columns are means over seeds "
             "with a t interval over the per-seed means"
         )
+        print(f"  CI: {ci_method()}")
         print("  per seed: " + ", ".join(f"{name} {s:.3f}" for name, s in per_seed))
         print(f"  {FEW_SEEDS_NOTE}")
 
