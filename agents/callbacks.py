@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,9 @@ class HeldOutEvalCallback(BaseCallback):
         best_path: where to save the model with the best mean evaluation reward (with its
             ``vecnormalize.pkl`` beside it), or None.
         overrides: scenario overrides of the training env (e.g. ``horizon_days``).
+        on_eval: called after each evaluation with the step count and the mean metrics
+            (plus ``score_vs_guidelines`` when the anchors are known); ``bgenv sweep``
+            reports them to Ray Tune from here.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class HeldOutEvalCallback(BaseCallback):
         best_path: Path | None = None,
         overrides: dict[str, Any] | None = None,
         verbose: int = 0,
+        on_eval: Callable[[int, dict[str, float]], None] | None = None,
     ) -> None:
         super().__init__(verbose)
         self.scenario = scenario
@@ -89,6 +93,7 @@ class HeldOutEvalCallback(BaseCallback):
         self.anchors = anchors or {}
         self.best_path = best_path
         self.overrides = overrides or {}
+        self.on_eval = on_eval
         self.best_reward = -math.inf
         self.last_eval_step = -1
         self.next_eval = -1
@@ -120,11 +125,13 @@ class HeldOutEvalCallback(BaseCallback):
             if _finite(mean):
                 self.logger.record(f"{EVAL_TAG}/{k}", mean)
         reward = summ["episode_reward"][0]
+        means = {k: v[0] for k, v in summ.items()}
         if "random" in self.anchors and "guidelines" in self.anchors:
             score = normalized_score(reward, self.anchors["random"], self.anchors["guidelines"])
             if _finite(score):
                 self.logger.record(f"{EVAL_TAG}/score_vs_guidelines", score)
-        self.history.append((self.num_timesteps, {k: v[0] for k, v in summ.items()}))
+                means["score_vs_guidelines"] = score
+        self.history.append((self.num_timesteps, means))
         if self.best_path is not None and reward > self.best_reward:
             self.best_reward = reward
             self.model.save(self.best_path)
@@ -132,6 +139,8 @@ class HeldOutEvalCallback(BaseCallback):
             if vn is not None:
                 vn.save(str(self.best_path.with_name(self.best_path.stem + "_vecnormalize.pkl")))
         self.logger.dump(self.num_timesteps)
+        if self.on_eval is not None:
+            self.on_eval(self.num_timesteps, dict(means))
         return res
 
 

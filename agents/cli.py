@@ -19,6 +19,9 @@ _EXTRAS = {
     "pandas": "rl",
     "matplotlib": "plot",
     "PIL": "plot",
+    "ray": "sweep",
+    "optuna": "sweep",
+    "rliable": "sweep",
 }
 
 
@@ -122,6 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = sub.add_parser("train", help="train an SB3 agent (PPO, A2C, DQN, MaskablePPO) from a configs/train YAML")
     commands.add_train_arguments(t)
     t.set_defaults(func=commands.cmd_train)
+
+    from agents import sweep
+
+    sw = sub.add_parser(
+        "sweep", help="hyperparameter search over bgenv train runs on Ray Tune (Optuna TPE, ASHA; local or a cluster)"
+    )
+    sweep.add_arguments(sw)
+    sw.set_defaults(func=sweep.cmd_sweep)
 
     ev = sub.add_parser("eval", help="evaluate one policy or trained model on held-out seeds")
     commands.add_eval_arguments(ev)

@@ -16,6 +16,7 @@ from agents.evaluate import (
     check_eval_seed,
     compare,
     evaluate,
+    normalized_score,
     policy_label,
 )
 
@@ -52,7 +53,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--total-timesteps", type=int, default=None, help="env steps in all (default: the config's)")
     p.add_argument("--seed", type=int, default=0, help="run seed; training devices use seeds seed*n_envs+i < 10000")
     p.add_argument("--logdir", default=None, help="run directory (default runs/<scenario>/<algo>_<seed>)")
-    p.add_argument("--resume", default=None, help="continue from a model .zip, checkpoint or run directory")
+    p.add_argument(
+        "--resume",
+        default=None,
+        help="continue from a model .zip, checkpoint or run directory (with --seeds: the group directory)",
+    )
     p.add_argument("--n-envs", type=int, default=None, help="override the config's n_envs")
     p.add_argument("--eval-freq", type=int, default=None, help="env steps between held-out evaluations")
     p.add_argument("--eval-episodes", type=int, default=32, help="episodes per held-out evaluation (default 32)")
@@ -61,10 +66,53 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--torch-threads", type=int, default=1, help="torch threads (default 1: fastest for small MLPs)")
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+    g = p.add_argument_group("multi-seed runs on Ray (the 'sweep' extra)")
+    g.add_argument(
+        "--seeds",
+        default=None,
+        help="train these seeds in parallel (e.g. 0-7 or 0,3,5) and report their IQM with a bootstrap CI",
+    )
+    g.add_argument("--address", default=None, help="Ray cluster ('auto' or HOST:PORT); default: embedded local Ray")
+    g.add_argument("--cpus-per-seed", type=float, default=1, help="CPUs each seed's run declares (default 1)")
+    g.add_argument("--num-cpus", type=int, default=None, help="CPUs of the embedded local Ray (default: all cores)")
+
+
+def cmd_train_seeds(args: argparse.Namespace) -> int:
+    """``bgenv train --seeds``: the seeds in parallel on Ray, then the across-seed summary."""
+    from agents.raycluster import parse_seeds
+    from agents.seed_group import default_group_dir, group_report, group_spec, summarize_group
+    from agents.sweep import run_seed_group
+
+    seeds = parse_seeds(args.seeds)
+    spec = group_spec(
+        args.config,
+        args.scenario,
+        args.total_timesteps,
+        args.n_envs,
+        args.eval_freq,
+        args.eval_episodes,
+        _parse_overrides(args.set),
+        args.cpus_per_seed,
+    )
+    if args.resume:  # the group directory of an interrupted --seeds run
+        out = Path(args.resume)
+    else:
+        out = Path(args.logdir) if args.logdir else default_group_dir(args.scenario, spec["algo"], args.seeds)
+    rows = run_seed_group(spec, seeds, out, address=args.address, resume=bool(args.resume), num_cpus=args.num_cpus)
+    summary = summarize_group(out, spec, rows)
+    print(f"\n{len(seeds)} seeds of {spec['algo']} on {spec['scenario']} (held-out validation seeds):")
+    print(group_report(rows, summary))
+    print(f"wrote {out.resolve() / 'seeds.csv'} and {out.resolve() / 'summary.json'}")
+    print(f"compare it on the test seeds: bgenv compare --scenario {spec['scenario']} --policies guidelines,{out}")
+    print(f"TensorBoard: tensorboard --logdir {out.resolve()}")
+    return 0 if not summary["failed_seeds"] else 1
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.train import train
+
+    if getattr(args, "seeds", None):
+        return cmd_train_seeds(args)
 
     res = train(
         args.config,
@@ -210,8 +258,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     print(comparison_table(cmp))
     print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    _print_groups(cmp)
     print(f"wrote {csv_path} and {png_path}")
     return 0
+
+
+def _print_groups(cmp) -> None:
+    """For each seed group in a comparison: the IQM line and its per-seed scores."""
+    from agents.seed_group import FEW_SEEDS_NOTE, ci_method
+
+    r0, r1 = cmp.anchors["random"], cmp.anchors["guidelines"]
+    for res in cmp.results:
+        if not hasattr(res, "score_iqm"):
+            continue
+        iqm, lo, hi = res.score_iqm(r0, r1)
+        per_seed = [
+            (m.policy, float(sum(normalized_score(x, r0, r1) for x in m.values("episode_reward")) / len(m.metrics)))
+            for m in res.members
+        ]
+        print(
+            f"{res.policy}: score_vs_guidelines is the IQM over seeds of each seed's mean score, {iqm:.3f} "
+            f"(95 % stratified-bootstrap CI [{lo:.3f}, {hi:.3f}]); the other columns are means over seeds "
+            "with a t interval over the per-seed means"
+        )
+        print(f"  CI: {ci_method()}")
+        print("  per seed: " + ", ".join(f"{name} {s:.3f}" for name, s in per_seed))
+        print(f"  {FEW_SEEDS_NOTE}")
 
 
 # ---------------------------------------------------------------------------

@@ -356,6 +356,10 @@ class Comparison:
         r0, r1 = self.anchors["random"], self.anchors["guidelines"]
         out = {}
         for res in self.results:
+            if hasattr(res, "score_iqm"):  # a seed group: IQM over seeds, half the bootstrap CI's width
+                iqm, lo, hi = res.score_iqm(r0, r1)
+                out[res.policy] = (iqm, (hi - lo) / 2)
+                continue
             s = np.array([normalized_score(x, r0, r1) for x in res.values("episode_reward")])
             out[res.policy] = mean_ci(s)
         return out
@@ -383,8 +387,18 @@ def compare(
     **overrides: Any,
 ) -> Comparison:
     """Evaluate every policy on the same seeds; ``random`` and ``guidelines`` are also run
-    (if not listed) to anchor the normalised score. ``deterministic`` applies to models."""
-    results = [evaluate(p, scenario, episodes, seed, deterministic=deterministic, **overrides) for p in policies]
+    (if not listed) to anchor the normalised score. ``deterministic`` applies to models. A
+    seed-group directory (``bgenv train --seeds``) is one entry
+    (:func:`agents.seed_group.evaluate_group`); its score is the IQM over seeds with half the
+    width of its 95 % stratified-bootstrap interval as ``ci95``."""
+    from agents.seed_group import evaluate_group, is_group_spec
+
+    results = [
+        evaluate_group(p, scenario, episodes, seed, deterministic, **overrides)
+        if isinstance(p, str) and is_group_spec(p)
+        else evaluate(p, scenario, episodes, seed, deterministic=deterministic, **overrides)
+        for p in policies
+    ]
     by_name = {r.policy: r for r in results}
     anchors = {}
     for name in ("random", "guidelines"):

@@ -36,6 +36,7 @@ import math
 import platform as _platform
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,7 @@ def train(
     torch_threads: int = 1,
     verbose: int = 1,
     fused_head: bool | None = None,
+    on_eval: Callable[[int, dict[str, float]], None] | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train one agent; see the module docstring. ``total_timesteps`` defaults to the
@@ -150,7 +152,8 @@ def train(
     ``checkpoint_freq`` (env steps) to a tenth; ``fused_head`` (None: the config's, by
     default True; ``bgenv train --set fused_head=false`` lands here) chooses the action head
     of a new model (a resumed model keeps its own); ``overrides`` go to the scenario (e.g.
-    ``horizon_days=2``)."""
+    ``horizon_days=2``); ``on_eval(steps, metrics)`` is called after each held-out
+    validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there)."""
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.logger import configure
@@ -235,6 +238,7 @@ def train(
         anchors=anchors,
         best_path=run_dir / "best_model.zip",
         overrides=overrides,
+        on_eval=on_eval,
     )
     callbacks = CallbackList(
         [
@@ -247,7 +251,13 @@ def train(
                 save_vecnormalize=True,
             ),
             HParamsCallback(
-                {**cfg.hparams(), "scenario": str(scenario), "seed": seed, "total_timesteps": total},
+                {
+                    **cfg.hparams(),
+                    **{f"env.{k}": v for k, v in overrides.items()},
+                    "scenario": str(scenario),
+                    "seed": seed,
+                    "total_timesteps": total,
+                },
                 metrics=[
                     "eval/episode_reward",
                     "eval/completion_rate",
