@@ -19,7 +19,6 @@ the per-seed means, and its score is the IQM over seeds with the bootstrap inter
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -36,56 +35,17 @@ BOOTSTRAP_REPS = 2000
 FEW_SEEDS_NOTE = "CIs from 3-8 seeds are wide (Agarwal et al. 2021 recommend reporting them, not hiding them)"
 
 
-@functools.cache
-def _rliable_library():
-    """``rliable.library`` if its bootstrap runs here, else None. rliable 1.2 pins
-    ``arch<8``; arch 7 does not import under pandas 3 (``deprecate_kwarg`` changed
-    signature) and arch 8 refuses rliable's ``random_state`` keyword."""
-    try:
-        from rliable import library, metrics
-
-        library.get_interval_estimates(
-            {"g": np.arange(4.0)[:, None]},
-            lambda s: np.array([metrics.aggregate_iqm(s)]),
-            reps=10,
-            random_state=np.random.RandomState(0),
-        )
-        return library
-    except Exception:
-        return None
-
-
 def ci_method() -> str:
-    """How :func:`iqm_ci` computes its interval in this environment."""
-    if _rliable_library() is not None:
-        return "rliable.library.get_interval_estimates (stratified bootstrap, percentile)"
-    return (
-        "stratified bootstrap, percentile: bgenv's copy of rliable's StratifiedBootstrap "
-        "(rliable.library does not run with the installed arch/pandas)"
-    )
-
-
-def _stratified_bootstrap(x: np.ndarray, func, reps: int, seed: int) -> tuple[float, float]:
-    """rliable's ``StratifiedBootstrap`` percentile interval: runs resampled with
-    replacement within each task (column)."""
-    rng = np.random.RandomState(seed)
-    n, tasks = x.shape
-    stats = np.empty(reps)
-    cols = np.arange(tasks)
-    for i in range(reps):
-        idx = rng.randint(0, n, size=(n, tasks))
-        stats[i] = func(x[idx, cols])
-    lo, hi = np.percentile(stats, [2.5, 97.5])
-    return float(lo), float(hi)
+    """How :func:`iqm_ci` computes its interval."""
+    return "rliable.library.get_interval_estimates (stratified bootstrap, percentile)"
 
 
 def iqm_ci(scores: np.ndarray, reps: int = BOOTSTRAP_REPS, seed: int = 0) -> tuple[float, float, float]:
     """IQM of ``scores`` (one per seed; or runs x tasks) and its 95 % stratified-bootstrap
     confidence interval, with ``rliable.metrics.aggregate_iqm`` and
-    ``rliable.library.get_interval_estimates`` (the same resampling re-implemented when
-    rliable's library cannot be imported, see :func:`ci_method`). Returns
-    (iqm, low, high); rows with NaN scores are left out."""
-    from rliable import metrics
+    ``rliable.library.get_interval_estimates``. Returns (iqm, low, high); rows with NaN
+    scores are left out."""
+    from rliable import library, metrics
 
     x = np.asarray(scores, dtype=float)
     if x.ndim == 1:
@@ -96,10 +56,6 @@ def iqm_ci(scores: np.ndarray, reps: int = BOOTSTRAP_REPS, seed: int = 0) -> tup
     iqm = float(metrics.aggregate_iqm(x))
     if len(x) < 2:
         return iqm, math.nan, math.nan
-    library = _rliable_library()
-    if library is None:
-        lo, hi = _stratified_bootstrap(x, metrics.aggregate_iqm, reps, seed)
-        return iqm, lo, hi
     _, cis = library.get_interval_estimates(
         {"g": x},
         lambda s: np.array([metrics.aggregate_iqm(s)]),
