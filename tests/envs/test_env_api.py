@@ -58,10 +58,10 @@ def test_sb3_check_env_passes(env_id):
 
 def test_spaces_match_the_documented_tables(platform):
     env = make_env(platform, horizon_days=1)
-    n_request = 7 if platform == "ios" else 12
+    n_request = 10 if platform == "ios" else 13  # + 3 iOS transfer options, + Android's uidt
     assert env.action_space.nvec.tolist() == [n_request, 9, 9, 5]
-    assert env.observation_space.shape == (50,)
-    assert len(env.observation_names) == 50
+    assert env.observation_space.shape == (55,)
+    assert len(env.observation_names) == 55
     labels = env.action_labels
     assert labels["delay"] == ("0 s", "60 s", "300 s", "900 s", "1800 s", "3600 s", "7200 s", "14400 s", "28800 s")
     assert labels["chunk"][0] == "stop and report completion"
@@ -257,7 +257,11 @@ def test_action_masks_layout_and_phases(platform):
         m = env.action_masks()
         assert m.dtype == np.bool_ and m.shape == (int(nvec.sum()),)
         req, dl, ch, kd = (m[s : s + n] for s, n in zip(starts, nvec))
-        assert req.all(), "Background App Refresh is on: every request option is allowed"
+        visible_only = [i for i, lab in enumerate(env.action_labels["request"]) if lab in ("fgs", "uidt+network")]
+        if info["phase"] == "background":
+            assert req.all(), "Background App Refresh is on, the app just left: every request option is allowed"
+        else:  # rows 37, 79: a foreground service or a user-initiated job only while the app is visible
+            assert np.delete(req, visible_only).all() and not req[visible_only].any()
         assert dl.all()
         assert ch[0] and kd[0], "stop/auto is always allowed"
         if info["phase"] == "background":
