@@ -166,6 +166,7 @@ from bgenv.core.layout import (
     P_NET_CHANGE_PER_S,
     P_NOPTS,
     P_OEM_KILLER,
+    P_OPT_TYPE,
     P_OVERNIGHT_PROB,
     P_PLATFORM,
     P_START_HOUR,
@@ -204,7 +205,6 @@ from bgenv.core.layout import (
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
-    P_OPT_TYPE,
     WT_FGS,
     WT_PROCESSING,
     WT_UIDT,
@@ -213,6 +213,7 @@ from bgenv.core.observation import write_obs
 from bgenv.core.reward import reward_deadline, reward_throttle
 from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
+    app_visible,
     doze_consider,
     doze_timer,
     doze_wake,
@@ -221,7 +222,6 @@ from bgenv.core.scheduler import (
     launch_rate,
     oem_strikes_at,
     stop_reason,
-    app_visible,
     update_bucket,
     window_has_net,
 )

@@ -14,9 +14,6 @@ import numpy as np
 
 from bgenv.core.jit import kjit
 from bgenv.core.layout import (
-    M_TX_CANCELLED,
-    M_TX_DONE,
-    M_TX_UNITS,
     I_TTS_N,
     M_ARRIVED,
     M_BATT_MIN,
@@ -48,6 +45,9 @@ from bgenv.core.layout import (
     M_REWARD,
     M_SCREEN_S,
     M_THROTTLED,
+    M_TX_CANCELLED,
+    M_TX_DONE,
+    M_TX_UNITS,
     M_UNITS_LOST,
     M_WIFI_S,
     M_WINDOW_S,
