@@ -17,7 +17,8 @@ reference on held-out seeds (paired: both meet the same user weeks), with 95 % C
 * background transfers (env v1, rows 71-81): iOS ``guidelines`` plus a background transfer
   asked for every minute whether or not there is anything to send, and ``guidelines`` with
   its transfers allowed on cellular (not waiting for Wi-Fi); Android ``guidelines`` plus a
-  user-initiated job at every app close whether or not there is anything to upload.
+  user-initiated job at every app close whether or not there is anything to upload; and
+  ``guidelines`` without background transfers (its uploads only in its own windows).
 
 A strategy that loses (paired difference below zero, CI included) is priced; one that wins
 is a hole in the reward. ``tests/agents/test_reward_principle.py`` asserts the same on
@@ -197,6 +198,14 @@ class CellularTransfers(GuidelinesPolicy):
     TRANSFER_OPTION = "transfer"
 
 
+class WithoutTransfers(GuidelinesPolicy):
+    """``guidelines`` as it was before background transfers: uploads only in chunks of its
+    own windows (the reference the transfer rules of ``guidelines`` were kept against)."""
+
+    name = "guidelines-without-transfers"
+    USE_TRANSFERS = False
+
+
 class UidtEveryClose(Wrapper):
     """Android: ``guidelines`` plus a user-initiated data transfer job at every app close,
     whether or not there is anything to upload (each shows a notification, row 80)."""
@@ -274,7 +283,9 @@ def audit(episodes: int = 64, seed: int = SEED, days: float = 7.0) -> list[Findi
         # the laziest strategies and the naive hand-written ones
         for lazy in (Never(t), *LAZY):
             out.append(_finding(run(lazy, sc), g, sc, note="lazy or naive"))
-        # background transfers (rows 71-81)
+        # background transfers (rows 71-81): guidelines without them, then the wasteful ones
+        old = run(WithoutTransfers(t), sc)
+        out.append(_finding(old, g, sc, note="uploads only in the app's own windows (guidelines before v1 transfers)"))
         if t.platform == "ios":
             chain = run(TransferEveryMinute(t), sc)
             extra = float(np.mean(chain.values("windows_transfer") - g.values("windows_transfer")))

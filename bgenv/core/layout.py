@@ -123,7 +123,7 @@ WINDOW_TYPES = _wt.codes()
 # Request slots (task identifiers): one pending request per slot. A request option
 # without a ``slot`` of its own takes its type's slot, a periodic job PERIODIC_SLOT.
 # (push_normal has none: it is how the OS delivers a downgraded push, never requested.)
-NSLOT = 7  # slot 6: background transfers (iOS relaunch after a transfer, Android UIDT)
+NSLOT = 6
 PERIODIC_SLOT = 2
 _SLOT_OF = {
     WT_REFRESH: 0,
@@ -134,8 +134,11 @@ _SLOT_OF = {
     WT_PUSH: 3,
     WT_ALARM: 4,
     WT_FGS: 5,
-    WT_TRANSFER: 6,
-    WT_UIDT: 6,
+    # background transfers share slot 5 (no new launch clock, so no random draw moves):
+    # on iOS it is free (no foreground service); on Android a user-initiated job and a
+    # foreground service are both started from the visible app and launch at once
+    WT_TRANSFER: 5,
+    WT_UIDT: 5,
 }
 DEFAULT_SLOT = {WT_NAMES[wt]: slot for wt, slot in _SLOT_OF.items()}
 

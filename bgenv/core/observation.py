@@ -143,7 +143,13 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
     ("window_alarm", "running window is an Android alarm (exact or inexact)", "0/1", 0.0, 1.0),
     ("window_fgs", "running window is an Android foreground service", "0/1", 0.0, 1.0),
     ("pending_slot4", "a request is pending in slot 4 (Android alarm)", "0/1", 0.0, 1.0),
-    ("pending_slot5", "a request is pending in slot 5 (Android foreground service)", "0/1", 0.0, 1.0),
+    (
+        "pending_slot5",
+        "a request is pending in slot 5 (Android foreground service or user-initiated job; iOS relaunch after a transfer)",
+        "0/1",
+        0.0,
+        1.0,
+    ),
     # background transfers (iOS background URLSession, Android user-initiated jobs; rows 71-81)
     (
         "window_transfer",
@@ -153,13 +159,6 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
         1.0,
     ),
     ("window_uidt", "running window is an Android user-initiated data transfer job", "0/1", 0.0, 1.0),
-    (
-        "pending_slot6",
-        "a request is pending in slot 6 (iOS relaunch after a transfer / Android user-initiated job)",
-        "0/1",
-        0.0,
-        1.0,
-    ),
     (
         "transfer_units",
         "iOS: upload work handed to a background transfer in flight (0 on Android)",
@@ -228,7 +227,6 @@ O_PENDING_SLOT4 = _slot("pending_slot4")
 O_PENDING_SLOT5 = _slot("pending_slot5")
 O_WINDOW_TRANSFER = _slot("window_transfer")
 O_WINDOW_UIDT = _slot("window_uidt")
-O_PENDING_SLOT6 = _slot("pending_slot6")
 O_TRANSFER_UNITS = _slot("transfer_units")
 O_TRANSFER_RUNNING = _slot("transfer_running")
 
@@ -330,6 +328,5 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     obs[O_PENDING_SLOT5] = reqs[5, RQ_ACTIVE]
     obs[O_WINDOW_TRANSFER] = 1.0 if (win and wt == WT_TRANSFER) else 0.0
     obs[O_WINDOW_UIDT] = 1.0 if (win and wt == WT_UIDT) else 0.0
-    obs[O_PENDING_SLOT6] = reqs[6, RQ_ACTIVE]
     obs[O_TRANSFER_UNITS] = min(1.0, math.log1p(sf[S_TX_UNITS]) / _LOG_1K) if si[I_TX_ACTIVE] != 0 else 0.0
     obs[O_TRANSFER_RUNNING] = 1.0 if si[I_TX_NET] != NET_NONE else 0.0

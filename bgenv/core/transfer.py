@@ -102,7 +102,7 @@ from bgenv.core.scheduler import effective_net
 from bgenv.core.workload import complete_units, pending_units
 
 INF = np.inf
-TX_SLOT = 6  # layout.DEFAULT_SLOT["transfer"]: the relaunch's request slot
+TX_SLOT = 5  # layout.DEFAULT_SLOT["transfer"]: the relaunch's request slot
 DONE_TOL_S = 1e-6  # a transfer this close to its end is done, s
 
 

@@ -75,7 +75,7 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ## Observation Space
 
-    ``Box(55,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
+    ``Box(54,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
     ``env.unwrapped.observation_names`` and meanings and units in ``docs/reference.md``.
     Device conditions the app can read (battery, charging, Low Power Mode, thermal
     state, network, Android standby bucket, Background App Refresh switch), the
@@ -180,8 +180,8 @@ class BackgroundSchedulingEnv(gym.Env):
       ``transfer`` options (background URLSession uploads out of process, relaunch on
       completion), Android ``uidt+network`` (user-initiated data transfer jobs: from the
       foreground only, no quota, Doze-exempt, 6 h, a notification); ``fgs``/``uidt``
-      masked outside the foreground; request slot 6; observation 50 -> 55 features
-      (``window_transfer``, ``window_uidt``, ``pending_slot6``, ``transfer_units``,
+      masked outside the foreground; both use request slot 5; observation 50 -> 54
+      features (``window_transfer``, ``window_uidt``, ``transfer_units``,
       ``transfer_running``); metrics ``windows_transfer``, ``windows_uidt``,
       ``transfers_done``, ``transfer_units``, ``transfers_failed``; ``transfer`` records
       in the event log.

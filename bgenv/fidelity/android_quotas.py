@@ -400,7 +400,7 @@ def per_job_run_time() -> Measurement:
         "job_longest_charging_s": max(w.length_s for w in charging if w.state.charging),
         "ej_min_budget_s": min(expedited_budgets()),
     }
-    ok = d["job_budget_unplugged_s"] == 600.0 and abs(d["job_longest_unplugged_s"] - 600.0) < 1e-6  # float sums
+    ok = d["job_budget_unplugged_s"] == 600.0 and d["job_longest_unplugged_s"] == 600.0
     ok &= d["job_budget_charging_s"] == 1800.0 and d["ej_min_budget_s"] >= 180.0
     value = (
         f"regular job stopped at {fmt_s(d['job_longest_unplugged_s'])} unplugged, "

@@ -131,8 +131,9 @@ def test_bgenv_audit_prints_every_strategy_against_its_reference(capsys):
         "guidelines+transfer-every-minute",
         "guidelines+cellular-transfers",
         "guidelines+uidt-every-close",
+        "guidelines-without-transfers",
     ):
         assert name in out
     # 2 pollers, empty pushes, 4 alarm chains, the flood, never + 4 naive policies on each
-    # platform, and the three background-transfer strategies
-    assert out.count("episode_reward") == 8 + 2 * 5 + 3
+    # platform, the three background-transfer strategies and guidelines without transfers on each
+    assert out.count("episode_reward") == 8 + 2 * 5 + 3 + 2

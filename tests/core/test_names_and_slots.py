@@ -74,7 +74,7 @@ def test_write_obs_fills_every_feature_at_its_names_position(device):
     o = _named(FEATURE_NAMES, obs)
     assert o["battery"] == 0.375 and o["charging"] == 1.0
     assert [o[f"window_{n}"] for n in ("refresh", "processing", "job", "expedited")] == [0.0, 0.0, 1.0, 0.0]
-    assert [o[f"pending_slot{k}"] for k in range(L.NSLOT)] == [0.0] * 5 + [1.0, 0.0]
+    assert [o[f"pending_slot{k}"] for k in range(L.NSLOT)] == [0.0] * 5 + [1.0]
     assert o["backlog_upload"] == np.float32(np.log1p(999.0) / np.log1p(1000.0))
     assert o["backlog_sync"] == o["backlog_refresh"] == o["backlog_heavy"] == 0.0
     assert o["backlog_items"] == np.float32(1 / L.MAXI)

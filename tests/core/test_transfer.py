@@ -194,8 +194,8 @@ def test_uidt_runs_outside_quotas_and_doze(device):
     d.execution(T - 3000.0, T - 100.0, L.JK_JOB)
     d.si[L.I_DOZE] = L.DZ_DEEP_IDLE
     d.si[L.I_LOWPOWER] = 1
-    d.request(6, L.WT_UIDT, net=True)
-    rate, _, throttled = launch_rate(d.pf, d.ph, d.sf, d.si, d.reqs, d.jobs, 6, d.hour)
+    d.request(TX_SLOT, L.WT_UIDT, net=True)
+    rate, _, throttled = launch_rate(d.pf, d.ph, d.sf, d.si, d.reqs, d.jobs, TX_SLOT, d.hour)
     assert rate == pytest.approx(1.0) and not throttled  # 3600 per hour
     d.request(0, L.WT_JOB, net=True)
     assert launch_rate(d.pf, d.ph, d.sf, d.si, d.reqs, d.jobs, 0, d.hour)[0] == 0.0  # a job is held
