@@ -135,5 +135,5 @@ def test_bgenv_audit_prints_every_strategy_against_its_reference(capsys):
     ):
         assert name in out
     # 2 pollers, empty pushes, 4 alarm chains, the flood, never + 4 naive policies on each
-    # platform, the three background-transfer strategies and guidelines without transfers on each
-    assert out.count("episode_reward") == 8 + 2 * 5 + 3 + 2
+    # platform, the three background-transfer strategies and iOS guidelines without transfers
+    assert out.count("episode_reward") == 8 + 2 * 5 + 3 + 1
