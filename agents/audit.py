@@ -259,7 +259,9 @@ def audit(episodes: int = 64, seed: int = SEED, days: float = 7.0) -> list[Findi
         unseen = float(np.mean(poll.values("content_unseen_units")))
         out.append(_finding(poll, never, sc, note=f"nobody opens the app; {unseen:.0f} units fetched, never shown"))
     t = action_table("ios_commuter")
-    refresh_only = WithoutRequests(GuidelinesPolicy(t), t, ("push", "processing+power"), "refresh-only")
+    refresh_only = WithoutRequests(
+        GuidelinesPolicy(t), t, ("push", "processing+power", "transfer+wifi"), "refresh-only"
+    )
     a, b = run(EmptyPushes(refresh_only, t), "ios_commuter"), run(refresh_only, "ios_commuter")
     out.append(_finding(a, b, "ios_commuter"))
     out.append(_finding(a, b, "ios_commuter", "windows_refresh", "trust: refresh windows a week"))

@@ -59,7 +59,9 @@ def test_polling_for_content_nobody_reads_earns_less_than_never_asking(scenario,
 # --- (b) iOS: empty silent pushes earn no trust ---------------------------------------
 def test_ios_empty_silent_pushes_earn_no_refresh_windows_or_fewer_early_expiries():
     table = _table("ios_commuter")
-    refresh_only = WithoutRequests(GuidelinesPolicy(table), table, ("push", "processing+power"), "refresh-only")
+    refresh_only = WithoutRequests(
+        GuidelinesPolicy(table), table, ("push", "processing+power", "transfer+wifi"), "refresh-only"
+    )
     with_pushes = EmptyPushes(refresh_only, table)
     d, base, pushed, plain = _paired(with_pushes, refresh_only, "ios_commuter", 64, 7.0, "windows_refresh")
     assert pushed.values("windows_push").mean() > 100  # many empty pushes a week ...
