@@ -13,7 +13,12 @@ reference on held-out seeds (paired: both meet the same user weeks), with 95 % C
   (with and without the exact-alarm permission);
 * Android: ``guidelines`` plus a flood of job windows on the charger, against ``guidelines``;
 * the laziest strategy (never ask for anything) and the naive hand-written policies
-  (``random``, ``fixed-interval``, ``charging-only``, ``greedy``), against ``guidelines``.
+  (``random``, ``fixed-interval``, ``charging-only``, ``greedy``), against ``guidelines``;
+* background transfers (env v1, rows 71-81): iOS ``guidelines`` plus a background transfer
+  asked for every minute whether or not there is anything to send, and ``guidelines`` with
+  its transfers allowed on cellular (not waiting for Wi-Fi); Android ``guidelines`` plus a
+  user-initiated job at every app close whether or not there is anything to upload; and
+  iOS ``guidelines`` without background transfers (its uploads only in its own windows).
 
 A strategy that loses (paired difference below zero, CI included) is priced; one that wins
 is a hole in the reward. ``tests/agents/test_reward_principle.py`` asserts the same on
@@ -168,6 +173,54 @@ class ChargerFlood(Wrapper):
         return a
 
 
+class TransferEveryMinute(Wrapper):
+    """iOS: ``guidelines`` plus a background transfer asked for at every decision where
+    ``guidelines`` asks nothing, 60 s out, with or without uploads to send: each one, even
+    empty, relaunches the app when done (row 72)."""
+
+    def __init__(self, table: ActionTable) -> None:
+        super().__init__(GuidelinesPolicy(table), "guidelines+transfer-every-minute")
+        self.transfer = table.option("transfer")
+        self.delay = table.delay(60.0)
+
+    def edit(self, obs, a):
+        ask = a[:, 0] == 0
+        a[ask, 0] = self.transfer
+        a[ask, 1] = self.delay
+        return a
+
+
+class CellularTransfers(GuidelinesPolicy):
+    """iOS: ``guidelines`` whose background transfers may use cellular (allowsExpensiveNetworkAccess
+    = YES) instead of waiting for Wi-Fi."""
+
+    name = "guidelines+cellular-transfers"
+    TRANSFER_OPTION = "transfer"
+
+
+class WithoutTransfers(GuidelinesPolicy):
+    """``guidelines`` as it was before background transfers: uploads only in chunks of its
+    own windows (the reference the transfer rules of ``guidelines`` were kept against)."""
+
+    name = "guidelines-without-transfers"
+    USE_TRANSFERS = False
+
+
+class UidtEveryClose(Wrapper):
+    """Android: ``guidelines`` plus a user-initiated data transfer job at every app close,
+    whether or not there is anything to upload (each shows a notification, row 80)."""
+
+    def __init__(self, table: ActionTable) -> None:
+        super().__init__(GuidelinesPolicy(table), "guidelines+uidt-every-close")
+        self.uidt = table.option("uidt+network")
+
+    def edit(self, obs, a):
+        leaving = obs[:, F["phase_background"]] > 0.5
+        a[leaving, 0] = self.uidt
+        a[leaving, 1] = 0
+        return a
+
+
 @dataclass
 class Finding:
     """One strategy against its reference: paired difference of a metric, 95 % CI."""
@@ -206,7 +259,9 @@ def audit(episodes: int = 64, seed: int = SEED, days: float = 7.0) -> list[Findi
         unseen = float(np.mean(poll.values("content_unseen_units")))
         out.append(_finding(poll, never, sc, note=f"nobody opens the app; {unseen:.0f} units fetched, never shown"))
     t = action_table("ios_commuter")
-    refresh_only = WithoutRequests(GuidelinesPolicy(t), t, ("push", "processing+power"), "refresh-only")
+    refresh_only = WithoutRequests(
+        GuidelinesPolicy(t), t, ("push", "processing+power", "transfer+wifi"), "refresh-only"
+    )
     a, b = run(EmptyPushes(refresh_only, t), "ios_commuter"), run(refresh_only, "ios_commuter")
     out.append(_finding(a, b, "ios_commuter"))
     out.append(_finding(a, b, "ios_commuter", "windows_refresh", "trust: refresh windows a week"))
@@ -230,6 +285,21 @@ def audit(episodes: int = 64, seed: int = SEED, days: float = 7.0) -> list[Findi
         # the laziest strategies and the naive hand-written ones
         for lazy in (Never(t), *LAZY):
             out.append(_finding(run(lazy, sc), g, sc, note="lazy or naive"))
+        # background transfers (rows 71-81): guidelines without them (iOS; Android's
+        # guidelines uses none), then the wasteful ones
+        if t.platform == "ios":
+            old = run(WithoutTransfers(t), sc)
+            out.append(_finding(old, g, sc, note="uploads only in the app's own windows (guidelines before transfers)"))
+            chain = run(TransferEveryMinute(t), sc)
+            extra = float(np.mean(chain.values("windows_transfer") - g.values("windows_transfer")))
+            out.append(_finding(chain, g, sc, note=f"{extra:.0f} extra relaunches a run"))
+            cell = run(CellularTransfers(t), sc)
+            more = 100.0 * float(np.mean(cell.values("battery_cost") - g.values("battery_cost")))
+            out.append(_finding(cell, g, sc, note=f"uploads on cellular, not waiting for Wi-Fi; {more:+.2f} % battery"))
+        else:
+            spam = run(UidtEveryClose(t), sc)
+            extra = float(np.mean(spam.values("windows_uidt") - g.values("windows_uidt")))
+            out.append(_finding(spam, g, sc, note=f"{extra:.0f} extra user-initiated jobs a run"))
     return out
 
 

@@ -198,6 +198,11 @@ class RequestOption(_Model):
     periodic: bool = Field(False, description="Android periodic job: the delay choice is its interval (row 19)")
     notification: bool = Field(False, description="push: the message shows a notification (user-visible)")
     slot: int | None = Field(default=None, ge=0, le=3, description="task identifier slot (default by type)")
+    # iOS background transfer (a background URLSession upload task, rows 71-78)
+    discretionary: bool = Field(False, description="transfer: isDiscretionary, waits for Wi-Fi and power (row 74)")
+    allows_cellular: bool = Field(
+        True, description="transfer: allowsExpensiveNetworkAccess; false = Wi-Fi only (row 78)"
+    )
 
     @model_validator(mode="after")
     def _periodic(self) -> RequestOption:
@@ -207,6 +212,12 @@ class RequestOption(_Model):
             raise ValueError("only 'push' requests can show a notification")
         if self.type == "push_normal":
             raise ValueError("'push_normal' is how the OS delivers a downgraded push; request 'push'")
+        if self.type != "transfer" and (self.discretionary or not self.allows_cellular):
+            raise ValueError("only 'transfer' requests have discretionary / allows_cellular")
+        if self.type == "transfer" and (self.requires_network or self.requires_power):
+            raise ValueError("a 'transfer' needs no constraints: it always needs the network (use discretionary)")
+        if self.type == "uidt" and not self.requires_network:
+            raise ValueError("a 'uidt' request must require the network (row 79: a valid network type)")
         return self
 
 
@@ -338,7 +349,12 @@ class AndroidConfig(_Model):
     inexact_alarm_min_futurity_s: NonNeg = Field(description="... and none for delays shorter than this, s")
     fgs_quota_s: Pos = Field(description="dataSync foreground service time per window, s")
     fgs_window_h: Pos = Field(description="... window, h (reset when the user opens the app)")
-    fgs_start_grace_s: NonNeg = Field(description="a foreground service may start this long after leaving the app, s")
+    fgs_start_grace_s: NonNeg = Field(
+        description="a foreground service (or a user-initiated job) may start this long after leaving the app, s"
+    )
+    uidt_permission: bool = Field(
+        description="the app holds RUN_USER_INITIATED_JOBS: 'uidt' requests are accepted (row 79)"
+    )
 
 
 class IOSConfig(_Model):
@@ -347,6 +363,16 @@ class IOSConfig(_Model):
     processing_recent_use_days: Pos = Field(description="processing runs only for apps opened within this many days")
     silent_push_per_hour: Pos = Field(description="silent pushes delivered per rolling hour")
     silent_push_drop_prob: Frac = Field(description="probability a silent push is not delivered at all")
+    transfer_overhead_s: NonNeg = Field(description="background transfer: time per transfer on top of its units, s")
+    transfer_foreground_grace_s: NonNeg = Field(
+        description="a transfer created this soon after the user left the app counts as created in the foreground, s"
+    )
+    transfer_resume_delay_s: NonNeg = Field(description="resume rate limiter: the first delay, s (row 75)")
+    transfer_resume_delay_max_s: NonNeg = Field(description="... its doubling stops here, s")
+    transfer_timeout_s: Pos = Field(description="timeoutIntervalForResource: a transfer fails after this, s (row 77)")
+    discretionary_needs_power: bool = Field(
+        description="a discretionary transfer waits for external power as well as Wi-Fi (row 74)"
+    )
 
 
 class ProfileConfig(_Model):
@@ -354,7 +380,7 @@ class ProfileConfig(_Model):
     platform: PlatformName = Field(description=" or ".join(PLATFORM_NAMES))
     version: str = Field("", description="OS versions the profile describes")
     description: str = Field("", description="free text")
-    request_options: Annotated[list[RequestOption], Field(min_length=1, max_length=11)]
+    request_options: Annotated[list[RequestOption], Field(min_length=1, max_length=13)]
     windows: dict[WindowTypeName, WindowTypeConfig] = Field(
         description="per window type: budget, launch rate and gates"
     )
@@ -385,6 +411,11 @@ class ProfileConfig(_Model):
         if any(o.type == "push" for o in self.request_options) and self.platform == "android":
             if "push_normal" not in self.windows:
                 raise ValueError("android push requests need a 'push_normal' entry under windows (downgraded delivery)")
+        for o in self.request_options:
+            if o.type == "transfer" and self.platform != "ios":
+                raise ValueError("'transfer' (background URLSession) requests are iOS only")
+            if o.type == "uidt" and self.platform != "android":
+                raise ValueError("'uidt' (user-initiated data transfer job) requests are Android only")
         if self.platform == "android" and self.android is None:
             raise ValueError("an android profile needs an 'android' section")
         if self.platform == "ios" and self.ios is None:

@@ -425,7 +425,7 @@ def backlog_series(
     """Pending work units over ``[t0, t_end]`` as a step series ``(t_s, units, max_mismatch)``.
 
     Starts empty at ``t0`` (a reset clears the backlog), adds each logged ``arrival``,
-    removes each saved ``chunk``, and takes the logged size at ``app_open`` (after the
+    removes each saved ``chunk`` and each iOS background ``transfer`` done, and takes the logged size at ``app_open`` (after the
     first screen's foreground refresh), ``app_close`` and ``complete``, and
     ``backlog_end`` at ``t_end``. ``max_mismatch`` is the largest gap between the
     running sum and a logged size at ``app_close`` / ``complete`` / the end (app opens
@@ -438,7 +438,7 @@ def backlog_series(
         k = e["kind"]
         if k == "arrival":
             v += float(e["units"])
-        elif k == "chunk" and e["saved"]:
+        elif (k == "chunk" and e["saved"]) or (k == "transfer" and e["state"] == "done"):
             v = max(0.0, v - float(e["units"]))
         elif k in ("app_open", "app_close", "complete"):
             logged = float(e["backlog_units"])

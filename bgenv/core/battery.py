@@ -33,6 +33,7 @@ from bgenv.core.layout import (
     I_LOWPOWER,
     I_OVERNIGHT,
     I_SCREEN,
+    I_TX_NET,
     M_BATT_MIN,
     M_BATTERY_COST,
     M_ENERGY,
@@ -62,6 +63,7 @@ from bgenv.core.layout import (
     S_EV,
     S_PLUG_THR,
     S_T,
+    S_TX_ENERGY,
     S_WIN_ENERGY,
 )
 from bgenv.core.reward import reward_energy
@@ -88,6 +90,18 @@ def background_power(pf, si) -> float:
     elif net > 0:
         p += pf[P_RADIO_WIFI]
     return p
+
+
+@kjit(inline="always")
+def transfer_power(pf, si) -> float:
+    """Battery fraction per second drawn by an iOS background transfer: the radio of the
+    network it runs on, no CPU (the system's process does the work, row 71); 0 while it waits."""
+    net = si[I_TX_NET]
+    if net == NET_CELL:
+        return pf[P_RADIO_CELL]
+    if net > 0:
+        return pf[P_RADIO_WIFI]
+    return 0.0
 
 
 @kjit(inline="always")
@@ -131,6 +145,20 @@ def spend(pf, sf, si, e: float) -> None:
     lower price); off the charger also as battery cost."""
     sf[M_ENERGY] += e
     sf[S_WIN_ENERGY] += e
+    charging = si[I_CHARGING] != 0
+    if not charging:
+        sf[M_BATTERY_COST] += e
+        sf[S_COST] += e
+    reward_energy(pf, sf, e, charging)
+
+
+@kjit(inline="always")
+def spend_transfer(pf, sf, si, e: float) -> None:
+    """Account ``e`` (fraction of a full battery) of a background transfer's energy, priced
+    as all background energy (``spend``) but booked to the transfer, not to a window: the
+    app's history sees it at the relaunch that follows (``S_TX_ENERGY``)."""
+    sf[M_ENERGY] += e
+    sf[S_TX_ENERGY] += e
     charging = si[I_CHARGING] != 0
     if not charging:
         sf[M_BATTERY_COST] += e

@@ -28,6 +28,7 @@ from bgenv.core.battery import (
     next_battery_event,
     spend,
     threshold_crossed,
+    transfer_power,
 )
 from bgenv.core.device import (
     app_close,
@@ -80,6 +81,7 @@ from bgenv.core.layout import (
     EV_SCREEN_ON,
     EV_THERMAL,
     EV_TOPUP,
+    EV_TRANSFER,
     EV_WAKE,
     EV_WIN_END,
     EVK_DEADLINE,
@@ -164,6 +166,7 @@ from bgenv.core.layout import (
     P_NET_CHANGE_PER_S,
     P_NOPTS,
     P_OEM_KILLER,
+    P_OPT_TYPE,
     P_OVERNIGHT_PROB,
     P_PLATFORM,
     P_START_HOUR,
@@ -202,12 +205,15 @@ from bgenv.core.layout import (
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
+    WT_FGS,
     WT_PROCESSING,
+    WT_UIDT,
 )
 from bgenv.core.observation import write_obs
 from bgenv.core.reward import reward_deadline, reward_throttle
 from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
+    app_visible,
     doze_consider,
     doze_timer,
     doze_wake,
@@ -218,6 +224,14 @@ from bgenv.core.scheduler import (
     stop_reason,
     update_bucket,
     window_has_net,
+)
+from bgenv.core.transfer import (
+    transfer_event,
+    transfer_force_quit,
+    transfer_next,
+    transfer_open,
+    transfer_progress,
+    transfer_update,
 )
 from bgenv.core.windows import (
     chunk_end,
@@ -324,6 +338,7 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
     stuck = 0
     while True:
         if dirty:
+            transfer_update(pf, sf, si, ev)
             recompute(pf, ph, sf, si, items, reqs, jobs)
             dirty = False
             if phase != PH_NONE:
@@ -372,7 +387,7 @@ def _apply_action(pf, sf, si, items, reqs, jobs, rng, ev, acts) -> None:
     opt, delay_bin, chunk_bin, kind_choice = acts[0], acts[1], acts[2], acts[3]
     between = _between_chunks(si)
     if opt > 0:
-        submit_request(pf, sf, si, reqs, rng, ev, opt, pf[P_DELAY_BINS + delay_bin])
+        submit_request(pf, sf, si, items, reqs, rng, ev, opt, pf[P_DELAY_BINS + delay_bin])
     if between:
         if chunk_bin == 0:
             complete_window(pf, sf, si, jobs, ev, pending_units(si, items, -1))
@@ -422,6 +437,7 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
         sf[M_LOWPOWER_S] += dt
     if si[I_DOZE] == DZ_DEEP_IDLE or si[I_DOZE] == DZ_DEEP_MAINT:
         sf[M_DEEP_DOZE_S] += dt
+    transfer_progress(pf, sf, si, dt)
     sf[S_T] = t_new
 
 
@@ -443,6 +459,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
             sf[S_EV + EV_SCREEN_OFF] = INF
         ej_earn(pf, sf, pf[P_EJ_REFILL_OPEN])
         app_open(pf, sf, si, items, rng, ev, tts)
+        transfer_open(sf)
         history_open(pf, sf, si[I_HOUR])
         update_bucket(pf, sf, si, ev)
         doze_wake(pf, sf, si, ev)
@@ -450,6 +467,8 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         ej_earn(pf, sf, pf[P_EJ_REFILL_SCREEN] * (sf[S_T] - sf[S_LAST_OPEN]))  # row 12: the app's own time on top
         sf[S_LAST_CLOSE] = sf[S_T]
         fq = app_close(pf, sf, si, items, rng, ev)
+        if fq and pf[P_FORCE_QUIT_STOPS] != 0.0:
+            transfer_force_quit(sf, si, ev)  # row 73 (iOS); Android's swipe is no force-stop
         doze_consider(pf, sf, si, ev)
         if not (fq and pf[P_FORCE_QUIT_STOPS] != 0.0):
             return PH_BACKGROUND
@@ -512,6 +531,9 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         _deadlines(pf, sf, si, items, ev)
     elif k == EV_WAKE:
         sf[S_EV + EV_WAKE] = INF
+    elif k == EV_TRANSFER:
+        sf[S_EV + EV_TRANSFER] = INF
+        transfer_event(pf, sf, si, items, reqs, rng, ev, tts)
     return PH_NONE
 
 
@@ -585,8 +607,9 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     if si[I_WIN_ACTIVE] != 0 and pf[P_OEM_KILLER] != 0.0 and si[I_CHARGING] == 0:
         wake = min(wake, oem_strikes_at(pf, sf))  # the OEM killer stops the window
     sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
-    rate = battery_rate(pf, sf, si, background_power(pf, si))
+    rate = battery_rate(pf, sf, si, background_power(pf, si) + transfer_power(pf, si))
     sf[S_BATT_RATE] = rate
+    sf[S_EV + EV_TRANSFER] = transfer_next(pf, sf, si)
     sf[S_EV + EV_BATT] = next_battery_event(pf, sf, si, rate)
     if si[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
         sf[S_EV + EV_DEADLINE] = next_deadline(si, items)
@@ -706,8 +729,12 @@ def write_masks(pf, sf, si, items, mask) -> None:
     mask[:] = False
     bar_off = pf[P_PLATFORM] == PLATFORM_IOS and si[I_BAR_OFF] != 0
     mask[0] = True
+    android = pf[P_PLATFORM] == PLATFORM_ANDROID
     for opt in range(1, nopt):
         mask[opt] = not bar_off
+        wt = int(pf[P_OPT_TYPE + opt])
+        if android and (wt == WT_UIDT or wt == WT_FGS) and not app_visible(pf, sf, si):
+            mask[opt] = False  # rows 37, 79: only while the app is visible
     for d in range(ndelay):
         mask[from_delay + d] = True
     mask[from_chunk] = True
@@ -716,7 +743,7 @@ def write_masks(pf, sf, si, items, mask) -> None:
         has_net = window_has_net(pf, si)
         anyk = False
         for k in range(NKIND):
-            w = workable(pf, si, items, k, has_net)
+            w = workable(pf, sf, si, items, k, has_net)
             mask[from_kind + 1 + k] = w
             anyk = anyk or w
         if anyk:

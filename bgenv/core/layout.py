@@ -113,6 +113,9 @@ WT_PUSH = _wt("push")  # iOS silent push / Android high-priority push (rows 27, 
 WT_PUSH_NORMAL = _wt("push_normal")  # Android push delivered at normal priority (over its cap or downgraded)
 WT_ALARM = _wt("alarm")  # Android alarm allowed while idle: exact with the permission (#51), else inexact
 WT_FGS = _wt("fgs")  # Android dataSync foreground service, user-visible (row 37)
+# --- background transfers (rows 71-81) ---
+WT_TRANSFER = _wt("transfer")  # iOS: the app relaunched to handle a background URLSession's completion (rows 71-72)
+WT_UIDT = _wt("uidt")  # Android 14+ user-initiated data transfer job (rows 79-81)
 WT_NAMES = tuple(_wt.names)
 NWT = len(WT_NAMES)
 WINDOW_TYPES = _wt.codes()
@@ -131,6 +134,11 @@ _SLOT_OF = {
     WT_PUSH: 3,
     WT_ALARM: 4,
     WT_FGS: 5,
+    # background transfers share slot 5 (no new launch clock, so no random draw moves):
+    # on iOS it is free (no foreground service); on Android a user-initiated job and a
+    # foreground service are both started from the visible app and launch at once
+    WT_TRANSFER: 5,
+    WT_UIDT: 5,
 }
 DEFAULT_SLOT = {WT_NAMES[wt]: slot for wt, slot in _SLOT_OF.items()}
 
@@ -156,6 +164,8 @@ _JOB_KIND_OF = {
     WT_PUSH_NORMAL: JK_NONE,
     WT_ALARM: JK_ALARM,
     WT_FGS: JK_FGS,
+    WT_TRANSFER: JK_OTHER,  # iOS: recorded, never counted
+    WT_UIDT: JK_OTHER,  # row 79: user-initiated jobs are not subject to quotas
 }
 WT_JOB_KIND = tuple(_JOB_KIND_OF[wt] for wt in range(NWT))  # indexed by window type
 
@@ -230,6 +240,7 @@ EVK_DEADLINE = 18
 EVK_REFUSED = 19
 EVK_LEVEL = 20  # a sample of the battery and the backlog: at reset and every simulated hour
 EVK_RETRY = 21  # Android rescheduled a stopped job by itself with backoff (no app request)
+EVK_TRANSFER = 22  # an iOS background transfer changed state (TX_* codes below)
 # Names and the meaning of the four payload fields a, b, c, d of each kind
 EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_REQUEST: ("request", ("type", "earliest_begin_s", "requires_network", "requires_power")),
@@ -257,7 +268,19 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     # the OS's own request: logged at the stop of the window it reschedules (type), to run
     # from earliest_begin_s (stop + backoff, row 17) as retry number attempt
     EVK_RETRY: ("retry", ("type", "earliest_begin_s", "attempt", "unused")),
+    # state: a TX_* code; units: upload units in the transfer; network: the one it runs on
+    # (NET_* code, 0 while waiting); discretionary: 1 when it waits for Wi-Fi and power (row 74)
+    EVK_TRANSFER: ("transfer", ("state", "units", "network", "discretionary")),
 }
+# States of an iOS background transfer in the event log (EVK_TRANSFER)
+_tx = _Names()
+TX_HANDED = _tx("handed")  # the app handed upload units to the system (a new transfer, or more units)
+TX_RUNNING = _tx("running")  # the system is transferring (out of the app's process)
+TX_WAITING = _tx("waiting")  # held: no (allowed) network, or discretionary and not on Wi-Fi + power
+TX_DONE = _tx("done")  # every unit reached the server; the app is relaunched to handle it (row 72)
+TX_CANCELLED = _tx("cancelled")  # the user force-quit the app (row 73): the units are back in the queue
+TX_TIMED_OUT = _tx("timed_out")  # not done within timeoutIntervalForResource (row 77)
+TX_NAMES = tuple(_tx.names)
 # Reasons a request is refused at submission
 _rf = _Names()
 REFUSE_UNAVAILABLE = _rf("unavailable")  # iOS: Background App Refresh is off (row 44)
@@ -265,6 +288,7 @@ REFUSE_INVALID = _rf("invalid")  # Android: expedited job with a delay or power 
 REFUSE_RATE = _rf("rate_limited")  # Android: schedule() rate limit (row 22)
 REFUSE_BACKGROUND = _rf("background_start")  # Android: a foreground service cannot start from the background (row 37)
 REFUSE_DROPPED = _rf("push_dropped")  # iOS: a silent push was not delivered (row 45)
+REFUSE_PERMISSION = _rf("permission")  # Android: a UIDT without RUN_USER_INITIATED_JOBS (row 79)
 REFUSE_NAMES = tuple(_rf.names)
 REFUSE_NONE = -1  # the request is accepted
 
@@ -317,6 +341,7 @@ EV_WIN_END = _e()
 EV_CHUNK_END = _e()
 EV_DEADLINE = _e()
 EV_WAKE = _e()  # re-evaluate gates (earliest-begin floors, quota refills, idle thresholds)
+EV_TRANSFER = _e()  # iOS background transfer: done (at the current speed), may start, or times out
 NEV = _e.n
 
 # ---------------------------------------------------------------------------
@@ -367,6 +392,15 @@ S_EJ_BONUS_T = _s()
 S_SCHED_WIN_T = _s()  # start of the current schedule() counting minute (row 22)
 S_LAST_CLOSE = _s()  # when the user last left the app
 S_TEMP_EXEMPT_UNTIL = _s()  # end of a temporary Doze exemption after a high-priority push (row 27)
+# --- iOS background transfer (rows 71-77): one background session, out of the app's process ---
+S_TX_UNITS = _s()  # upload units handed to the system (still pending in the backlog until done)
+S_TX_WORK_S = _s()  # transfer time it needs at Wi-Fi speed, s (units x s/unit + per-transfer overhead)
+S_TX_DONE_S = _s()  # ... of which done, s
+S_TX_START = _s()  # it may not start before this time, s (earliest begin; resume rate limiter, row 75)
+S_TX_TIMEOUT = _s()  # it fails at this time, s (timeoutIntervalForResource, row 77)
+S_TX_DELAY = _s()  # the resume rate limiter's current delay, s (row 75)
+S_TX_ENERGY = _s()  # energy of transfers since the app was last launched for one (feeds the history)
+S_TX_LAST_UNITS = _s()  # units of the last transfer done (the relaunch window's units)
 # Metric accumulators
 M_ARRIVED = _s()  # work units
 M_COMPLETED = _s()
@@ -404,6 +438,9 @@ M_CELL_S = _s()
 M_LOWPOWER_S = _s()
 M_DEEP_DOZE_S = _s()
 M_REWARD = _s()
+M_TX_DONE = _s()  # background transfers done
+M_TX_UNITS = _s()  # upload units they delivered
+M_TX_CANCELLED = _s()  # ... cancelled by a force-quit or timed out
 NSF = _s.n
 
 # ---------------------------------------------------------------------------
@@ -455,6 +492,10 @@ I_ITEMS_HI = _i()  # rows at or past this index of the backlog table are all emp
 I_ITEMS_DIRTY = _i()  # the backlog changed: the next soft deadline must be recomputed
 I_TEMP_EXEMPT = _i()
 I_WIN_NOTIFY = _i()
+I_TX_ACTIVE = _i()  # an iOS background transfer is in flight
+I_TX_DISC = _i()  # ... discretionary (row 74)
+I_TX_CELL = _i()  # ... allowed on cellular (allowsExpensiveNetworkAccess, row 78)
+I_TX_NET = _i()  # ... the network it runs on now (NET_NONE while it waits)
 NSI = _i.n
 
 # Item fields items[N, MAXI, NIF]
@@ -516,7 +557,7 @@ NH = 12
 # Parameters pf[NP]. Filled by ``params.compile_params`` from a validated Scenario;
 # each slot's meaning, unit and source row are documented on the config field.
 # ---------------------------------------------------------------------------
-MAX_OPTS = 12  # request options in an action table
+MAX_OPTS = 14  # request options in an action table
 MAX_BINS = 12  # delay or chunk-size bins
 _p = _Counter()
 P_PLATFORM = _p()
@@ -710,4 +751,14 @@ P_W_DEADLINE = _p()
 P_W_THROTTLE = _p()
 P_W_INVALID = _p()
 P_W_NOTIFY = _p()  # per notification shown to the user (push with notification, foreground service)
+# background transfers (rows 71-81)
+P_OPT_DISC = _p(MAX_OPTS)  # iOS transfer option: discretionary (row 74)
+P_OPT_CELL = _p(MAX_OPTS)  # iOS transfer option: allowed on cellular (allowsExpensiveNetworkAccess, row 78)
+P_TX_OVERHEAD_S = _p()  # transfer time per transfer on top of its units, s (request and response)
+P_TX_FG_GRACE_S = _p()  # a transfer created this soon after the user left counts as created in the foreground, s
+P_TX_DELAY0_S = _p()  # resume rate limiter: first delay, s (row 75)
+P_TX_DELAY_MAX_S = _p()  # ... cap on its doubling, s
+P_TX_TIMEOUT_S = _p()  # timeoutIntervalForResource, s (row 77)
+P_TX_DISC_POWER = _p()  # 1 = a discretionary transfer waits for external power as well as Wi-Fi (row 74)
+P_UIDT_PERMISSION = _p()  # 1 = the app holds RUN_USER_INITIATED_JOBS (row 79)
 NP = _p.n

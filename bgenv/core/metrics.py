@@ -45,6 +45,9 @@ from bgenv.core.layout import (
     M_REWARD,
     M_SCREEN_S,
     M_THROTTLED,
+    M_TX_CANCELLED,
+    M_TX_DONE,
+    M_TX_UNITS,
     M_UNITS_LOST,
     M_WIFI_S,
     M_WINDOW_S,
@@ -82,6 +85,8 @@ METRICS: dict[str, str] = {
     "windows_push_normal": "... Android pushes delivered at normal priority",
     "windows_alarm": "... Android alarms (exact with SCHEDULE_EXACT_ALARM, else inexact)",
     "windows_fgs": "... Android foreground services",
+    "windows_transfer": "... iOS relaunches to handle a background transfer's completion",
+    "windows_uidt": "... Android user-initiated data transfer jobs",
     "mean_window_s": "mean window length, s",
     "completions_reported": "windows the app ended by reporting completion",
     "expirations": "windows that expired (budget, user activity, lost constraint)",
@@ -110,6 +115,9 @@ METRICS: dict[str, str] = {
     "low_power_share": "share of time in Low Power Mode / Battery Saver (U17)",
     "deep_doze_share": "share of time in deep Doze (Android)",
     "battery_min": "lowest battery level in the episode",
+    "transfers_done": "iOS background transfers done (each relaunches the app)",
+    "transfer_units": "upload units those transfers delivered (in work_completed_background too)",
+    "transfers_failed": "iOS background transfers cancelled by a force-quit or timed out",
 }
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 NMETRICS = len(METRIC_NAMES)
@@ -158,6 +166,9 @@ MT_CHUNKS_LOST = _col("chunks_lost")
 MT_UNITS_LOST = _col("units_lost")
 MT_INVALID_ACTIONS = _col("invalid_actions")
 MT_EPISODE_REWARD = _col("episode_reward")
+MT_TRANSFERS_DONE = _col("transfers_done")
+MT_TRANSFER_UNITS = _col("transfer_units")
+MT_TRANSFERS_FAILED = _col("transfers_failed")
 MT_SIMULATED_DAYS = _col("simulated_days")
 MT_SCREEN_H_PER_DAY = _col("screen_h_per_day")
 MT_CHARGING_SHARE = _col("charging_share")
@@ -260,6 +271,9 @@ def write_metrics(sf, si, items, tts, scratch, out) -> None:
     out[MT_LOW_POWER_SHARE] = sf[M_LOWPOWER_S] / elapsed
     out[MT_DEEP_DOZE_SHARE] = sf[M_DEEP_DOZE_S] / elapsed
     out[MT_BATTERY_MIN] = sf[M_BATT_MIN]
+    out[MT_TRANSFERS_DONE] = sf[M_TX_DONE]
+    out[MT_TRANSFER_UNITS] = sf[M_TX_UNITS]
+    out[MT_TRANSFERS_FAILED] = sf[M_TX_CANCELLED]
 
 
 @kjit

@@ -29,6 +29,8 @@ from bgenv.core.layout import (
     I_PHASE,
     I_TEMP_EXEMPT,
     I_THERMAL,
+    I_TX_ACTIVE,
+    I_TX_NET,
     I_WIN_ACTIVE,
     I_WIN_TYPE,
     IT_ACTIVE,
@@ -56,6 +58,7 @@ from bgenv.core.layout import (
     S_LAST_REFRESH,
     S_LAST_WINDOW_END,
     S_T,
+    S_TX_UNITS,
     S_WIN_START,
     S_WIN_UNITS,
     THERMAL_CRITICAL,
@@ -67,6 +70,8 @@ from bgenv.core.layout import (
     WT_PROCESSING,
     WT_PUSH,
     WT_PUSH_NORMAL,
+    WT_TRANSFER,
+    WT_UIDT,
     first_of_run,
 )
 from bgenv.core.scheduler import effective_net, window_exempt
@@ -138,7 +143,30 @@ FEATURES: tuple[tuple[str, str, str, float, float], ...] = (
     ("window_alarm", "running window is an Android alarm (exact or inexact)", "0/1", 0.0, 1.0),
     ("window_fgs", "running window is an Android foreground service", "0/1", 0.0, 1.0),
     ("pending_slot4", "a request is pending in slot 4 (Android alarm)", "0/1", 0.0, 1.0),
-    ("pending_slot5", "a request is pending in slot 5 (Android foreground service)", "0/1", 0.0, 1.0),
+    (
+        "pending_slot5",
+        "a request is pending in slot 5 (Android foreground service or user-initiated job; iOS relaunch after a transfer)",
+        "0/1",
+        0.0,
+        1.0,
+    ),
+    # background transfers (iOS background URLSession, Android user-initiated jobs; rows 71-81)
+    (
+        "window_transfer",
+        "running window is an iOS relaunch to handle a background transfer's completion",
+        "0/1",
+        0.0,
+        1.0,
+    ),
+    ("window_uidt", "running window is an Android user-initiated data transfer job", "0/1", 0.0, 1.0),
+    (
+        "transfer_units",
+        "iOS: upload work handed to a background transfer in flight (0 on Android)",
+        "log1p(units)/log1p(1000)",
+        0.0,
+        1.0,
+    ),
+    ("transfer_running", "iOS: a background transfer in flight is running now (not waiting)", "0/1", 0.0, 1.0),
 )
 NOBS = len(FEATURES)
 FEATURE_NAMES: tuple[str, ...] = tuple(f[0] for f in FEATURES)
@@ -197,6 +225,10 @@ O_WINDOW_ALARM = _slot("window_alarm")
 O_WINDOW_FGS = _slot("window_fgs")
 O_PENDING_SLOT4 = _slot("pending_slot4")
 O_PENDING_SLOT5 = _slot("pending_slot5")
+O_WINDOW_TRANSFER = _slot("window_transfer")
+O_WINDOW_UIDT = _slot("window_uidt")
+O_TRANSFER_UNITS = _slot("transfer_units")
+O_TRANSFER_RUNNING = _slot("transfer_running")
 
 
 @kjit(inline="always")
@@ -294,3 +326,7 @@ def write_obs(pf, sf, si, items, reqs, obs) -> None:
     obs[O_WINDOW_FGS] = 1.0 if (win and wt == WT_FGS) else 0.0
     obs[O_PENDING_SLOT4] = reqs[4, RQ_ACTIVE]
     obs[O_PENDING_SLOT5] = reqs[5, RQ_ACTIVE]
+    obs[O_WINDOW_TRANSFER] = 1.0 if (win and wt == WT_TRANSFER) else 0.0
+    obs[O_WINDOW_UIDT] = 1.0 if (win and wt == WT_UIDT) else 0.0
+    obs[O_TRANSFER_UNITS] = min(1.0, math.log1p(sf[S_TX_UNITS]) / _LOG_1K) if si[I_TX_ACTIVE] != 0 else 0.0
+    obs[O_TRANSFER_RUNNING] = 1.0 if si[I_TX_NET] != NET_NONE else 0.0

@@ -56,6 +56,10 @@ def _option_label(o: RequestOption) -> str:
         parts.insert(0, "periodic")
     if o.notification:
         parts.append("notification")
+    if o.discretionary:
+        parts.append("discretionary")
+    if not o.allows_cellular:
+        parts.append("wifi")
     return "+".join(parts)
 
 
@@ -154,6 +158,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_OPT_TYPE + j] = WINDOW_TYPES[o.type]
         pf[L.P_OPT_NET + j] = float(o.requires_network)
         pf[L.P_OPT_POWER + j] = float(o.requires_power)
+        pf[L.P_OPT_DISC + j] = float(o.discretionary)
+        pf[L.P_OPT_CELL + j] = float(o.allows_cellular)
     delays = sc.actions.delay_bins_s
     pf[L.P_NDELAY] = len(delays)
     pf[L.P_DELAY_BINS : L.P_DELAY_BINS + len(delays)] = delays
@@ -210,6 +216,12 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_RECENT_USE_S] = pr.ios.processing_recent_use_days * 86400.0
         pf[L.P_PUSH_PER_H] = pr.ios.silent_push_per_hour
         pf[L.P_PUSH_DROP] = pr.ios.silent_push_drop_prob
+        pf[L.P_TX_OVERHEAD_S] = pr.ios.transfer_overhead_s
+        pf[L.P_TX_FG_GRACE_S] = pr.ios.transfer_foreground_grace_s
+        pf[L.P_TX_DELAY0_S] = pr.ios.transfer_resume_delay_s
+        pf[L.P_TX_DELAY_MAX_S] = pr.ios.transfer_resume_delay_max_s
+        pf[L.P_TX_TIMEOUT_S] = pr.ios.transfer_timeout_s
+        pf[L.P_TX_DISC_POWER] = float(pr.ios.discretionary_needs_power)
     else:
         pf[L.P_CPU_KILL_FRAC] = 2.0  # never reached: no CPU monitor
         pf[L.P_RECENT_USE_S] = np.inf
@@ -240,6 +252,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
         pf[L.P_FGS_QUOTA_S] = a.fgs_quota_s
         pf[L.P_FGS_WIN_S] = a.fgs_window_h * 3600.0
         pf[L.P_FGS_START_GRACE_S] = a.fgs_start_grace_s
+        pf[L.P_UIDT_PERMISSION] = float(a.uidt_permission)
         pf[L.P_QUOTA_WIN_S : L.P_QUOTA_WIN_S + L.NBUCKET] = np.array(a.quota_window_h) * 3600.0
         pf[L.P_JOB_COUNT : L.P_JOB_COUNT + L.NBUCKET] = a.job_count
         pf[L.P_SESSION_COUNT : L.P_SESSION_COUNT + L.NBUCKET] = a.session_count

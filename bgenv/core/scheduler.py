@@ -161,6 +161,7 @@ from bgenv.core.layout import (
     P_SESSION_GAP_S,
     P_TOTAL_CAP_S,
     P_TOTAL_CAP_WIN_S,
+    P_UIDT_PERMISSION,
     P_USAGE_FLOOR,
     P_USAGE_MAX_FACTOR,
     P_USAGE_NOW_WEIGHT,
@@ -183,6 +184,7 @@ from bgenv.core.layout import (
     REFUSE_BACKGROUND,
     REFUSE_INVALID,
     REFUSE_NONE,
+    REFUSE_PERMISSION,
     REFUSE_RATE,
     REFUSE_UNAVAILABLE,
     RING_COUNTED,
@@ -224,6 +226,7 @@ from bgenv.core.layout import (
     WT_PROCESSING,
     WT_PUSH,
     WT_PUSH_NORMAL,
+    WT_UIDT,
 )
 from bgenv.core.rng import SYS, uniform
 
@@ -634,9 +637,24 @@ def submit_refusal(pf, sf, si, wt: int, delay: float, power: float) -> int:
         return REFUSE_RATE  # too many schedule() calls in a minute (row 22)
     if wt == WT_FGS and delay > 0.0:
         return REFUSE_INVALID  # a foreground service starts now or not at all
-    if wt == WT_FGS and si[I_APP_FG] == 0 and t - sf[S_LAST_CLOSE] > pf[P_FGS_START_GRACE_S]:
+    if wt == WT_FGS and not app_visible(pf, sf, si):
         return REFUSE_BACKGROUND  # row 37: cannot start from the background (12+)
+    if wt == WT_UIDT:  # row 79: a user-initiated data transfer job
+        if pf[P_UIDT_PERMISSION] == 0.0:
+            return REFUSE_PERMISSION  # SecurityException without RUN_USER_INITIATED_JOBS
+        if delay > 0.0 or power != 0.0:
+            return REFUSE_INVALID  # JobInfo: "A user-initiated job cannot have a time delay"
+        if not app_visible(pf, sf, si):
+            return REFUSE_BACKGROUND  # RESULT_FAILURE outside the foreground
     return REFUSE_NONE
+
+
+@kjit(inline="always")
+def app_visible(pf, sf, si) -> bool:
+    """Android: the app may start a foreground service or schedule a user-initiated job
+    now (rows 37, 79): it is on screen, or the user left it at most
+    ``fgs_start_grace_s`` ago (the decision taken as the app goes to the background)."""
+    return si[I_APP_FG] != 0 or sf[S_T] - sf[S_LAST_CLOSE] <= pf[P_FGS_START_GRACE_S]
 
 
 @kjit(inline="always")

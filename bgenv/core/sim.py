@@ -282,7 +282,7 @@ def _decode(kind: str, field: str, v: float) -> Any:
     if field == "reason":
         return L.REFUSE_NAMES[int(v)] if kind == "refused" else L.END_NAMES[int(v)]
     if field == "state":
-        return L.DOZE_NAMES[int(v)]
+        return L.TX_NAMES[int(v)] if kind == "transfer" else L.DOZE_NAMES[int(v)]
     if field == "bucket" and kind in ("bucket", "grant"):
         return L.BUCKET_NAMES[int(v)] if v >= 0 else None
     if field == "network":
@@ -301,6 +301,7 @@ def _decode(kind: str, field: str, v: float) -> Any:
         "coalesced",
         "requires_network",
         "requires_power",
+        "discretionary",
     ):
         return bool(v)
     if field in ("attempt", "new_items"):

@@ -118,6 +118,8 @@ from bgenv.core.layout import (
     THERMAL_CRITICAL,
     THERMAL_SERIOUS,
     WT_FGS,
+    WT_TRANSFER,
+    WT_UIDT,
 )
 from bgenv.core.reward import (
     content_fetched,
@@ -150,15 +152,18 @@ from bgenv.core.scheduler import (
     submit_refusal,
     window_exempt,
 )
-from bgenv.core.workload import auto_kind, complete_units, mark_attempt, oldest_arrival, pending_units, workable
+from bgenv.core.transfer import transfer_relaunched, transfer_submit
+from bgenv.core.workload import auto_kind, complete_units, free_units, mark_attempt, oldest_arrival, workable
 
 INF = np.inf
 
 
 @kjit
-def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
+def submit_request(pf, sf, si, items, reqs, rng, ev, opt: int, delay: float) -> None:
     """The app submits request option ``opt`` with an earliest-begin delay in s.
-    Resubmitting a slot replaces its pending request and resets its timer (row 42)."""
+    Resubmitting a slot replaces its pending request and resets its timer (row 42).
+    An iOS background transfer hands the pending uploads to the system instead
+    (``transfer.transfer_submit``)."""
     slot = int(pf[P_OPT_SLOT + opt])
     wt = int(pf[P_OPT_TYPE + opt])
     net = pf[P_OPT_NET + opt]
@@ -173,6 +178,10 @@ def submit_request(pf, sf, si, reqs, rng, ev, opt: int, delay: float) -> None:
         log_event(sf, si, ev, EVK_REFUSED, wt, reason, 0.0, 0.0)
         return
     si[I_LAST_REFUSED] = 0
+    if wt == WT_TRANSFER:
+        log_event(sf, si, ev, EVK_REQUEST, wt, t + delay, 1.0, 0.0)
+        transfer_submit(pf, sf, si, items, ev, opt, delay)
+        return
     period = 0.0
     flex = 0.0
     earliest = t + delay + alarm_deferral(pf, si, rng, wt, delay)
@@ -214,7 +223,7 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     grant_exemption(pf, sf, si, wt, t)
     record_grant(pf, si, jobs, wt, t, notify)
     reward_wake(pf, sf)
-    if notify or wt == WT_FGS:
+    if notify or wt == WT_FGS or wt == WT_UIDT:  # row 80: a user-initiated job shows a notification
         reward_notify(pf, sf)
     si[I_BACKOFF_N] = int(reqs[slot, RQ_ATTEMPT])
     si[I_WIN_NET] = int(reqs[slot, RQ_NET])
@@ -243,6 +252,8 @@ def grant_window(pf, sf, si, reqs, jobs, rng, ev, slot: int) -> int:
     sf[M_WINDOWS_BY_TYPE + wt] += 1.0
     recent_add(sf, R_WINDOWS)
     bucket = si[I_BUCKET] if pf[P_PLATFORM] == PLATFORM_ANDROID else -1
+    if wt == WT_TRANSFER:
+        transfer_relaunched(pf, sf)  # rows 72, 75
     log_event(sf, si, ev, EVK_GRANT, wt, budget, bucket, si[I_BACKOFF_N])
     wake_energy(pf, sf, si, rng, ev)
     return PH_WINDOW
@@ -255,13 +266,13 @@ def start_chunk(pf, sf, si, items, reqs, rng, ev, size: float, kind: int) -> boo
     win_net = effective_net(pf, si, window_exempt(pf, si))
     has_net = win_net != NET_NONE
     if kind < 0:
-        kind = auto_kind(pf, si, items, has_net)
+        kind = auto_kind(pf, sf, si, items, has_net)
         if kind < 0:
             return False
-    elif not workable(pf, si, items, kind, has_net):
+    elif not workable(pf, sf, si, items, kind, has_net):
         return False
     t = sf[S_T]
-    units = min(size, pending_units(si, items, kind))
+    units = min(size, free_units(sf, si, items, kind))
     net = 0
     sec = pf[P_K_SEC + kind]
     if pf[P_K_NET + kind] != 0.0:

@@ -29,6 +29,7 @@ from bgenv.core.layout import (
     IT_SIZE,
     IT_WINDOWS,
     KIND_REFRESH,
+    KIND_UPLOAD,
     M_ARRIVED,
     M_COMPLETED,
     M_COMPLETED_BG,
@@ -42,6 +43,7 @@ from bgenv.core.layout import (
     P_K_PRIORITY,
     S_LAST_REFRESH,
     S_T,
+    S_TX_UNITS,
     TTS_BUF,
 )
 from bgenv.core.rng import SYS, uniform
@@ -152,19 +154,30 @@ def pending_units(si, items, kind: int) -> float:
 
 
 @kjit
-def workable(pf, si, items, kind: int, has_net: bool) -> bool:
-    """Whether a chunk of this kind could make progress now."""
-    if pf[P_K_NET + kind] != 0.0 and not has_net:
-        return False
-    return pending_units(si, items, kind) > DONE_EPS
+def free_units(sf, si, items, kind: int) -> float:
+    """Remaining units of ``kind`` a chunk may work on: the pending ones less the upload
+    units handed to an iOS background transfer (``transfer.py``), which stay pending
+    until it is done."""
+    units = pending_units(si, items, kind)
+    if kind == KIND_UPLOAD:
+        units = max(0.0, units - sf[S_TX_UNITS])
+    return units
 
 
 @kjit
-def auto_kind(pf, si, items, has_net: bool) -> int:
+def workable(pf, sf, si, items, kind: int, has_net: bool) -> bool:
+    """Whether a chunk of this kind could make progress now."""
+    if pf[P_K_NET + kind] != 0.0 and not has_net:
+        return False
+    return free_units(sf, si, items, kind) > DONE_EPS
+
+
+@kjit
+def auto_kind(pf, sf, si, items, has_net: bool) -> int:
     """The kind 'auto' works on: the workable kind with the best (lowest) priority rank."""
     best = -1
     for k in range(NKIND):
-        if workable(pf, si, items, k, has_net):
+        if workable(pf, sf, si, items, k, has_net):
             if best < 0 or pf[P_K_PRIORITY + k] < pf[P_K_PRIORITY + best]:
                 best = k
     return best

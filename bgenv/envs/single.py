@@ -44,12 +44,22 @@ class BackgroundSchedulingEnv(gym.Env):
 
     * ``request``: 0 = submit nothing; otherwise a request type with constraints from
       the profile's ``request_options`` (iOS: app refresh, processing with
-      requires-network / requires-external-power, a silent push from the app's server;
+      requires-network / requires-external-power, a silent push from the app's server,
+      a background URLSession upload ``transfer``, plain, ``+discretionary`` or
+      ``+wifi`` only;
       Android: job with network / charging, expedited job, periodic job, high-priority
       push with or without a notification, alarm allowed while idle (exact only when
       the profile grants ``android.exact_alarm_permission``, else inexact),
-      foreground service).
-      Resubmitting a type replaces its pending request and resets its timer.
+      foreground service (also WorkManager's long-running work), user-initiated data
+      transfer job ``uidt+network``).
+      Resubmitting a type replaces its pending request and resets its timer. An iOS
+      ``transfer`` hands every pending upload unit to the system, which sends it out of
+      the app's process (radio energy only) when its rules allow (Wi-Fi, or cellular
+      unless ``+wifi``; a discretionary one, and any created later than a few seconds
+      after the user left, waits for Wi-Fi and power; created in the background it also
+      waits out the resume rate limiter; a force-quit cancels it) and relaunches the app
+      in a short ``transfer`` window when done. ``fgs`` and ``uidt`` are accepted (and
+      unmasked) only as the user leaves the app; ``uidt`` takes no delay.
     * ``delay``: the earliest-begin delay (``actions.delay_bins_s``, seconds): a floor,
       never a target.
     * ``chunk``: inside a window, 0 = stop and report completion; otherwise the size in
@@ -65,12 +75,13 @@ class BackgroundSchedulingEnv(gym.Env):
 
     ## Observation Space
 
-    ``Box(50,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
+    ``Box(54,)`` float32, every feature in [0, 1] (time of day in [-1, 1]); names in
     ``env.unwrapped.observation_names`` and meanings and units in ``docs/reference.md``.
     Device conditions the app can read (battery, charging, Low Power Mode, thermal
     state, network, Android standby bucket, Background App Refresh switch), the
-    decision phase and running window, the backlog by kind, data staleness, and the
-    app's own recent history. Never the OS's hidden history score.
+    decision phase and running window, the backlog by kind, data staleness, the app's
+    own recent history and its background transfer in flight (upload units handed to
+    the system, running or waiting). Never the OS's hidden history score.
 
     ## Rewards
 
@@ -165,7 +176,15 @@ class BackgroundSchedulingEnv(gym.Env):
       OS's own retry of a stopped job is logged (``retry`` records). ``info`` gains
       ``t_s`` and ``dt_s`` (simulated seconds since the reset and since the previous
       decision); episode metrics gain ``content_shown_units``, ``content_unseen_units``
-      and ``energy_on_charger``.
+      and ``energy_on_charger``. Background transfers (rows 71-81, 85, 86): iOS
+      ``transfer`` options (background URLSession uploads out of process, relaunch on
+      completion), Android ``uidt+network`` (user-initiated data transfer jobs: from the
+      foreground only, no quota, Doze-exempt, 6 h, a notification); ``fgs``/``uidt``
+      masked outside the foreground; both use request slot 5; observation 50 -> 54
+      features (``window_transfer``, ``window_uidt``, ``transfer_units``,
+      ``transfer_running``); metrics ``windows_transfer``, ``windows_uidt``,
+      ``transfers_done``, ``transfer_units``, ``transfers_failed``; ``transfer`` records
+      in the event log.
     * v0: initial release.
     """
 

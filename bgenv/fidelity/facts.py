@@ -30,12 +30,22 @@ from bgenv.fidelity import (
     ios_processing,
     ios_refresh,
     observed,
+    transfers,
 )
 from bgenv.fidelity.measurement import NOT_MODELLED, NOT_YET, Measurement
 
 TEST_FILE = "tests/fidelity/test_fidelity.py"
 MISSING_ROWS = (16, 18, 20, 21, 30)  # PLATFORM_FACTS.md has no such rows
-MOVED_IN_ROWS = (51, 55, 57, 59, 65)  # rows past 50 moved in from docs/sources/candidate_rows_v1.md, numbers kept
+MOVED_IN_ROWS = (
+    51,
+    55,
+    57,
+    59,
+    65,
+    *range(71, 82),
+    85,
+    86,
+)  # rows past 50 moved in from docs/sources/candidate_rows_v1.md, numbers kept
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,56 @@ FACTS: tuple[Fact, ...] = (
          "request slot, a resubmission replaces it",
          "test_row_65_silent_push_held_while_offline", ios_refresh.silent_push_held_offline,
          needs_types=("push",)),
+    # background transfers: iOS background URLSession (71-78), Android UIDT (79-81), long-running workers (85, 86)
+    Fact(71, "Background URLSession: out of process",
+         "the system performs the upload and download tasks in a separate process",
+         "request option `transfer` (core/transfer.py: the units go to the system; radio energy only)",
+         "test_row_71_72_transfers_out_of_process_relaunch_the_app", transfers.out_of_process,
+         needs_types=("transfer",)),
+    Fact(72, "Relaunch on completion", "the app is woken or launched in the background when the tasks finish",
+         "`windows.transfer` (the relaunch window; transfer.transfer_relaunched)",
+         "test_row_71_72_transfers_out_of_process_relaunch_the_app", transfers.relaunch_on_completion,
+         needs_types=("transfer",)),
+    Fact(73, "Force-quit cancels background transfers",
+         "canceled because the user force-quit the application (also: updates disabled, resources)",
+         "transfer.transfer_force_quit (on `force_quit_stops_work`)",
+         "test_row_73_force_quit_cancels_transfers", transfers.force_quit_cancels, needs_types=("transfer",)),
+    Fact(74, "isDiscretionary", "may wait for Wi-Fi and power; tasks created in the background are discretionary",
+         "option `discretionary`, `ios.discretionary_needs_power`, `ios.transfer_foreground_grace_s`",
+         "test_row_74_discretionary_transfers_wait_for_wifi_and_power", transfers.discretionary_waits,
+         needs_types=("transfer",)),
+    Fact(75, "Resume rate limiter", "background-created tasks wait a delay: 60 s, doubled per relaunch, 0 at foreground",
+         "`ios.transfer_resume_delay_s`, `ios.transfer_resume_delay_max_s`",
+         "test_row_75_76_resume_rate_limiter_and_earliest_begin", transfers.resume_rate_limiter,
+         needs_types=("transfer",)),
+    Fact(76, "earliestBeginDate of a transfer", "a floor, never a target",
+         "the action's delay bin (transfer.transfer_submit)",
+         "test_row_75_76_resume_rate_limiter_and_earliest_begin", transfers.resume_rate_limiter,
+         needs_types=("transfer",)),
+    Fact(77, "timeoutIntervalForResource", "7 days by default; request timeouts are retried",
+         "`ios.transfer_timeout_s`", "test_row_77_78_timeout_and_cellular", transfers.resource_timeout,
+         needs_types=("transfer",)),
+    Fact(78, "allowsExpensiveNetworkAccess", "cellular and hotspots are expensive; Low Data Mode constrains",
+         "option `allows_cellular`", "test_row_77_78_timeout_and_cellular", transfers.cellular_flag,
+         needs_types=("transfer",)),
+    Fact(79, "User-initiated data transfer jobs",
+         "only scheduled from the foreground; RUN_USER_INITIATED_JOBS; no quotas; a network type; no delay",
+         "request option `uidt`, `windows.uidt`, `android.uidt_permission`, `android.fgs_start_grace_s`",
+         "test_row_79_81_user_initiated_jobs", transfers.uidt_rules, needs_types=("uidt",)),
+    Fact(80, "UIDT notification", "a notification within 10 s; a user stop is final",
+         "`reward.notification` per job (windows.grant_window)", "test_row_79_81_user_initiated_jobs",
+         transfers.uidt_notification, needs_types=("uidt",)),
+    Fact(81, "UIDT run time", "at least 6 h before a system stop; 12 h hard limit",
+         "`windows.uidt.budget_s`", "test_row_79_81_user_initiated_jobs", transfers.uidt_runtime,
+         needs_types=("uidt",)),
+    Fact(85, "WorkManager long-running workers",
+         "a Worker gets 10 min; setForeground runs longer, as a foreground service, started only when visible",
+         "request option `fgs` (a dataSync foreground service, row 37)", "test_row_85_86_long_running_workers",
+         android_push_alarms.foreground_service_start_and_timeout, needs_types=("fgs",)),
+    Fact(86, "dataSync foreground-service time limit", "6 h per 24 h, reset by a foreground visit",
+         "`android.fgs_quota_s`, `android.fgs_window_h` (scheduler.fgs_remaining)",
+         "test_row_85_86_long_running_workers", android_push_alarms.foreground_service_start_and_timeout,
+         needs_types=("fgs",)),
 )  # fmt: skip
 
 OBSERVED: tuple[Fact, ...] = (

@@ -66,6 +66,8 @@ TYPE_LABEL = {  # row labels of the requests and windows lanes (layout.WT_NAMES)
     "push_normal": "push (normal)",
     "alarm": "alarm",
     "fgs": "foreground svc",
+    "transfer": "transfer relaunch",
+    "uidt": "user-initiated job",
 }
 
 # -- device state bands -----------------------------------------------------------------
@@ -129,6 +131,8 @@ REQUEST_CHAR = {
     "push_normal": "u",
     "alarm": "a",
     "fgs": "f",
+    "transfer": "t",
+    "uidt": "i",
 }
 NETWORK_CHAR = {"none": "-", "cellular": "c", "wifi": "W"}
 DOZE_CHAR = {

@@ -24,7 +24,7 @@ from agents.distributions import (
 )
 from agents.hyperparams import HyperparamError, load_train_config
 
-IOS, ANDROID = [7, 9, 9, 5], [12, 9, 9, 5]
+IOS, ANDROID = [10, 9, 9, 5], [13, 9, 9, 5]
 DIMS = [IOS, ANDROID, [3, 3], [1, 4, 2]]  # bgenv's spaces, equal sizes (no padding), a one-choice part
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 

@@ -240,7 +240,8 @@ def _mean_reward(platform: str, name: str, episodes: int = 8, seed: int = 10_000
 # Android guidelines 1029 vs random 773, fixed-interval 134, greedy -2050. Re-measured after the v1
 # re-tuning of guidelines (push cadence without device backoff, hourly charger job, 12.5-min
 # processing stop): iOS guidelines 876, Android 1035 (the others unchanged)
-MARGIN = {"ios": 600.0, "android": 200.0}
+MARGIN = {"ios": 350.0, "android": 200.0}  # iOS 600 -> 350 in v1 with background transfers: random hands
+# uploads to the system a third of the time (measured on these seeds: guidelines 853, random 404)
 
 
 @pytest.mark.parametrize("platform", ["ios", "android"])

@@ -11,7 +11,10 @@ gets does not pay:
   ``guidelines`` (the alarm is inexact without SCHEDULE_EXACT_ALARM, row 51, and every
   wake-up has a price);
 * (d) Android: ``guidelines`` plus a flood of job windows on the charger earns less than
-  ``guidelines`` (energy on the charger and wake-ups are priced).
+  ``guidelines`` (energy on the charger and wake-ups are priced);
+* (e) background transfers: iOS ``guidelines`` plus a background transfer every minute
+  (mostly empty, each relaunching the app) and Android ``guidelines`` plus a user-initiated
+  job at every app close (each with a notification) earn less than ``guidelines``.
 
 The strategies live in ``agents/audit.py`` (``bgenv audit`` measures them on 64 weeks);
 they are written with the public API only: observation names, action labels
@@ -23,7 +26,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.audit import NO_OPENS, AlarmChain, ChargerFlood, EmptyPushes, Never, Poller, WithoutRequests
+from agents.audit import (
+    NO_OPENS,
+    AlarmChain,
+    ChargerFlood,
+    EmptyPushes,
+    Never,
+    Poller,
+    TransferEveryMinute,
+    UidtEveryClose,
+    WithoutRequests,
+)
 from agents.audit import action_table as _table
 from agents.audit import paired as _paired
 from agents.evaluate import mean_ci
@@ -46,7 +59,9 @@ def test_polling_for_content_nobody_reads_earns_less_than_never_asking(scenario,
 # --- (b) iOS: empty silent pushes earn no trust ---------------------------------------
 def test_ios_empty_silent_pushes_earn_no_refresh_windows_or_fewer_early_expiries():
     table = _table("ios_commuter")
-    refresh_only = WithoutRequests(GuidelinesPolicy(table), table, ("push", "processing+power"), "refresh-only")
+    refresh_only = WithoutRequests(
+        GuidelinesPolicy(table), table, ("push", "processing+power", "transfer+wifi"), "refresh-only"
+    )
     with_pushes = EmptyPushes(refresh_only, table)
     d, base, pushed, plain = _paired(with_pushes, refresh_only, "ios_commuter", 64, 7.0, "windows_refresh")
     assert pushed.values("windows_push").mean() > 100  # many empty pushes a week ...
@@ -85,6 +100,24 @@ def test_android_job_flood_on_the_charger_loses_to_guidelines():
     assert np.median(d) < 0.0
 
 
+# --- (e) background transfers that send nothing lose to guidelines ---------------------
+def test_ios_transfer_every_minute_loses_to_guidelines():
+    table = _table("ios_commuter")
+    d, _, chain, base = _paired(TransferEveryMinute(table), "guidelines", "ios_commuter", 64, 7.0)
+    extra = chain.values("windows_transfer") - base.values("windows_transfer")
+    assert extra.mean() > 20  # dozens of extra relaunches a week (the resume rate limiter slows the chain)
+    mean, half = mean_ci(d)
+    assert mean + half < 0.0, f"transfer every minute {mean:+.1f} ± {half:.1f} a week against guidelines"
+
+
+def test_android_uidt_at_every_close_loses_to_guidelines():
+    table = _table("android_commuter")
+    d, _, spam, base = _paired(UidtEveryClose(table), "guidelines", "android_commuter", 16, 7.0)
+    assert (spam.values("windows_uidt") - base.values("windows_uidt")).mean() > 30
+    mean, half = mean_ci(d)
+    assert mean + half < 0.0, f"uidt at every close {mean:+.1f} ± {half:.1f} a week against guidelines"
+
+
 def test_bgenv_audit_prints_every_strategy_against_its_reference(capsys):
     from agents.cli import main
 
@@ -97,7 +130,12 @@ def test_bgenv_audit_prints_every_strategy_against_its_reference(capsys):
         "guidelines+charger-flood",
         "never",
         "greedy",
+        "guidelines+transfer-every-minute",
+        "guidelines+cellular-transfers",
+        "guidelines+uidt-every-close",
+        "guidelines-without-transfers",
     ):
         assert name in out
-    # 2 pollers, empty pushes, 4 alarm chains, the flood, and never + 4 naive policies on each platform
-    assert out.count("episode_reward") == 8 + 2 * 5
+    # 2 pollers, empty pushes, 4 alarm chains, the flood, never + 4 naive policies on each
+    # platform, the three background-transfer strategies and iOS guidelines without transfers
+    assert out.count("episode_reward") == 8 + 2 * 5 + 3 + 1

@@ -38,7 +38,7 @@ def test_median_of_small_cases():
 
 
 def test_names_rows_and_window_types_agree():
-    assert NMETRICS == len(METRICS) == 48
+    assert NMETRICS == len(METRICS) == 53  # 48 + windows_transfer, windows_uidt and three transfer metrics
     windows = [k.removeprefix("windows_") for k in METRIC_NAMES if k.startswith("windows_") and k != "windows_granted"]
     assert tuple(windows) == L.WT_NAMES
     assert METRIC_NAMES.index("windows_granted") + 1 == METRIC_NAMES.index(f"windows_{L.WT_NAMES[0]}")

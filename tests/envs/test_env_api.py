@@ -14,6 +14,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from helpers import ENV_IDS, ZERO_24, make_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+from bgenv.core import layout as L
 from bgenv.envs.actions import ActionTable
 from bgenv.rollout import rollout
 
@@ -58,10 +59,10 @@ def test_sb3_check_env_passes(env_id):
 
 def test_spaces_match_the_documented_tables(platform):
     env = make_env(platform, horizon_days=1)
-    n_request = 7 if platform == "ios" else 12
+    n_request = 10 if platform == "ios" else 13  # + 3 iOS transfer options, + Android's uidt
     assert env.action_space.nvec.tolist() == [n_request, 9, 9, 5]
-    assert env.observation_space.shape == (50,)
-    assert len(env.observation_names) == 50
+    assert env.observation_space.shape == (54,)
+    assert len(env.observation_names) == 54
     labels = env.action_labels
     assert labels["delay"] == ("0 s", "60 s", "300 s", "900 s", "1800 s", "3600 s", "7200 s", "14400 s", "28800 s")
     assert labels["chunk"][0] == "stop and report completion"
@@ -85,6 +86,9 @@ def test_spaces_match_the_documented_tables(platform):
             "processing+power",
             "processing+network+power",
             "push",
+            "transfer",
+            "transfer+discretionary",
+            "transfer+wifi",
         )
     else:
         assert labels["request"] == (
@@ -100,6 +104,7 @@ def test_spaces_match_the_documented_tables(platform):
             "push+notification",
             "alarm",
             "fgs",
+            "uidt+network",
         )
 
 
@@ -257,7 +262,15 @@ def test_action_masks_layout_and_phases(platform):
         m = env.action_masks()
         assert m.dtype == np.bool_ and m.shape == (int(nvec.sum()),)
         req, dl, ch, kd = (m[s : s + n] for s, n in zip(starts, nvec))
-        assert req.all(), "Background App Refresh is on: every request option is allowed"
+        visible_only = [i for i, lab in enumerate(env.action_labels["request"]) if lab in ("fgs", "uidt+network")]
+        assert np.delete(req, visible_only).all(), "Background App Refresh is on: the other options are allowed"
+        # rows 37, 79: a foreground service or a user-initiated job only while the app is visible
+        # (on screen, or left at most fgs_start_grace_s ago; at t0 the app is in the background)
+        sf, si = env.unwrapped.sim.sf[0], env.unwrapped.sim.si[0]
+        visible = si[L.I_APP_FG] != 0 or sf[L.S_T] - sf[L.S_LAST_CLOSE] <= 10.0
+        assert (req[visible_only] == visible).all()
+        if info["phase"] == "background" and info["t_s"] > 0.0:
+            assert visible, "the user has just left the app"
         assert dl.all()
         assert ch[0] and kd[0], "stop/auto is always allowed"
         if info["phase"] == "background":

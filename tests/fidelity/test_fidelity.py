@@ -42,7 +42,7 @@ def test_registry_has_one_entry_per_fact_row():
     rows = [f.row for f in F.FACTS]
     assert rows == sorted(rows)
     assert rows == [r for r in range(1, 51) if r not in F.MISSING_ROWS] + list(F.MOVED_IN_ROWS)
-    assert F.MOVED_IN_ROWS == (51, 55, 57, 59, 65)
+    assert F.MOVED_IN_ROWS == (51, 55, 57, 59, 65, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 85, 86)
     assert [f.row for f in F.OBSERVED] == [f"O{k}" for k in range(1, 10)]
     for f in F.ALL_FACTS:
         assert f.fact and f.documented and f.model
@@ -63,7 +63,7 @@ def test_rows_of_request_types_not_in_any_profile_are_not_modelled_yet():
     for f in F.ALL_FACTS:
         missing = set(f.needs_types) - F.profile_request_types()
         assert (f.evaluate().status == F.NOT_YET) == bool(missing), f.row
-    assert {"push", "alarm", "fgs"} <= F.profile_request_types()
+    assert {"push", "alarm", "fgs", "transfer", "uidt"} <= F.profile_request_types()
 
 
 def test_fidelity_doc_is_current():
@@ -81,12 +81,12 @@ def test_cli_fidelity_runs_the_chosen_rows(tmp_path, capsys):
     assert "deep Doze 65 min after screen-off" in text
     assert cli.main(["fidelity", "--rows", "24"]) == 0
     assert "| 24 | Deep Doze entry |" in capsys.readouterr().out
-    assert cli.main(["fidelity", "--rows", "77"]) == 2  # unknown row: an error, not a traceback
+    assert cli.main(["fidelity", "--rows", "82"]) == 2  # unknown row (82 is still a draft): an error, not a traceback
 
 
 def test_statuses_of_the_table():
     counts = {s: sum(1 for f in F.ALL_FACTS if f.evaluate().status == s) for s in F.STATUSES}
-    assert sum(counts.values()) == len(F.ALL_FACTS) == 59
+    assert sum(counts.values()) == len(F.ALL_FACTS) == 72  # 59 + the 13 background-transfer rows
     assert counts[F.NOT_MODELLED] == counts[F.NOT_YET] == 0
 
 
@@ -626,3 +626,65 @@ def test_observed_oem_killer():
     assert oem["unplugged_long_after_open"] == 0 and oem["oem_kills"] >= 1
     assert stock["unplugged_long_after_open"] >= 10 and stock["oem_kills"] == 0
     assert m.status == F.MODELLED
+
+
+# ---------------------------------------------------------------------------
+# Background transfers (#71-#81, #85, #86)
+# ---------------------------------------------------------------------------
+def test_row_71_72_transfers_out_of_process_relaunch_the_app():
+    m, r = measure(71), measure(72)
+    assert m.status == r.status == F.MODELLED
+    assert m.data["chunks"] == 0 and m.data["done"] >= 5  # the app never worked; the system sent the units
+    assert m.data["relaunches"] == m.data["done"] - m.data["done_in_app"]  # one launch per completion (row 72)
+    assert m.data["max_relaunch_gap_s"] < 60.0
+    assert m.data["handed_discretionary"] == [False]  # created as the user leaves
+    assert r.data["relaunch_units"] == pytest.approx(m.data["units"])
+
+
+def test_row_73_force_quit_cancels_transfers():
+    m = measure(73)
+    assert m.status == F.PARTIAL  # the other cancellation reasons are not modelled
+    assert m.data["force_quits_in_flight"] >= 1
+    assert m.data["cancelled"] == m.data["force_quits_in_flight"] and m.data["relaunches"] == 0
+    assert m.data["ran"] == 0  # Wi-Fi only on a cellular-only phone (row 78)
+
+
+def test_row_74_discretionary_transfers_wait_for_wifi_and_power():
+    m = measure(74)
+    assert m.status == F.MODELLED
+    for run in m.data.values():
+        assert run["handed_discretionary"] == [True] and run["done"] >= 1
+        assert run["run_states"] == [("wifi", True)]
+
+
+def test_row_75_76_resume_rate_limiter_and_earliest_begin():
+    m = measure(75)
+    assert m.status == measure(76).status == F.MODELLED
+    assert m.data["waits_s"][:6] == [300.0, 60.0, 120.0, 240.0, 480.0, 960.0]
+
+
+def test_row_77_78_timeout_and_cellular():
+    t, c = measure(77), measure(78)
+    assert t.status == F.MODELLED and c.status == F.PARTIAL
+    assert t.data["end"] == "timed_out" and t.data["after_s"] == pytest.approx(7 * 86400.0)
+    assert c.data["transfer"]["networks"] == ["cellular"] and c.data["transfer+wifi"]["networks"] == []
+
+
+def test_row_79_81_user_initiated_jobs():
+    m, n, r = measure(79), measure(80), measure(81)
+    assert m.status == F.MODELLED and n.status == r.status == F.PARTIAL
+    d = m.data["commuter"]
+    assert d["windows"] >= 10 and d["budgets_s"] == [21600.0]
+    assert d["refused"]["invalid"] == 1 and d["refused"]["background_start"] >= 10  # delay; from the background
+    assert m.data["no_permission"]["windows"] == 0 and set(m.data["no_permission"]["refused"]) == {"permission"}
+    long = m.data["long"]
+    assert long["bucket"] == "restricted" and long["deep_doze_during"] and long["closed_by"] == "expire"
+    assert long["length_s"] == pytest.approx(6 * 3600.0)
+
+
+def test_row_85_86_long_running_workers():
+    for row in (85, 86):
+        m = measure(row)
+        assert m.status == F.MODELLED
+        assert m.data["refused_from_background"] == ["background_start"]
+        assert m.data["fgs_windows"][0][0] == 21600.0

@@ -442,7 +442,7 @@ def test_background_app_refresh_off_refuses_and_masks_requests():
     refused = of_kind(env.events, "refused")
     assert len(refused) == len(records)
     assert {e["reason"] for e in refused} == {"unavailable"}
-    assert {e["type"] for e in refused} == {"refresh", "processing", "push"}  # silent pushes need it too
+    assert {e["type"] for e in refused} == {"refresh", "processing", "push", "transfer"}  # pushes, transfers too
     assert of_kind(env.events, "request") == [] and of_kind(env.events, "grant") == []
     m = last["metrics"]
     assert m["requests"] == m["requests_refused"] == len(records)
