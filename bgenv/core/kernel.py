@@ -199,6 +199,9 @@ from bgenv.core.layout import (
     S_LAST_OPEN,
     S_LAST_REFRESH,
     S_LAST_WINDOW_END,
+    S_RATE_APP,
+    S_RATE_MOTION,
+    S_RATE_SCREEN,
     S_RECENT_T,
     S_REWARD,
     S_SCREEN_OFF_SINCE,
@@ -448,6 +451,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     if k == EV_HOUR:
         si[I_HOUR] = (si[I_HOUR] + 1) % 24
         sf[S_EV + EV_HOUR] += 3600.0
+        _hourly_rates(ph, sf, si)
         _log_level(sf, si, items, ev)
     elif k == EV_HORIZON:
         si[I_DONE] = 1
@@ -506,6 +510,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         topup(pf, sf, si, rng, ev)
         doze_wake(pf, sf, si, ev)
     elif k == EV_PLUGIN:
+        _set_hazard(sf, EV_PLUGIN, sf[S_HZ_RATE + EV_PLUGIN])  # its remaining hazard was redrawn
         if daytime_plugin(pf, sf, si, rng, ev):
             doze_wake(pf, sf, si, ev)
     elif k == EV_CHARGE_STOP:
@@ -569,14 +574,13 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     """Re-derive every rate and deterministic wake-up from the current state."""
     t = sf[S_T]
     h = si[I_HOUR]
-    hu = user_hour(si)  # the archetype's hour this device lives in (its day shifted, U7)
-    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else ph[H_APP_OPENS_PER_S, hu] * sf[S_U_APP_SCALE])
-    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else ph[H_SCREEN_PER_S, hu] * sf[S_U_SCREEN_SCALE])
+    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else sf[S_RATE_APP])
+    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else sf[S_RATE_SCREEN])
     _set_hazard(sf, EV_NET, pf[P_NET_CHANGE_PER_S])
     drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
     _set_hazard(sf, EV_DROP, drop_rate)
-    _set_hazard(sf, EV_MOTION, ph[H_MOTION_PER_S, hu])
-    _set_hazard(sf, EV_PLUGIN, ph[H_PLUGIN_PER_S, hu] * sf[S_U_PLUGINS_PER_DAY])
+    _set_hazard(sf, EV_MOTION, sf[S_RATE_MOTION])
+    # (the daytime plug-in clock's rate changes only with the hour: set in _hourly_rates)
     cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
     up, down = thermal_rates(pf, si, cpu)
     _set_hazard(sf, EV_THERMAL, up + down)
@@ -610,6 +614,18 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     if si[I_ITEMS_DIRTY] != 0:  # the backlog only changes on arrivals, completions and deadlines
         sf[S_EV + EV_DEADLINE] = next_deadline(si, items)
         si[I_ITEMS_DIRTY] = 0
+
+
+@kjit(inline="always")
+def _hourly_rates(ph, sf, si) -> None:
+    """This hour's rates of the user's hazard clocks, from the archetype's tables at the
+    device's own hour (its day shifted, U7) and its own factors (U1, U9-U10, U15); the
+    daytime plug-in clock, whose rate changes only here, is set here too."""
+    hu = user_hour(si)
+    sf[S_RATE_APP] = ph[H_APP_OPENS_PER_S, hu] * sf[S_U_APP_SCALE]
+    sf[S_RATE_SCREEN] = ph[H_SCREEN_PER_S, hu] * sf[S_U_SCREEN_SCALE]
+    sf[S_RATE_MOTION] = ph[H_MOTION_PER_S, hu]
+    _set_hazard(sf, EV_PLUGIN, ph[H_PLUGIN_PER_S, hu] * sf[S_U_PLUGINS_PER_DAY])
 
 
 @kjit(inline="always")
@@ -663,6 +679,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
     for k in range(NHZ):
         sf[S_HZ_REM + k] = gap_hazard(sf, si, rng) if k == EV_SCREEN_ON else expo(si, rng, clock_stream(k), 1.0)
     si[I_HOUR] = int(t0 // 3600.0) % 24
+    _hourly_rates(ph, sf, si)
     sf[S_EV + EV_HOUR] = (np.floor(t0 / 3600.0) + 1.0) * 3600.0
     sf[S_EV + EV_HORIZON] = t0 + pf[P_HORIZON_S]
     jit = pf[P_CHARGE_JITTER_S]
