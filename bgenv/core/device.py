@@ -251,9 +251,9 @@ def tail_scale(mean: float, p: float, glance_mean: float, lo: float, alpha: floa
 @kjit
 def draw_device(pf, sf, si, rng) -> None:
     """This device's own user and battery, drawn around the archetype's and the battery
-    model's values (``heterogeneity``; off: the centres, no draws). Every draw is the
-    user's (USER stream) and made on every platform, so that iOS and Android of one
-    seed meet the same user."""
+    model's values (``heterogeneity``; off: the centres, and only the top-up threshold is
+    drawn, as before heterogeneity). Every draw is the user's (USER stream) and made on
+    every platform, so that iOS and Android of one seed meet the same user."""
     het = pf[P_HET] != 0.0
     # normal draws: screen sessions/day, app opens/day, session length (U1, U9-U10), sleep
     # offset (U7), drain off and on, charging (U12-U13); uniforms for the rest
