@@ -184,7 +184,12 @@ class BackgroundSchedulingEnv(gym.Env):
       features (``window_transfer``, ``window_uidt``, ``transfer_units``,
       ``transfer_running``); metrics ``windows_transfer``, ``windows_uidt``,
       ``transfers_done``, ``transfer_units``, ``transfers_failed``; ``transfer`` records
-      in the event log.
+      in the event log. The user model reproduces USER_FACTS in shape and spread:
+      each device draws its own user and battery at reset (``heterogeneity``: use, day,
+      charging habits, drain and charging speeds, Wi-Fi, Low Power Mode and force-quit
+      habits), sessions are glances or a heavy tail, gaps Weibull, Low Power Mode lowers
+      drain; a ``light`` archetype; ``screen`` records carry the battery level, a
+      ``reset`` record opens each episode's log, drops are ``drop`` records.
     * v0: initial release.
     """
 
