@@ -96,6 +96,15 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     return report.run(out, rows)
 
 
+CALIBRATION_DOC = "docs/calibration.md"  # where ``bgenv calibration`` writes the table, from the source tree's root
+
+
+def cmd_calibration(args: argparse.Namespace) -> int:
+    from bgenv.calibration import report
+
+    return report.run(None if args.out == "-" else (args.out or CALIBRATION_DOC))
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from agents.audit import audit, report
 
@@ -188,6 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated rows to run (e.g. 1,6,O5); prints the table and writes it only with --out",
     )
     fi.set_defaults(func=cmd_fidelity)
+
+    ca = sub.add_parser(
+        "calibration",
+        help="simulate fleets of phones and write docs/calibration.md (docs/sources/USER_FACTS.md rows, configs/calibration.yaml)",
+    )
+    ca.add_argument("--out", default=None, help=f"where to write the table (default: {CALIBRATION_DOC}; - prints it)")
+    ca.set_defaults(func=cmd_calibration)
 
     args = ap.parse_args(argv)
     try:
