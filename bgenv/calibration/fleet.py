@@ -292,19 +292,25 @@ def _app_network(events: list[el.Event], t0: float, t_end: float) -> dict[str, f
     return out
 
 
-def time_to_level(events: list[el.Event], t0: float, level: float) -> float:
-    """Simulated s from ``t0`` until the logged battery level first reaches ``level`` (the
-    straight line between two logged levels, as :func:`bgenv.eventlog.battery_series`);
-    inf when it never does."""
+def time_to_drain(events: list[el.Event], t0: float, amount: float) -> float:
+    """Unplugged simulated s from ``t0`` until the battery has lost ``amount`` (fraction
+    of a full battery) while unplugged: the drops between consecutive logged levels
+    (:func:`bgenv.eventlog.battery_series`, straight lines between them) are added up and
+    time on the charger is not counted, so a plug-in on the way neither stops nor resets
+    the count. From a full battery, ``amount`` 0.8 is the time to 20 %. inf when the log
+    ends first."""
     ts, lv = el.battery_series(events, t0, math.inf)
-    below = np.flatnonzero(lv <= level)
-    if not below.size:
-        return math.inf
-    j = int(below[0])
-    if j == 0:
-        return 0.0
-    t1, t2, a, b = ts[j - 1], ts[j], lv[j - 1], lv[j]
-    return float(t1 + (t2 - t1) * (a - level) / (a - b) - t0)
+    charging = [(a, b) for a, b, v in el.spans(events, "charging", t0, math.inf) if v != "off"]
+    plugged = _time_in(charging)
+    lost, run = 0.0, 0.0
+    for j in range(1, ts.size):
+        dt = (ts[j] - ts[j - 1]) - float(plugged(ts[j]) - plugged(ts[j - 1]))
+        drop = max(0.0, lv[j - 1] - lv[j])
+        if lost + drop >= amount - 1e-12 and drop > 0:
+            return run + dt * (amount - lost) / drop
+        lost += drop
+        run += max(0.0, dt)
+    return math.inf
 
 
 def simulate_lpm_pairs(
@@ -312,8 +318,9 @@ def simulate_lpm_pairs(
 ) -> np.ndarray:
     """Matched pairs for Low Power Mode's effect on drain (spec U18 (d)): each seed run
     twice from a full battery with no charging, once with Low Power Mode forced on at
-    reset and once with it off. Returns ``[n, 2]``: s until the level reaches ``level``
-    with it off and with it on (inf when the horizon comes first)."""
+    reset and once with it off. Returns ``[n, 2]``: unplugged s until the level has
+    dropped from full to ``level`` (:func:`time_to_drain`) with it off and with it on (inf
+    when the horizon comes first)."""
     from bgenv.core.sim import iter_events
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
@@ -337,5 +344,5 @@ def simulate_lpm_pairs(
             events = list(iter_events(sim.event_array(i)))
             t0 = float(sim.sf[i, L.S_T0])
             events = [{"t": t0, "kind": "level", "battery": 1.0}, *(e for e in events if e["t"] > t0)]
-            out[i, arm] = time_to_level(events, t0, level)
+            out[i, arm] = time_to_drain(events, t0, 1.0 - level)
     return out

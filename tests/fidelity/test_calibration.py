@@ -20,7 +20,7 @@ import pytest
 
 from bgenv import eventlog as el
 from bgenv.calibration import report
-from bgenv.calibration.fleet import _intervals, _sessions, _time_in, time_to_level
+from bgenv.calibration.fleet import _intervals, _sessions, _time_in, time_to_drain
 from bgenv.calibration.statistics import STATISTICS, Pair, lpm_time_to_20_ratio, weibull_shape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,14 +157,18 @@ def test_battery_intervals_need_a_constant_state_between_two_levels():
     )
 
 
-def test_time_to_level_interpolates_between_logged_levels():
+def test_time_to_drain_counts_unplugged_drops_only():
     events = [
         {"t": 0.0, "kind": "level", "battery": 1.0},
         {"t": 3600.0, "kind": "level", "battery": 0.5},
-        {"t": 7200.0, "kind": "level", "battery": 0.1},
+        {"t": 3600.0, "kind": "charge_start", "battery": 0.5, "overnight": False, "continued": False},
+        {"t": 5400.0, "kind": "charge_stop", "battery": 0.8},  # 30 min plugged: not counted
+        {"t": 9000.0, "kind": "level", "battery": 0.4},
     ]
-    assert time_to_level(events, 0.0, 0.3) == pytest.approx(3600.0 + 1800.0)
-    assert time_to_level(events, 0.0, 0.05) == math.inf
+    # 0.5 lost in the first hour, then 0.3 more of the 0.4 lost in the next (unplugged) hour
+    assert time_to_drain(events, 0.0, 0.8) == pytest.approx(3600.0 + 0.75 * 3600.0)
+    assert time_to_drain(events, 0.0, 0.3) == pytest.approx(0.6 * 3600.0)
+    assert time_to_drain(events, 0.0, 0.95) == math.inf
 
 
 def test_time_in_spans_gives_the_overlap():
