@@ -78,14 +78,20 @@ class Channel:
         value: the state after an event of one of ``kinds``.
         initial: the state at reset, before any event says otherwise (``None``: the
             log states it at the start, as for the network).
+        track: for a state that depends on more than the last record (the network the
+            app sees: the underlying network, or none during a drop), the function
+            that reads its changes off the log instead of ``value``.
     """
 
     kinds: tuple[str, ...]
     value: Callable[[Event], Any]
     initial: Any
+    track: Callable[[Iterable[Event]], list[tuple[float, Any]]] | None = None
 
 
 def _screen(e: Event) -> str:
+    if e["kind"] == "reset":
+        return "other" if e["screen"] else "off"
     if e["kind"] == "app_open":
         return "app"
     if e["kind"] == "app_close":
@@ -93,29 +99,57 @@ def _screen(e: Event) -> str:
     return ("app" if e["app"] else "other") if e["on"] else "off"
 
 
+def _charging(e: Event) -> str:
+    if e["kind"] == "charge_start":
+        return "overnight" if e["overnight"] else "top-up"
+    if e["kind"] == "reset" and e["charging"]:
+        return "overnight"  # plugged in at reset: the user is asleep on the charger
+    return "off"
+
+
+def _on_off(field: str) -> Callable[[Event], str]:
+    return lambda e: "on" if e[field if e["kind"] == "reset" else "on"] else "off"
+
+
+def _network(events: Iterable[Event]) -> list[tuple[float, Any]]:
+    """The network the phone has, as ``(t_s, value)`` changes: the underlying network of
+    the ``network`` records, ``"none"`` from a ``drop`` record's start to its end."""
+    out: list[tuple[float, Any]] = []
+    base, drop = None, False
+    for e in events:
+        k = e["kind"]
+        if k == "reset":
+            base, drop = None, False  # the new episode logs its network at once
+        elif k == "network":
+            base = e["network"]
+            out.append((e["t"], "none" if drop else base))
+        elif k == "drop":
+            base, drop = e["network"], bool(e["on"])
+            out.append((e["t"], "none" if drop else base))
+    return out
+
+
 # The simulator's state at reset (core/kernel.py ``reset_device`` zeroes the integer
-# state): screen off, not charging, thermal nominal, Low Power Mode off, standby bucket
-# active, Doze active. The network and any charging at the start are logged at t0.
+# state, then logs a ``reset`` record with the screen, thermal state, Low Power Mode and
+# charger it starts with): screen off, not charging, thermal nominal, Low Power Mode off,
+# standby bucket active, Doze active unless the ``reset`` record says otherwise. The
+# network and any charging at the start are logged at t0.
 CHANNELS: dict[str, Channel] = {
     # "off", "other" (another app or the home screen) or "app" (this app in front)
-    "screen": Channel(("screen", "app_open", "app_close"), _screen, "off"),
+    "screen": Channel(("screen", "app_open", "app_close", "reset"), _screen, "off"),
     # "off", "overnight" or "top-up"; a top-up charge still plugged in at bedtime turns
     # "overnight" there (a charge_start with ``continued`` set: no new plug-in)
-    "charging": Channel(
-        ("charge_start", "charge_stop"),
-        lambda e: ("overnight" if e["overnight"] else "top-up") if e["kind"] == "charge_start" else "off",
-        "off",
-    ),
-    # "none", "cellular" or "wifi"
-    "network": Channel(("network",), lambda e: e["network"], None),
+    "charging": Channel(("charge_start", "charge_stop", "reset"), _charging, "off"),
+    # "none", "cellular" or "wifi": the network the phone has ("none" during a drop)
+    "network": Channel(("network", "drop"), lambda e: e["network"], None, _network),
     # layout.DOZE_NAMES
-    "doze": Channel(("doze",), lambda e: e["state"], "active"),
+    "doze": Channel(("doze", "reset"), lambda e: "active" if e["kind"] == "reset" else e["state"], "active"),
     # layout.BUCKET_NAMES
-    "bucket": Channel(("bucket",), lambda e: e["bucket"], "active"),
+    "bucket": Channel(("bucket", "reset"), lambda e: "active" if e["kind"] == "reset" else e["bucket"], "active"),
     # "on" or "off" (Low Power Mode on iOS, Battery Saver on Android)
-    "low_power": Channel(("low_power",), lambda e: "on" if e["on"] else "off", "off"),
+    "low_power": Channel(("low_power", "reset"), _on_off("low_power"), "off"),
     # "nominal", "fair", "serious" or "critical"
-    "thermal": Channel(("thermal",), lambda e: e["level"], "nominal"),
+    "thermal": Channel(("thermal", "reset"), lambda e: e["thermal" if e["kind"] == "reset" else "level"], "nominal"),
 }
 
 
@@ -123,6 +157,8 @@ def changes(events: Iterable[Event], channel: str) -> list[tuple[float, Any]]:
     """Every logged change of ``channel`` as ``(t_s, value)``, in log order (a record
     that repeats the current value is kept)."""
     ch = CHANNELS[channel]
+    if ch.track is not None:
+        return ch.track(events)
     return [(e["t"], ch.value(e)) for e in events if e["kind"] in ch.kinds]
 
 
@@ -184,7 +220,10 @@ class DeviceState:
         doze: Doze state (``layout.DOZE_NAMES``; ``"active"`` on iOS).
         thermal: thermal state.
         low_power: Low Power Mode / Battery Saver on.
-        network: ``"none"``, ``"cellular"`` or ``"wifi"`` (``None`` before it is logged).
+        network: ``"none"``, ``"cellular"`` or ``"wifi"``: the network the phone has,
+            ``"none"`` during a drop (``None`` before it is logged).
+        network_base: the underlying network (what a drop hides).
+        drop: a short connectivity drop is on.
         charging: on the charger.
         screen: screen on (this app or another).
         foreground: this app is in front.
@@ -196,6 +235,8 @@ class DeviceState:
     thermal: str = "nominal"
     low_power: bool = False
     network: str | None = None
+    network_base: str | None = None
+    drop: bool = False
     charging: bool = False
     screen: bool = False
     foreground: bool = False
@@ -360,7 +401,13 @@ def _advance(st: DeviceState, e: Event) -> DeviceState:
     if k == "low_power":
         return replace(st, low_power=bool(e["on"]))
     if k == "network":
-        return replace(st, network=e["network"])
+        return replace(st, network="none" if st.drop else e["network"], network_base=e["network"])
+    if k == "drop":
+        return replace(st, network="none" if e["on"] else e["network"], network_base=e["network"], drop=bool(e["on"]))
+    if k == "reset":
+        return DeviceState(
+            thermal=e["thermal"], low_power=bool(e["low_power"]), charging=bool(e["charging"]), screen=bool(e["screen"])
+        )
     if k == "charge_start":
         return replace(st, charging=True)
     if k == "charge_stop":
@@ -397,7 +444,7 @@ def seconds_when(events: Iterable[Event], t0: float, t_end: float, predicate: Ca
 # Levels over time
 # ---------------------------------------------------------------------------
 # Records that carry the battery level.
-BATTERY_RECORDS = ("level", "app_open", "app_close", "charge_start", "charge_stop", "low_power")
+BATTERY_RECORDS = ("level", "app_open", "app_close", "charge_start", "charge_stop", "low_power", "screen")
 
 
 def battery_series(
@@ -406,7 +453,7 @@ def battery_series(
     """The battery level (fraction of a full battery) over ``[t0, t_end]`` as
     ``(t_s, level)``: a line through every level the log records (a ``level`` sample at
     reset and every simulated hour, and the level at ``app_open``, ``app_close``,
-    ``charge_start``, ``charge_stop`` and ``low_power``) and ``level_end`` at ``t_end``.
+    ``charge_start``, ``charge_stop``, ``low_power`` and ``screen``) and ``level_end`` at ``t_end``.
     Between two records, at most an hour apart, the line is straight; the simulator's
     own battery model is not re-run here."""
     pts = [

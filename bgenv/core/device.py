@@ -25,6 +25,7 @@ from bgenv.core.layout import (
     EVK_APP_OPEN,
     EVK_CHARGE_START,
     EVK_CHARGE_STOP,
+    EVK_DROP,
     EVK_FORCE_QUIT,
     EVK_NETWORK,
     EVK_SCREEN,
@@ -74,6 +75,7 @@ from bgenv.core.layout import (
     S_APP_SESSION_LEN,
     S_BATT,
     S_CHARGE_PLAN_STOP,
+    S_DROP_START,
     S_EV,
     S_LAST_MOTION,
     S_LAST_OPEN,
@@ -142,7 +144,7 @@ def app_open(pf, sf, si, items, rng, ev, tts) -> bool:
     sf[S_LAST_OPEN] = t
     log_event(sf, si, ev, EVK_APP_OPEN, 1.0 if fresh else 0.0, pending_units(si, items, -1), sf[S_BATT], length)
     if not was_on:
-        log_event(sf, si, ev, EVK_SCREEN, 1.0, 1.0, 0.0, 0.0)
+        log_event(sf, si, ev, EVK_SCREEN, 1.0, 1.0, sf[S_BATT], 0.0)
     return fresh
 
 
@@ -160,7 +162,7 @@ def app_close(pf, sf, si, items, rng, ev) -> bool:
         add_item(pf, sf, si, items, ev, KIND_SYNC, item_units(pf, si, rng, KIND_SYNC))
     fq = uniform(si, rng, USER) < pf[P_FORCE_QUIT_PROB]
     log_event(sf, si, ev, EVK_APP_CLOSE, m, pending_units(si, items, -1), sf[S_BATT], 1.0 if fq else 0.0)
-    log_event(sf, si, ev, EVK_SCREEN, 0.0, 1.0, 0.0, 0.0)
+    log_event(sf, si, ev, EVK_SCREEN, 0.0, 1.0, sf[S_BATT], 0.0)
     if fq:
         si[I_FORCE_QUIT] = 1
         log_event(sf, si, ev, EVK_FORCE_QUIT, 0.0, 0.0, 0.0, 0.0)
@@ -172,7 +174,7 @@ def screen_on(pf, sf, si, rng, ev) -> None:
     """Other phone use (not this app) turns the screen on."""
     si[I_SCREEN] = 1
     sf[S_EV + EV_SCREEN_OFF] = sf[S_T] + session_length(pf, si, rng, pf[P_SCREEN_SESSION_MEAN_S])
-    log_event(sf, si, ev, EVK_SCREEN, 1.0, 0.0, 0.0, 0.0)
+    log_event(sf, si, ev, EVK_SCREEN, 1.0, 0.0, sf[S_BATT], 0.0)
 
 
 @kjit(inline="always")
@@ -181,7 +183,7 @@ def screen_off(sf, si, ev) -> None:
     sf[S_EV + EV_SCREEN_OFF] = INF
     si[I_SCREEN] = 0
     sf[S_SCREEN_OFF_SINCE] = sf[S_T]
-    log_event(sf, si, ev, EVK_SCREEN, 0.0, 0.0, 0.0, 0.0)
+    log_event(sf, si, ev, EVK_SCREEN, 0.0, 0.0, sf[S_BATT], 0.0)
 
 
 @kjit(inline="always")
@@ -204,15 +206,18 @@ def network_change(pf, ph, sf, si, rng, ev, hour: int) -> None:
         net = NET_CELL
     if net != si[I_NET_BASE]:
         si[I_NET_BASE] = net
-        log_event(sf, si, ev, EVK_NETWORK, net, si[I_DROP], 0.0, 0.0)
+        log_event(sf, si, ev, EVK_NETWORK, net, 0.0, 0.0, 0.0)
 
 
 @kjit(inline="always")
 def network_drop(pf, sf, si, rng, ev) -> None:
-    """A short connectivity drop begins; its length is exponential around ``drop_mean_s``."""
+    """A short connectivity drop begins (the underlying network stays as it is); its
+    length is exponential around ``drop_mean_s``."""
     si[I_DROP] = 1
-    sf[S_EV + EV_DROP_END] = sf[S_T] + expo(si, rng, USER, pf[P_DROP_MEAN_S])
-    log_event(sf, si, ev, EVK_NETWORK, NET_NONE, 1.0, 0.0, 0.0)
+    length = expo(si, rng, USER, pf[P_DROP_MEAN_S])
+    sf[S_DROP_START] = sf[S_T]
+    sf[S_EV + EV_DROP_END] = sf[S_T] + length
+    log_event(sf, si, ev, EVK_DROP, 1.0, si[I_NET_BASE], length, 0.0)
 
 
 @kjit(inline="always")
@@ -220,7 +225,7 @@ def network_drop_end(sf, si, ev) -> None:
     """The connectivity drop ends: the underlying network is back."""
     si[I_DROP] = 0
     sf[S_EV + EV_DROP_END] = INF
-    log_event(sf, si, ev, EVK_NETWORK, si[I_NET_BASE], 0.0, 0.0, 0.0)
+    log_event(sf, si, ev, EVK_DROP, 0.0, si[I_NET_BASE], sf[S_T] - sf[S_DROP_START], 0.0)
 
 
 # --- thermal -----------------------------------------------------------------

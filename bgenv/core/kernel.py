@@ -84,6 +84,7 @@ from bgenv.core.layout import (
     EV_WIN_END,
     EVK_DEADLINE,
     EVK_LEVEL,
+    EVK_RESET,
     H_APP_OPENS,
     H_APP_OPENS_PER_S,
     H_MOTION_PER_S,
@@ -113,6 +114,7 @@ from bgenv.core.layout import (
     I_STATUS,
     I_STEPS,
     I_TEMP_EXEMPT,
+    I_THERMAL,
     I_WIN_ACTIVE,
     I_WIN_TYPE,
     IT_ACTIVE,
@@ -653,6 +655,19 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
     sf[S_LAST_WINDOW_END] = -1e9
     sf[S_PLUG_THR] = draw_plug_threshold(pf, si, rng)
     si[I_BAR_OFF] = 1 if uniform(si, rng, USER) < pf[P_BAR_OFF_PROB] else 0
+    # asleep at the start hour: most users are on the charger (U15)
+    wake = pf[P_WAKE_H]
+    bed = pf[P_BEDTIME_H]
+    h0 = pf[P_START_HOUR]
+    asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
+    plugged = asleep and uniform(si, rng, USER) < pf[P_OVERNIGHT_PROB]
+    # the state the reset drew, the episode's first record (then the charger, the network
+    # and the battery level at t0)
+    log_event(
+        sf, si, ev, EVK_RESET, float(si[I_SCREEN]), float(si[I_THERMAL]), float(si[I_LOWPOWER]), 1.0 if plugged else 0.0
+    )
+    if plugged:
+        start_charging(pf, sf, si, ev, next_daily(t0, wake, si, rng, jit), True)
     si[I_NET_BASE] = -1
     network_change(pf, ph, sf, si, rng, ev, si[I_HOUR])
     _log_level(sf, si, items, ev)
@@ -668,13 +683,6 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
         for h in range(24):
             sf[S_USAGE + h] = ph[H_APP_OPENS, h] / tot * e * pf[P_USAGE_TAU_S] / 86400.0
             sf[S_USAGE_TOT] += sf[S_USAGE + h]
-    # asleep at the start hour: most users are on the charger (U15)
-    wake = pf[P_WAKE_H]
-    bed = pf[P_BEDTIME_H]
-    h0 = pf[P_START_HOUR]
-    asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
-    if asleep and uniform(si, rng, USER) < pf[P_OVERNIGHT_PROB]:
-        start_charging(pf, sf, si, ev, next_daily(t0, wake, si, rng, jit), True)
     update_bucket(pf, sf, si, ev)
     doze_consider(pf, sf, si, ev)
     # every episode opens with a decision: the app is in the background at t0 and may

@@ -230,6 +230,8 @@ EVK_DEADLINE = 18
 EVK_REFUSED = 19
 EVK_LEVEL = 20  # a sample of the battery and the backlog: at reset and every simulated hour
 EVK_RETRY = 21  # Android rescheduled a stopped job by itself with backoff (no app request)
+EVK_RESET = 22  # a new episode: the device state the reset drew (once, before the episode's other records)
+EVK_DROP = 23  # a short connectivity drop starts (on=1) or ends (on=0); the underlying network is unchanged
 # Names and the meaning of the four payload fields a, b, c, d of each kind
 EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_REQUEST: ("request", ("type", "earliest_begin_s", "requires_network", "requires_power")),
@@ -245,10 +247,12 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_CHARGE_STOP: ("charge_stop", ("battery", "unused", "unused2", "unused3")),
     EVK_DOZE: ("doze", ("state", "duration_s", "unused", "unused2")),
     EVK_BUCKET: ("bucket", ("bucket", "unused", "unused2", "unused3")),
-    EVK_NETWORK: ("network", ("network", "drop", "unused", "unused2")),
+    # the underlying network (Wi-Fi, cellular or none) changed; short drops are ``drop`` records
+    EVK_NETWORK: ("network", ("network", "unused", "unused2", "unused3")),
     EVK_THERMAL: ("thermal", ("level", "unused", "unused2", "unused3")),
     EVK_LOW_POWER: ("low_power", ("on", "battery", "unused", "unused2")),
-    EVK_SCREEN: ("screen", ("on", "app", "unused", "unused2")),
+    # battery: the level (fraction of full) when the screen turned on or off
+    EVK_SCREEN: ("screen", ("on", "app", "battery", "unused")),
     EVK_ARRIVAL: ("arrival", ("work_kind", "units", "coalesced", "deadline_s")),
     EVK_FORCE_QUIT: ("force_quit", ("unused", "unused1", "unused2", "unused3")),
     EVK_DEADLINE: ("deadline", ("work_kind", "remaining_units", "age_s", "unused")),
@@ -257,6 +261,12 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     # the OS's own request: logged at the stop of the window it reschedules (type), to run
     # from earliest_begin_s (stop + backoff, row 17) as retry number attempt
     EVK_RETRY: ("retry", ("type", "earliest_begin_s", "attempt", "unused")),
+    # the state at reset, before the episode's other records (screen, low_power, charging:
+    # 0/1; thermal: the thermal level, decoded to its name)
+    EVK_RESET: ("reset", ("screen", "thermal", "low_power", "charging")),
+    # on=1 at the start of a drop (duration_s: its planned length), on=0 at its end
+    # (duration_s: how long it lasted); network: the underlying network it hides
+    EVK_DROP: ("drop", ("on", "network", "duration_s", "unused")),
 }
 # Reasons a request is refused at submission
 _rf = _Names()
@@ -360,6 +370,7 @@ S_DEEP_AT = _s()  # when deep Doze may begin (stationary, unplugged, screen off)
 S_DOZE_NEXT = _s()  # end of the current Doze idle/maintenance period
 S_UNPLUG_T = _s()
 S_APP_SESSION_LEN = _s()
+S_DROP_START = _s()  # when the current connectivity drop began
 S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed
 S_RECENT_T = _s()
 S_EJ_BONUS = _s()  # expedited-job quota earned by screen time and interactions, s (row 12)

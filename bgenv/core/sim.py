@@ -287,8 +287,10 @@ def _decode(kind: str, field: str, v: float) -> Any:
         return L.BUCKET_NAMES[int(v)] if v >= 0 else None
     if field == "network":
         return L.NET_NAMES[int(v)]
-    if field == "level":
+    if field == "level" or (field == "thermal" and kind == "reset"):
         return L.THERMAL_NAMES[int(v)]
+    if kind == "reset":
+        return bool(v)  # screen, low_power, charging
     if field in (
         "fresh",
         "saved",
@@ -297,7 +299,6 @@ def _decode(kind: str, field: str, v: float) -> Any:
         "overnight",
         "continued",
         "force_quit",
-        "drop",
         "coalesced",
         "requires_network",
         "requires_power",
