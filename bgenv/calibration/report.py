@@ -134,7 +134,7 @@ def populations(cfg: Config) -> Fleets:
         try:
             scen = load_platform_scenario(platform, None, horizon_days=days, **spec)
         except ConfigError as e:
-            out.missing[name] = " ".join(str(e).split())
+            out.missing[name] = _why(e)
             continue
         out.centres[name] = float(sum(scen.user.app_opens_per_hour))
         if pairs:
@@ -151,6 +151,13 @@ def populations(cfg: Config) -> Fleets:
         mix.extend(out.devices[a][:k])
     out.devices[MIX] = mix
     return out
+
+
+def _why(err: Exception) -> str:
+    """A configuration error in one line, without the checkout's path or the list of
+    allowed keys (the document must not depend on where the tree is)."""
+    text = " ".join(str(err).split()).replace(str(CONFIG_DIR.parent) + "/", "")
+    return text.split("; allowed keys")[0]
 
 
 @dataclass(frozen=True)
