@@ -236,11 +236,36 @@ def screen_session_p99_over_median(fleet: Fleet, centre: float | None = None) ->
     return _ratio(_q(x, 0.99), _q(x, 0.5)) if x.size else NAN
 
 
-@statistic("pooled other-use screen sessions > 60 s: Pareto tail index (Hill MLE, x_min 60 s)")
+def pareto_tail_index(x: np.ndarray, threshold: float) -> float:
+    """Tail index α of the samples above ``threshold``: the maximum-likelihood fit of a
+    generalised Pareto distribution to the excesses ``x - threshold`` (peaks over a
+    threshold; a shifted Pareto / Lomax of index α has excesses of shape ξ = 1/α), so
+    α = 1/ξ. The fit maximises the profile likelihood in θ = ξ/σ (Grimshaw 1993):
+    ξ(θ) = mean(log(1 + θy)), l(θ) = -log ξ(θ) + log θ - 1 - ξ(θ) per sample. NaN under
+    50 samples or for a tail with no heavy part (ξ <= 0)."""
+    from scipy.optimize import minimize_scalar
+
+    y = np.asarray(x, dtype=float)
+    y = y[y > threshold] - threshold
+    if y.size < 50:
+        return NAN
+    m = float(y.mean())
+
+    def neg(log_theta: float) -> float:
+        theta = np.exp(log_theta) / m
+        xi = float(np.log1p(theta * y).mean())
+        return -(-np.log(xi) + np.log(theta) - 1.0 - xi)
+
+    r = minimize_scalar(neg, bounds=(np.log(1e-4), np.log(1e4)), method="bounded", options={"xatol": 1e-6})
+    xi = float(np.log1p(np.exp(r.x) / m * y).mean())
+    return 1.0 / xi if xi > 0 else NAN
+
+
+@statistic(
+    "pooled other-use screen sessions > 60 s: Pareto tail index α (generalised-Pareto fit to the excess over 60 s)"
+)
 def screen_session_tail_index(fleet: Fleet, centre: float | None = None) -> float:
-    x = _pooled(fleet, "other")
-    x = x[x > 60.0]
-    return float(x.size / np.log(x / 60.0).sum()) if x.size > 10 else NAN
+    return pareto_tail_index(_pooled(fleet, "other"), 60.0)
 
 
 @statistic("gaps between screen sessions starting 07-22 h: per-device Weibull shape (MLE), median")

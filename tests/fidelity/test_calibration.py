@@ -21,7 +21,7 @@ import pytest
 from bgenv import eventlog as el
 from bgenv.calibration import report
 from bgenv.calibration.fleet import _intervals, _sessions, _time_in, time_to_drain
-from bgenv.calibration.statistics import STATISTICS, Pair, lpm_time_to_20_ratio, weibull_shape
+from bgenv.calibration.statistics import STATISTICS, Pair, lpm_time_to_20_ratio, pareto_tail_index, weibull_shape
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "calibration.md"
@@ -47,10 +47,11 @@ def calibration(tmp_path_factory, worker_id) -> dict:
     """The calibration run: the rendered document and each check's (value, ok, reason)."""
     if worker_id == "master":
         return _measure()
-    from filelock import FileLock
+    import fcntl  # POSIX, like the suite's -n 2 runs
 
-    shared = tmp_path_factory.getbasetemp().parent / "calibration.json"
-    with FileLock(str(shared) + ".lock"):
+    shared = tmp_path_factory.getbasetemp().parent / "calibration.json"  # one folder per run
+    with open(str(shared) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits here for the first one's run
         if shared.is_file():
             return json.loads(shared.read_text(encoding="utf-8"))
         data = _measure()
@@ -182,6 +183,16 @@ def test_time_in_spans_gives_the_overlap():
 def test_weibull_shape_recovers_the_shape(k):
     x = np.random.default_rng(1).weibull(k, 20_000) * 300.0
     assert weibull_shape(x) == pytest.approx(k, rel=0.03)
+
+
+def test_pareto_tail_index_of_shifted_lomax_sessions():
+    # the spec's U2 session tail: 15 s + Lomax(scale 65 s, alpha 1.4), scales varying by device
+    rng = np.random.default_rng(2)
+    scale = 65.0 * np.exp(rng.normal(0.0, 0.45, 100_000))
+    x = 15.0 + scale * (rng.uniform(size=100_000) ** (-1 / 1.4) - 1.0)
+    assert pareto_tail_index(x, 60.0) == pytest.approx(1.4, abs=0.08)
+    # an exponential tail has no heavy part: xi ~ 0, a very large index
+    assert pareto_tail_index(rng.exponential(100.0, 50_000), 60.0) > 10
 
 
 def test_lpm_ratio_is_the_median_of_matched_pairs():
