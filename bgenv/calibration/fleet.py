@@ -317,10 +317,11 @@ def simulate_lpm_pairs(
     platform: str, seeds: list[int], days: float, overrides: dict[str, Any] | None = None, level: float = 0.2
 ) -> np.ndarray:
     """Matched pairs for Low Power Mode's effect on drain (spec U18 (d)): each seed run
-    twice from a full battery with no charging, once with Low Power Mode forced on at
-    reset and once with it off. Returns ``[n, 2]``: unplugged s until the level has
-    dropped from full to ``level`` (:func:`time_to_drain`) with it off and with it on (inf
-    when the horizon comes first)."""
+    twice from a full battery with no overnight charge and no top-up, once with Low Power
+    Mode forced on (at reset and at every decision of the app) and once with it forced
+    off. Returns ``[n, 2]``: unplugged s until the level has dropped from full to
+    ``level`` (:func:`time_to_drain`) with it off and with it on (inf when the horizon
+    comes first)."""
     from bgenv.core.sim import iter_events
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
@@ -333,9 +334,11 @@ def simulate_lpm_pairs(
         sim.reset(list(seeds))
         sim.sf[:, L.S_BATT] = 1.0
         sim.sf[:, L.S_PLUG_THR] = 0.0  # no top-ups: the level runs down to `level` unplugged
-        sim.si[:, L.I_LOWPOWER] = arm
         actor = Idle()
         while True:
+            # forced at every decision: a plug-in on the way (LPM off at 80 %) or a user who
+            # keeps it on (turned on after a charge) does not change the arm for long
+            sim.si[:, L.I_LOWPOWER] = arm
             idx = np.flatnonzero(~sim.done())
             if not idx.size:
                 break
