@@ -102,7 +102,8 @@ CALIBRATION_DOC = "docs/calibration.md"  # where ``bgenv calibration`` writes th
 def cmd_calibration(args: argparse.Namespace) -> int:
     from bgenv.calibration import report
 
-    return report.run(None if args.out == "-" else (args.out or CALIBRATION_DOC))
+    out = None if args.out == "-" else (args.out or CALIBRATION_DOC)
+    return report.run(out, args.config) if args.config else report.run(out)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -203,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="simulate fleets of phones and write docs/calibration.md (docs/sources/USER_FACTS.md rows, configs/calibration.yaml)",
     )
     ca.add_argument("--out", default=None, help=f"where to write the table (default: {CALIBRATION_DOC}; - prints it)")
+    ca.add_argument("--config", default=None, help="the rows, fleets and bands (default: configs/calibration.yaml)")
     ca.set_defaults(func=cmd_calibration)
 
     args = ap.parse_args(argv)

@@ -326,10 +326,11 @@ def summary(text: str) -> str:
     return next(ln for ln in text.splitlines() if ln.endswith("rows).") and ln[0].isdigit())
 
 
-def run(out: str | Path | None) -> int:
-    """What ``bgenv calibration`` does: measure and write the document to ``out`` (its
-    folder is made; printing the result counts), or print it when ``out`` is None."""
-    text = render(*measure())
+def run(out: str | Path | None, config: str | Path = CONFIG) -> int:
+    """What ``bgenv calibration`` does: measure the rows of ``config`` and write the
+    document to ``out`` (its folder is made; printing the result counts), or print it
+    when ``out`` is None."""
+    text = render(*measure(load(config)))
     if out is None:
         print(text)
         return 0

@@ -85,6 +85,66 @@ def test_load_refuses_an_unknown_statistic(tmp_path):
         report.load(bad)
 
 
+TINY = """
+spec: docs/sources/user_model_targets_v1.md
+platform: ios
+days: 2
+devices: 4
+bootstrap: 20
+bootstrap_seed: 1
+first_seed: 700000
+populations:
+  commuter: {user: commuter}
+  nobody: {user: no_such_archetype}
+mix: {devices: 4, weights: {commuter: 1.0, nobody: 1.0}}
+rows:
+  - row: U1
+    documented: 10-200 a day
+    model: hourly rates
+    checks:
+      - {stat: interactions_median, population: commuter, band: [10, 200]}
+      - {stat: interactions_median, population: mix, band: [10, 200]}
+  - row: U3
+    documented: 57 a day
+    model: hourly rates
+    checks:
+      - {stat: interactions_median, population: commuter, band: [1000, null]}
+  - row: U22
+    documented: no study
+    model: a rate per close
+    no_study: true
+    checks:
+      - {stat: interactions_median, population: nobody, band: [0, null]}
+"""
+
+
+def test_the_command_writes_a_document_from_a_configuration(tmp_path):
+    from agents import cli
+
+    cfg = tmp_path / "calibration.yaml"
+    cfg.write_text(TINY, encoding="utf-8")
+    out = tmp_path / "doc" / "calibration.md"
+    assert cli.main(["calibration", "--config", str(cfg), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    rows = {ln.split("|")[1].strip(): ln for ln in text.splitlines() if re.match(r"^\| U\d+ \|", ln)}
+    assert list(rows) == ["U1", "U3", "U22"]
+    assert "**matches**" in rows["U1"] and "**differs**" in rows["U3"] and "**not measured**" in rows["U22"]
+    assert "unknown user 'no_such_archetype'" in rows["U22"] and "(no study)" in rows["U22"]
+    # the mix leaves out the population that cannot be simulated and says so
+    assert "4 phones (commuter 4)" in text and "left out (not simulated): nobody" in text
+    assert "1 matches, 1 differs, 1 not measured (3 rows)." in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        TINY.replace(
+            "stat: interactions_median, population: commuter, band: [10",
+            "stat: nope, population: commuter, band: [10",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    assert cli.main(["calibration", "--config", str(bad), "--out", str(out)]) == 2  # an error, not a traceback
+
+
 def test_document_is_current(calibration):
     assert DOC.read_text(encoding="utf-8") == calibration["text"], (
         "docs/calibration.md is stale: regenerate it with `bgenv calibration` (make calibration)"
