@@ -273,7 +273,10 @@ def render(cfg: Config, fleets: Fleets, results: dict[str, list[Result]]) -> str
         f"held-out seeds ({cfg.first_seed:,} up; training uses seeds below 10,000, evaluation 10,000 up, "
         "validation 50,000 up) and run by an app that never asks for background time, so that battery drain is "
         "the user's and the device's alone (the app's foreground refresh at an open still runs). Statistics are read "
-        "from each phone's event log through `bgenv.eventlog`. Intervals are 95 % bootstrap intervals over devices "
+        "from each phone's event log through `bgenv.eventlog`, except U14's drawn top-up thresholds, read from "
+        "the device state right after reset (`S_PLUG_THR`). The U18 pairs run each seed twice from a full battery "
+        "with no overnight charge and no top-up, Low Power Mode held on in one run and off in the other. "
+        "Intervals are 95 % bootstrap intervals over devices "
         f"({cfg.bootstrap} resamples). Populations: {', '.join(sims)}.\n\n"
         f"**Default mix** (an assumption: no study gives archetype shares): weights "
         + ", ".join(f"{a} {w:g}" for a, w in cfg.mix_weights.items())
