@@ -44,6 +44,8 @@ Pos = Annotated[float, Field(gt=0.0)]
 Hourly = Annotated[list[NonNeg], Field(min_length=24, max_length=24, description="24 values, hour 0..23")]
 HourlyFrac = Annotated[list[Frac], Field(min_length=24, max_length=24, description="24 shares, hour 0..23")]
 Range = Annotated[list[Frac], Field(min_length=2, max_length=2)]
+Pair = Annotated[list[NonNeg], Field(min_length=2, max_length=2)]
+TailIndex = Annotated[float, Field(gt=1.0, le=10.0)]
 # The allowed names are the simulator core's (``bgenv.core.layout``), which owns the
 # codes they compile to; re-exported here for the code that reads them from the config.
 ThermalName = Literal[THERMAL_NAMES]  # type: ignore[valid-type]
@@ -71,26 +73,63 @@ class UserConfig(_Model):
     wifi_share: HourlyFrac = Field(description="share of time on Wi-Fi, per hour of day")
     no_network_share: HourlyFrac = Field(description="share of time with no network, per hour of day")
     motion_per_hour: Hourly = Field(description="motion events (device picked up / moved) per hour of day")
-    app_session_mean_s: Pos = Field(description="mean app session length, s")
-    screen_session_mean_s: Pos = Field(description="mean other screen session length, s")
-    session_min_s: NonNeg = Field(description="minimum session length (screen timeout), s")
+    app_session_mean_s: Pos = Field(
+        description="mean app session length, s (a device's own mean is drawn around it: heterogeneity)"
+    )
+    screen_session_mean_s: Pos = Field(
+        description="mean other screen session length, s (a device's own mean is drawn around it: heterogeneity)"
+    )
+    screen_glance_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="share of other screen sessions that are glances (a look at the lock screen)"
+    )
+    screen_glance_s: Pair = Field(description="[shortest, mean] length of a glance, s")
+    session_min_s: NonNeg = Field(
+        description="shortest other screen session that is not a glance (the screen timeout), s: the start of "
+        "its shifted-Pareto tail"
+    )
+    session_tail_index: TailIndex = Field(description="Pareto tail index of other screen sessions (not glances)")
+    session_max_s: Pos = Field(description="longest other screen session, s")
+    screen_gap_shape: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="Weibull shape of the gaps between screen sessions, in the hourly rate's own time "
+        "(1 = exponential; below 1 the longer the phone lies unused, the less likely it is picked up)"
+    )
+    app_glance_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        description="share of app sessions that are glances (a device's own share is drawn around it)"
+    )
+    app_glance_s: Pair = Field(description="[shortest, mean] length of an app glance, s")
+    app_session_min_s: NonNeg = Field(description="shortest app session that is not a glance, s")
+    app_session_tail_index: TailIndex = Field(description="Pareto tail index of app sessions (not glances)")
+    app_session_max_s: Pos = Field(description="longest app session, s")
     network_dwell_s: Pos = Field(description="mean time between network changes, s")
     drops_per_hour: NonNeg = Field(description="short connectivity drops per hour while connected")
     drop_mean_s: Pos = Field(description="mean drop length, s")
     bedtime_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = Field(description="hour the user goes to bed")
     wake_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = Field(description="hour the user wakes")
     charge_jitter_s: NonNeg = Field(description="bed/wake times vary uniformly by +- this, s")
-    overnight_charge_prob: Frac = Field(description="probability of charging overnight on a given night")
-    plug_at_10_share: Frac = Field(description="share of top-ups that wait until 10 %")
-    plug_at_20_share: Frac = Field(description="share of top-ups that wait until 20 %")
-    plug_at_10_level: Frac = Field(description="battery level the `plug_at_10_share` of top-ups wait for")
-    plug_at_20_level: Frac = Field(description="battery level the `plug_at_20_share` of top-ups wait for")
-    plug_worry_range: Range = Field(description="[low, high] level at which the others top up")
+    overnight_charge_prob: Frac = Field(
+        description="share of users who charge overnight as a habit (without heterogeneity: the probability of "
+        "charging on a given night)"
+    )
+    daytime_plugins_per_day: NonNeg = Field(
+        description="plug-ins per day in waking hours that do not wait for a low battery (desk, car, sofa), "
+        "mean over devices"
+    )
+    plug_at_10_share: Frac = Field(description="share of users whose top-up threshold is at most `plug_at_10_level`")
+    plug_at_20_share: Frac = Field(
+        description="share of users whose top-up threshold is above `plug_at_10_level`, at most `plug_at_20_level`"
+    )
+    plug_at_10_level: Frac = Field(description="highest top-up threshold of the `plug_at_10_share` group")
+    plug_at_20_level: Frac = Field(description="highest top-up threshold of the `plug_at_20_share` group")
+    plug_worry_range: Range = Field(description="[low, high] top-up threshold of the others (uniform)")
     topup_delay_s: Pos = Field(description="mean delay from the threshold to plugging in, s")
     plug_now_level: Frac = Field(description="level at which the user plugs in at once (the phone is about to die)")
     topup_duration_s: Pos = Field(description="mean length of a daytime top-up, s")
-    low_power_accept_prob: Frac = Field(description="probability the user accepts the Low Power Mode prompt")
-    force_quit_prob: Frac = Field(description="probability the user swipes the app away when leaving it")
+    low_power_accept_prob: Frac = Field(
+        description="probability the user accepts the Low Power Mode prompt (mean over devices)"
+    )
+    force_quit_prob: Frac = Field(
+        description="probability the user swipes the app away when leaving it (mean over devices)"
+    )
     background_refresh_off_prob: Frac = Field(description="probability Background App Refresh is off (iOS)")
     mutations_per_open: NonNeg = Field(description="mean edits per app session queued for sync")
     engagement_per_day: NonNeg = Field(description="app opens per day the OS has learned at t0 (0 = fresh install)")
@@ -110,6 +149,14 @@ class UserConfig(_Model):
             raise ValueError("plug_at_10_share + plug_at_20_share exceeds 1")
         if not self.plug_at_10_level <= self.plug_at_20_level <= self.plug_worry_range[0]:
             raise ValueError("need plug_at_10_level <= plug_at_20_level <= plug_worry_range[0]")
+        for name in ("screen_glance_s", "app_glance_s"):
+            lo, mean = getattr(self, name)
+            if lo > mean:
+                raise ValueError(f"{name} must be [shortest, mean] with shortest <= mean")
+        if self.session_min_s >= self.session_max_s:
+            raise ValueError("need session_min_s < session_max_s")
+        if self.app_session_min_s >= self.app_session_max_s:
+            raise ValueError("need app_session_min_s < app_session_max_s")
         return self
 
 
@@ -130,6 +177,93 @@ class BatteryConfig(_Model):
     )
     optimised_hold_level: Frac = Field(description="level held during optimised overnight charging, fraction")
     optimised_finish_before_s: NonNeg = Field(description="how long before the planned unplug the hold ends, s")
+    low_power_drain_screen_on: Annotated[
+        list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=2, max_length=2)
+    ] = Field(
+        description="[low, high] factor on the screen-on drain in Low Power Mode / Battery Saver (a device's own "
+        "factor is uniform in it; without heterogeneity the middle)"
+    )
+    low_power_drain_screen_off: Annotated[
+        list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=2, max_length=2)
+    ] = Field(description="[low, high] factor on the screen-off drain in Low Power Mode / Battery Saver")
+
+    @field_validator("low_power_drain_screen_on", "low_power_drain_screen_off")
+    @classmethod
+    def _factor_range(cls, v: list[float]) -> list[float]:
+        return _ordered(v, "a low-power drain factor range")
+
+
+class HeterogeneityConfig(_Model):
+    """How devices of one archetype differ: each device draws its own values at reset,
+    around the archetype's (the user) and the battery model's, from the user's random
+    stream (the same on iOS and Android for one seed). Off: every device is the centre."""
+
+    enabled: bool = Field(description="draw per-device values (off: every device gets the centres)")
+    screen_sessions_sigma: NonNeg = Field(description="log-normal sigma of a device's screen sessions per day")
+    app_opens_sigma: NonNeg = Field(description="log-normal sigma of a device's opens of this app per day")
+    session_mean_sigma: NonNeg = Field(
+        description="log-normal sigma of a device's mean session length (screen and app sessions alike)"
+    )
+    gap_shape_spread: NonNeg = Field(description="a device's gap shape is uniform in the archetype's +- this")
+    sleep_offset_sd_h: NonNeg = Field(description="sd of a device's shift of its day (sleep, use, charging), h")
+    sleep_offset_max_h: NonNeg = Field(description="... clipped to +- this, h")
+    app_glance_sd: NonNeg = Field(description="sd of a device's share of app glances (uniform around the archetype's)")
+    drain_screen_off_sigma: NonNeg = Field(description="log-normal sigma of a device's screen-off drain")
+    drain_screen_on_sigma: NonNeg = Field(description="log-normal sigma of a device's screen-on drain")
+    drain_correlation: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        description="correlation of the two drains' log-normal draws"
+    )
+    charge_sigma: NonNeg = Field(description="log-normal sigma of a device's screen-off charging speed")
+    charge_screen_on_ratio: Range = Field(
+        description="[low, high] screen-on charging speed as a share of the screen-off one (uniform)"
+    )
+    clip_sd: Pos = Field(description="every normal draw is clipped to +- this many sd")
+    plug_low_min: Frac = Field(
+        description="lowest top-up threshold of the `plug_at_10_share` group (thresholds are uniform between)"
+    )
+    plug_jitter_sigma: NonNeg = Field(
+        description="log-normal sigma of the top-up threshold's change from one charge to the next"
+    )
+    overnight_miss: Frac = Field(
+        description="a habitual overnight charger skips a share (1 - p) x this of nights (p: overnight_charge_prob)"
+    )
+    overnight_occasional: Frac = Field(
+        description="the others charge overnight on a share p x this of nights (p: overnight_charge_prob)"
+    )
+    daytime_plugin_habit_share: Frac = Field(description="share of devices that plug in by day out of habit")
+    daytime_plugin_habit_range: Pair = Field(
+        description="[low, high] daytime plug-ins per day of a habitual device as a multiple of the archetype's "
+        "rate (uniform), before scaling to the archetype's mean"
+    )
+    daytime_plugin_other: NonNeg = Field(
+        description="daytime plug-ins per day of the other devices, multiple of the archetype's rate (before scaling)"
+    )
+    optimised_charging_share: Frac = Field(description="share of devices with optimised charging on")
+    low_power_always_share: Frac = Field(
+        description="share of devices that keep Low Power Mode / Battery Saver on: on again at every unplug"
+    )
+    low_power_accept_sd: NonNeg = Field(
+        description="sd of a device's probability of accepting the prompt (uniform around the archetype's)"
+    )
+    wifi_share_sd: NonNeg = Field(
+        description="sd of a device's daily share of time on Wi-Fi (uniform around the archetype's)"
+    )
+    force_quit_habit_share: Frac = Field(description="share of devices whose user force-quits out of habit")
+    force_quit_habit_mult: Annotated[float, Field(ge=1.0)] = Field(
+        description="their force-quit probability as a multiple of the archetype's (the others' is lowered so "
+        "that the mean stays the archetype's)"
+    )
+
+    @field_validator("daytime_plugin_habit_range", "charge_screen_on_ratio")
+    @classmethod
+    def _range(cls, v: list[float]) -> list[float]:
+        return _ordered(v, "a range")
+
+    @model_validator(mode="after")
+    def _habits(self) -> HeterogeneityConfig:
+        if self.force_quit_habit_share * self.force_quit_habit_mult > 1.0 + 1e-9:
+            raise ValueError("force_quit_habit_share x force_quit_habit_mult must not exceed 1")
+        return self
 
 
 class ThermalConfig(_Model):
@@ -370,6 +504,7 @@ class ProfileConfig(_Model):
         description="level at which the user is prompted to turn on Low Power Mode / Battery Saver"
     )
     low_power_off_level: Frac = Field(description="level at which it turns off while charging")
+    low_power_second_prompt_level: Frac = Field(description="level of a second prompt after a refused one (0: none)")
     force_quit_stops_work: bool = Field(description="a force-quit stops background work until the next app open")
     idle_after_screen_off_s: NonNeg = Field(description="the device is idle this long after screen-off (and still), s")
     idle_stationary_s: NonNeg = Field(description="... and this long after the last motion, s")
@@ -424,6 +559,7 @@ class Scenario(_Model):
     profile: ProfileConfig = Field(description="platform profile (configs/profiles)")
     user: UserConfig = Field(description="user archetype (configs/users)")
     battery: BatteryConfig = Field(description="battery model")
+    heterogeneity: HeterogeneityConfig = Field(description="how devices of one archetype differ (drawn at reset)")
     thermal: ThermalConfig = Field(description="thermal model")
     workload: WorkloadConfig = Field(description="the app's work")
     actions: ActionsConfig = Field(description="action-space bins")

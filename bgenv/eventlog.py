@@ -131,9 +131,9 @@ def _network(events: Iterable[Event]) -> list[tuple[float, Any]]:
 
 # The simulator's state at reset (core/kernel.py ``reset_device`` zeroes the integer
 # state, then logs a ``reset`` record with the screen, thermal state, Low Power Mode and
-# charger it starts with): screen off, not charging, thermal nominal, Low Power Mode off,
-# standby bucket active, Doze active unless the ``reset`` record says otherwise. The
-# network and any charging at the start are logged at t0.
+# charger it starts with, which these channels read): screen off, not charging, thermal
+# nominal, Low Power Mode off unless the ``reset`` record says otherwise; standby bucket
+# active, Doze active. The network and any charging at the start are logged at t0.
 CHANNELS: dict[str, Channel] = {
     # "off", "other" (another app or the home screen) or "app" (this app in front)
     "screen": Channel(("screen", "app_open", "app_close", "reset"), _screen, "off"),
@@ -143,9 +143,9 @@ CHANNELS: dict[str, Channel] = {
     # "none", "cellular" or "wifi": the network the phone has ("none" during a drop)
     "network": Channel(("network", "drop"), lambda e: e["network"], None, _network),
     # layout.DOZE_NAMES
-    "doze": Channel(("doze", "reset"), lambda e: "active" if e["kind"] == "reset" else e["state"], "active"),
+    "doze": Channel(("doze",), lambda e: e["state"], "active"),
     # layout.BUCKET_NAMES
-    "bucket": Channel(("bucket", "reset"), lambda e: "active" if e["kind"] == "reset" else e["bucket"], "active"),
+    "bucket": Channel(("bucket",), lambda e: e["bucket"], "active"),
     # "on" or "off" (Low Power Mode on iOS, Battery Saver on Android)
     "low_power": Channel(("low_power", "reset"), _on_off("low_power"), "off"),
     # "nominal", "fair", "serious" or "critical"

@@ -49,10 +49,12 @@ def pick(
 
 SCENARIOS = (
     "ios_commuter",
+    "ios_light",
     "ios_night_owl",
     "ios_rare",
     "android_commuter",
     "android_heavy",
+    "android_light",
     "android_rare",
     "android16_commuter",
     "android_oem_commuter",

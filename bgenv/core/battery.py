@@ -3,9 +3,11 @@
 Everything about the level lives here:
 
 * rates (``battery_rate``, ``background_power``): between events the level moves
-  linearly at a rate set by the screen, the charger and the background work in flight
-  (USER_FACTS U12, U13; background CPU and radio power are documented assumptions in
-  ``configs/defaults.yaml``); optimised overnight charging holds it (``holding``, U16);
+  linearly at a rate set by the screen, the charger, Low Power Mode and the background
+  work in flight (USER_FACTS U12, U13, U18: each device's own drain and charging speeds
+  and Low Power Mode factors, drawn at reset by ``device.draw_device``; background CPU
+  and radio power are documented assumptions in ``configs/defaults.yaml``); optimised
+  overnight charging, where the device has it on, holds it (``holding``, U16);
 * integration (``integrate``) from one event to the next, and the energy of background
   work (``spend``, ``wake_energy``), which is also the agent's battery cost;
 * the behaviour thresholds, listed once in ``thresholds``: their crossings are
@@ -31,23 +33,19 @@ from bgenv.core.layout import (
     I_CHUNK_KIND,
     I_CHUNK_NET,
     I_LOWPOWER,
+    I_OPT_CHARGING,
     I_OVERNIGHT,
     I_SCREEN,
     M_BATT_MIN,
     M_BATTERY_COST,
     M_ENERGY,
     NET_CELL,
-    P_CHARGE_OFF,
-    P_CHARGE_ON,
     P_CPU_DRAIN,
-    P_DRAIN_OFF,
-    P_DRAIN_ON,
     P_K_CPU,
     P_LOW_BATT,
-    P_LPM_ACCEPT,
     P_LPM_OFF_THR,
     P_LPM_ON_THR,
-    P_OPT_CHARGING,
+    P_LPM_ON_THR2,
     P_OPT_FINISH_S,
     P_OPT_HOLD,
     P_PLUG_NOW_LEVEL,
@@ -57,11 +55,18 @@ from bgenv.core.layout import (
     P_WAKE_ENERGY,
     S_BATT,
     S_BATT_RATE,
+    S_CHARGE_OFF,
+    S_CHARGE_ON,
     S_CHARGE_PLAN_STOP,
     S_COST,
+    S_DRAIN_OFF,
+    S_DRAIN_ON,
     S_EV,
+    S_LPM_F_OFF,
+    S_LPM_F_ON,
     S_PLUG_THR,
     S_T,
+    S_U_LPM_ACCEPT,
     S_WIN_ENERGY,
 )
 from bgenv.core.reward import reward_energy
@@ -93,7 +98,7 @@ def background_power(pf, si) -> float:
 @kjit(inline="always")
 def holding(pf, sf, si) -> bool:
     """True while optimised overnight charging holds the level (U16)."""
-    if pf[P_OPT_CHARGING] == 0.0 or si[I_OVERNIGHT] == 0:
+    if si[I_OPT_CHARGING] == 0 or si[I_OVERNIGHT] == 0:
         return False
     return sf[S_T] < sf[S_CHARGE_PLAN_STOP] - pf[P_OPT_FINISH_S] and sf[S_BATT] >= pf[P_OPT_HOLD] - EPS
 
@@ -101,14 +106,19 @@ def holding(pf, sf, si) -> bool:
 @kjit(inline="always")
 def battery_rate(pf, sf, si, bg_power: float) -> float:
     """Signed level change, fraction per second, given the background power
-    ``bg_power`` (fraction per second)."""
+    ``bg_power`` (fraction per second): the device's own charging speed or drain (U12,
+    U13), the drain lowered in Low Power Mode (U18; the work it blocks is the
+    scheduler's)."""
     screen = si[I_SCREEN] > 0
     if si[I_CHARGING]:
         if sf[S_BATT] >= FULL - EPS or holding(pf, sf, si):
             return 0.0
-        r = pf[P_CHARGE_ON] if screen else pf[P_CHARGE_OFF]
+        r = sf[S_CHARGE_ON] if screen else sf[S_CHARGE_OFF]
         return r - bg_power
-    r = pf[P_DRAIN_ON] if screen else pf[P_DRAIN_OFF]
+    if screen:
+        r = sf[S_DRAIN_ON] * (sf[S_LPM_F_ON] if si[I_LOWPOWER] != 0 else 1.0)
+    else:
+        r = sf[S_DRAIN_OFF] * (sf[S_LPM_F_OFF] if si[I_LOWPOWER] != 0 else 1.0)
     return -(r + bg_power)
 
 
@@ -148,8 +158,8 @@ def wake_energy(pf, sf, si, rng, ev) -> None:
         return
     old = sf[S_BATT]
     new = max(0.0, old - e)
-    plug_now, plug_thr, low_battery, lpm_on, _, _, _ = thresholds(pf, sf)
-    for x in (plug_now, plug_thr, low_battery, lpm_on):
+    plug_now, plug_thr, low_battery, lpm_on, lpm_on2, _, _, _ = thresholds(pf, sf)
+    for x in (plug_now, plug_thr, low_battery, lpm_on, lpm_on2):
         if new < x <= old:
             sf[S_BATT] = x
             threshold_crossed(pf, sf, si, rng, ev, -1.0)
@@ -167,18 +177,20 @@ def thresholds(pf, sf):
     * ``plug_thr``: this episode's top-up threshold, U14 (falling);
     * ``low_battery``: the scheduler's low-battery gate, e.g. iOS 20 % (falling);
     * ``lpm_on``: the Low Power Mode / Battery Saver prompt, U17 (falling);
+    * ``lpm_on2``: the second prompt (iOS at 10 %, U18; -1: none) (falling);
     * ``lpm_off``: Low Power Mode switches off while charging, U18 (rising);
     * ``opt_hold``: optimised overnight charging holds here, U16 (rising);
     * ``full``.
 
-    The first four act when crossed downwards (``wake_energy`` handles a sudden drop
-    past them), the last three upwards; ``next_crossing`` schedules all seven either way.
+    The first five act when crossed downwards (``wake_energy`` handles a sudden drop
+    past them), the last three upwards; ``next_crossing`` schedules all eight either way.
     """
     return (
         pf[P_PLUG_NOW_LEVEL],
         sf[S_PLUG_THR],
         pf[P_LOW_BATT],
         pf[P_LPM_ON_THR],
+        pf[P_LPM_ON_THR2],
         pf[P_LPM_OFF_THR],
         pf[P_OPT_HOLD],
         FULL,
@@ -207,12 +219,14 @@ def next_crossing(pf, sf, rate: float) -> float:
     down = rate < 0.0
     # The nearest threshold on the way, then one division: a correctly rounded x/rate
     # is monotone in x, so this is bit for bit the least of the per-threshold times.
-    plug_now, plug_thr, low_battery, lpm_on, lpm_off, opt_hold, full = thresholds(pf, sf)
+    plug_now, plug_thr, low_battery, lpm_on, lpm_on2, lpm_off, opt_hold, full = thresholds(pf, sf)
     near = -np.inf if down else np.inf
     near = _toward(plug_now, lvl, down, near)
     near = _toward(plug_thr, lvl, down, near)
     near = _toward(low_battery, lvl, down, near)
     near = _toward(lpm_on, lvl, down, near)
+    if lpm_on2 > 0.0:
+        near = _toward(lpm_on2, lvl, down, near)
     near = _toward(lpm_off, lvl, down, near)
     near = _toward(opt_hold, lvl, down, near)
     near = _toward(full, lvl, down, near)
@@ -233,6 +247,15 @@ def next_battery_event(pf, sf, si, rate: float) -> float:
 
 
 @kjit
+def topup_if_below(pf, sf, si, rng) -> None:
+    """Unplugged at or below the top-up threshold (at reset, or unplugged early, or the
+    threshold moved above the level): the level will not cross it, so the user plugs in
+    after the usual delay as if it had (U14)."""
+    if si[I_CHARGING] == 0 and sf[S_BATT] <= sf[S_PLUG_THR] and sf[S_EV + EV_TOPUP] == np.inf:
+        sf[S_EV + EV_TOPUP] = sf[S_T] + expo(si, rng, SYS, pf[P_TOPUP_DELAY_S])
+
+
+@kjit
 def set_low_power(sf, si, ev, on: bool) -> None:
     """Switch Low Power Mode / Battery Saver on or off (logged when it changes)."""
     v = 1 if on else 0
@@ -246,7 +269,7 @@ def threshold_crossed(pf, sf, si, rng, ev, rate: float) -> None:
     """The level reached a behaviour threshold moving at ``rate`` (fraction per s; see
     ``thresholds``): going down unplugged the user plugs in now or soon, or is prompted
     to turn Low Power Mode on; going up on the charger Low Power Mode switches off."""
-    plug_now, plug_thr, _, lpm_on, lpm_off, _, _ = thresholds(pf, sf)
+    plug_now, plug_thr, _, lpm_on, lpm_on2, lpm_off, _, _ = thresholds(pf, sf)
     lvl = sf[S_BATT]
     charging = si[I_CHARGING] != 0
     if rate < 0.0 and not charging:
@@ -254,8 +277,9 @@ def threshold_crossed(pf, sf, si, rng, ev, rate: float) -> None:
             sf[S_EV + EV_TOPUP] = sf[S_T]  # about to die: plug in now
         elif abs(lvl - plug_thr) < AT_THRESHOLD and sf[S_EV + EV_TOPUP] == np.inf:
             sf[S_EV + EV_TOPUP] = sf[S_T] + expo(si, rng, SYS, pf[P_TOPUP_DELAY_S])
-        if abs(lvl - lpm_on) < AT_THRESHOLD and si[I_LOWPOWER] == 0:
-            if uniform(si, rng, SYS) < pf[P_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
+        prompt = abs(lvl - lpm_on) < AT_THRESHOLD or abs(lvl - lpm_on2) < AT_THRESHOLD
+        if prompt and si[I_LOWPOWER] == 0:
+            if uniform(si, rng, SYS) < sf[S_U_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
                 set_low_power(sf, si, ev, True)
     elif rate > 0.0:
         if abs(lvl - lpm_off) < AT_THRESHOLD and si[I_LOWPOWER] != 0:

@@ -28,12 +28,15 @@ from bgenv.core.battery import (
     next_battery_event,
     spend,
     threshold_crossed,
+    topup_if_below,
 )
 from bgenv.core.device import (
     app_close,
     app_open,
     bedtime,
-    draw_plug_threshold,
+    daytime_plugin,
+    draw_device,
+    gap_hazard,
     motion,
     network_change,
     network_drop,
@@ -46,6 +49,7 @@ from bgenv.core.device import (
     thermal_rates,
     thermal_step,
     topup,
+    user_hour,
     work_arrival,
 )
 from bgenv.core.eventlog import log_event
@@ -76,6 +80,7 @@ from bgenv.core.layout import (
     EV_MARGIN,
     EV_MOTION,
     EV_NET,
+    EV_PLUGIN,
     EV_SCREEN_OFF,
     EV_SCREEN_ON,
     EV_THERMAL,
@@ -88,6 +93,7 @@ from bgenv.core.layout import (
     H_APP_OPENS,
     H_APP_OPENS_PER_S,
     H_MOTION_PER_S,
+    H_PLUGIN_PER_S,
     H_PUBLISH_PER_S,
     H_SCREEN_PER_S,
     H_UPLOAD_PER_S,
@@ -106,6 +112,7 @@ from bgenv.core.layout import (
     I_ITEMS_DIRTY,
     I_ITEMS_HI,
     I_LOWPOWER,
+    I_LPM_ALWAYS,
     I_NET_BASE,
     I_PHASE,
     I_RESUME,
@@ -115,6 +122,7 @@ from bgenv.core.layout import (
     I_STEPS,
     I_TEMP_EXEMPT,
     I_THERMAL,
+    I_U_SHIFT,
     I_WIN_ACTIVE,
     I_WIN_TYPE,
     IT_ACTIVE,
@@ -145,7 +153,6 @@ from bgenv.core.layout import (
     P_BAR_OFF_PROB,
     P_BATT_INIT_HI,
     P_BATT_INIT_LO,
-    P_BEDTIME_H,
     P_CHARGE_JITTER_S,
     P_CHUNK_BINS,
     P_CPU_KILL_FRAC,
@@ -166,11 +173,9 @@ from bgenv.core.layout import (
     P_NET_CHANGE_PER_S,
     P_NOPTS,
     P_OEM_KILLER,
-    P_OVERNIGHT_PROB,
     P_PLATFORM,
     P_START_HOUR,
     P_USAGE_TAU_S,
-    P_WAKE_H,
     PH_BACKGROUND,
     PH_CHUNK,
     PH_NONE,
@@ -194,13 +199,18 @@ from bgenv.core.layout import (
     S_LAST_OPEN,
     S_LAST_REFRESH,
     S_LAST_WINDOW_END,
-    S_PLUG_THR,
     S_RECENT_T,
     S_REWARD,
     S_SCREEN_OFF_SINCE,
     S_T,
     S_T0,
     S_TEMP_EXEMPT_UNTIL,
+    S_U_APP_SCALE,
+    S_U_BEDTIME_H,
+    S_U_OVERNIGHT_P,
+    S_U_PLUGINS_PER_DAY,
+    S_U_SCREEN_SCALE,
+    S_U_WAKE_H,
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
@@ -431,7 +441,9 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
 def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     """Handle event clock ``k`` at the current time; returns a decision phase or 0."""
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
-    if k < NHZ:
+    if k == EV_SCREEN_ON:
+        sf[S_HZ_REM + k] = gap_hazard(sf, si, rng)  # U2: Weibull gaps
+    elif k < NHZ:
         sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
     if k == EV_HOUR:
         si[I_HOUR] = (si[I_HOUR] + 1) % 24
@@ -462,7 +474,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         screen_off(sf, si, ev)
         doze_consider(pf, sf, si, ev)
     elif k == EV_NET:
-        network_change(pf, ph, sf, si, rng, ev, si[I_HOUR])
+        network_change(pf, ph, sf, si, rng, ev, user_hour(si))
     elif k == EV_DROP:
         network_drop(pf, sf, si, rng, ev)
     elif k == EV_DROP_END:
@@ -493,8 +505,11 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     elif k == EV_TOPUP:
         topup(pf, sf, si, rng, ev)
         doze_wake(pf, sf, si, ev)
+    elif k == EV_PLUGIN:
+        if daytime_plugin(pf, sf, si, rng, ev):
+            doze_wake(pf, sf, si, ev)
     elif k == EV_CHARGE_STOP:
-        stop_charging(pf, sf, si, ev)
+        stop_charging(pf, sf, si, rng, ev)
         doze_consider(pf, sf, si, ev)
     elif k == EV_BATT:  # a threshold crossed, or the end of a charging hold (rate 0: nothing to do)
         threshold_crossed(pf, sf, si, rng, ev, sf[S_BATT_RATE])
@@ -554,12 +569,14 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     """Re-derive every rate and deterministic wake-up from the current state."""
     t = sf[S_T]
     h = si[I_HOUR]
-    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else ph[H_APP_OPENS_PER_S, h])
-    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else ph[H_SCREEN_PER_S, h])
+    hu = user_hour(si)  # the archetype's hour this device lives in (its day shifted, U7)
+    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else ph[H_APP_OPENS_PER_S, hu] * sf[S_U_APP_SCALE])
+    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else ph[H_SCREEN_PER_S, hu] * sf[S_U_SCREEN_SCALE])
     _set_hazard(sf, EV_NET, pf[P_NET_CHANGE_PER_S])
     drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
     _set_hazard(sf, EV_DROP, drop_rate)
-    _set_hazard(sf, EV_MOTION, ph[H_MOTION_PER_S, h])
+    _set_hazard(sf, EV_MOTION, ph[H_MOTION_PER_S, hu])
+    _set_hazard(sf, EV_PLUGIN, ph[H_PLUGIN_PER_S, hu] * sf[S_U_PLUGINS_PER_DAY])
     cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
     up, down = thermal_rates(pf, si, cpu)
     _set_hazard(sf, EV_THERMAL, up + down)
@@ -640,27 +657,29 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
     lo = pf[P_BATT_INIT_LO]
     sf[S_BATT] = lo + (pf[P_BATT_INIT_HI] - lo) * uniform(si, rng, USER)
     sf[M_BATT_MIN] = sf[S_BATT]
+    draw_device(pf, sf, si, rng)  # this device's own user and battery
     for k in range(NEV):
         sf[S_EV + k] = INF
     for k in range(NHZ):
-        sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
+        sf[S_HZ_REM + k] = gap_hazard(sf, si, rng) if k == EV_SCREEN_ON else expo(si, rng, clock_stream(k), 1.0)
     si[I_HOUR] = int(t0 // 3600.0) % 24
     sf[S_EV + EV_HOUR] = (np.floor(t0 / 3600.0) + 1.0) * 3600.0
     sf[S_EV + EV_HORIZON] = t0 + pf[P_HORIZON_S]
     jit = pf[P_CHARGE_JITTER_S]
-    sf[S_EV + EV_BEDTIME] = next_daily(t0, pf[P_BEDTIME_H], si, rng, jit)
+    bed = sf[S_U_BEDTIME_H]
+    wake = sf[S_U_WAKE_H]
+    sf[S_EV + EV_BEDTIME] = next_daily(t0, bed, si, rng, jit)
     sf[S_SCREEN_OFF_SINCE] = t0
     sf[S_LAST_MOTION] = t0
     sf[S_UNPLUG_T] = t0
     sf[S_LAST_WINDOW_END] = -1e9
-    sf[S_PLUG_THR] = draw_plug_threshold(pf, si, rng)
     si[I_BAR_OFF] = 1 if uniform(si, rng, USER) < pf[P_BAR_OFF_PROB] else 0
     # asleep at the start hour: most users are on the charger (U15)
-    wake = pf[P_WAKE_H]
-    bed = pf[P_BEDTIME_H]
     h0 = pf[P_START_HOUR]
     asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
-    plugged = asleep and uniform(si, rng, USER) < pf[P_OVERNIGHT_PROB]
+    plugged = asleep and uniform(si, rng, USER) < sf[S_U_OVERNIGHT_P]
+    if si[I_LPM_ALWAYS] != 0 and not plugged:
+        si[I_LOWPOWER] = 1  # U17: this user keeps Low Power Mode on
     # the state the reset drew, the episode's first record (then the charger, the network
     # and the battery level at t0)
     log_event(
@@ -668,20 +687,23 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
     )
     if plugged:
         start_charging(pf, sf, si, ev, next_daily(t0, wake, si, rng, jit), True)
+    topup_if_below(pf, sf, si, rng)
     si[I_NET_BASE] = -1
-    network_change(pf, ph, sf, si, rng, ev, si[I_HOUR])
+    network_change(pf, ph, sf, si, rng, ev, user_hour(si))
     _log_level(sf, si, items, ev)
     sf[S_LAST_OPEN] = t0 - pf[P_INIT_LAST_OPEN_AGO_S]
     sf[S_LAST_REFRESH] = sf[S_LAST_OPEN]
     sf[S_HIST_B] = pf[P_HB_INIT]
-    e = pf[P_INIT_ENGAGEMENT]
+    # the OS has learned this device's use of the app: its opens a day and their hours
+    e = pf[P_INIT_ENGAGEMENT] * sf[S_U_APP_SCALE]
     sf[S_HIST_E] = e
     tot = 0.0
     for h in range(24):
         tot += ph[H_APP_OPENS, h]
     if tot > 0.0 and e > 0.0:
         for h in range(24):
-            sf[S_USAGE + h] = ph[H_APP_OPENS, h] / tot * e * pf[P_USAGE_TAU_S] / 86400.0
+            w = ph[H_APP_OPENS, (h - si[I_U_SHIFT]) % 24]
+            sf[S_USAGE + h] = w / tot * e * pf[P_USAGE_TAU_S] / 86400.0
             sf[S_USAGE_TOT] += sf[S_USAGE + h]
     update_bucket(pf, sf, si, ev)
     doze_consider(pf, sf, si, ev)

@@ -310,6 +310,7 @@ EV_THERMAL = _e()
 EV_ARR_UPLOAD = _e()
 EV_ARR_REFRESH = _e()
 EV_ARR_HEAVY = _e()
+EV_PLUGIN = _e()  # the user plugs in by day, not for a low battery (U15)
 EV_LAUNCH = _e(NSLOT)  # one launch clock per request slot
 NHZ = _e.n
 EV_HOUR = _e()
@@ -371,6 +372,30 @@ S_DOZE_NEXT = _s()  # end of the current Doze idle/maintenance period
 S_UNPLUG_T = _s()
 S_APP_SESSION_LEN = _s()
 S_DROP_START = _s()  # when the current connectivity drop began
+# The device's own user and battery, drawn at reset around the archetype's and the battery
+# model's values (``device.draw_device``; configuration ``heterogeneity``)
+S_U_SCREEN_SCALE = _s()  # factor on the archetype's other screen sessions per hour (U1)
+S_U_APP_SCALE = _s()  # factor on the archetype's app opens per hour (U9-U10)
+S_U_SCREEN_TAIL = _s()  # scale of the screen sessions' Pareto tail, s (U1, U2)
+S_U_APP_TAIL = _s()  # scale of the app sessions' Pareto tail, s (U1, U6)
+S_U_APP_GLANCE = _s()  # share of app sessions that are glances (U8)
+S_U_GAP_K = _s()  # Weibull shape of the gaps between screen sessions (U2)
+S_U_GAP_SCALE = _s()  # ... its scale for a mean gap of 1 in the hourly rate's time
+S_U_BEDTIME_H = _s()  # the device's bedtime and wake hour (U7: shifted with its day)
+S_U_WAKE_H = _s()
+S_U_OVERNIGHT_P = _s()  # probability of charging on a given night (U15)
+S_U_PLUGINS_PER_DAY = _s()  # plug-ins per day by day, not for a low battery (U15)
+S_U_LPM_ACCEPT = _s()  # probability of accepting the Low Power Mode prompt (U17)
+S_U_FQ_PROB = _s()  # probability of a force-quit when leaving the app (U22)
+S_U_WIFI_DOWN = _s()  # factor on the hourly Wi-Fi share (<= 1; U19)
+S_U_WIFI_UP = _s()  # ... or share of the time off Wi-Fi moved onto it (>= 0)
+S_PLUG_BASE = _s()  # the device's top-up threshold; S_PLUG_THR moves around it from charge to charge (U14)
+S_DRAIN_OFF = _s()  # battery drain with the screen off, fraction per s (U12)
+S_DRAIN_ON = _s()
+S_CHARGE_OFF = _s()  # charging speed with the screen off, fraction per s (U13)
+S_CHARGE_ON = _s()
+S_LPM_F_ON = _s()  # factor on the screen-on drain in Low Power Mode (U18)
+S_LPM_F_OFF = _s()  # ... on the screen-off drain
 S_RECENT = _s(5)  # decayed counts (1-day time constant): windows, completes, expirations, kills, chunks failed
 S_RECENT_T = _s()
 S_EJ_BONUS = _s()  # expedited-job quota earned by screen time and interactions, s (row 12)
@@ -466,6 +491,9 @@ I_ITEMS_HI = _i()  # rows at or past this index of the backlog table are all emp
 I_ITEMS_DIRTY = _i()  # the backlog changed: the next soft deadline must be recomputed
 I_TEMP_EXEMPT = _i()
 I_WIN_NOTIFY = _i()
+I_U_SHIFT = _i()  # the device's day runs this many hours later than the archetype's tables (U7)
+I_OPT_CHARGING = _i()  # the device has optimised overnight charging on (U16)
+I_LPM_ALWAYS = _i()  # the user keeps Low Power Mode on: on again at every unplug (U17)
 NSI = _i.n
 
 # Item fields items[N, MAXI, NIF]
@@ -521,7 +549,8 @@ H_SCREEN_PER_S = 8  # H_SCREEN / 3600
 H_MOTION_PER_S = 9  # H_MOTION / 3600
 H_UPLOAD_PER_S = 10  # H_UPLOAD / 3600
 H_PUBLISH_PER_S = 11  # H_PUBLISH / 3600
-NH = 12
+H_PLUGIN_PER_S = 12  # daytime plug-ins per s per plug-in a day: waking hours only (U15)
+NH = 13
 
 # ---------------------------------------------------------------------------
 # Parameters pf[NP]. Filled by ``params.compile_params`` from a validated Scenario;
@@ -563,6 +592,53 @@ P_MUTATIONS_PER_OPEN = _p()
 P_HEAVY_PER_S = _p()
 P_INIT_ENGAGEMENT = _p()  # opens/day the OS believes at t0 (0 = fresh install)
 P_INIT_LAST_OPEN_AGO_S = _p()
+P_SCREEN_GLANCE_P = _p()  # sessions: a glance or a shifted-Pareto tail (U2, U6, U8)
+P_SCREEN_GLANCE_MIN_S = _p()
+P_SCREEN_GLANCE_MEAN_S = _p()
+P_SESSION_TAIL_A = _p()
+P_SESSION_MAX_S = _p()
+P_GAP_SHAPE = _p()
+P_APP_GLANCE_P = _p()
+P_APP_GLANCE_MIN_S = _p()
+P_APP_GLANCE_MEAN_S = _p()
+P_APP_SESSION_MIN_S = _p()
+P_APP_TAIL_A = _p()
+P_APP_SESSION_MAX_S = _p()
+P_PLUGINS_PER_DAY = _p()
+P_WIFI_MEAN = _p()  # derived: the daily mean of the hourly Wi-Fi share
+P_WIFI_CAP_MEAN = _p()  # derived: the daily mean of 1 - the no-network share
+P_SCREEN_SQ = _p()  # derived: sum of squared screen sessions per hour / (3600 x their sum)
+P_SCREEN_APP = _p()  # derived: sum of screen sessions x app opens per hour / (3600 x the first's sum)
+# heterogeneity: how devices differ (drawn at reset)
+P_HET = _p()  # 1 = draw per-device values
+P_SIG_SCREEN = _p()
+P_SIG_APP = _p()
+P_SIG_SESSION = _p()
+P_GAP_SPREAD = _p()
+P_SLEEP_SD_H = _p()
+P_SLEEP_MAX_H = _p()
+P_APP_GLANCE_SD = _p()
+P_SIG_DRAIN_OFF = _p()
+P_SIG_DRAIN_ON = _p()
+P_DRAIN_RHO = _p()
+P_SIG_CHARGE = _p()
+P_CHARGE_ON_LO = _p()
+P_CHARGE_ON_HI = _p()
+P_CLIP_SD = _p()
+P_PLUG_LOW_MIN = _p()
+P_PLUG_JITTER = _p()
+P_OVN_MISS = _p()
+P_OVN_OCC = _p()
+P_PLUGIN_HABIT = _p()
+P_PLUGIN_HABIT_LO = _p()
+P_PLUGIN_HABIT_HI = _p()
+P_PLUGIN_OTHER = _p()
+P_OPT_SHARE = _p()
+P_LPM_ALWAYS = _p()
+P_LPM_ACCEPT_SD = _p()
+P_WIFI_SD = _p()
+P_FQ_HABIT = _p()
+P_FQ_HABIT_MULT = _p()
 # battery
 P_DRAIN_OFF = _p()  # fraction per s
 P_DRAIN_ON = _p()
@@ -575,6 +651,10 @@ P_WAKE_ENERGY = _p()  # fraction of a full battery to launch the app for a windo
 P_OPT_CHARGING = _p()
 P_OPT_HOLD = _p()
 P_OPT_FINISH_S = _p()
+P_LPM_ON_LO = _p()  # [low, high] factor on the screen-on drain in Low Power Mode (U18)
+P_LPM_ON_HI = _p()
+P_LPM_OFF_LO = _p()  # ... on the screen-off drain
+P_LPM_OFF_HI = _p()
 # thermal
 P_TH_UP = _p()  # per s, base rate of a step up
 P_TH_DOWN = _p()  # per s, rate of a step down
@@ -618,6 +698,7 @@ P_LOW_BATT = _p()
 P_LOW_BATT_GATE = _p()
 P_LPM_ON_THR = _p()
 P_LPM_OFF_THR = _p()
+P_LPM_ON_THR2 = _p()  # a second prompt after a refused one (-1: none)
 P_FORCE_QUIT_STOPS = _p()
 P_IDLE_SCREEN_OFF_S = _p()
 P_IDLE_STATIONARY_S = _p()

@@ -59,13 +59,27 @@ def _option_label(o: RequestOption) -> str:
     return "+".join(parts)
 
 
+def _waking_hours(wake_h: float, bed_h: float, margin_h: float = 1.0) -> np.ndarray:
+    """Rate per second of one event a day spread evenly over the hours of day whose middle
+    lies between ``margin_h`` after waking and ``margin_h`` before bedtime (daytime plug-ins,
+    U15); zeros if no hour does."""
+    awake = np.zeros(24)
+    for h in range(24):
+        since_wake = (h + 0.5 - wake_h) % 24.0
+        to_bed = (bed_h - (h + 0.5)) % 24.0
+        day_len = (bed_h - wake_h) % 24.0
+        awake[h] = float(since_wake >= margin_h and to_bed >= margin_h and since_wake <= day_len)
+    n = awake.sum()
+    return awake / (n * 3600.0) if n > 0 else awake
+
+
 def compile_params(sc: Scenario) -> CompiledParams:
     """The kernel's parameter vector ``pf`` (float64 ``[NP]``) and hour-of-day tables
     ``ph`` (float64 ``[NH, 24]``) for scenario ``sc``, both read-only, with the action
     tables the adapters build their spaces from."""
     pf = np.zeros(L.NP, dtype=np.float64)
     ph = np.zeros((L.NH, 24), dtype=np.float64)
-    u, b, th, w, pr = sc.user, sc.battery, sc.thermal, sc.workload, sc.profile
+    u, b, th, w, pr, het = sc.user, sc.battery, sc.thermal, sc.workload, sc.profile, sc.heterogeneity
 
     pf[L.P_PLATFORM] = PLATFORMS[pr.platform]
     pf[L.P_HORIZON_S] = sc.horizon_days * 86400.0
@@ -96,6 +110,52 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_MUTATIONS_PER_OPEN] = u.mutations_per_open
     pf[L.P_INIT_ENGAGEMENT] = u.engagement_per_day
     pf[L.P_INIT_LAST_OPEN_AGO_S] = u.last_open_ago_s
+    pf[L.P_SCREEN_GLANCE_P] = u.screen_glance_share
+    pf[L.P_SCREEN_GLANCE_MIN_S], pf[L.P_SCREEN_GLANCE_MEAN_S] = u.screen_glance_s
+    pf[L.P_SESSION_TAIL_A] = u.session_tail_index
+    pf[L.P_SESSION_MAX_S] = u.session_max_s
+    pf[L.P_GAP_SHAPE] = u.screen_gap_shape
+    pf[L.P_APP_GLANCE_P] = u.app_glance_share
+    pf[L.P_APP_GLANCE_MIN_S], pf[L.P_APP_GLANCE_MEAN_S] = u.app_glance_s
+    pf[L.P_APP_SESSION_MIN_S] = u.app_session_min_s
+    pf[L.P_APP_TAIL_A] = u.app_session_tail_index
+    pf[L.P_APP_SESSION_MAX_S] = u.app_session_max_s
+    pf[L.P_PLUGINS_PER_DAY] = u.daytime_plugins_per_day
+    pf[L.P_WIFI_MEAN] = float(np.mean(u.wifi_share))
+    pf[L.P_WIFI_CAP_MEAN] = float(np.mean(1.0 - np.array(u.no_network_share)))
+    ph[L.H_PLUGIN_PER_S] = _waking_hours(u.wake_hour, u.bedtime_hour)
+    scr, app = np.array(u.screen_sessions_per_hour), np.array(u.app_opens_per_hour)
+    if scr.sum() > 0.0:
+        pf[L.P_SCREEN_SQ] = float((scr * scr).sum() / (3600.0 * scr.sum()))
+        pf[L.P_SCREEN_APP] = float((scr * app).sum() / (3600.0 * scr.sum()))
+
+    pf[L.P_HET] = float(het.enabled)
+    pf[L.P_SIG_SCREEN] = het.screen_sessions_sigma
+    pf[L.P_SIG_APP] = het.app_opens_sigma
+    pf[L.P_SIG_SESSION] = het.session_mean_sigma
+    pf[L.P_GAP_SPREAD] = het.gap_shape_spread
+    pf[L.P_SLEEP_SD_H] = het.sleep_offset_sd_h
+    pf[L.P_SLEEP_MAX_H] = het.sleep_offset_max_h
+    pf[L.P_APP_GLANCE_SD] = het.app_glance_sd
+    pf[L.P_SIG_DRAIN_OFF] = het.drain_screen_off_sigma
+    pf[L.P_SIG_DRAIN_ON] = het.drain_screen_on_sigma
+    pf[L.P_DRAIN_RHO] = het.drain_correlation
+    pf[L.P_SIG_CHARGE] = het.charge_sigma
+    pf[L.P_CHARGE_ON_LO], pf[L.P_CHARGE_ON_HI] = het.charge_screen_on_ratio
+    pf[L.P_CLIP_SD] = het.clip_sd
+    pf[L.P_PLUG_LOW_MIN] = min(het.plug_low_min, u.plug_at_10_level)
+    pf[L.P_PLUG_JITTER] = het.plug_jitter_sigma
+    pf[L.P_OVN_MISS] = het.overnight_miss
+    pf[L.P_OVN_OCC] = het.overnight_occasional
+    pf[L.P_PLUGIN_HABIT] = het.daytime_plugin_habit_share
+    pf[L.P_PLUGIN_HABIT_LO], pf[L.P_PLUGIN_HABIT_HI] = het.daytime_plugin_habit_range
+    pf[L.P_PLUGIN_OTHER] = het.daytime_plugin_other
+    pf[L.P_OPT_SHARE] = het.optimised_charging_share
+    pf[L.P_LPM_ALWAYS] = het.low_power_always_share
+    pf[L.P_LPM_ACCEPT_SD] = het.low_power_accept_sd
+    pf[L.P_WIFI_SD] = het.wifi_share_sd
+    pf[L.P_FQ_HABIT] = het.force_quit_habit_share
+    pf[L.P_FQ_HABIT_MULT] = het.force_quit_habit_mult
     ph[L.H_APP_OPENS] = u.app_opens_per_hour
     ph[L.H_SCREEN] = u.screen_sessions_per_hour
     ph[L.H_WIFI] = u.wifi_share
@@ -113,6 +173,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_OPT_CHARGING] = float(b.optimised_charging)
     pf[L.P_OPT_HOLD] = b.optimised_hold_level
     pf[L.P_OPT_FINISH_S] = b.optimised_finish_before_s
+    pf[L.P_LPM_ON_LO], pf[L.P_LPM_ON_HI] = b.low_power_drain_screen_on
+    pf[L.P_LPM_OFF_LO], pf[L.P_LPM_OFF_HI] = b.low_power_drain_screen_off
 
     pf[L.P_TH_UP] = th.step_up_per_h / 3600.0
     pf[L.P_TH_DOWN] = th.step_down_per_h / 3600.0
@@ -167,6 +229,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_LOW_BATT_GATE] = float(pr.low_battery_gate)
     pf[L.P_LPM_ON_THR] = pr.low_power_on_level
     pf[L.P_LPM_OFF_THR] = pr.low_power_off_level
+    pf[L.P_LPM_ON_THR2] = pr.low_power_second_prompt_level if pr.low_power_second_prompt_level > 0.0 else -1.0
     pf[L.P_FORCE_QUIT_STOPS] = float(pr.force_quit_stops_work)
     pf[L.P_IDLE_SCREEN_OFF_S] = pr.idle_after_screen_off_s
     pf[L.P_IDLE_STATIONARY_S] = pr.idle_stationary_s

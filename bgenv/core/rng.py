@@ -96,6 +96,13 @@ def expo(si, rng, stream: int, mean: float) -> float:
     return -mean * math.log(1.0 - uniform(si, rng, stream))
 
 
+@kjit(inline="always")
+def normal(si, rng, stream: int) -> float:
+    """Standard normal draw (Box-Muller, two uniforms)."""
+    r = math.sqrt(-2.0 * math.log(1.0 - uniform(si, rng, stream)))
+    return r * math.cos(2.0 * math.pi * uniform(si, rng, stream))
+
+
 @kjit
 def poisson(si, rng, stream: int, mean: float) -> int:
     """Poisson count by inversion (small means only: mutations per app session)."""

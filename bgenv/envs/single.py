@@ -165,7 +165,12 @@ class BackgroundSchedulingEnv(gym.Env):
       OS's own retry of a stopped job is logged (``retry`` records). ``info`` gains
       ``t_s`` and ``dt_s`` (simulated seconds since the reset and since the previous
       decision); episode metrics gain ``content_shown_units``, ``content_unseen_units``
-      and ``energy_on_charger``.
+      and ``energy_on_charger``. The user model reproduces USER_FACTS in shape and spread:
+      each device draws its own user and battery at reset (``heterogeneity``: use, day,
+      charging habits, drain and charging speeds, Wi-Fi, Low Power Mode and force-quit
+      habits), sessions are glances or a heavy tail, gaps Weibull, Low Power Mode lowers
+      drain; a ``light`` archetype; ``screen`` records carry the battery level, a
+      ``reset`` record opens each episode's log, drops are ``drop`` records.
     * v0: initial release.
     """
 

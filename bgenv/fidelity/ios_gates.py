@@ -14,7 +14,14 @@ from bgenv.envs.actions import ActionTable
 from bgenv.eventlog import H, end_time, of_kind, seconds_in, windows
 from bgenv.fidelity.measurement import DIFFERS, PARTIAL, Measurement, agrees
 from bgenv.fidelity.policies import feature, keeper
-from bgenv.fidelity.scenarios import FAST_REFRESH, IOS_FAST_PROCESSING, PLUG_AT_10, ios_env, ios_upload_env
+from bgenv.fidelity.scenarios import (
+    FAST_REFRESH,
+    IOS_FAST_PROCESSING,
+    NO_CHARGING,
+    PLUG_AT_10,
+    ios_env,
+    ios_upload_env,
+)
 from bgenv.rollout import rollout
 
 
@@ -67,7 +74,7 @@ def health_run() -> dict[str, int]:
 @functools.cache
 def low_battery_levels(seeds: int = 3, fast: bool = False) -> tuple[tuple[tuple[float, bool], ...], tuple[float, ...]]:
     """Refresh kept pending while the battery runs down from ~30 % to a top-up at 10 %
-    (the user never accepts Low Power Mode), 2 days per seed, at the calibrated launch
+    (the user never accepts Low Power Mode, nor charges but for that top-up), 2 days per seed, at the calibrated launch
     rate or with ``fast`` at :data:`FAST_REFRESH`: the (battery, charging) the app reads
     at each window's start, and each seed's lowest battery level."""
     levels: list[tuple[float, bool]] = []
@@ -76,7 +83,7 @@ def low_battery_levels(seeds: int = 3, fast: bool = False) -> tuple[tuple[tuple[
         env = ios_env(
             2.0,
             initial_battery=[0.3, 0.35],
-            user={"low_power_accept_prob": 0.0, "overnight_charge_prob": 0.0, **PLUG_AT_10},
+            user={"low_power_accept_prob": 0.0, **NO_CHARGING, **PLUG_AT_10},
             profile=FAST_REFRESH if fast else None,
         )
         opt = ActionTable.from_env(env).option("refresh")
@@ -91,7 +98,7 @@ def low_battery_levels(seeds: int = 3, fast: bool = False) -> tuple[tuple[tuple[
 
 
 @functools.cache
-def low_battery_run(seeds: int = 3) -> dict[str, Any]:
+def low_battery_run(seeds: int = 4) -> dict[str, Any]:
     """:func:`low_battery_levels` at the calibrated rate: windows, those below 20 %
     unplugged, the lowest unplugged level and the lowest battery level."""
     levels, lows = low_battery_levels(seeds)

@@ -64,7 +64,7 @@ def ios_refresh_run(days: float = 3.0, seed: int = 0) -> dict[str, Any]:
 
 
 @functools.cache
-def history_runs(seeds: int = 3, days: float = 3.0) -> dict[str, dict[str, float]]:
+def history_runs(seeds: int = 3, days: float = 7.0) -> dict[str, dict[str, float]]:
     """Refresh windows (count, mean budget s, expirations) of an app that never reports
     completion (always expires) and of one that reports it after a second of work."""
     out = {}
@@ -193,14 +193,14 @@ def refresh_earliest_begin_floor() -> Measurement:
 
 
 def not_completing_degrades_refresh() -> Measurement:
-    """Row 43: refresh windows (count) and their mean budget (s) in 3 × 3 days for an app
+    """Row 43: refresh windows (count) and their mean budget (s) in 3 × 7 days for an app
     that never reports completion and for one that reports it after a second of work."""
     d = history_runs()
     e, p = d["expiring"], d["prompt"]
     ok = e["windows"] <= 0.7 * p["windows"] and e["mean_budget_s"] < p["mean_budget_s"] and p["expirations"] == 0
     value = (
         f"never reporting completion: {e['windows']} windows, mean budget {e['mean_budget_s']:.1f} s; reporting "
-        f"it after a second of work: {p['windows']} windows, {p['mean_budget_s']:.1f} s (3 × 3 days)"
+        f"it after a second of work: {p['windows']} windows, {p['mean_budget_s']:.1f} s (3 × 7 days)"
     )
     return Measurement(value, d, agrees(ok))
 

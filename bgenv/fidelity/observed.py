@@ -22,7 +22,7 @@ from bgenv.fidelity.ios_processing import processing_cpu_monitor, processing_pow
 from bgenv.fidelity.ios_refresh import refresh_run_time
 from bgenv.fidelity.measurement import MODELLED, Measurement, agrees
 from bgenv.fidelity.policies import keeper
-from bgenv.fidelity.scenarios import ENDLESS_HEAVY, make_env
+from bgenv.fidelity.scenarios import ENDLESS_HEAVY, HOMOGENEOUS, make_env
 from bgenv.registration import env_id_for
 from bgenv.rollout import rollout
 
@@ -34,7 +34,9 @@ from bgenv.rollout import rollout
 def refresh_per_day(scenario: str, delay_s: float = 0.0, days: float = 7.0) -> float:
     """Refresh windows per day for an app that keeps a refresh request pending (submitted
     with an earliest begin ``delay_s`` ahead) and reports completion at once."""
-    env = gym.make(env_id_for(scenario), scenario=scenario, record_events=True, horizon_days=days).unwrapped
+    env = gym.make(
+        env_id_for(scenario), scenario=scenario, record_events=True, horizon_days=days, heterogeneity=HOMOGENEOUS
+    ).unwrapped
     m = rollout(env, keeper(env, "refresh", delay_s=delay_s), 0).metrics
     return m["windows_refresh"] / days
 

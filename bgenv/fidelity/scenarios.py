@@ -1,7 +1,9 @@
 """The phones the fidelity experiments run: env builders and the config overrides they use.
 
-Every experiment starts from a profile's commuter scenario (:data:`COMMUTER`) and
-overrides what would get in the way of the fact under test: a user who never touches
+Every experiment starts from a profile's commuter scenario (:data:`COMMUTER`), with
+every device the archetype's centre (:data:`HOMOGENEOUS`: the experiments measure the
+OS's rules, and how devices differ would only blur them), and overrides what would get in
+the way of the fact under test: a user who never touches
 the phone (:data:`ABSENT`), a battery that barely drains (:data:`STEADY_BATTERY`), a
 thermal state that stays nominal (:data:`COOL`), endless heavy work
 (:data:`ENDLESS_HEAVY`) and so on. Envs are made with ``gym.make`` and the event log on;
@@ -30,6 +32,9 @@ COMMUTER: dict[str, str] = {
 ZERO_24 = [0.0] * 24
 ONE_24 = [1.0] * 24
 
+# Every device the archetype's centre: no per-device draws at reset (configuration
+# ``heterogeneity``).
+HOMOGENEOUS: dict[str, Any] = {"enabled": False}
 # A user who never touches the phone (no opens, no screen, no motion, no charging), on
 # Wi-Fi all the time and never accepting Low Power Mode / Battery Saver.
 ABSENT: dict[str, Any] = {
@@ -37,6 +42,7 @@ ABSENT: dict[str, Any] = {
     "screen_sessions_per_hour": ZERO_24,
     "motion_per_hour": ZERO_24,
     "overnight_charge_prob": 0.0,
+    "daytime_plugins_per_day": 0.0,
     "force_quit_prob": 0.0,
     "low_power_accept_prob": 0.0,
     "plug_at_10_share": 1.0,
@@ -80,6 +86,8 @@ IOS_FAST_PROCESSING: dict[str, Any] = {"launch_rate_per_h": 60.0, "usage_driven"
 # A refresh launch clock 60x the calibrated rate (O1): many windows, so the gates decide when they start
 FAST_REFRESH: dict[str, Any] = {"windows": {"refresh": {"launch_rate_per_h": 30.0}}}
 PLUG_AT_10: dict[str, float] = {"plug_at_10_share": 1.0, "plug_at_20_share": 0.0}  # top-ups at 10 %, never at 20 %
+# No charging but the top-ups a low battery calls for: no overnight charge, no daytime plug-in
+NO_CHARGING: dict[str, float] = {"overnight_charge_prob": 0.0, "daytime_plugins_per_day": 0.0}
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -92,8 +100,11 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def make_env(which: str, **overrides: Any) -> BackgroundSchedulingEnv:
     """``gym.make`` the environment of profile ``which`` (a key of :data:`COMMUTER`, whose
-    commuter scenario it starts from) with the event log on; returns the unwrapped env."""
+    commuter scenario it starts from) with the event log on and every device the
+    archetype's centre (:data:`HOMOGENEOUS`, unless ``heterogeneity`` says otherwise);
+    returns the unwrapped env."""
     scenario = COMMUTER[which]
+    overrides["heterogeneity"] = merge(HOMOGENEOUS, overrides.get("heterogeneity", {}))
     env = gym.make(env_id_for(scenario), scenario=scenario, record_events=True, **overrides)
     return env.unwrapped
 

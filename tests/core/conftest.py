@@ -4,7 +4,8 @@
 scenario's compiled parameters, in a plain state the tests then change slot by slot:
 mid-morning on day 1, unplugged at 50 %, screen off and still for two hours, on Wi-Fi,
 the app in the background (opened an hour ago), Active bucket, no Doze, nominal
-temperature, no request pending, no window. The compiled rule functions are then
+temperature, no request pending, no window; the device's own user and battery are the
+archetype's and the battery model's (``device.draw_device`` without heterogeneity). The compiled rule functions are then
 called on these arrays directly, so a broken rule fails at its own test.
 """
 
@@ -19,6 +20,7 @@ import pytest
 
 from bgenv.config import Scenario, load_scenario
 from bgenv.core import layout as L
+from bgenv.core.device import draw_device
 from bgenv.core.params import compile_params
 from bgenv.core.rng import NSTREAM, stream_states
 
@@ -89,6 +91,9 @@ def build_device(scenario: str, **overrides: object) -> Device:
         tts=np.zeros(L.TTS_BUF),
     )
     sf, si = d.sf, d.si
+    centre = d.pf.copy()
+    centre[L.P_HET] = 0.0
+    draw_device(centre, sf, si, d.rng.copy())  # the centres: no spread, the streams untouched
     for k in range(L.NEV):
         sf[L.S_EV + k] = np.inf
     sf[L.S_T] = T

@@ -114,6 +114,7 @@ def test_the_thresholds_are_the_configs_levels(device):
         0.3,  # this episode's top-up threshold (drawn at reset; set by the fixture)
         p.low_battery_level,
         p.low_power_on_level,
+        -1.0,  # no second prompt on Android (iOS: 10 %)
         p.low_power_off_level,
         b.optimised_hold_level,
         1.0,
@@ -147,7 +148,7 @@ def test_reaching_the_top_up_threshold_schedules_a_top_up(device):
 
 def test_low_power_mode_prompt_going_down_and_switch_off_going_up(device):
     d = device("ios_commuter")
-    d.pf[L.P_LPM_ACCEPT] = 1.0  # the user always accepts the prompt
+    d.sf[L.S_U_LPM_ACCEPT] = 1.0  # the user always accepts the prompt
     d.sf[L.S_BATT] = d.sc.profile.low_power_on_level
     threshold_crossed(d.pf, d.sf, d.si, d.rng, d.ev, 1e-5)
     assert d.si[L.I_LOWPOWER] == 0  # crossed going up: no prompt
@@ -162,7 +163,7 @@ def test_low_power_mode_prompt_going_down_and_switch_off_going_up(device):
 def test_wake_energy_drops_the_level_and_handles_the_thresholds_it_passes(device):
     d = device("ios_commuter")
     e = d.sc.battery.window_wake_pct / 100.0
-    d.pf[L.P_LPM_ACCEPT] = 1.0
+    d.sf[L.S_U_LPM_ACCEPT] = 1.0
     d.sf[L.S_BATT] = 0.2 + e / 2.0  # the launch takes the level past the 20 % prompt
     wake_energy(d.pf, d.sf, d.si, d.rng, d.ev)
     assert d.sf[L.S_BATT] == 0.2 + e / 2.0 - e

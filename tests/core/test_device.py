@@ -16,7 +16,7 @@ def logged(d) -> list[tuple[str, tuple[float, ...]]]:
 def test_a_top_up_still_plugged_in_at_bedtime_becomes_the_overnight_charge(device):
     d = device("android_commuter")
     d.si[L.I_EV_ON] = 1
-    d.pf[L.P_OVERNIGHT_PROB] = 1.0  # this user charges every night
+    d.sf[L.S_U_OVERNIGHT_P] = 1.0  # this user charges every night
     start_charging(d.pf, d.sf, d.si, d.ev, d.t + 7200.0, False)  # a 2-h top-up at 10:00
     assert logged(d) == [("charge_start", (0.5, 0.0, 7200.0, 0.0))]
     d.sf[L.S_T] = d.t + 3600.0  # bedtime comes while it charges (the hour is immaterial here)

@@ -478,7 +478,7 @@ def test_row_38_42_refresh_floor_and_run_time():
     delayed = [(g, floor_t) for g, sub, floor_t in r["floors"] if floor_t > sub]
     assert len(delayed) >= 10
     assert all(g >= floor_t for g, _, floor_t in r["floors"])  # never before the latest earliest begin
-    assert min(g - floor_t for g, floor_t in delayed) < 300.0  # some came within minutes of their floor
+    assert min(g - floor_t for g, floor_t in delayed) < 600.0  # some came within minutes of their floor
 
 
 def test_row_39_processing_only_while_idle():
@@ -511,8 +511,9 @@ def test_row_43_not_completing_degrades_scheduling():
     assert m.status == F.MODELLED
     e, p = m.data["expiring"], m.data["prompt"]
     assert p["expirations"] == 0 and e["expirations"] >= 10
-    # 18 against 29 windows; the prompt app does a second of work in each window, since a window
-    # that saved nothing earns no trust (v1: 18 against 33 when reporting at once earned it)
+    # 30 against 75 windows in 3 x 7 days (v1's user model; 3 x 3 days, as before it, hold too
+    # few windows to tell: 19 against 20 on these seeds, 59 against 101 on 10 seeds); the prompt
+    # app does a second of work in each window, since a window that saved nothing earns no trust
     assert e["windows"] <= 0.7 * p["windows"]
     assert e["mean_budget_s"] < p["mean_budget_s"]
 

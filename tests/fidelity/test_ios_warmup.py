@@ -8,10 +8,12 @@ import numpy as np
 from helpers import always, make_env
 
 from bgenv.eventlog import of_kind
+from bgenv.fidelity.scenarios import HOMOGENEOUS
 from bgenv.rollout import rollout
 
 AT_8 = [0.0] * 24
 AT_8[8] = 1.0  # the user opens the app once between 8:00 and 9:00 every day, never otherwise
+# (on every device: no per-device shift of the day or of the opens a day)
 
 
 def _grant_hours(engagement: float, seeds: range, days: float = 14.0) -> tuple[list[float], list[int]]:
@@ -24,7 +26,7 @@ def _grant_hours(engagement: float, seeds: range, days: float = 14.0) -> tuple[l
             "force_quit_prob": 0.0,
             "last_open_ago_s": 86400.0,
         }
-        env = make_env("ios", horizon_days=days, user=user)
+        env = make_env("ios", horizon_days=days, user=user, heterogeneity=HOMOGENEOUS)
         rollout(env, always(env, "refresh"), seed)  # always one pending
         t = np.array([e["t"] for e in of_kind(env.events, "grant")])
         hours += ((t / 3600.0) % 24.0).tolist()
@@ -49,7 +51,7 @@ def test_a_fresh_install_gets_far_fewer_windows_and_warms_up():
     user = {"app_opens_per_hour": AT_8, "engagement_per_day": 0.0, "force_quit_prob": 0.0}
     first = last = 0
     for seed in range(30):
-        env = make_env("ios", horizon_days=14, user=user)
+        env = make_env("ios", horizon_days=14, user=user, heterogeneity=HOMOGENEOUS)
         rollout(env, always(env, "refresh"), seed)
         days = np.array([e["t"] for e in of_kind(env.events, "grant")]) / 86400.0
         first += int((days < 3.29).sum())

@@ -9,6 +9,7 @@ from helpers import ZERO_24, always, make_env
 from bgenv.envs.actions import ActionTable
 from bgenv.eventlog import of_kind
 from bgenv.fidelity.analysis import max_rolling_count
+from bgenv.fidelity.scenarios import NO_CHARGING
 from bgenv.rollout import rollout
 
 # A user who never touches the phone: no opens, no screen, no motion, no charging.
@@ -16,7 +17,7 @@ ABSENT = {
     "app_opens_per_hour": ZERO_24,
     "screen_sessions_per_hour": ZERO_24,
     "motion_per_hour": ZERO_24,
-    "overnight_charge_prob": 0.0,
+    **NO_CHARGING,
     "force_quit_prob": 0.0,
 }
 
