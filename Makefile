@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint fmt clean bench fidelity tensorboard
+.PHONY: install demo test lint fmt clean bench fidelity calibration tensorboard
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench: install
 
 fidelity: install
 	$(VENV)/bin/bgenv fidelity
+
+calibration: install
+	$(VENV)/bin/bgenv calibration
 
 test: install
 	$(PY) -m pytest -n 2 -q

@@ -99,6 +99,16 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     return report.run(out, rows)
 
 
+CALIBRATION_DOC = "docs/calibration.md"  # where ``bgenv calibration`` writes the table, from the source tree's root
+
+
+def cmd_calibration(args: argparse.Namespace) -> int:
+    from bgenv.calibration import report
+
+    out = None if args.out == "-" else (args.out or CALIBRATION_DOC)
+    return report.run(out, args.config) if args.config else report.run(out)
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from agents.audit import audit, report
 
@@ -199,6 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated rows to run (e.g. 1,6,O5); prints the table and writes it only with --out",
     )
     fi.set_defaults(func=cmd_fidelity)
+
+    ca = sub.add_parser(
+        "calibration",
+        help="simulate fleets of phones and write docs/calibration.md (docs/sources/USER_FACTS.md rows, configs/calibration.yaml)",
+    )
+    ca.add_argument("--out", default=None, help=f"where to write the table (default: {CALIBRATION_DOC}; - prints it)")
+    ca.add_argument("--config", default=None, help="the rows, fleets and bands (default: configs/calibration.yaml)")
+    ca.set_defaults(func=cmd_calibration)
 
     args = ap.parse_args(argv)
     try:
