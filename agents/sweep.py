@@ -264,6 +264,7 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
         yaml.safe_dump({"algo": spec["algo"], spec["env_id"]: trial_entry(spec, config)}, sort_keys=False)
     )
     best = -math.inf
+    last: list[dict[str, Any]] = []  # the validation at the last step, reported once train() has saved
 
     def report(steps: int, metrics: dict[str, float]) -> None:
         nonlocal best
@@ -272,6 +273,11 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
             best = max(best, score)
         out = {"timesteps": int(steps), METRIC: score, "best_score": best}
         out.update({k: float(metrics[k]) for k in REPORTED if k in metrics})
+        if steps >= spec["total_timesteps"]:
+            # Tune may end the trial as soon as its last result arrives (the scheduler's
+            # final rung): report it after train() has written model.zip and its statistics
+            last.append(out)
+            return
         tune.report(out)
 
     resume = None
@@ -295,6 +301,8 @@ def run_trial(config: dict[str, Any], spec: dict[str, Any]) -> None:
         on_eval=report,
         **_merge(spec.get("overrides") or {}, trial_knobs(config)),
     )
+    if last:
+        tune.report(last[-1])
 
 
 # ---------------------------------------------------------------------------
