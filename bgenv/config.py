@@ -79,6 +79,11 @@ class UserConfig(_Model):
     screen_session_mean_s: Pos = Field(
         description="mean other screen session length, s (a device's own mean is drawn around it: heterogeneity)"
     )
+    screen_time_scale: Pos = Field(
+        1.0,
+        description="multiplies the length of other screen sessions (not glances): 2.0 gives a population with "
+        "twice the 2014-16 screen time, as the 2021-22 panels report (U11)",
+    )
     screen_glance_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         description="share of other screen sessions that are glances (a look at the lock screen)"
     )

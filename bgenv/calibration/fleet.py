@@ -16,6 +16,7 @@ the user-model log (battery also on ``screen`` records; drops as ``drop`` record
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,8 +67,9 @@ class Device:
         discharge_periods: unplugged spans; ``discharge_with_lpm``: of them with Low
             Power Mode on at some time.
         network_s: s per network value (``none``/``cellular``/``wifi``).
-        app_network_s: s per network value as the app can use it (Doze idle counts as
-            ``none``).
+        app_network_w: per network value as the app can use it (Doze idle counts as
+            ``none``), weighted by battery-level change like GreenHub's samples
+            (fraction of a full battery).
         thermal_s: s per thermal state.
         closes, force_quits: app closes and force-quits by the user.
     """
@@ -87,7 +89,7 @@ class Device:
     discharge_periods: int
     discharge_with_lpm: int
     network_s: dict[str, float] = field(default_factory=dict)
-    app_network_s: dict[str, float] = field(default_factory=dict)
+    app_network_w: dict[str, float] = field(default_factory=dict)
     thermal_s: dict[str, float] = field(default_factory=dict)
     closes: int = 0
     force_quits: int = 0
@@ -260,7 +262,7 @@ def summarise(events: list[el.Event], name: str, seed: int, t0: float, t_end: fl
         discharge_periods=len(unplugged),
         discharge_with_lpm=with_lpm,
         network_s=net,
-        app_network_s=app_net,
+        app_network_w=app_net,
         thermal_s=thermal,
         closes=len(closes),
         force_quits=sum(1 for e in closes if e.get("force_quit")),
@@ -281,14 +283,26 @@ def _time_in(spans: list[tuple[float, float]]) -> Any:
 
 
 def _app_network(events: list[el.Event], t0: float, t_end: float) -> dict[str, float]:
-    """Seconds per network value as the app sees it: Doze idle (between maintenance
-    windows) counts as ``none``."""
-    blocked = _time_in([(a, b) for a, b, v in el.spans(events, "doze", t0, t_end) if v in _DOZE_BLOCKS])
+    """Per network value as the app sees it (Doze idle, between maintenance windows,
+    counts as ``none``), weighted as GreenHub's samples are: GreenHub (U20) records a
+    sample each time the battery level changes (its collector listens to
+    ``ACTION_BATTERY_CHANGED``), so its shares are shares of battery-level changes, not
+    of time. Each span's weight is the battery level it gained or lost (fraction of a
+    full battery, from :func:`bgenv.eventlog.battery_series`)."""
+    ts, lv = el.battery_series(events, t0, t_end)
+    if len(ts) < 2:
+        return {}
+    moved = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(lv)))))
+    blocked = [(a, b) for a, b, v in el.spans(events, "doze", t0, t_end) if v in _DOZE_BLOCKS]
+    cuts = sorted({t0, t_end, *(x for a, b in blocked for x in (a, b))})
     out: dict[str, float] = {}
     for a, b, v in el.spans(events, "network", t0, t_end):
-        cut = float(blocked(b) - blocked(a))
-        out[v] = out.get(v, 0.0) + (b - a) - cut
-        out["none"] = out.get("none", 0.0) + cut
+        edges = [a] + [c for c in cuts if a < c < b] + [b]
+        for lo, hi in itertools.pairwise(edges):
+            mid = 0.5 * (lo + hi)
+            key = "none" if any(x <= mid < y for x, y in blocked) else v
+            w = float(np.interp(hi, ts, moved) - np.interp(lo, ts, moved))
+            out[key] = out.get(key, 0.0) + w
     return out
 
 

@@ -37,6 +37,7 @@ class Check:
     stat: str
     population: str
     band: tuple[float | None, float | None]
+    known_difference: str = ""  # why the model is knowingly outside this band (shown in the document)
 
     def inside(self, v: float) -> bool:
         lo, hi = self.band
@@ -88,7 +89,7 @@ def load(path: str | Path = CONFIG) -> Config:
             lo, hi = c["band"]
             if lo is not None and hi is not None and lo > hi:
                 raise ValueError(f"{path}: row {r['row']}: band {c['band']} has low > high")
-            checks.append(Check(c["stat"], c["population"], (lo, hi)))
+            checks.append(Check(c["stat"], c["population"], (lo, hi), str(c.get("known_difference", ""))))
         rows.append(Row(str(r["row"]), r["documented"], r["model"], tuple(checks), bool(r.get("no_study", False))))
     for a in mix["weights"]:
         if a not in pops:
@@ -309,6 +310,8 @@ def render(cfg: Config, fleets: Fleets, results: dict[str, list[Result]]) -> str
             else:
                 measured = f"{_num(res.value)} [{_num(res.low)}, {_num(res.high)}]"
                 verdict = "in band" if res.ok else "out of band"
+                if c.known_difference and not res.ok:
+                    verdict += f" (known: {c.known_difference})"
             first = j == 0
             cells = [
                 row.row if first else "",

@@ -537,21 +537,23 @@ def wifi_share_spread(fleet: Fleet, centre: float | None = None) -> float:
 
 
 def _app_net(fleet: Fleet, key: str) -> float:
-    tot = sum(sum(d.app_network_s.values()) for d in fleet)
-    return sum(d.app_network_s.get(key, 0.0) for d in fleet) / tot if tot > 0 else NAN
+    tot = sum(sum(d.app_network_w.values()) for d in fleet)
+    return sum(d.app_network_w.get(key, 0.0) for d in fleet) / tot if tot > 0 else NAN
 
 
-@statistic("network the app can use (Doze idle counted as none), pooled: Wi-Fi share")
+@statistic(
+    "network the app can use (Doze idle counted as none), per battery-level change as GreenHub samples: Wi-Fi share"
+)
 def app_network_wifi(fleet: Fleet, centre: float | None = None) -> float:
     return _app_net(fleet, "wifi")
 
 
-@statistic("network the app can use, pooled: cellular share")
+@statistic("network the app can use, per battery-level change: cellular share")
 def app_network_cellular(fleet: Fleet, centre: float | None = None) -> float:
     return _app_net(fleet, "cellular")
 
 
-@statistic("network the app can use, pooled: none share")
+@statistic("network the app can use, per battery-level change: none share")
 def app_network_none(fleet: Fleet, centre: float | None = None) -> float:
     return _app_net(fleet, "none")
 

@@ -91,7 +91,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_BATT_INIT_LO], pf[L.P_BATT_INIT_HI] = sc.initial_battery
 
     pf[L.P_APP_SESSION_MEAN_S] = u.app_session_mean_s
-    pf[L.P_SCREEN_SESSION_MEAN_S] = u.screen_session_mean_s
+    pf[L.P_SCREEN_SESSION_MEAN_S] = u.screen_session_mean_s * u.screen_time_scale  # U11 preset
     pf[L.P_SESSION_MIN_S] = u.session_min_s
     pf[L.P_NET_DWELL_S] = u.network_dwell_s
     pf[L.P_DROPS_PER_S] = u.drops_per_hour / 3600.0

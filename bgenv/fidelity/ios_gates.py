@@ -112,7 +112,7 @@ def low_battery_run(seeds: int = 4) -> dict[str, Any]:
 
 
 @functools.cache
-def low_power_run(seeds: int = 2) -> dict[str, Any]:
+def low_power_run(seeds: int = 4) -> dict[str, Any]:
     """Refresh kept pending from ~21 % with Low Power Mode accepted, charging overnight:
     refresh windows in and outside Low Power Mode, hours in it and the battery levels at
     which it turned off."""

@@ -24,7 +24,7 @@ from bgenv.rollout import rollout
 # Runs
 # ---------------------------------------------------------------------------
 @functools.cache
-def ios_refresh_run(days: float = 3.0, seed: int = 0) -> dict[str, Any]:
+def ios_refresh_run(days: float = 7.0, seed: int = 0) -> dict[str, Any]:
     """The commuter on iOS: a refresh request resubmitted with a cycling earliest-begin
     delay whenever the app leaves the screen or a window starts; windows work in 5-unit
     chunks until they expire (never reporting completion while work is left). The

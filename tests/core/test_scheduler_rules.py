@@ -57,7 +57,7 @@ def test_ios_refresh_rate_follows_score_engagement_and_usage_floor(device):
     rate, wake, throttled = rate_of(d, REFRESH_SLOT)
     floor = d.sc.profile.history.usage_floor
     assert rate == pytest.approx(usage_driven_rate(d, "refresh", 1.0, 3.0, floor, True), rel=1e-12)
-    assert rate == pytest.approx(0.5 / 3600.0 * 0.5 * 0.1, rel=1e-12)  # 0.5/h, 3 opens/day of half 3, floor 0.1
+    assert rate == pytest.approx(0.4 / 3600.0 * 0.5 * 0.1, rel=1e-12)  # 0.4/h, 3 opens/day of half 3, floor 0.1
     assert (wake, throttled) == (np.inf, False)
 
 

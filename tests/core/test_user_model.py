@@ -192,11 +192,12 @@ def test_screen_sessions_are_many_glances_and_a_heavy_tail(device):
 
 
 def test_app_sessions_are_short_mostly(device):
-    """U6, U8: ~45 % of app sessions under 15 s, ~20 % under 5 s, mean ~72 s."""
+    """U6, U8: ~40-50 % of app sessions under 15 s (Ferreira: ~40 %), ~20 % under 5 s;
+    the commuter's centre (56 s) is below U6's pooled 72 s, which docs/calibration.md checks."""
     d = device("ios_commuter")
     x = _sessions(d, app_session)
-    assert np.mean(x < 15.0) == pytest.approx(0.46, abs=0.03)
-    assert np.mean(x < 5.0) == pytest.approx(0.22, abs=0.03)
+    assert 0.38 <= np.mean(x < 15.0) <= 0.50  # the U6/U8 band of docs/sources/user_model_targets_v1.md
+    assert 0.15 <= np.mean(x < 5.0) <= 0.35
     assert 10.0 <= np.median(x) <= 25.0
     assert x.mean() == pytest.approx(d.sc.user.app_session_mean_s, rel=0.05)
 

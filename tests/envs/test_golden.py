@@ -64,23 +64,25 @@ CASES: dict[str, tuple[str, str | None, dict[str, Any], int, int, float]] = {
 # pushes held while offline, no wake energy for a lost push, the Doze exemption in the
 # observed network, and the new ``charge_start``/``retry`` records) together with its reward
 # (content paid when seen, energy on the charger and wake-ups priced, trust only from useful
-# windows, exact alarms behind their permission); see the Version History in
-# bgenv/envs/single.py.
+# windows, exact alarms behind their permission); and once more, still within v1, for its
+# user model (per-device heterogeneity, session and gap shapes, Low Power Mode drain, the
+# ``reset``/``drop`` records) and background transfers (new options, observation and
+# metrics); see the Version History in bgenv/envs/single.py.
 # ``python tests/envs/test_golden.py`` prints them.
 EXPECTED: dict[str, str] = {
-    "ios_default": "685d7c7e924e1bff96ed662fb6e6581fec7dabb1055607b0d22225c51a45b911",  # 113 episodes
-    "android_default": "82298d9b47a1fc483f78be4bba7ded9d1c0e5e63f053598ef8aa01193453ee2a",  # 18 episodes
-    "ios_commuter": "20105f90b36d10399904585b50325c508a40d44b155f64cb6665963023039af8",  # 112 episodes
-    "ios_night_owl": "bf5365ffe3aab829180d816cc1e721e461b31cbc7b149173c79a3b07e5e244fb",  # 118 episodes
-    "ios_rare": "f47d406a3fe745b296df4fd922a0de1e4db10727c80839c0d7126d075699cfc7",  # 1616 episodes
-    "android_commuter": "4eaea8f1b7a22e53e570d28e67eb104ccc7269243a1d89cd019095b0dbb0f808",  # 18 episodes
-    "android_heavy": "50f46927eddd884f11e6d28ee2fc50cb9142cb912ef9b66dc080dd56233633ff",  # 13 episodes
-    "android_rare": "073f299a5b84cbd5206a5f5ec613cc9dfd8af07981c79d8320295bd56fcd09fe",  # 76 episodes
-    "android16_commuter": "80558fae97d4c172f51a09f8f6935baacb79298f061e41d80d6a0c9cfb220642",  # 18 episodes
-    "android_oem_commuter": "464e0a5b527ed41d7255aa56f3c18618195d31efb7966bc61b47c41b77990c92",  # 28 episodes
-    "android_heavy_jobs_30d": "5de01e2ab87234ef2caa8a46ababbf5af6f1d363a3940b5f050e011c6ba40fdb",  # 1 episodes
-    "android_commuter_jobs_7d": "e844daf99b3f882b8a403c0f678c25cfc0f66d5b2cb46f82f176f1b327f14e3d",  # 7 episodes
-    "ios_commuter_7d": "842e323a35ad12b4d4b8bd3c076f747dd82e4dc61177fc00b6e77485400d5558",  # 35 episodes
+    "ios_default": "4f7983ca9a54af2ce5c5e4c356f9fa2bce63d3c8482d60ec7f8084b1ec09a8d5",  # 81 episodes
+    "android_default": "cb966cdace5554a3b2e674c64ce1edb78195fd5b423a22c20a16a51a661e96d5",  # 17 episodes
+    "ios_commuter": "3d6fdeb1e83c61c209547b0f57e3f77bdd0db6c16dfd91db44b487c88b4f90bb",  # 80 episodes
+    "ios_night_owl": "52bae0993389a287e7177485da260450c35715c21dde438358d635e323d11bbc",  # 81 episodes
+    "ios_rare": "031ee7f986df760756a2ad72031d1621cbd9f49986549e48445b3f0c066de490",  # 804 episodes
+    "android_commuter": "1e9bcc75c38ce4c74eaacd1ffc641cd0a8317b82d908e34d61d24a25ded62c3d",  # 16 episodes
+    "android_heavy": "4903ee809d5aa2b8e620d42cd023db64484cb05b9df617833015f64e10d5d1e0",  # 12 episodes
+    "android_rare": "15de95d3534de7deccb81e4203538436f52397e0a7fb2fe9918c649b988e3e5f",  # 54 episodes
+    "android16_commuter": "17a658abc99ff0bc29bd65ed0ec8a45272eceee96f212c3f9c24f358b13a66ad",  # 17 episodes
+    "android_oem_commuter": "e331820463b2e7cfbcd026df81351f045ed184a5e5b22badb862f1d515a8af64",  # 24 episodes
+    "android_heavy_jobs_30d": "a0ad6682499e126044b17fc07d423a12ffccd29aa703a93db7cf66ca06d00585",  # 1 episodes
+    "android_commuter_jobs_7d": "58dff1d478ea7bf5be6a40a8b35bf3d1dc282c3229ccf041857bf4d9d3d35cbe",  # 7 episodes
+    "ios_commuter_7d": "34d156d8955cba9ba9ebddbacdef00675fab72f1ce31ece838621f708c8807ee",  # 25 episodes
 }
 
 

@@ -297,7 +297,7 @@ def test_os_retries_are_marked_where_the_stopped_window_ended():
     """Android reschedules a stopped job itself (backoff) and logs it as a ``retry``, not a
     ``request``, at the stop. Each gets a retry marker there; a retry that ran led to a
     grant with its attempt number, no app request of its type in between."""
-    env = episode("android", "fixed-interval", days=2, seed=0)  # a user week with stopped jobs
+    env = episode("android", "fixed-interval", days=2, seed=6)  # 2 days with 14 stopped jobs retried
     events = env.unwrapped.events
     marks = R.timeline_spans(events)["rescheduled"]
     retries = EL.os_retries(events)

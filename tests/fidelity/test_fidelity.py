@@ -478,7 +478,7 @@ def test_row_38_42_refresh_floor_and_run_time():
     delayed = [(g, floor_t) for g, sub, floor_t in r["floors"] if floor_t > sub]
     assert len(delayed) >= 10
     assert all(g >= floor_t for g, _, floor_t in r["floors"])  # never before the latest earliest begin
-    assert min(g - floor_t for g, floor_t in delayed) < 600.0  # some came within minutes of their floor
+    assert min(g - floor_t for g, floor_t in delayed) < 900.0  # some came within minutes of their floor (0.4 launches/h)
 
 
 def test_row_39_processing_only_while_idle():
@@ -557,7 +557,7 @@ def test_row_46_low_battery_gate():
     # The table's run has a dozen windows at the calibrated launch rate, none near 20 %. With
     # a launch clock 60x faster, hundreds start just above 20 %: a gate that leaks at the
     # crossing (`battery <= low_battery_level` closes it at exactly 20 %) would show here.
-    levels, lows = low_battery_levels(5, fast=True)
+    levels, lows = low_battery_levels(6, fast=True)
     assert max(lows) < 0.2  # every run crosses 20 % unplugged
     unplugged = [b for b, charging in levels if not charging]
     assert sum(0.2 <= b < 0.21 for b in unplugged) >= 50  # the gate was approached closely
@@ -603,11 +603,11 @@ def test_row_50_force_quit():
 # ---------------------------------------------------------------------------
 def test_observed_ios_refresh_rate():
     m = measure("O1")
-    # "1-2 a day, sometimes none" in production: with a refresh always pending for 7 days,
-    # the 8-opens-a-day commuter gets ~3 windows a day (also with a 15-min earliest begin),
-    # the weekly user ~0.2 a day, i.e. none on most days (launch_rate_per_h 0.5).
-    assert 2.0 <= m.data["ios_commuter"] <= 3.0
-    assert 2.0 <= m.data["ios_commuter_15_min_floor"] <= 4.0
+    # "1-2 a day, sometimes none" in production: with a refresh always pending (8 weeks),
+    # the 8-opens-a-day commuter gets ~2 windows a day (also with a 15-min earliest begin),
+    # the weekly user ~0.2 a day, i.e. none on most days (launch_rate_per_h 0.4).
+    assert 1.0 <= m.data["ios_commuter"] <= 3.0
+    assert 1.0 <= m.data["ios_commuter_15_min_floor"] <= 3.0
     assert 0.0 < m.data["ios_rare"] < 0.5
     assert m.status == F.MODELLED
 

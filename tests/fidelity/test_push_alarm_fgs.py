@@ -38,7 +38,7 @@ def test_ios_silent_pushes_are_throttled_and_sometimes_lost():
 def test_a_lost_silent_push_never_wakes_the_app_and_costs_no_energy():
     # row 45: a push that is not delivered never launches the app: no window, no wake energy
     env = make_env(
-        "ios", horizon_days=1, user={"force_quit_prob": 0.0}, profile={"ios": {"silent_push_drop_prob": 1.0}}
+        "ios", horizon_days=2, user={"force_quit_prob": 0.0}, profile={"ios": {"silent_push_drop_prob": 1.0}}
     )
     m = rollout(env, always(env, "push"), 0).metrics
     dropped = [e for e in of_kind(env.events, "refused") if e["reason"] == "push_dropped"]
