@@ -149,12 +149,11 @@ def integrate(sf, dt: float) -> None:
 
 
 @kjit(inline="always")
-def spend(pf, sf, si, e: float) -> None:
-    """Account ``e`` (fraction of a full battery) of background energy: always in the
-    window's total, the episode's energy and the reward (on the charger at its own,
-    lower price); off the charger also as battery cost."""
+def _book(pf, sf, si, e: float) -> None:
+    """Book ``e`` (fraction of a full battery) of background energy: the episode's energy
+    and the reward (on the charger at its own, lower price); off the charger also as
+    battery cost."""
     sf[M_ENERGY] += e
-    sf[S_WIN_ENERGY] += e
     charging = si[I_CHARGING] != 0
     if not charging:
         sf[M_BATTERY_COST] += e
@@ -163,17 +162,20 @@ def spend(pf, sf, si, e: float) -> None:
 
 
 @kjit(inline="always")
+def spend(pf, sf, si, e: float) -> None:
+    """Account ``e`` (fraction of a full battery) of background energy to the running
+    window (its total) and to the episode (``_book``)."""
+    sf[S_WIN_ENERGY] += e
+    _book(pf, sf, si, e)
+
+
+@kjit(inline="always")
 def spend_transfer(pf, sf, si, e: float) -> None:
     """Account ``e`` (fraction of a full battery) of a background transfer's energy, priced
-    as all background energy (``spend``) but booked to the transfer, not to a window: the
+    as all background energy (``_book``) but booked to the transfer, not to a window: the
     app's history sees it at the relaunch that follows (``S_TX_ENERGY``)."""
-    sf[M_ENERGY] += e
     sf[S_TX_ENERGY] += e
-    charging = si[I_CHARGING] != 0
-    if not charging:
-        sf[M_BATTERY_COST] += e
-        sf[S_COST] += e
-    reward_energy(pf, sf, e, charging)
+    _book(pf, sf, si, e)
 
 
 @kjit
