@@ -478,7 +478,9 @@ def test_row_38_42_refresh_floor_and_run_time():
     delayed = [(g, floor_t) for g, sub, floor_t in r["floors"] if floor_t > sub]
     assert len(delayed) >= 10
     assert all(g >= floor_t for g, _, floor_t in r["floors"])  # never before the latest earliest begin
-    assert min(g - floor_t for g, floor_t in delayed) < 900.0  # some came within minutes of their floor (0.4 launches/h)
+    assert (
+        min(g - floor_t for g, floor_t in delayed) < 900.0
+    )  # some came within minutes of their floor (0.4 launches/h)
 
 
 def test_row_39_processing_only_while_idle():
