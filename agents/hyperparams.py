@@ -13,11 +13,17 @@ Zoo conventions understood here: ``n_envs``, ``n_timesteps``, ``policy``, ``norm
 path), schedules ``lin_<value>`` (linear decay from value to 0), and every other key as a
 keyword of the algorithm's constructor.
 
-One key is bgenv's own: ``fused_head`` (bool, default true). With it, ``policy: MlpPolicy``
-of PPO, A2C and MaskablePPO on a MultiDiscrete action space trains with the fused action
-head of :mod:`agents.distributions` (same network and distribution, about twice the steps
-per second); ``fused_head: false`` keeps SB3's stock head. rl-baselines3-zoo would pass the
-key to the algorithm and fail, so files meant for the zoo leave it out.
+Keys that are bgenv's own (rl-baselines3-zoo would pass them to the algorithm and fail, so
+files meant for the zoo leave them out):
+
+* ``fused_head`` (bool, default true): ``policy: MlpPolicy`` of PPO, A2C and MaskablePPO on a
+  MultiDiscrete action space trains with the fused action head of
+  :mod:`agents.distributions` (same network and distribution, about twice the steps per
+  second); ``fused_head: false`` keeps SB3's stock head.
+* ``discount_half_life_h`` (hours, PPO, A2C and MaskablePPO): discount by simulated time,
+  ``gamma_t = 0.5 ** (dt_s / half-life)`` per step, in GAE, the truncation bootstrap and
+  the reward normalisation (:mod:`agents.time_discount`), instead of ``gamma`` per decision
+  (a file may not give both).
 """
 
 from __future__ import annotations
@@ -134,6 +140,9 @@ class TrainConfig:
         source: the file it came from.
         fused_head: train ``MlpPolicy`` with the fused MultiDiscrete action head
             (:meth:`policy_for`); False keeps SB3's stock head.
+        half_life_h: discount by simulated time with this half-life (hours), or None for
+            SB3's per-step ``gamma``. ``algo_kwargs`` then holds ``half_life_h`` for the
+            time-discounted class (:meth:`algo_class`).
     """
 
     algo: str
@@ -147,6 +156,30 @@ class TrainConfig:
     raw: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     fused_head: bool = True
+    half_life_h: float | None = None
+
+    def algo_class(self) -> type:
+        """The class to train: the algorithm's, or its time-discounted version
+        (:data:`agents.time_discount.TIME_DISCOUNTED`) when ``half_life_h`` is set."""
+        if self.half_life_h is None:
+            return algo_class(self.algo)
+        from agents.time_discount import TIME_DISCOUNTED
+
+        return TIME_DISCOUNTED[self.algo]
+
+    def wrap_normalize(self, venv: Any) -> Any:
+        """``venv`` wrapped in ``VecNormalize`` (or, with ``half_life_h``,
+        :class:`~agents.time_discount.TimeVecNormalize`) as the file asks; ``venv`` itself
+        without ``normalize``."""
+        if self.normalize_kwargs is None:
+            return venv
+        if self.half_life_h is None:
+            from stable_baselines3.common.vec_env import VecNormalize
+
+            return VecNormalize(venv, **self.normalize_kwargs)
+        from agents.time_discount import TimeVecNormalize
+
+        return TimeVecNormalize(venv, half_life_h=self.half_life_h, **self.normalize_kwargs)
 
     def policy_for(self, action_space: Any) -> str | type:
         """The policy to build for ``action_space``: ``policy`` as written, except that
@@ -166,8 +199,9 @@ class TrainConfig:
         out: dict[str, float | int | str | bool] = {"algo": self.algo, "n_envs": self.n_envs, "policy": self.policy}
         out["normalize"] = str(self.raw.get("normalize", False))
         out["fused_head"] = self.fused_head
+        out["discount_half_life_h"] = self.half_life_h if self.half_life_h is not None else "none"
         for k, v in self.raw.items():
-            if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head"):
+            if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head", "discount_half_life_h"):
                 continue
             out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
         return out
@@ -202,6 +236,18 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
     fused_head = hp.pop("fused_head", True)
     if not isinstance(fused_head, bool):
         raise HyperparamError(f"{where}.fused_head: expected true or false; got {fused_head!r}")
+    half_life = hp.pop("discount_half_life_h", None)
+    if half_life is not None:
+        if isinstance(half_life, bool) or not isinstance(half_life, (int, float)) or not half_life > 0:
+            raise HyperparamError(f"{where}.discount_half_life_h: expected hours > 0; got {half_life!r}")
+        if algo not in ("ppo", "a2c", "maskable_ppo"):
+            raise HyperparamError(f"{where}.discount_half_life_h: only ppo, a2c and maskable_ppo discount by time")
+        if "gamma" in hp:
+            raise HyperparamError(
+                f"{where}: give either gamma (discount per decision) or discount_half_life_h (per simulated "
+                "time), not both"
+            )
+        half_life = float(half_life)
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -241,6 +287,8 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
     unknown = sorted(set(hp) - allowed)
     if unknown:
         raise HyperparamError(f"{where}: {cls.__name__} has no parameter(s) {', '.join(unknown)}")
+    if half_life is not None:
+        hp["half_life_h"] = half_life
     return TrainConfig(
         algo=algo,
         env_id=env_id,
@@ -253,4 +301,5 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         raw=raw,
         source=str(p),
         fused_head=fused_head,
+        half_life_h=half_life,
     )

@@ -51,7 +51,7 @@ from agents.evaluate import (
     EpisodeResults,
     stats_beside,
 )
-from agents.hyperparams import HyperparamError, TrainConfig, algo_class, import_object, load_train_config
+from agents.hyperparams import HyperparamError, TrainConfig, import_object, load_train_config
 from bgenv.registration import env_id_for
 
 DEFAULT_SCENARIO = "ios_commuter"
@@ -201,7 +201,7 @@ def train(
     scenario_root = run_dir.parent
 
     env = make_train_env(cfg, scenario, seed, overrides)
-    cls = algo_class(cfg.algo)
+    cls = cfg.algo_class()
     if resume_model is not None:
         vn_path = stats_beside(resume_model)
         if vn_path is not None:
@@ -212,8 +212,7 @@ def train(
         model = cls.load(resume_model, env=env, device="cpu")
         done = int(model.num_timesteps)
     else:
-        if cfg.normalize_kwargs is not None:
-            env = VecNormalize(env, **cfg.normalize_kwargs)
+        env = cfg.wrap_normalize(env)
         model = cls(cfg.policy_for(env.action_space), env, seed=seed, device="cpu", verbose=0, **cfg.algo_kwargs)
         done = 0
     remaining = total - done
