@@ -24,6 +24,10 @@ files meant for the zoo leave them out):
   ``gamma_t = 0.5 ** (dt_s / half-life)`` per step, in GAE, the truncation bootstrap and
   the reward normalisation (:mod:`agents.time_discount`), instead of ``gamma`` per decision
   (a file may not give both).
+* ``battery_budget`` (a fraction of a full battery per simulated week, or a hand-written
+  policy's name such as ``guidelines``: its weekly battery cost on the run's validation
+  episodes) and ``battery_budget_lr``: train against a battery budget with a learned
+  battery price (:mod:`agents.battery_budget`).
 """
 
 from __future__ import annotations
@@ -143,6 +147,9 @@ class TrainConfig:
         half_life_h: discount by simulated time with this half-life (hours), or None for
             SB3's per-step ``gamma``. ``algo_kwargs`` then holds ``half_life_h`` for the
             time-discounted class (:meth:`algo_class`).
+        battery_budget: weekly battery budget of the run (fraction of a full battery, or
+            a hand-written policy's name), or None for none (:mod:`agents.battery_budget`).
+        battery_budget_lr: the budget's price step (None: the module's default).
     """
 
     algo: str
@@ -157,6 +164,8 @@ class TrainConfig:
     source: str = ""
     fused_head: bool = True
     half_life_h: float | None = None
+    battery_budget: float | str | None = None
+    battery_budget_lr: float | None = None
 
     def algo_class(self) -> type:
         """The class to train: the algorithm's, or its time-discounted version
@@ -248,6 +257,22 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
                 "time), not both"
             )
         half_life = float(half_life)
+    budget = hp.pop("battery_budget", None)
+    budget_lr = hp.pop("battery_budget_lr", None)
+    if budget is not None:
+        if isinstance(budget, bool) or not (
+            isinstance(budget, str) or (isinstance(budget, (int, float)) and budget > 0)
+        ):
+            raise HyperparamError(
+                f"{where}.battery_budget: expected a fraction of a battery per week > 0 or a policy name; got {budget!r}"
+            )
+        budget = budget if isinstance(budget, str) else float(budget)
+    if budget_lr is not None:
+        if isinstance(budget_lr, bool) or not isinstance(budget_lr, (int, float)) or not budget_lr > 0:
+            raise HyperparamError(f"{where}.battery_budget_lr: expected a number > 0; got {budget_lr!r}")
+        if budget is None:
+            raise HyperparamError(f"{where}.battery_budget_lr: set battery_budget too")
+        budget_lr = float(budget_lr)
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -302,4 +327,6 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         source=str(p),
         fused_head=fused_head,
         half_life_h=half_life,
+        battery_budget=budget,
+        battery_budget_lr=budget_lr,
     )

@@ -200,7 +200,17 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     scenario_root = run_dir.parent
 
+    # hand-written policies on the validation seeds: anchors, reference lines, budgets
+    refs: dict[str, EpisodeResults] = reference_results(
+        scenario, eval_episodes, eval_seed, REFERENCE_POLICIES, overrides
+    )
     env = make_train_env(cfg, scenario, seed, overrides)
+    budget = None
+    if cfg.battery_budget is not None:
+        from agents.battery_budget import DEFAULT_LR, BatteryBudget
+
+        weekly = resolve_battery_budget(cfg.battery_budget, refs, scenario, eval_episodes, eval_seed, overrides)
+        env = budget = BatteryBudget(env, weekly, lr=cfg.battery_budget_lr or DEFAULT_LR)
     cls = cfg.algo_class()
     if resume_model is not None:
         vn_path = stats_beside(resume_model)
@@ -220,10 +230,6 @@ def train(
         raise ValueError(f"the model at {resume_model} has already trained {done} steps (>= --total-timesteps {total})")
     model.set_logger(configure(str(run_dir), ["tensorboard", "csv"] + (["stdout"] if verbose > 1 else [])))
 
-    # hand-written policies on the validation seeds: anchors and reference lines
-    refs: dict[str, EpisodeResults] = reference_results(
-        scenario, eval_episodes, eval_seed, REFERENCE_POLICIES, overrides
-    )
     write_reference_lines(scenario_root, refs, steps=sorted({0, done, total}))
     anchors = {p: float(np.mean(r.values("episode_reward"))) for p, r in refs.items()}
 
@@ -239,8 +245,14 @@ def train(
         overrides=overrides,
         on_eval=on_eval,
     )
+    extra: list[Any] = []
+    if budget is not None:
+        from agents.battery_budget import BatteryPriceLogger
+
+        extra.append(BatteryPriceLogger(budget))
     callbacks = CallbackList(
         [
+            *extra,
             EpisodeMetricsCallback(),
             evaluator,
             CheckpointCallback(
@@ -279,6 +291,7 @@ def train(
         "hyperparams": cfg.raw,
         "policy": f"{type(model.policy).__module__}.{type(model.policy).__qualname__}",
         "fused_head": is_fused(model.policy),
+        "battery_budget": None if budget is None else {"per_week": budget.budget, "from": cfg.battery_budget},
         "eval": {"episodes": eval_episodes, "seed": eval_seed, "freq": eval_freq},
         "git_commit": _git_commit(),
         "python": _platform.python_version(),
@@ -307,12 +320,38 @@ def train(
             "timesteps_done": int(model.num_timesteps),
             "wall_seconds": round(seconds, 1),
             "final_eval": {k: (v if math.isfinite(v) else None) for k, v in final.items()},
+            **({"battery_price_final": budget.price} if budget is not None else {}),
         }
     )
     (run_dir / "run.yaml").write_text(yaml.safe_dump(_plain(meta), sort_keys=False))
     env.close()
     ref_means = {p: {k: v[0] for k, v in r.summary().items()} for p, r in refs.items()}
     return TrainResult(run_dir, model_path, vn_path, int(model.num_timesteps), seconds, final, ref_means)
+
+
+def resolve_battery_budget(
+    spec: float | str,
+    refs: dict[str, EpisodeResults],
+    scenario: str | Path,
+    episodes: int,
+    seed: int,
+    overrides: dict[str, Any],
+) -> float:
+    """A config's ``battery_budget`` as a fraction of a battery per week: a number as it is,
+    a hand-written policy's name as its mean weekly ``battery_cost`` on the validation
+    episodes (from ``refs`` when it is among them, else evaluated here)."""
+    if not isinstance(spec, str):
+        return float(spec)
+    if spec in refs:
+        res = refs[spec]
+    else:
+        from agents.evaluate import evaluate
+
+        res = evaluate(spec, scenario, episodes, seed, **overrides)
+    weekly = float(np.mean(res.values("battery_cost") * 7.0 / res.values("simulated_days")))
+    if not weekly > 0:
+        raise ValueError(f"battery_budget: {spec} spends no battery on {scenario}; give the budget as a number")
+    return weekly
 
 
 def _plain(x: Any) -> Any:
