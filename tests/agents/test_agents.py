@@ -23,6 +23,7 @@ from agents.evaluate import (
 from agents.hyperparams import HyperparamError, linear_schedule, load_train_config
 from agents.policies import make_policy
 from agents.train import train_seeds
+from bgenv.envs.sb3 import make_sb3_vec_env
 from bgenv.envs.wrappers import FlattenActions, flat_mask, unflatten
 
 CONFIGS = ("ppo", "a2c", "dqn", "maskable_ppo")
@@ -41,6 +42,12 @@ def test_every_training_config_loads_for_both_platforms(name, platform):
     if name == "dqn":
         assert cfg.env_wrapper == "bgenv.envs.wrappers.FlattenActions"
         assert cfg.normalize_kwargs == {"norm_obs": True, "norm_reward": False, "gamma": 0.99}
+    elif name == "ppo":  # discounts by simulated time: no gamma, a half-life in hours
+        assert cfg.half_life_h == 6.0 and "gamma" not in cfg.algo_kwargs
+        assert cfg.normalize_kwargs == {}
+        assert type(cfg.wrap_normalize(make_sb3_vec_env(ENV_IDS[platform], 1, horizon_days=1))).__name__ == (
+            "TimeVecNormalize"
+        )
     else:
         assert cfg.normalize_kwargs == {"gamma": cfg.algo_kwargs["gamma"]}  # returns normalised at the learner's gamma
         assert cfg.algo_kwargs["policy_kwargs"] == {"net_arch": {"pi": [128, 128], "vf": [128, 128]}}
