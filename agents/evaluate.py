@@ -35,6 +35,7 @@ EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
 TEST_SEED = 10_000  # default first seed of bgenv eval / compare
 VALIDATION_SEED = 50_000  # default first seed of the periodic evaluations during training
 MAX_BATCH = 256  # devices simulated side by side in one evaluation batch
+PAIRED_METRICS = ("episode_reward", "battery_cost", "completion_rate")  # paired against guidelines in compare
 REFERENCE_POLICIES = ("random", "fixed-interval", "charging-only", "greedy", "guidelines")
 
 
@@ -350,6 +351,28 @@ class Comparison:
     seed: int
     results: list[EpisodeResults]
     anchors: dict[str, float]  # mean episode reward of random and guidelines
+    references: dict[str, EpisodeResults] = field(default_factory=dict)  # random and guidelines' episodes
+
+    def paired(
+        self, res: EpisodeResults, metric: str = "episode_reward", reference: str = "guidelines"
+    ) -> tuple[float, float, float]:
+        """Paired difference ``res - reference`` in ``metric`` over the shared seeds: mean,
+        95 % CI half-width (Student's t over the seeds) and the mean relative to the
+        reference's mean (0.1 = 10 % above). A seed group counts the mean over its members
+        on each seed (the spread between training seeds is in its IQM, not here)."""
+        ref = self.references.get(reference) or next((r for r in self.results if r.policy == reference), None)
+        if ref is None:
+            raise KeyError(f"no {reference!r} results in this comparison")
+        by_seed = dict(zip(ref.seeds, ref.values(metric)))
+        members = getattr(res, "members", None) or [res]
+        x = np.mean([m.values(metric) for m in members], axis=0)
+        seeds = members[0].seeds
+        if any(s not in by_seed for s in seeds):
+            raise ValueError(f"{res.policy} and {reference} were not run on the same seeds")
+        d = x - np.array([by_seed[s] for s in seeds])
+        mean, half = mean_ci(d)
+        base = float(np.nanmean(ref.values(metric)))
+        return mean, half, (mean / abs(base) if base else math.nan)
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per policy: mean normalised score and its 95 % CI (per-episode scores)."""
@@ -375,6 +398,11 @@ class Comparison:
             rows.append(
                 {"policy": res.policy, "metric": "score_vs_guidelines", "mean": m, "ci95": h, "n": len(res.metrics)}
             )
+            if res.policy != "guidelines":
+                for k in PAIRED_METRICS:
+                    m, h, _ = self.paired(res, k)
+                    n = len(res.seeds) if not hasattr(res, "members") else len(res.members[0].seeds)
+                    rows.append({"policy": res.policy, "metric": f"{k}_vs_guidelines", "mean": m, "ci95": h, "n": n})
         return rows
 
 
@@ -400,8 +428,9 @@ def compare(
         for p in policies
     ]
     by_name = {r.policy: r for r in results}
-    anchors = {}
+    anchors, references = {}, {}
     for name in ("random", "guidelines"):
         r = by_name.get(name) or evaluate(name, scenario, episodes, seed, **overrides)
         anchors[name] = float(np.mean(r.values("episode_reward")))
-    return Comparison(str(scenario), episodes, seed, results, anchors)
+        references[name] = r
+    return Comparison(str(scenario), episodes, seed, results, anchors, references)

@@ -65,8 +65,34 @@ def comparison_rows(cmp: Comparison) -> list[tuple[str, dict[str, tuple[float, f
     return [(r.policy, {**r.summary(), "score_vs_guidelines": scores[r.policy]}) for r in cmp.results]
 
 
+# the paired differences against guidelines printed under the table: (metric, header, digits)
+PAIRED_METRICS = (
+    ("episode_reward", "reward", "{:+.1f} ± {:.1f} ({:+.1%})"),
+    ("battery_cost", "battery cost", "{:+.4f} ± {:.4f} ({:+.0%})"),
+    ("completion_rate", "completion", "{:+.3f} ± {:.3f} ({:+.1%})"),
+)
+
+
+def paired_table(cmp: Comparison, reference: str = "guidelines") -> str:
+    """Each policy minus ``reference`` on the same seeds: mean ± 95 % CI (relative to the
+    reference's mean), for reward, battery cost and completion."""
+    head = ["policy", *(f"{h} vs {reference} (paired)" for _, h, _ in PAIRED_METRICS)]
+    body = []
+    for r in cmp.results:
+        if r.policy == reference:
+            continue
+        cells = []
+        for metric, _, form in PAIRED_METRICS:
+            m, h, rel = cmp.paired(r, metric, reference)
+            cells.append(form.format(m, 0.0 if math.isnan(h) else h, 0.0 if math.isnan(rel) else rel))
+        body.append([r.policy, *cells])
+    widths = [max(len(str(row[i])) for row in [head, *body]) for i in range(len(head))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *body])
+
+
 def comparison_table(cmp: Comparison, metrics: Sequence[str] = TABLE_METRICS) -> str:
-    return table(comparison_rows(cmp), [*metrics, "score_vs_guidelines"])
+    """The metrics table, then the paired differences against guidelines."""
+    return table(comparison_rows(cmp), [*metrics, "score_vs_guidelines"]) + "\n\n" + paired_table(cmp)
 
 
 def write_csv(cmp: Comparison, path: Path) -> Path:

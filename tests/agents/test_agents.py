@@ -183,3 +183,26 @@ def test_flatten_actions_wrapper_steps_the_env(platform):
     assert m.shape == (int(np.prod(nvec)),) and m.any()
     _, r, *_ = env.step(int(np.flatnonzero(m)[0]))
     assert np.isfinite(r)
+
+
+def test_compare_pairs_each_policy_with_guidelines_seed_by_seed():
+    """Differences are taken per seed (order-independent), with Student's t over the seeds."""
+    from agents.evaluate import Comparison, EpisodeResults
+    from agents.report import paired_table
+
+    def res(name, seeds, rewards, battery):
+        m = [{"episode_reward": r, "battery_cost": b, "completion_rate": 0.5} for r, b in zip(rewards, battery)]
+        return EpisodeResults(name, "ios_commuter", list(seeds), m)
+
+    g = res("guidelines", [1, 2, 3], [100.0, 200.0, 300.0], [0.02, 0.03, 0.04])
+    p = res("mine", [3, 1, 2], [330.0, 108.0, 212.0], [0.04, 0.02, 0.03])  # +30, +8, +12 on seeds 3, 1, 2
+    r = res("random", [1, 2, 3], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
+    cmp = Comparison("ios_commuter", 3, 1, [g, p, r], {"random": 0.0, "guidelines": 200.0})
+    mean, half, rel = cmp.paired(p)
+    assert mean == pytest.approx(50 / 3)
+    assert half == pytest.approx(4.303 * np.std([8.0, 12.0, 30.0], ddof=1) / math.sqrt(3))
+    assert rel == pytest.approx(50 / 3 / 200)
+    assert cmp.paired(p, "battery_cost")[0] == pytest.approx(0.0)
+    text = paired_table(cmp)
+    assert "mine" in text and "+16.7 ± 29.1 (+8.3%)" in text
+    assert any(row["metric"] == "episode_reward_vs_guidelines" and row["policy"] == "mine" for row in cmp.rows())
