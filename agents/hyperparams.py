@@ -18,6 +18,14 @@ of PPO, A2C and MaskablePPO on a MultiDiscrete action space trains with the fuse
 head of :mod:`agents.distributions` (same network and distribution, about twice the steps
 per second); ``fused_head: false`` keeps SB3's stock head. rl-baselines3-zoo would pass the
 key to the algorithm and fail, so files meant for the zoo leave it out.
+
+Another is ``action_head``: ``conditional`` (the default) or ``independent``. With the fused
+head, ``conditional`` builds :class:`~agents.distributions.ConditionalMlpPolicy` /
+:class:`~agents.distributions.ConditionalMaskableMlpPolicy` (the delay counts only with a
+request, the work kind only with a chunk; the deterministic action is the joint most likely
+one), ``independent`` the fused head of independent parts that models trained before it
+use. ``fused_head: false`` means SB3's stock head, whose parts are independent, whatever
+``action_head`` says.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ import yaml
 
 ALGOS = ("ppo", "a2c", "dqn", "maskable_ppo")
 ZOO_KEYS = ("n_envs", "n_timesteps", "policy", "normalize", "policy_kwargs", "env_wrapper")
+ACTION_HEADS = ("conditional", "independent")
+DEFAULT_ACTION_HEAD = "conditional"
 SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
 
 
@@ -134,6 +144,8 @@ class TrainConfig:
         source: the file it came from.
         fused_head: train ``MlpPolicy`` with the fused MultiDiscrete action head
             (:meth:`policy_for`); False keeps SB3's stock head.
+        action_head: ``conditional`` or ``independent`` parts of the fused head (see the
+            module docstring).
     """
 
     algo: str
@@ -147,27 +159,32 @@ class TrainConfig:
     raw: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     fused_head: bool = True
+    action_head: str = DEFAULT_ACTION_HEAD
 
     def policy_for(self, action_space: Any) -> str | type:
         """The policy to build for ``action_space``: ``policy`` as written, except that
         ``MlpPolicy`` of PPO, A2C and MaskablePPO on a MultiDiscrete space becomes
         :class:`~agents.distributions.FusedMlpPolicy` /
-        :class:`~agents.distributions.FusedMaskableMlpPolicy` when ``fused_head``."""
+        :class:`~agents.distributions.FusedMaskableMlpPolicy` when ``fused_head``, or their
+        conditional versions (:class:`~agents.distributions.ConditionalMlpPolicy`, ...)
+        when ``action_head`` is ``conditional``."""
         from gymnasium import spaces
 
         if not (self.fused_head and self.policy == "MlpPolicy" and isinstance(action_space, spaces.MultiDiscrete)):
             return self.policy
-        from agents.distributions import FUSED_POLICIES
+        from agents.distributions import CONDITIONAL_POLICIES, FUSED_POLICIES
 
-        return FUSED_POLICIES.get(self.algo, self.policy)
+        table = CONDITIONAL_POLICIES if self.action_head == "conditional" else FUSED_POLICIES
+        return table.get(self.algo, self.policy)
 
     def hparams(self) -> dict[str, float | int | str | bool]:
         """Flat scalar view for TensorBoard's HParams tab."""
         out: dict[str, float | int | str | bool] = {"algo": self.algo, "n_envs": self.n_envs, "policy": self.policy}
         out["normalize"] = str(self.raw.get("normalize", False))
         out["fused_head"] = self.fused_head
+        out["action_head"] = self.action_head
         for k, v in self.raw.items():
-            if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head"):
+            if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head", "action_head"):
                 continue
             out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
         return out
@@ -202,6 +219,9 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
     fused_head = hp.pop("fused_head", True)
     if not isinstance(fused_head, bool):
         raise HyperparamError(f"{where}.fused_head: expected true or false; got {fused_head!r}")
+    action_head = hp.pop("action_head", DEFAULT_ACTION_HEAD)
+    if action_head not in ACTION_HEADS:
+        raise HyperparamError(f"{where}.action_head: expected one of {', '.join(ACTION_HEADS)}; got {action_head!r}")
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -253,4 +273,5 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         raw=raw,
         source=str(p),
         fused_head=fused_head,
+        action_head=action_head,
     )
