@@ -10,10 +10,10 @@ What a run does:
   MultiDiscrete action space uses the fused action head of :mod:`agents.distributions`
   (same network and distribution, faster) unless the config or ``--set fused_head=false``
   turns it off; with it the parts are conditional (``action_head: conditional``, the
-  default: the delay counts only with a request, the work kind only with a chunk, and the
-  deterministic action is the joint most likely one) unless the config or
-  ``--set action_head=independent`` asks for independent parts; the class and the head
-  are recorded in ``run.yaml``;
+  default for MaskablePPO: the delay counts only with a request, the work kind only with a
+  chunk, and the deterministic action is the joint most likely one) or independent (the
+  default for PPO and A2C), as the config or ``--set action_head=...`` says; the class and
+  the head are recorded in ``run.yaml``;
 * simulates ``n_envs`` devices in one batched env (:func:`bgenv.envs.sb3.make_sb3_vec_env`),
   device ``i`` first reset with seed ``seed * n_envs + i`` (all training seeds stay below
   :data:`agents.evaluate.EVAL_SEED_MIN`; later episodes carry on each device's random
@@ -157,7 +157,8 @@ def train(
     ``checkpoint_freq`` (env steps) to a tenth; ``fused_head`` (None: the config's, by
     default True; ``bgenv train --set fused_head=false`` lands here) chooses the action head
     of a new model (a resumed model keeps its own), and ``action_head`` (None: the config's,
-    by default ``conditional``; ``--set action_head=independent``) its parts; ``overrides`` go to the scenario (e.g.
+    by default conditional for MaskablePPO and independent otherwise; ``--set
+    action_head=...``) its parts; ``overrides`` go to the scenario (e.g.
     ``horizon_days=2``); ``on_eval(steps, metrics)`` is called after each held-out
     validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there)."""
     import torch

@@ -143,7 +143,7 @@ def test_entropy_mode_log_prob_against_enumeration(dims, masked):
         for a, p in list(joint.items())[:: max(1, len(joint) // 25)]:
             if p > 0.0:
                 lp = d.log_prob(th.tensor([a]).repeat(batch, 1))[b]
-                assert float(lp) == pytest.approx(math.log(p), abs=1e-6)
+                assert float(lp.detach()) == pytest.approx(math.log(p), abs=1e-6)
     # gradients of both quantities are finite
     actions = d.sample()
     (d.log_prob(actions).sum() + d.entropy().sum()).backward()
@@ -237,11 +237,11 @@ def test_train_configs_choose_the_head(tmp_path):
         name: load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v1").policy_for(md)
         for name in ("ppo", "a2c", "maskable_ppo")
     }
-    assert picks == {
-        "ppo": ConditionalMlpPolicy,
-        "a2c": ConditionalMlpPolicy,
-        "maskable_ppo": ConditionalMaskableMlpPolicy,
-    }
+    # conditional by default for MaskablePPO only (README: measured at least as well there)
+    assert picks == {"ppo": FusedMlpPolicy, "a2c": FusedMlpPolicy, "maskable_ppo": ConditionalMaskableMlpPolicy}
+    p = tmp_path / "ppo.yaml"
+    p.write_text("bgenv/iOS-v1:\n  action_head: conditional\n")
+    assert load_train_config(p, "bgenv/iOS-v1").policy_for(md) is ConditionalMlpPolicy
     p = tmp_path / "maskable_ppo.yaml"
     p.write_text("bgenv/iOS-v1:\n  action_head: independent\n  n_steps: 64\n")
     cfg = load_train_config(p, "bgenv/iOS-v1")

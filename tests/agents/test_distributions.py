@@ -291,7 +291,7 @@ def test_maskable_ppo_learns_saves_and_reloads_with_masks(tmp_path):
 # ---------------------------------------------------------------------------
 def test_train_configs_pick_the_fused_head_unless_told_not_to(tmp_path):
     md = spaces.MultiDiscrete(IOS)
-    picks = {  # independent parts (the conditional default: tests/agents/test_conditional_head.py)
+    picks = {  # independent parts (MaskablePPO's conditional default: test_conditional_head.py)
         name: replace(
             load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v1"), action_head="independent"
         ).policy_for(md)
