@@ -35,6 +35,12 @@ Use it as any SB3 policy class (``bgenv train`` does for PPO, A2C and MaskablePP
     model = PPO(FusedMlpPolicy, env)              # instead of PPO("MlpPolicy", env)
     model = MaskablePPO(FusedMaskableMlpPolicy, env)
 
+The conditional head (:class:`ConditionalMlpPolicy`, :class:`ConditionalMaskableMlpPolicy`;
+``action_head: conditional`` in a training config, MaskablePPO's default) keeps this layout
+and parameters but counts the delay only with a request and the work kind only with a
+chunk, in ``log_prob``, ``entropy`` and ``mode`` (the joint most likely distinct action);
+see :class:`_ConditionalLayout`.
+
 Saved models record the policy class by reference (``agents.distributions.FusedMlpPolicy``),
 so ``PPO.load`` needs this module importable.
 """
