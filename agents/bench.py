@@ -322,7 +322,7 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
-    from agents.distributions import FusedMlpPolicy
+    from agents.distributions import ConditionalMlpPolicy, FusedMlpPolicy
     from bgenv.envs.sb3 import make_sb3_vec_env
 
     hp = {"n_steps": 256, "batch_size": 512, "n_epochs": 4, "device": "cpu", "verbose": 0}
@@ -344,6 +344,7 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
     ours, ref, null = "bgenv/iOS-v1 (BgenvVecEnv)", "CartPole-v1 (DummyVecEnv)", "no-op env, bgenv's spaces"
     fused, fused_null = "bgenv/iOS-v1, FusedMlpPolicy", "no-op env, FusedMlpPolicy"
     fused_android = "bgenv/Android-v1, FusedMlpPolicy"
+    conditional = "bgenv/iOS-v1, ConditionalMlpPolicy"
     sides = {
         ours: side(lambda r: make_sb3_vec_env("bgenv/iOS-v1", n_envs, seed=r)),
         ref: side(lambda r: make_vec_env("CartPole-v1", n_envs=n_envs, seed=r)),
@@ -351,6 +352,7 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
         fused: side(lambda r: make_sb3_vec_env("bgenv/iOS-v1", n_envs, seed=r), FusedMlpPolicy),
         fused_android: side(lambda r: make_sb3_vec_env("bgenv/Android-v1", n_envs, seed=r), FusedMlpPolicy),
         fused_null: side(lambda r: _null_vec_env(n_envs), FusedMlpPolicy),
+        conditional: side(lambda r: make_sb3_vec_env("bgenv/iOS-v1", n_envs, seed=r), ConditionalMlpPolicy),
     }
     # warm-up: torch's first passes are slower
     PPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), seed=0, **hp).learn(n_envs * hp["n_steps"])
@@ -364,7 +366,8 @@ def bench_ppo(rounds: int, total_steps: int, n_envs: int, torch_threads: int) ->
         _ratio("ppo", fused, ref, res, "timesteps/s"),
         _ratio("ppo", fused_android, ref, res, "timesteps/s"),
     ]
-    for a, b in ((ours, null), (fused, fused_null)):
+    # the conditional head (what ``bgenv train`` uses by default) against the fused one
+    for a, b in ((ours, null), (fused, fused_null), (conditional, fused)):
         control = _ratio("ppo", a, b, res, "timesteps/s")
         control["target"] = control["meets_target"] = None
         comparisons.append(control)

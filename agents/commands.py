@@ -22,7 +22,8 @@ from agents.evaluate import (
 
 DEMO_TIMESTEPS = 300_000
 STOCHASTIC_HELP = (
-    "trained models sample their actions (seeded) instead of taking the most likely choice of each action part; "
+    "trained models sample their actions (seeded) instead of taking their head's mode (the most likely choice of "
+    "each action part, or with the conditional head the most likely distinct action); "
     "a policy whose probability mass is spread over similar request types can act quite differently"
 )
 

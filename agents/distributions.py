@@ -35,6 +35,12 @@ Use it as any SB3 policy class (``bgenv train`` does for PPO, A2C and MaskablePP
     model = PPO(FusedMlpPolicy, env)              # instead of PPO("MlpPolicy", env)
     model = MaskablePPO(FusedMaskableMlpPolicy, env)
 
+The conditional head (:class:`ConditionalMlpPolicy`, :class:`ConditionalMaskableMlpPolicy`;
+``action_head: conditional`` in a training config, MaskablePPO's default) keeps this layout
+and parameters but counts the delay only with a request and the work kind only with a
+chunk, in ``log_prob``, ``entropy`` and ``mode`` (the joint most likely distinct action);
+see :class:`_ConditionalLayout`.
+
 Saved models record the policy class by reference (``agents.distributions.FusedMlpPolicy``),
 so ``PPO.load`` needs this module importable.
 """
@@ -235,6 +241,123 @@ class FusedMaskableMultiCategoricalDistribution(_FusedLayout, MaskableMultiCateg
             raise AttributeError("distributions is a read-only view of the fused distribution")
 
 
+# ---------------------------------------------------------------------------
+# The conditional head: a part counts only where it has an effect
+# ---------------------------------------------------------------------------
+BGENV_GATES: tuple[tuple[int, int], ...] = ((0, 1), (2, 3))
+"""bgenv's action layout (request, delay, chunk, work kind): the delay has an effect only
+with a request (part 0 != 0), the work kind only with a chunk (part 2 != 0)."""
+
+
+class _ConditionalLayout(_FusedLayout):
+    """The fused padded layout with *gated* parts: for each ``(gate, part)`` pair of
+    ``gates``, choice ``part`` has an effect only where choice ``gate`` is not 0.
+
+    Over the distinct actions (an action whose gate is 0 is one action, whatever its gated
+    part says, written with that part at 0):
+
+    * ``sample()`` draws every part as the fused head does and writes 0 in a gated part
+      whose gate is 0. Each distinct action keeps its probability (the gated part's draw
+      was irrelevant), so in the env the distribution is unchanged, with one exception on
+      bgenv without masks: a kind != 0 with chunk 0 outside a window, an invalid
+      (penalised) action, is never produced (see :class:`ConditionalMlpPolicy`).
+    * ``log_prob(a)`` sums the parts' log-probabilities, a gated part's only where its
+      gate is not 0 (so a no-request action carries no random delay term).
+    * ``entropy()`` is the entropy of the distribution over distinct actions:
+      ``sum_j H(part j)`` with each gated part's entropy weighted by ``P(gate != 0)``,
+      e.g. ``H(req) + P(req != 0) H(delay) + H(chunk) + P(chunk != 0) H(kind)``; masked-out
+      choices have probability ~0 and add nothing.
+    * ``mode()`` is the most likely distinct action: per pair, ``P(gate = 0)`` against
+      ``max_{g>0} P(g) * max_d P(d)`` (the gated part independent of the gate), ties to
+      gate 0 (the smaller choice wins every tie, as ``argmax`` does); ungated parts take
+      their argmax.
+    """
+
+    _gates: tuple[tuple[int, int], ...]
+
+    def _init_gates(self, gates: tuple[tuple[int, int], ...]) -> None:
+        gates = tuple((int(g), int(p)) for g, p in gates)
+        n = self._n_parts
+        seen: set[int] = set()
+        for g, p in gates:
+            if not (0 <= g < n and 0 <= p < n) or g == p or p in seen or g in seen:
+                raise ValueError(f"gates must pair distinct parts of 0..{n - 1}, each used once; got {gates}")
+            seen |= {g, p}
+        self._gates = gates
+
+    def _gated_mask(self, actions: th.Tensor) -> th.Tensor:
+        """``[B, parts]`` bool: whether each part of ``actions`` has an effect."""
+        keep = th.ones_like(actions, dtype=th.bool)
+        for g, p in self._gates:
+            keep[:, p] = actions[:, g] != 0
+        return keep
+
+    def log_prob(self, actions: th.Tensor) -> th.Tensor:
+        """``[B]`` log-probability of ``actions`` (``[B, parts]``) as a distinct action."""
+        a = actions.reshape(-1, self._n_parts).long()
+        lp = self.log_probs.gather(2, a.unsqueeze(-1)).squeeze(-1)
+        return th.where(self._gated_mask(a), lp, th.zeros_like(lp)).sum(dim=1)
+
+    def entropy(self) -> th.Tensor:
+        """``[B]`` entropy (nats) of the distribution over distinct actions."""
+        logp = self.log_probs
+        h = -(logp.exp() * logp.masked_fill(self._zero_in_entropy(), 0.0)).sum(dim=2)  # [B, parts]
+        weight = th.ones_like(h)
+        for g, p in self._gates:
+            weight[:, p] = -th.expm1(logp[:, g, 0])  # P(gate != 0)
+        return (weight * h).sum(dim=1)
+
+    def _canonical(self, a: th.Tensor) -> th.Tensor:
+        for g, p in self._gates:
+            a[:, p] = th.where(a[:, g] == 0, th.zeros_like(a[:, p]), a[:, p])
+        return a
+
+    def sample(self) -> th.Tensor:
+        """``[B, parts]`` one draw; a gated part whose gate is 0 is written as 0."""
+        return self._canonical(_FusedLayout.sample(self))
+
+    def mode(self) -> th.Tensor:
+        """``[B, parts]`` the most likely distinct action (gated part 0 where its gate is 0)."""
+        logp = self.log_probs
+        a = th.argmax(logp, dim=-1)
+        for g, p in self._gates:
+            best_g, arg_g = logp[:, g, 1:].max(dim=-1)  # padding is -inf: never the best
+            joint = best_g + logp[:, p, :].max(dim=-1).values
+            take = joint > logp[:, g, 0]
+            a[:, g] = th.where(take, arg_g + 1, th.zeros_like(arg_g))
+        return self._canonical(a)
+
+
+class ConditionalMultiCategoricalDistribution(_ConditionalLayout, FusedMultiCategoricalDistribution):
+    """The fused head with gated parts (see :class:`_ConditionalLayout`), for PPO / A2C.
+    Same layer and parameters as SB3's MultiDiscrete head, so its ``state_dict`` loads into
+    a stock or fused policy and back (only the meaning of ``log_prob`` / ``entropy`` /
+    ``mode`` changes).
+
+    Args:
+        action_dims: number of choices of each action part (the MultiDiscrete ``nvec``).
+        gates: ``(gate, part)`` pairs: ``part`` has an effect only where ``gate`` != 0.
+    """
+
+    def __init__(self, action_dims: list[int], gates: tuple[tuple[int, int], ...] = BGENV_GATES) -> None:
+        FusedMultiCategoricalDistribution.__init__(self, action_dims)
+        self._init_gates(gates)
+
+
+class ConditionalMaskableMultiCategoricalDistribution(_ConditionalLayout, FusedMaskableMultiCategoricalDistribution):
+    """The fused maskable head with gated parts (see :class:`_ConditionalLayout`), for
+    MaskablePPO; masks as :class:`FusedMaskableMultiCategoricalDistribution`.
+
+    Args:
+        action_dims: number of choices of each action part (the MultiDiscrete ``nvec``).
+        gates: ``(gate, part)`` pairs: ``part`` has an effect only where ``gate`` != 0.
+    """
+
+    def __init__(self, action_dims: list[int], gates: tuple[tuple[int, int], ...] = BGENV_GATES) -> None:
+        FusedMaskableMultiCategoricalDistribution.__init__(self, action_dims)
+        self._init_gates(gates)
+
+
 def _multi_discrete_dims(space: spaces.Space) -> list[int] | None:
     """``nvec`` of a one-dimensional MultiDiscrete space, else None."""
     if isinstance(space, spaces.MultiDiscrete) and np.ndim(space.nvec) == 1:
@@ -264,6 +387,60 @@ class FusedMaskableMlpPolicy(MaskableActorCriticPolicy):
         if dims is not None and type(self.action_dist) is MaskableMultiCategoricalDistribution:
             self.action_dist = FusedMaskableMultiCategoricalDistribution(dims)
         super()._build(lr_schedule)
+
+
+def _gated_dims(space: spaces.Space) -> list[int] | None:
+    """``nvec`` of a MultiDiscrete space with bgenv's four parts, else None."""
+    dims = _multi_discrete_dims(space)
+    return dims if dims is not None and len(dims) == 4 else None
+
+
+class ConditionalMlpPolicy(ActorCriticPolicy):
+    """SB3's ``MlpPolicy`` for PPO and A2C with
+    :class:`ConditionalMultiCategoricalDistribution` on bgenv's four-part MultiDiscrete
+    action (request, delay, chunk, work kind): the delay counts only with a request, the
+    work kind only with a chunk; on any other space exactly the stock policy.
+
+    Without masks a kind != 0 with chunk 0 is an invalid (penalised) action outside a
+    window and a no-op inside one: the head never samples it (a chunk-0 action is sent with
+    kind 0, a valid no-op / stop everywhere), so the kind never has an effect with chunk 0
+    and rightly adds nothing to the log-probability there. The policy cannot tell
+    whether it is in a window anyway (the head sees no observation), and the chunk part
+    alone still learns that a chunk outside a window is penalised."""
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        dims = _gated_dims(self.action_space)
+        if dims is not None and type(self.action_dist) is MultiCategoricalDistribution:
+            self.action_dist = ConditionalMultiCategoricalDistribution(dims)
+        super()._build(lr_schedule)
+
+
+class ConditionalMaskableMlpPolicy(MaskableActorCriticPolicy):
+    """sb3-contrib's ``MlpPolicy`` for MaskablePPO with
+    :class:`ConditionalMaskableMultiCategoricalDistribution` on bgenv's four-part
+    MultiDiscrete action. With bgenv's masks outside a window only kind 0 is allowed, and
+    inside one chunk 0 stops the window whatever the kind: so the kind has an effect
+    exactly when the chunk is not 0, as the gates say."""
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        dims = _gated_dims(self.action_space)
+        if dims is not None and type(self.action_dist) is MaskableMultiCategoricalDistribution:
+            self.action_dist = ConditionalMaskableMultiCategoricalDistribution(dims)
+        super()._build(lr_schedule)
+
+
+CONDITIONAL_POLICIES: dict[str, type] = {
+    "ppo": ConditionalMlpPolicy,
+    "a2c": ConditionalMlpPolicy,
+    "maskable_ppo": ConditionalMaskableMlpPolicy,
+}
+"""The conditional ``MlpPolicy`` of each algorithm of ``bgenv train`` that has one."""
+
+
+def action_head_of(policy: Any) -> str:
+    """``"conditional"`` when a policy object samples through a conditional head, else
+    ``"independent"`` (fused or stock; :func:`is_fused` tells which)."""
+    return "conditional" if isinstance(getattr(policy, "action_dist", None), _ConditionalLayout) else "independent"
 
 
 FUSED_POLICIES: dict[str, type] = {"ppo": FusedMlpPolicy, "a2c": FusedMlpPolicy, "maskable_ppo": FusedMaskableMlpPolicy}

@@ -185,8 +185,10 @@ def is_model_spec(spec: str) -> bool:
 def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: bool = True) -> PolicyLike:
     """A policy from a spec: a hand-written name or a trained model's ``.zip`` path.
     ``env`` is a single or batched bgenv env (for the action space). A model acts
-    deterministically (the most likely choice of each action part) unless
-    ``deterministic=False``, when it samples, seeded by ``seed``."""
+    deterministically (its head's mode: the most likely choice of each action part for
+    the independent heads, the most likely distinct action for the conditional head of
+    :mod:`agents.distributions`) unless ``deterministic=False``, when it samples, seeded
+    by ``seed``."""
     if spec in POLICIES:
         return make_policy(spec, env, seed=seed)
     if is_model_spec(spec):

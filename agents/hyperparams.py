@@ -28,6 +28,14 @@ files meant for the zoo leave them out):
   policy's name such as ``guidelines``: its weekly battery cost on the run's validation
   episodes) and ``battery_budget_lr``: train against a battery budget with a learned
   battery price (:mod:`agents.battery_budget`).
+* ``action_head``: ``conditional`` (the default for MaskablePPO) or ``independent`` (the
+  default for PPO and A2C; :data:`DEFAULT_ACTION_HEAD`). With the fused head,
+  ``conditional`` builds :class:`~agents.distributions.ConditionalMlpPolicy` /
+  :class:`~agents.distributions.ConditionalMaskableMlpPolicy` (the delay counts only with a
+  request, the work kind only with a chunk; the deterministic action is the joint most
+  likely one), ``independent`` the fused head of independent parts that models trained
+  before it use. ``fused_head: false`` means SB3's stock head, whose parts are independent,
+  whatever ``action_head`` says.
 """
 
 from __future__ import annotations
@@ -43,6 +51,11 @@ import yaml
 
 ALGOS = ("ppo", "a2c", "dqn", "maskable_ppo")
 ZOO_KEYS = ("n_envs", "n_timesteps", "policy", "normalize", "policy_kwargs", "env_wrapper")
+ACTION_HEADS = ("conditional", "independent")
+DEFAULT_ACTION_HEAD = {"maskable_ppo": "conditional"}
+"""``action_head`` when the config does not say: conditional for MaskablePPO, independent
+otherwise (measured at 300k steps: the conditional head did at least as well with
+MaskablePPO on iOS and Android, not with PPO on Android; README)."""
 SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
 
 
@@ -150,6 +163,8 @@ class TrainConfig:
         battery_budget: weekly battery budget of the run (fraction of a full battery, or
             a hand-written policy's name), or None for none (:mod:`agents.battery_budget`).
         battery_budget_lr: the budget's price step (None: the module's default).
+        action_head: ``conditional`` or ``independent`` parts of the fused head (see the
+            module docstring).
     """
 
     algo: str
@@ -166,6 +181,7 @@ class TrainConfig:
     half_life_h: float | None = None
     battery_budget: float | str | None = None
     battery_budget_lr: float | None = None
+    action_head: str = "independent"
 
     def algo_class(self) -> type:
         """The class to train: the algorithm's, or its time-discounted version
@@ -194,14 +210,17 @@ class TrainConfig:
         """The policy to build for ``action_space``: ``policy`` as written, except that
         ``MlpPolicy`` of PPO, A2C and MaskablePPO on a MultiDiscrete space becomes
         :class:`~agents.distributions.FusedMlpPolicy` /
-        :class:`~agents.distributions.FusedMaskableMlpPolicy` when ``fused_head``."""
+        :class:`~agents.distributions.FusedMaskableMlpPolicy` when ``fused_head``, or their
+        conditional versions (:class:`~agents.distributions.ConditionalMlpPolicy`, ...)
+        when ``action_head`` is ``conditional``."""
         from gymnasium import spaces
 
         if not (self.fused_head and self.policy == "MlpPolicy" and isinstance(action_space, spaces.MultiDiscrete)):
             return self.policy
-        from agents.distributions import FUSED_POLICIES
+        from agents.distributions import CONDITIONAL_POLICIES, FUSED_POLICIES
 
-        return FUSED_POLICIES.get(self.algo, self.policy)
+        table = CONDITIONAL_POLICIES if self.action_head == "conditional" else FUSED_POLICIES
+        return table.get(self.algo, self.policy)
 
     def hparams(self) -> dict[str, float | int | str | bool]:
         """Flat scalar view for TensorBoard's HParams tab."""
@@ -209,8 +228,17 @@ class TrainConfig:
         out["normalize"] = str(self.raw.get("normalize", False))
         out["fused_head"] = self.fused_head
         out["discount_half_life_h"] = self.half_life_h if self.half_life_h is not None else "none"
+        out["action_head"] = self.action_head
         for k, v in self.raw.items():
-            if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head", "discount_half_life_h"):
+            if k in (
+                "n_envs",
+                "policy",
+                "normalize",
+                "n_timesteps",
+                "fused_head",
+                "discount_half_life_h",
+                "action_head",
+            ):
                 continue
             out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
         return out
@@ -273,6 +301,9 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         if budget is None:
             raise HyperparamError(f"{where}.battery_budget_lr: set battery_budget too")
         budget_lr = float(budget_lr)
+    action_head = hp.pop("action_head", DEFAULT_ACTION_HEAD.get(algo, "independent"))
+    if action_head not in ACTION_HEADS:
+        raise HyperparamError(f"{where}.action_head: expected one of {', '.join(ACTION_HEADS)}; got {action_head!r}")
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -329,4 +360,5 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         half_life_h=half_life,
         battery_budget=budget,
         battery_budget_lr=budget_lr,
+        action_head=action_head,
     )

@@ -264,6 +264,15 @@ class GuidelinesPolicy(Policy):
       failure, up to 16x ([CodePushGo]: "exponential
       backoff—if a network call fails, wait a minute, then two, then four, and so on.
       Just be sure to cap the retries").
+    * The request mask: a candidate request is skipped when the mask rules it out
+      (Background App Refresh off, an Android option that needs the app visible). The
+      mask's advice against resubmitting the same pending request (``write_masks``,
+      added after these rules were measured) never changes a choice: the rules above
+      already never resubmit a pending main, processing, push, periodic, expedited or
+      power request (each asks only when its slot is empty), and a background transfer
+      or user-initiated job is asked for as the user leaves the app, when its slot is
+      free in practice. This is tested decision by decision against the masks without
+      that advice (``tests/agents/test_policies.py``), so the baseline is unchanged.
 
     **How to work.**
 

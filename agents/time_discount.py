@@ -4,8 +4,8 @@ A bgenv step is a *decision point*: the time between two decisions varies from a
 second (chunks inside a window) to many hours (a night without windows). Stable-Baselines3
 discounts per step (``gamma`` per decision), so a policy that creates more decision points
 (more windows, more chunks) has its later rewards discounted more, and the learner is pushed
-towards acting rarely (``../shared/notes/learning.md`` measured it on v0: the per-step
-Android learner settled on doing almost nothing).
+towards acting rarely (the README's results section measures it: per-step learners settled
+on hardly requesting).
 
 Here the discount of step ``t`` is a function of the simulated seconds it lasted,
 ``dt_t = info["dt_s"]`` (the time from the decision at ``t`` to the next one)::

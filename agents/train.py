@@ -9,7 +9,11 @@ What a run does:
 * builds the algorithm's policy: ``MlpPolicy`` of PPO, A2C and MaskablePPO on the
   MultiDiscrete action space uses the fused action head of :mod:`agents.distributions`
   (same network and distribution, faster) unless the config or ``--set fused_head=false``
-  turns it off; the class is recorded in ``run.yaml``;
+  turns it off; with it the parts are conditional (``action_head: conditional``, the
+  default for MaskablePPO: the delay counts only with a request, the work kind only with a
+  chunk, and the deterministic action is the joint most likely one) or independent (the
+  default for PPO and A2C), as the config or ``--set action_head=...`` says; the class and
+  the head are recorded in ``run.yaml``;
 * simulates ``n_envs`` devices in one batched env (:func:`bgenv.envs.sb3.make_sb3_vec_env`),
   device ``i`` first reset with seed ``seed * n_envs + i`` (all training seeds stay below
   :data:`agents.evaluate.EVAL_SEED_MIN`; later episodes carry on each device's random
@@ -144,6 +148,7 @@ def train(
     torch_threads: int = 1,
     verbose: int = 1,
     fused_head: bool | None = None,
+    action_head: str | None = None,
     on_eval: Callable[[int, dict[str, float]], None] | None = None,
     **overrides: Any,
 ) -> TrainResult:
@@ -151,7 +156,9 @@ def train(
     config's ``n_timesteps``; ``eval_freq`` (env steps) to a twentieth of the run;
     ``checkpoint_freq`` (env steps) to a tenth; ``fused_head`` (None: the config's, by
     default True; ``bgenv train --set fused_head=false`` lands here) chooses the action head
-    of a new model (a resumed model keeps its own); ``overrides`` go to the scenario (e.g.
+    of a new model (a resumed model keeps its own), and ``action_head`` (None: the config's,
+    by default conditional for MaskablePPO and independent otherwise; ``--set
+    action_head=...``) its parts; ``overrides`` go to the scenario (e.g.
     ``horizon_days=2``); ``on_eval(steps, metrics)`` is called after each held-out
     validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there)."""
     import torch
@@ -166,7 +173,7 @@ def train(
         reference_results,
         write_reference_lines,
     )
-    from agents.distributions import is_fused
+    from agents.distributions import action_head_of, is_fused
 
     t_start = time.perf_counter()
     torch.set_num_threads(max(1, int(torch_threads)))
@@ -190,6 +197,12 @@ def train(
         if not isinstance(fused_head, bool):
             raise ValueError(f"fused_head must be true or false; got {fused_head!r}")
         cfg = replace(cfg, fused_head=fused_head)
+    if action_head is not None:
+        from agents.hyperparams import ACTION_HEADS
+
+        if action_head not in ACTION_HEADS:
+            raise ValueError(f"action_head must be one of {', '.join(ACTION_HEADS)}; got {action_head!r}")
+        cfg = replace(cfg, action_head=action_head)
     total = int(total_timesteps if total_timesteps is not None else cfg.n_timesteps)
     run_dir = Path(logdir) if logdir else default_run_dir(scenario, cfg.algo, seed)
     if resume_model is None and (run_dir / "model.zip").exists() and not overwrite:
@@ -292,6 +305,7 @@ def train(
         "policy": f"{type(model.policy).__module__}.{type(model.policy).__qualname__}",
         "fused_head": is_fused(model.policy),
         "battery_budget": None if budget is None else {"per_week": budget.budget, "from": cfg.battery_budget},
+        "action_head": action_head_of(model.policy),
         "eval": {"episodes": eval_episodes, "seed": eval_seed, "freq": eval_freq},
         "git_commit": _git_commit(),
         "python": _platform.python_version(),

@@ -170,6 +170,7 @@ from bgenv.core.layout import (
     P_INIT_LAST_OPEN_AGO_S,
     P_K_CPU,
     P_K_NET,
+    P_MASK_RESUBMIT,
     P_NCHUNK,
     P_NDELAY,
     P_NET_CHANGE_PER_S,
@@ -255,6 +256,7 @@ from bgenv.core.windows import (
     end_window,
     grant_window,
     invalid_action,
+    resubmit_senseless,
     start_chunk,
     submit_request,
 )
@@ -313,10 +315,10 @@ def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> No
 
 
 @kjit
-def write_masks_batch(pf, sf, si, items, mask) -> None:
+def write_masks_batch(pf, sf, si, items, reqs, mask) -> None:
     """``write_masks`` for every device: ``mask`` is bool ``[N, sum(nvec)]``."""
     for i in range(mask.shape[0]):
-        write_masks(pf, sf[i], si[i], items[i], mask[i])
+        write_masks(pf, sf[i], si[i], items[i], reqs[i], mask[i])
 
 
 @kjit
@@ -764,9 +766,27 @@ def _log_level(sf, si, items, ev) -> None:
 # Action masks
 # ---------------------------------------------------------------------------
 @kjit
-def write_masks(pf, sf, si, items, mask) -> None:
+def write_masks(pf, sf, si, items, reqs, mask) -> None:
     """Action masks for one device, concatenated per action dimension (MaskablePPO's
-    MultiDiscrete layout): request option, delay bin, chunk bin, work kind."""
+    MultiDiscrete layout): request option, delay bin, chunk bin, work kind.
+
+    A mask is advice to the learner: the env accepts every action in the space and
+    prices it as before. A request option is masked out when Background App Refresh is
+    off (iOS), when it needs the app visible and it is not (Android foreground service,
+    user-initiated job: rows 37, 79), and when submitting it would only replace the same
+    pending request and reset its timer (``windows.resubmit_senseless``: same slot *and*
+    same option, already eligible, not an OS retry). The platforms keep one pending
+    request per identifier and a resubmission replaces it and resets its timer (iOS
+    row 42; the simulator's slots replace the same way on Android, where a periodic job's
+    interval restarts too, row 19): the anti-pattern the iOS sources warn about
+    ([BackgroundTasks] in docs/sources/README.md: schedule "only ... when no pending
+    request exists", since resubmitting "resets the scheduling timer"), which can push a
+    request back indefinitely. A resubmission that can make sense stays
+    allowed: another option of the same slot (other constraints, e.g. dropping
+    requires-power), a pending request whose earliest date is still ahead (a shorter
+    delay moves it earlier), an OS retry with backoff (replacing it resets the backoff),
+    a background transfer (it replaces nothing). The bit is back as soon as the request
+    is granted (a one-off request leaves its slot) or replaced by another option."""
     nopt = int(pf[P_NOPTS])
     from_delay = nopt
     ndelay = int(pf[P_NDELAY])
@@ -782,6 +802,8 @@ def write_masks(pf, sf, si, items, mask) -> None:
         wt = int(pf[P_OPT_TYPE + opt])
         if android and (wt == WT_UIDT or wt == WT_FGS) and not app_visible(pf, sf, si):
             mask[opt] = False  # rows 37, 79: only while the app is visible
+        if pf[P_MASK_RESUBMIT] != 0.0 and resubmit_senseless(pf, sf, reqs, opt):
+            mask[opt] = False  # row 42: would only replace itself and reset its timer
     for d in range(ndelay):
         mask[from_delay + d] = True
     mask[from_chunk] = True

@@ -735,6 +735,9 @@ P_NDELAY = _p()
 P_DELAY_BINS = _p(MAX_BINS)
 P_NCHUNK = _p()
 P_CHUNK_BINS = _p(MAX_BINS)
+# 1 = the request mask advises against a senseless resubmission (``kernel.write_masks``);
+# always 1 from the profile, 0 only in tests comparing with the masks before that advice
+P_MASK_RESUBMIT = _p()
 # scheduler profile: common
 P_MEM_LIMIT_MB = _p()
 P_GRACE_S = _p()

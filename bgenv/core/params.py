@@ -228,6 +228,7 @@ def compile_params(sc: Scenario) -> CompiledParams:
     chunks = [0.0, *sc.actions.chunk_bins_units]
     pf[L.P_NCHUNK] = len(chunks)
     pf[L.P_CHUNK_BINS : L.P_CHUNK_BINS + len(chunks)] = chunks
+    pf[L.P_MASK_RESUBMIT] = 1.0
 
     pf[L.P_MEM_LIMIT_MB] = pr.memory_limit_mb
     pf[L.P_GRACE_S] = pr.grace_s

@@ -224,7 +224,7 @@ class Simulator:
 
     def masks(self, i: int = 0) -> np.ndarray:
         m = np.zeros(self.mask_len, dtype=np.bool_)
-        write_masks(self.pf, self.sf[i], self.si[i], self.items[i], m)
+        write_masks(self.pf, self.sf[i], self.si[i], self.items[i], self.reqs[i], m)
         return m
 
     def pending_units(self, i: int = 0) -> float:

@@ -72,10 +72,12 @@ from bgenv.core.layout import (
     P_CANCEL_S,
     P_CELL_SLOWDOWN,
     P_CHUNK_OVERHEAD_S,
+    P_DELAY_BINS,
     P_GRACE_S,
     P_K_MEM,
     P_K_NET,
     P_K_SEC,
+    P_NDELAY,
     P_OPT_NET,
     P_OPT_NOTIFY,
     P_OPT_PERIODIC,
@@ -201,6 +203,49 @@ def submit_request(pf, sf, si, items, reqs, rng, ev, opt: int, delay: float) -> 
     reqs[slot, RQ_THROTTLED] = 0.0
     sf[S_HZ_REM + EV_LAUNCH + slot] = expo(si, rng, SYS, 1.0)
     log_event(sf, si, ev, EVK_REQUEST, wt, earliest, net, power)
+
+
+@kjit
+def resubmit_senseless(pf, sf, reqs, opt: int) -> bool:
+    """Whether submitting request option ``opt`` now could only replace the same pending
+    request and reset its timer (``write_masks`` advises against it; ``submit_request``
+    still accepts and prices it).
+
+    True when the option's slot holds a pending request (``RQ_ACTIVE``: one pending
+    request per identifier, which a resubmission replaces and whose timer it resets, iOS
+    row 42; the simulator's slots do the same on Android, as ``JobScheduler.schedule``
+    with a pending job's ID and an alarm set again do) that is this very option (same type, constraints, periodicity and notification: another
+    option of the slot changes what is asked for, which can make sense), that is not an
+    OS retry with backoff (``RQ_ATTEMPT`` > 0: replacing it resets the backoff, row 17),
+    and whose earliest-begin date has already passed or is no later than the earliest
+    any delay choice could give a resubmission (the smallest delay bin, or for a periodic
+    job the smallest interval minus its flex, row 19; an inexact alarm's deferral counted
+    as 0): a resubmission cannot move it earlier, only later, and redraws its launch
+    clock. A background transfer (rows 71-78) replaces nothing and is never flagged."""
+    wt = int(pf[P_OPT_TYPE + opt])
+    if wt == WT_TRANSFER:
+        return False
+    slot = int(pf[P_OPT_SLOT + opt])
+    if reqs[slot, RQ_ACTIVE] == 0.0 or reqs[slot, RQ_ATTEMPT] != 0.0:
+        return False
+    if (
+        int(reqs[slot, RQ_TYPE]) != wt
+        or reqs[slot, RQ_NET] != pf[P_OPT_NET + opt]
+        or reqs[slot, RQ_POWER] != pf[P_OPT_POWER + opt]
+        or reqs[slot, RQ_NOTIFY] != pf[P_OPT_NOTIFY + opt]
+        or (reqs[slot, RQ_PERIOD] > 0.0) != (pf[P_OPT_PERIODIC + opt] != 0.0)
+    ):
+        return False
+    t = sf[S_T]
+    soonest = INF
+    for d in range(int(pf[P_NDELAY])):
+        delay = pf[P_DELAY_BINS + d]
+        if pf[P_OPT_PERIODIC + opt] != 0.0:
+            period, flex = periodic_interval(pf, delay)
+            soonest = min(soonest, t + period - flex)
+        else:
+            soonest = min(soonest, t + delay)
+    return reqs[slot, RQ_EARLIEST] <= soonest
 
 
 @kjit

@@ -68,7 +68,19 @@ class BackgroundSchedulingEnv(gym.Env):
     * ``work_kind``: 0 = auto (by priority), else sync, upload, refresh, heavy.
 
     ``chunk`` and ``work_kind`` only matter inside a window; ``action_masks()`` marks the
-    choices that make sense now. A choice that does not is handled as the platform would
+    choices that make sense now (advice to the learner: every action in the space is
+    accepted and priced as ever). A request option is masked out while Background App
+    Refresh is off (iOS), while it needs the app visible and it is not (``fgs``,
+    ``uidt``), and while submitting it would only replace the same pending request and
+    reset its timer (row 42, the iOS sources' anti-pattern): the same option (same slot,
+    type and constraints) is pending and already eligible (its earliest-begin date is no
+    later than any delay choice would give). Another option of the slot (other
+    constraints), a pending request whose earliest date is still ahead (a shorter delay
+    moves it earlier), the OS's retry of a stopped job (replacing it resets the backoff)
+    and a background ``transfer`` stay allowed; the option is back once the request is
+    granted or replaced. ``delay`` matters only with a request, ``work_kind`` only with a
+    chunk (or, outside a window, as an invalid action). A choice that does not make
+    sense is handled as the platform would
     (a refused request, a no-op), penalised by ``reward.invalid_action`` and counted in
     the metrics (``invalid_actions``, ``requests_refused``); it never raises. A value
     outside the space raises ``ValueError``.
@@ -189,7 +201,10 @@ class BackgroundSchedulingEnv(gym.Env):
       charging habits, drain and charging speeds, Wi-Fi, Low Power Mode and force-quit
       habits), sessions are glances or a heavy tail, gaps Weibull, Low Power Mode lowers
       drain; a ``light`` archetype; ``screen`` records carry the battery level, a
-      ``reset`` record opens each episode's log, drops are ``drop`` records.
+      ``reset`` record opens each episode's log, drops are ``drop`` records. The request
+      mask advises against resubmitting the same pending, already eligible request
+      (it would only reset its timer, row 42); trajectories under given actions are
+      unchanged.
     * v0: initial release.
     """
 

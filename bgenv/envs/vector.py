@@ -289,7 +289,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         MultiDiscrete choices (MaskablePPO's layout), as the single env's ``action_masks()``."""
         sim = self.sim
         out = np.empty((self.num_envs, self._mask_len), dtype=np.bool_)
-        write_masks_batch(sim.pf, sim.sf, sim.si, sim.items, out)
+        write_masks_batch(sim.pf, sim.sf, sim.si, sim.items, sim.reqs, out)
         return out
 
     def metrics(self, i: int) -> dict[str, float]:

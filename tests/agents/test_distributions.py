@@ -4,6 +4,8 @@ same distribution, and models that train, save and load."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch as th
@@ -289,8 +291,10 @@ def test_maskable_ppo_learns_saves_and_reloads_with_masks(tmp_path):
 # ---------------------------------------------------------------------------
 def test_train_configs_pick_the_fused_head_unless_told_not_to(tmp_path):
     md = spaces.MultiDiscrete(IOS)
-    picks = {
-        name: load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v1").policy_for(md)
+    picks = {  # independent parts (MaskablePPO's conditional default: test_conditional_head.py)
+        name: replace(
+            load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v1"), action_head="independent"
+        ).policy_for(md)
         for name in ("ppo", "a2c", "maskable_ppo")
     }
     assert picks == {"ppo": FusedMlpPolicy, "a2c": FusedMlpPolicy, "maskable_ppo": FusedMaskableMlpPolicy}
@@ -320,6 +324,7 @@ def test_bgenv_train_records_the_head_and_can_opt_out(tmp_path):
             "ios_commuter",
             logdir=tmp_path / str(fused),
             fused_head=fused,
+            action_head="independent",
             **kw,
             horizon_days=1,
         )

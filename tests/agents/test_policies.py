@@ -19,6 +19,7 @@ import pytest
 import bgenv  # noqa: F401  (registers the env ids)
 from agents.policies import POLICIES, F, GuidelinesPolicy, make_policy
 from bgenv.envs.actions import ActionTable
+from bgenv.registration import ENV_ID_OF_PLATFORM as ENV_IDS
 
 SCENARIOS = {"ios": ("bgenv/iOS-v1", "ios_commuter"), "android": ("bgenv/Android-v1", "android_commuter")}
 MASK_FOLLOWERS = ("random", "guidelines")  # the policies whose docstrings say they follow the mask
@@ -250,3 +251,37 @@ def test_guidelines_beats_naive_policies(platform: str) -> None:
     for other in ("random", "fixed-interval", "greedy"):
         r = _mean_reward(platform, other)
         assert best >= r + MARGIN[platform], f"{platform}: guidelines {best:.0f} vs {other} {r:.0f}"
+
+
+@pytest.mark.parametrize(
+    "scenario", ["ios_commuter", "ios_rare", "android_commuter", "android_heavy", "android16_commuter"]
+)
+def test_guidelines_choices_ignore_the_resubmission_mask(scenario):
+    """The request mask's resubmission advice (``kernel.write_masks``) never changes
+    ``guidelines``' choice: at every decision of 16 one-week episodes its actions under the
+    masks with and without that advice are equal, although the two masks differ at many
+    decisions (its own main request is pending and eligible most of the time)."""
+    from bgenv.core import layout as L
+    from bgenv.rollout import rollout_batch
+
+    platform = "ios" if scenario.startswith("ios") else "android"
+    venv = gym.make_vec(ENV_IDS[platform], num_envs=16, vectorization_mode="vector_entry_point", scenario=scenario)
+    sim = venv.unwrapped.sim
+    sim.pf = sim.pf.copy()  # the flag is read by write_masks only
+    pol = make_policy("guidelines", venv.unwrapped)
+    seen = {"decisions": 0, "differ": 0}
+
+    class Both:
+        def act(self, obs, masks):
+            sim.pf[L.P_MASK_RESUBMIT] = 0.0
+            old = venv.unwrapped.action_masks()
+            sim.pf[L.P_MASK_RESUBMIT] = 1.0
+            a_new, a_old = pol.act(obs, masks), pol.act(obs, old)
+            np.testing.assert_array_equal(a_new, a_old)
+            assert not (masks & ~old).any(), "the advice only ever removes choices"
+            seen["decisions"] += len(obs)
+            seen["differ"] += int((masks != old).any(axis=1).sum())
+            return a_new
+
+    rollout_batch(venv.unwrapped, Both(), list(range(10000, 10016)))
+    assert seen["differ"] > 0.1 * seen["decisions"]

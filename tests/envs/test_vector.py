@@ -360,7 +360,7 @@ def test_bench_json_report_has_every_section(capsys):
     rep = json.loads(capsys.readouterr().out)
     assert {"machine", "warm_up_s", "single", "vector", "ppo", "horizon", "reset"} <= rep.keys()
     assert rep["machine"]["cores"] >= 1 and rep["machine"]["gymnasium"] == gym.__version__
-    for sec, n in (("single", 2), ("vector", 3), ("ppo", 5)):
+    for sec, n in (("single", 2), ("vector", 3), ("ppo", 6)):
         assert len(rep[sec]["comparisons"]) == n
         for c in rep[sec]["comparisons"]:
             assert c["ours_value"] > 0 and c["reference_value"] > 0
@@ -370,5 +370,7 @@ def test_bench_json_report_has_every_section(capsys):
     assert rep["vector"]["memory"]["array_bytes_per_env"] > 0
     assert rep["reset"]["single_reset_continue_us"] > 0
     assert "FusedMlpPolicy" in rep["ppo"]["comparisons"][1]["ours"]
+    last = rep["ppo"]["comparisons"][5]  # the conditional head against the fused one
+    assert "ConditionalMlpPolicy" in last["ours"] and "FusedMlpPolicy" in last["reference"]
     text = bench.format_report(rep)
     assert "(a) single env" in text and "(e) reset cost and memory" in text
