@@ -24,6 +24,10 @@ files meant for the zoo leave them out):
   ``gamma_t = 0.5 ** (dt_s / half-life)`` per step, in GAE, the truncation bootstrap and
   the reward normalisation (:mod:`agents.time_discount`), instead of ``gamma`` per decision
   (a file may not give both).
+* ``init_from`` (a hand-written policy name, PPO, A2C and MaskablePPO) and its knobs
+  ``init_from_steps``, ``init_from_epochs``, ``init_from_lr``, ``init_from_batch_size``,
+  ``init_from_ent_coef``, ``init_from_vf_coef``: warm start a new model by behaviour
+  cloning of that policy before RL (:mod:`agents.imitation`; ``bgenv train --init-from``).
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from agents.imitation import CloneSettings
 
 ALGOS = ("ppo", "a2c", "dqn", "maskable_ppo")
 ZOO_KEYS = ("n_envs", "n_timesteps", "policy", "normalize", "policy_kwargs", "env_wrapper")
@@ -143,6 +150,8 @@ class TrainConfig:
         half_life_h: discount by simulated time with this half-life (hours), or None for
             SB3's per-step ``gamma``. ``algo_kwargs`` then holds ``half_life_h`` for the
             time-discounted class (:meth:`algo_class`).
+        init: behaviour-cloning warm start of a new model
+            (:class:`~agents.imitation.CloneSettings`, the ``init_from*`` keys), or None.
     """
 
     algo: str
@@ -157,6 +166,7 @@ class TrainConfig:
     source: str = ""
     fused_head: bool = True
     half_life_h: float | None = None
+    init: CloneSettings | None = None
 
     def algo_class(self) -> type:
         """The class to train: the algorithm's, or its time-discounted version
@@ -200,8 +210,14 @@ class TrainConfig:
         out["normalize"] = str(self.raw.get("normalize", False))
         out["fused_head"] = self.fused_head
         out["discount_half_life_h"] = self.half_life_h if self.half_life_h is not None else "none"
+        out["init_from"] = self.init.policy if self.init is not None else "none"
+        if self.init is not None:
+            out["init_from_steps"] = self.init.steps
+            out["init_from_epochs"] = self.init.epochs
         for k, v in self.raw.items():
             if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head", "discount_half_life_h"):
+                continue
+            if k.startswith("init_from"):
                 continue
             out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
         return out
@@ -248,6 +264,14 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
                 "time), not both"
             )
         half_life = float(half_life)
+    from agents.imitation import settings_from_entry
+
+    try:
+        init = settings_from_entry(hp, where)
+    except ValueError as e:
+        raise HyperparamError(str(e)) from None
+    if init is not None and algo not in ("ppo", "a2c", "maskable_ppo"):
+        raise HyperparamError(f"{where}.init_from: behaviour cloning warm-starts ppo, a2c and maskable_ppo; not {algo}")
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -302,4 +326,5 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         source=str(p),
         fused_head=fused_head,
         half_life_h=half_life,
+        init=init,
     )

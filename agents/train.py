@@ -25,6 +25,10 @@ What a run does:
   ``best_model.zip`` (best held-out reward) and ``run.yaml`` (everything needed to
   reproduce the run).
 
+``--init-from POLICY`` (or ``init_from`` in the config) warm-starts a new model by
+behaviour cloning of a hand-written policy on the training devices before RL
+(:mod:`agents.imitation`); the held-out validation then also runs at step 0, on the clone.
+
 ``--resume PATH`` continues a run from a saved model (its statistics are restored and the
 step counter carries on) up to ``--total-timesteps`` in all.
 """
@@ -145,6 +149,8 @@ def train(
     verbose: int = 1,
     fused_head: bool | None = None,
     on_eval: Callable[[int, dict[str, float]], None] | None = None,
+    init_from: str | None = None,
+    init_steps: int | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train one agent; see the module docstring. ``total_timesteps`` defaults to the
@@ -153,7 +159,11 @@ def train(
     default True; ``bgenv train --set fused_head=false`` lands here) chooses the action head
     of a new model (a resumed model keeps its own); ``overrides`` go to the scenario (e.g.
     ``horizon_days=2``); ``on_eval(steps, metrics)`` is called after each held-out
-    validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there)."""
+    validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there).
+    ``init_from`` (a hand-written policy name; ``"none"`` turns the config's off) and
+    ``init_steps`` (decision steps of demonstrations) override the config's ``init_from``
+    and ``init_from_steps``: a new model is first behaviour-cloned from that policy
+    (:func:`agents.imitation.behaviour_clone`); a resumed one is not."""
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.logger import configure
@@ -190,6 +200,7 @@ def train(
         if not isinstance(fused_head, bool):
             raise ValueError(f"fused_head must be true or false; got {fused_head!r}")
         cfg = replace(cfg, fused_head=fused_head)
+    cfg = replace(cfg, init=_clone_settings(cfg, init_from, init_steps))
     total = int(total_timesteps if total_timesteps is not None else cfg.n_timesteps)
     run_dir = Path(logdir) if logdir else default_run_dir(scenario, cfg.algo, seed)
     if resume_model is None and (run_dir / "model.zip").exists() and not overwrite:
@@ -219,6 +230,21 @@ def train(
     if remaining <= 0:
         raise ValueError(f"the model at {resume_model} has already trained {done} steps (>= --total-timesteps {total})")
     model.set_logger(configure(str(run_dir), ["tensorboard", "csv"] + (["stdout"] if verbose > 1 else [])))
+    cloned: dict[str, Any] | None = prior.get("init_from") if resume_model is not None else None
+    if cfg.init is not None and resume_model is None:
+        from agents.imitation import behaviour_clone
+
+        if verbose:
+            print(
+                f"behaviour cloning {cfg.init.policy}: {cfg.init.steps} demonstration steps, {cfg.init.epochs} epochs"
+            )
+        summary = behaviour_clone(model, cfg.init, seed=seed)
+        cloned = {**cfg.init.as_dict(), "result": summary.as_dict()}
+        if verbose:
+            print(
+                f"clone: accuracy {summary.accuracy:.3f}, entropy {summary.entropy:.3f} nats, "
+                f"{summary.masked_out_rows} masked-out expert actions, {summary.seconds:.0f} s"
+            )
 
     # hand-written policies on the validation seeds: anchors and reference lines
     refs: dict[str, EpisodeResults] = reference_results(
@@ -238,6 +264,7 @@ def train(
         best_path=run_dir / "best_model.zip",
         overrides=overrides,
         on_eval=on_eval,
+        eval_at_start=cfg.init is not None and resume_model is None,
     )
     callbacks = CallbackList(
         [
@@ -283,6 +310,7 @@ def train(
         "git_commit": _git_commit(),
         "python": _platform.python_version(),
         "resumed_from": str(resume_model) if resume_model else None,
+        "init_from": cloned,
     }
     (run_dir / "run.yaml").write_text(yaml.safe_dump(_plain(meta), sort_keys=False))
     if verbose:
@@ -313,6 +341,29 @@ def train(
     env.close()
     ref_means = {p: {k: v[0] for k, v in r.summary().items()} for p, r in refs.items()}
     return TrainResult(run_dir, model_path, vn_path, int(model.num_timesteps), seconds, final, ref_means)
+
+
+def _clone_settings(cfg: TrainConfig, init_from: str | None, init_steps: int | None) -> Any:
+    """The run's behaviour-cloning settings: the config's ``init_from*`` keys with the
+    ``init_from`` / ``init_steps`` arguments over them (``init_from="none"``: no cloning)."""
+    from agents.imitation import SUPPORTED_ALGOS, CloneSettings
+
+    init = cfg.init
+    if init_from is not None:
+        if str(init_from).lower() == "none":
+            init = None
+        else:
+            init = replace(init, policy=str(init_from)) if init is not None else CloneSettings(str(init_from))
+    if init_steps is not None:
+        if init is None:
+            raise ValueError("--init-steps needs --init-from (or init_from in the training config)")
+        init = replace(init, steps=int(init_steps))
+    if init is not None and cfg.algo not in SUPPORTED_ALGOS:
+        raise ValueError(
+            f"--init-from: behaviour cloning warm-starts {', '.join(SUPPORTED_ALGOS)}; not {cfg.algo} "
+            "(DQN's Q-network has no policy head to clone into)"
+        )
+    return init
 
 
 def _plain(x: Any) -> Any:
