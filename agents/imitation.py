@@ -336,9 +336,11 @@ def check_supported(model: Any) -> None:
     """A ValueError unless ``model`` is an actor-critic (PPO, A2C, MaskablePPO) on a
     MultiDiscrete action space."""
     from gymnasium import spaces
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
     from stable_baselines3.common.policies import ActorCriticPolicy
 
-    if not isinstance(model.policy, ActorCriticPolicy) or not isinstance(model.action_space, spaces.MultiDiscrete):
+    actor_critic = isinstance(model.policy, (ActorCriticPolicy, MaskableActorCriticPolicy))
+    if not actor_critic or not isinstance(model.action_space, spaces.MultiDiscrete):
         raise ValueError(
             f"--init-from (behaviour cloning) supports {', '.join(SUPPORTED_ALGOS)} on the MultiDiscrete action "
             f"space; got {type(model).__name__} with {model.action_space}"

@@ -5,6 +5,7 @@ keys, the CLI flag and its way into run.yaml, seed groups and sweeps."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +24,26 @@ from agents.imitation import (
     discounted_returns,
     step_discounts_of,
 )
-from agents.train import make_train_env
+from agents.train import _clone_settings, make_train_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def new_model(config: str, scenario: str, n_envs: int | None = None, **changes):
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One torch thread, as bgenv train runs (cloning is ~7x slower on two contended threads)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def new_model(config: str, scenario: str, n_envs: int | None = None, fused_head: bool = True, **changes):
     from bgenv.registration import env_id_for
 
-    cfg = load_train_config(ROOT / config, env_id_for(scenario), n_envs=n_envs)
+    cfg = replace(load_train_config(ROOT / config, env_id_for(scenario), n_envs=n_envs), fused_head=fused_head)
     env = cfg.wrap_normalize(make_train_env(cfg, scenario, 0, {}))
     kwargs = {**cfg.algo_kwargs, **changes}
     return cfg.algo_class()(cfg.policy_for(env.action_space), env, seed=0, device="cpu", verbose=0, **kwargs)
@@ -86,16 +98,40 @@ def test_the_clone_acts_as_guidelines_on_held_out_weeks():
     model = new_model("configs/train/ppo.yaml", "ios_commuter")
     summary = behaviour_clone(model, CloneSettings("guidelines", steps=8000, epochs=10))
     assert summary.demo_steps == 8000 and summary.epochs == 10 and summary.masked_out_rows == 0
-    assert summary.episodes >= 10  # eight devices, 1000 steps each: a week is ~400-700 guidelines steps
-    # measured 0.90 (part accuracies 0.99, 0.98, 0.94, 0.96); random init: ~0.003
-    assert summary.accuracy > 0.85
-    assert min(summary.part_accuracy) > 0.9
-    assert 0.05 < summary.entropy < 2.0
-    # deterministic on 8 held-out two-day episodes: measured ... of guidelines'
+    assert summary.episodes == 16  # eight devices, 1000 steps each: a week is ~400-700 guidelines steps
+    # measured 0.873 (parts 0.986, 0.980, 0.923, 0.957), entropy 0.60 nats; before cloning 0.00
+    assert summary.accuracy > 0.8, summary.accuracy
+    assert min(summary.part_accuracy) > 0.88, summary.part_accuracy
+    assert 0.1 < summary.entropy < 2.0
+    # deterministic on 8 held-out two-day episodes: measured 0.934 of guidelines' mean reward
     clone_res = evaluate(clone_policy(model), "ios_commuter", 8, VALIDATION_SEED, horizon_days=2)
     ref = evaluate("guidelines", "ios_commuter", 8, VALIDATION_SEED, horizon_days=2)
     ratio = clone_res.values("episode_reward").mean() / ref.values("episode_reward").mean()
-    assert ratio > 0.85, ratio
+    assert 0.85 < ratio < 1.1, ratio
+
+
+@pytest.mark.parametrize("algo", ["ppo", "a2c", "maskable_ppo"])
+@pytest.mark.parametrize("fused_head", [True, False])
+def test_every_actor_critic_and_head_clones(algo, fused_head):
+    from agents.distributions import is_fused
+    from agents.imitation import _fit_quality
+
+    model = new_model(f"configs/train/{algo}.yaml", "android_commuter", n_envs=2, fused_head=fused_head)
+    assert is_fused(model.policy) == fused_head
+    demos = collect_demonstrations(model.get_env(), "guidelines", 1000)
+    obs, acts = (th_tensor(demos.obs), th_tensor(demos.actions))
+    masks = th_tensor(demos.masks)
+    before, _, _ = _fit_quality(model.policy, obs, acts, masks, algo == "maskable_ppo")
+    summary = clone(model, demos, CloneSettings("guidelines", epochs=3, batch_size=64))
+    # measured: 0.000 before; after three epochs on these 1000 steps 0.744 (PPO, A2C) and
+    # 0.809 (MaskablePPO, with the masks), either head
+    assert before < 0.1 and summary.accuracy > 0.6, (before, summary.accuracy)
+
+
+def th_tensor(x: np.ndarray):
+    import torch
+
+    return torch.as_tensor(x.reshape(-1, x.shape[-1]))
 
 
 def test_masked_out_expert_actions_are_trained_without_their_mask():
@@ -108,9 +144,9 @@ def test_masked_out_expert_actions_are_trained_without_their_mask():
     assert (~demos.mask_allows()).sum() == 15
     summary = clone(model, demos, CloneSettings("guidelines", epochs=2, batch_size=64))
     assert summary.masked_out_rows == 15
-    # a masked-out action would cost about 1e8 nats; every row stays a few nats
-    assert np.isfinite(summary.loss) and summary.loss < 50
-    assert summary.accuracy > 0.3
+    # a masked-out action would cost about 1e8 nats; measured: loss 7.0, accuracy 0.57
+    assert np.isfinite(summary.loss) and summary.loss < 20
+    assert summary.accuracy > 0.45
 
 
 def test_settings_from_the_config_keys_and_their_checks(tmp_path):
@@ -173,10 +209,12 @@ def test_the_cli_flag_overrides_the_config_and_reaches_run_yaml(tmp_path):
     # the held-out validation starts at step 0, on the clone
     assert ea.Scalars("eval/episode_reward")[0].step == 0
     # the config's init_from alone; 'none' turns it off
-    assert cli([*args, "--overwrite"]) == 0
-    assert yaml.safe_load((run / "run.yaml").read_text())["init_from"]["policy"] == "random"
-    assert cli([*args, "--overwrite", "--init-from", "none"]) == 0
-    assert yaml.safe_load((run / "run.yaml").read_text())["init_from"] is None
+    cfg = load_train_config(config, "bgenv/iOS-v1")
+    assert _clone_settings(cfg, None, None) == CloneSettings("random", epochs=2)
+    assert _clone_settings(cfg, None, 100) == CloneSettings("random", steps=100, epochs=2)
+    assert _clone_settings(cfg, "none", None) is None
+    with pytest.raises(ValueError, match="needs --init-from"):
+        _clone_settings(replace(cfg, init=None), None, 100)
 
 
 def test_seed_groups_and_sweeps_pass_init_from_to_every_run(tmp_path):
