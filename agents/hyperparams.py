@@ -212,8 +212,9 @@ class TrainConfig:
         out["discount_half_life_h"] = self.half_life_h if self.half_life_h is not None else "none"
         out["init_from"] = self.init.policy if self.init is not None else "none"
         if self.init is not None:
-            out["init_from_steps"] = self.init.steps
-            out["init_from_epochs"] = self.init.epochs
+            for k, v in self.init.as_dict().items():
+                if k != "policy":
+                    out[f"init_from_{k}"] = v
         for k, v in self.raw.items():
             if k in ("n_envs", "policy", "normalize", "n_timesteps", "fused_head", "discount_half_life_h"):
                 continue

@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -57,6 +57,9 @@ from agents.evaluate import (
 )
 from agents.hyperparams import HyperparamError, TrainConfig, import_object, load_train_config
 from bgenv.registration import env_id_for
+
+if TYPE_CHECKING:
+    from agents.imitation import CloneSettings
 
 DEFAULT_SCENARIO = "ios_commuter"
 
@@ -343,7 +346,7 @@ def train(
     return TrainResult(run_dir, model_path, vn_path, int(model.num_timesteps), seconds, final, ref_means)
 
 
-def _clone_settings(cfg: TrainConfig, init_from: str | None, init_steps: int | None) -> Any:
+def _clone_settings(cfg: TrainConfig, init_from: str | None, init_steps: int | None) -> CloneSettings | None:
     """The run's behaviour-cloning settings: the config's ``init_from*`` keys with the
     ``init_from`` / ``init_steps`` arguments over them (``init_from="none"``: no cloning)."""
     from agents.imitation import SUPPORTED_ALGOS, CloneSettings
