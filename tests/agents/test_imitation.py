@@ -208,6 +208,13 @@ def test_the_cli_flag_overrides_the_config_and_reaches_run_yaml(tmp_path):
     assert [e.step for e in ea.Scalars("bc/accuracy")] == [1, 2]
     # the held-out validation starts at step 0, on the clone
     assert ea.Scalars("eval/episode_reward")[0].step == 0
+    # a resumed run is not cloned again, and keeps the record of its warm start
+    resume = ["train", "--resume", str(run), "--total-timesteps", "768", "--eval-episodes", "2", "--no-progress"]
+    assert cli([*resume, "--init-from", "guidelines"]) == 0
+    doc2 = yaml.safe_load((run / "run.yaml").read_text())
+    assert doc2["init_from"] == init and doc2["timesteps_done"] > 512
+    ea.Reload()
+    assert [e.step for e in ea.Scalars("bc/accuracy")] == [1, 2]
     # the config's init_from alone; 'none' turns it off
     cfg = load_train_config(config, "bgenv/iOS-v1")
     assert _clone_settings(cfg, None, None) == CloneSettings("random", epochs=2)
