@@ -71,6 +71,8 @@ class HeldOutEvalCallback(BaseCallback):
         on_eval: called after each evaluation with the step count and the mean metrics
             (plus ``score_vs_guidelines`` when the anchors are known); ``bgenv sweep``
             reports them to Ray Tune from here.
+        eval_at_start: also evaluate when training starts, before the first update (a
+            warm-started model's starting point: the behaviour clone of ``--init-from``).
     """
 
     def __init__(
@@ -84,8 +86,10 @@ class HeldOutEvalCallback(BaseCallback):
         overrides: dict[str, Any] | None = None,
         verbose: int = 0,
         on_eval: Callable[[int, dict[str, float]], None] | None = None,
+        eval_at_start: bool = False,
     ) -> None:
         super().__init__(verbose)
+        self.eval_at_start = eval_at_start
         self.scenario = scenario
         self.episodes = episodes
         self.seed = seed
@@ -106,6 +110,8 @@ class HeldOutEvalCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self.next_eval = self.num_timesteps + self.eval_freq
+        if self.eval_at_start:
+            self.evaluate_now()
 
     def _on_step(self) -> bool:
         if self.num_timesteps >= self.next_eval:

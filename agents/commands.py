@@ -67,6 +67,19 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--torch-threads", type=int, default=1, help="torch threads (default 1: fastest for small MLPs)")
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="POLICY",
+        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines) on the training devices "
+        "before RL (ppo, a2c, maskable_ppo; 'none' turns off the config's init_from; not with --resume)",
+    )
+    p.add_argument(
+        "--init-steps",
+        type=int,
+        default=None,
+        help="decision steps of demonstrations for --init-from (default: the config's init_from_steps, else 50000)",
+    )
     g = p.add_argument_group("multi-seed runs on Ray (the 'sweep' extra)")
     g.add_argument(
         "--seeds",
@@ -94,6 +107,8 @@ def cmd_train_seeds(args: argparse.Namespace) -> int:
         args.eval_episodes,
         _parse_overrides(args.set),
         args.cpus_per_seed,
+        init_from=args.init_from,
+        init_steps=args.init_steps,
     )
     if args.resume:  # the group directory of an interrupted --seeds run
         out = Path(args.resume)
@@ -129,6 +144,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress_bar=not args.no_progress,
         overwrite=args.overwrite,
         torch_threads=args.torch_threads,
+        init_from=args.init_from,
+        init_steps=args.init_steps,
         **_parse_overrides(args.set),
     )
     _print_train_result(res)

@@ -36,6 +36,10 @@ files meant for the zoo leave them out):
   likely one), ``independent`` the fused head of independent parts that models trained
   before it use. ``fused_head: false`` means SB3's stock head, whose parts are independent,
   whatever ``action_head`` says.
+* ``init_from`` (a hand-written policy name, PPO, A2C and MaskablePPO) and its knobs
+  ``init_from_steps``, ``init_from_epochs``, ``init_from_lr``, ``init_from_batch_size``,
+  ``init_from_ent_coef``, ``init_from_vf_coef``: warm start a new model by behaviour
+  cloning of that policy before RL (:mod:`agents.imitation`; ``bgenv train --init-from``).
 """
 
 from __future__ import annotations
@@ -45,9 +49,12 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from agents.imitation import CloneSettings
 
 ALGOS = ("ppo", "a2c", "dqn", "maskable_ppo")
 ZOO_KEYS = ("n_envs", "n_timesteps", "policy", "normalize", "policy_kwargs", "env_wrapper")
@@ -165,6 +172,8 @@ class TrainConfig:
         battery_budget_lr: the budget's price step (None: the module's default).
         action_head: ``conditional`` or ``independent`` parts of the fused head (see the
             module docstring).
+        init: behaviour-cloning warm start of a new model
+            (:class:`~agents.imitation.CloneSettings`, the ``init_from*`` keys), or None.
     """
 
     algo: str
@@ -182,6 +191,7 @@ class TrainConfig:
     battery_budget: float | str | None = None
     battery_budget_lr: float | None = None
     action_head: str = "independent"
+    init: CloneSettings | None = None
 
     def algo_class(self) -> type:
         """The class to train: the algorithm's, or its time-discounted version
@@ -229,6 +239,11 @@ class TrainConfig:
         out["fused_head"] = self.fused_head
         out["discount_half_life_h"] = self.half_life_h if self.half_life_h is not None else "none"
         out["action_head"] = self.action_head
+        out["init_from"] = self.init.policy if self.init is not None else "none"
+        if self.init is not None:
+            for k, v in self.init.as_dict().items():
+                if k != "policy":
+                    out[f"init_from_{k}"] = v
         for k, v in self.raw.items():
             if k in (
                 "n_envs",
@@ -239,6 +254,8 @@ class TrainConfig:
                 "discount_half_life_h",
                 "action_head",
             ):
+                continue
+            if k.startswith("init_from"):
                 continue
             out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
         return out
@@ -304,6 +321,14 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
     action_head = hp.pop("action_head", DEFAULT_ACTION_HEAD.get(algo, "independent"))
     if action_head not in ACTION_HEADS:
         raise HyperparamError(f"{where}.action_head: expected one of {', '.join(ACTION_HEADS)}; got {action_head!r}")
+    from agents.imitation import settings_from_entry
+
+    try:
+        init = settings_from_entry(hp, where)
+    except ValueError as e:
+        raise HyperparamError(str(e)) from None
+    if init is not None and algo not in ("ppo", "a2c", "maskable_ppo"):
+        raise HyperparamError(f"{where}.init_from: behaviour cloning warm-starts ppo, a2c and maskable_ppo; not {algo}")
     norm = hp.pop("normalize", False)
     normalize_kwargs: dict[str, Any] | None
     if isinstance(norm, str):
@@ -361,4 +386,5 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         battery_budget=budget,
         battery_budget_lr=budget_lr,
         action_head=action_head,
+        init=init,
     )

@@ -79,8 +79,13 @@ def group_spec(
     eval_episodes: int,
     overrides: dict[str, Any],
     cpus_per_trial: float = 1,
+    init_from: str | None = None,
+    init_steps: int | None = None,
 ) -> dict[str, Any]:
-    """The trial spec (as :func:`agents.sweep.run_trial` takes it) of a seed group."""
+    """The trial spec (as :func:`agents.sweep.run_trial` takes it) of a seed group.
+    ``init_from`` / ``init_steps`` (``bgenv train --init-from``) become the ``init_from``
+    / ``init_from_steps`` keys of every seed's training entry (``init_from="none"`` drops
+    the config's)."""
     from agents.hyperparams import load_train_config
     from agents.train import DEFAULT_SCENARIO
     from bgenv.registration import env_id_for
@@ -88,13 +93,27 @@ def group_spec(
     scenario = scenario or DEFAULT_SCENARIO
     env_id = env_id_for(scenario)
     cfg = load_train_config(config, env_id, n_envs=n_envs)  # checks the file before Ray starts
+    entry = dict(cfg.raw)
+    if init_from is not None:
+        if str(init_from).lower() == "none":
+            entry = {k: v for k, v in entry.items() if not k.startswith("init_from")}
+        else:
+            entry["init_from"] = str(init_from)
+    if init_steps is not None:
+        entry["init_from_steps"] = int(init_steps)
+    if init_from is not None or init_steps is not None:
+        import tempfile
+
+        check = Path(tempfile.mkdtemp()) / "entry.yaml"
+        check.write_text(yaml.safe_dump({"algo": cfg.algo, env_id: entry}))
+        load_train_config(check, env_id, n_envs=n_envs)  # the flags make a valid entry
     return {
         "name": f"{cfg.algo}_seeds",
         "source": str(Path(config).resolve()),
         "train_config": str(Path(config).resolve()),
         "algo": cfg.algo,
         "env_id": env_id,
-        "base_entry": dict(cfg.raw),
+        "base_entry": entry,
         "scenario": str(scenario),
         "total_timesteps": int(total_timesteps if total_timesteps is not None else cfg.n_timesteps),
         "n_envs": n_envs,

@@ -29,6 +29,10 @@ What a run does:
   ``best_model.zip`` (best held-out reward) and ``run.yaml`` (everything needed to
   reproduce the run).
 
+``--init-from POLICY`` (or ``init_from`` in the config) warm-starts a new model by
+behaviour cloning of a hand-written policy on the training devices before RL
+(:mod:`agents.imitation`); the held-out validation then also runs at step 0, on the clone.
+
 ``--resume PATH`` continues a run from a saved model (its statistics are restored and the
 step counter carries on) up to ``--total-timesteps`` in all.
 """
@@ -43,7 +47,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -57,6 +61,9 @@ from agents.evaluate import (
 )
 from agents.hyperparams import HyperparamError, TrainConfig, import_object, load_train_config
 from bgenv.registration import env_id_for
+
+if TYPE_CHECKING:
+    from agents.imitation import CloneSettings
 
 DEFAULT_SCENARIO = "ios_commuter"
 
@@ -150,6 +157,8 @@ def train(
     fused_head: bool | None = None,
     action_head: str | None = None,
     on_eval: Callable[[int, dict[str, float]], None] | None = None,
+    init_from: str | None = None,
+    init_steps: int | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train one agent; see the module docstring. ``total_timesteps`` defaults to the
@@ -160,7 +169,11 @@ def train(
     by default conditional for MaskablePPO and independent otherwise; ``--set
     action_head=...``) its parts; ``overrides`` go to the scenario (e.g.
     ``horizon_days=2``); ``on_eval(steps, metrics)`` is called after each held-out
-    validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there)."""
+    validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there).
+    ``init_from`` (a hand-written policy name; ``"none"`` turns the config's off) and
+    ``init_steps`` (decision steps of demonstrations) override the config's ``init_from``
+    and ``init_from_steps``: a new model is first behaviour-cloned from that policy
+    (:func:`agents.imitation.behaviour_clone`); a resumed one is not."""
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.logger import configure
@@ -203,6 +216,7 @@ def train(
         if action_head not in ACTION_HEADS:
             raise ValueError(f"action_head must be one of {', '.join(ACTION_HEADS)}; got {action_head!r}")
         cfg = replace(cfg, action_head=action_head)
+    cfg = replace(cfg, init=_clone_settings(cfg, init_from, init_steps))
     total = int(total_timesteps if total_timesteps is not None else cfg.n_timesteps)
     run_dir = Path(logdir) if logdir else default_run_dir(scenario, cfg.algo, seed)
     if resume_model is None and (run_dir / "model.zip").exists() and not overwrite:
@@ -242,6 +256,21 @@ def train(
     if remaining <= 0:
         raise ValueError(f"the model at {resume_model} has already trained {done} steps (>= --total-timesteps {total})")
     model.set_logger(configure(str(run_dir), ["tensorboard", "csv"] + (["stdout"] if verbose > 1 else [])))
+    cloned: dict[str, Any] | None = prior.get("init_from") if resume_model is not None else None
+    if cfg.init is not None and resume_model is None:
+        from agents.imitation import behaviour_clone
+
+        if verbose:
+            print(
+                f"behaviour cloning {cfg.init.policy}: {cfg.init.steps} demonstration steps, {cfg.init.epochs} epochs"
+            )
+        summary = behaviour_clone(model, cfg.init, seed=seed)
+        cloned = {**cfg.init.as_dict(), "result": summary.as_dict()}
+        if verbose:
+            print(
+                f"clone: accuracy {summary.accuracy:.3f}, entropy {summary.entropy:.3f} nats, "
+                f"{summary.masked_out_rows} masked-out expert actions, {summary.seconds:.0f} s"
+            )
 
     write_reference_lines(scenario_root, refs, steps=sorted({0, done, total}))
     anchors = {p: float(np.mean(r.values("episode_reward"))) for p, r in refs.items()}
@@ -257,6 +286,7 @@ def train(
         best_path=run_dir / "best_model.zip",
         overrides=overrides,
         on_eval=on_eval,
+        eval_at_start=cfg.init is not None and resume_model is None,
     )
     extra: list[Any] = []
     if budget is not None:
@@ -310,6 +340,7 @@ def train(
         "git_commit": _git_commit(),
         "python": _platform.python_version(),
         "resumed_from": str(resume_model) if resume_model else None,
+        "init_from": cloned,
     }
     (run_dir / "run.yaml").write_text(yaml.safe_dump(_plain(meta), sort_keys=False))
     if verbose:
@@ -366,6 +397,29 @@ def resolve_battery_budget(
     if not weekly > 0:
         raise ValueError(f"battery_budget: {spec} spends no battery on {scenario}; give the budget as a number")
     return weekly
+
+
+def _clone_settings(cfg: TrainConfig, init_from: str | None, init_steps: int | None) -> CloneSettings | None:
+    """The run's behaviour-cloning settings: the config's ``init_from*`` keys with the
+    ``init_from`` / ``init_steps`` arguments over them (``init_from="none"``: no cloning)."""
+    from agents.imitation import SUPPORTED_ALGOS, CloneSettings
+
+    init = cfg.init
+    if init_from is not None:
+        if str(init_from).lower() == "none":
+            init = None
+        else:
+            init = replace(init, policy=str(init_from)) if init is not None else CloneSettings(str(init_from))
+    if init_steps is not None:
+        if init is None:
+            raise ValueError("--init-steps needs --init-from (or init_from in the training config)")
+        init = replace(init, steps=int(init_steps))
+    if init is not None and cfg.algo not in SUPPORTED_ALGOS:
+        raise ValueError(
+            f"--init-from: behaviour cloning warm-starts {', '.join(SUPPORTED_ALGOS)}; not {cfg.algo} "
+            "(DQN's Q-network has no policy head to clone into)"
+        )
+    return init
 
 
 def _plain(x: Any) -> Any:
