@@ -124,8 +124,11 @@ def test_every_actor_critic_and_head_clones(algo, fused_head):
     before, _, _ = _fit_quality(model.policy, obs, acts, masks, algo == "maskable_ppo")
     summary = clone(model, demos, CloneSettings("guidelines", epochs=3, batch_size=64))
     # measured: 0.000 before; after three epochs on these 1000 steps 0.744 (PPO, A2C) and
-    # 0.809 (MaskablePPO, with the masks), either head
-    assert before < 0.1 and summary.accuracy > 0.6, (before, summary.accuracy)
+    # 0.809 (MaskablePPO, with the masks), either head. MaskablePPO's default conditional
+    # head writes the parts without effect as 0 and its joint mode of an untrained network is
+    # "nothing", which already matches guidelines on 0.602 of these steps; cloned 0.89
+    untrained_match = 0.7 if (algo == "maskable_ppo" and fused_head) else 0.1
+    assert before < untrained_match and summary.accuracy > max(0.6, before + 0.15), (before, summary.accuracy)
 
 
 def th_tensor(x: np.ndarray):
