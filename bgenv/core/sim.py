@@ -167,9 +167,7 @@ class Simulator:
         as ``src``'s device ``src_idx[j]`` would. Vectorised (one fancy-index copy per
         array). The event log follows only when both simulators record events; otherwise
         the copies start with an empty log (and record nothing when this one is off)."""
-        if src.params is not self.params and not (
-            np.array_equal(src.pf, self.pf) and np.array_equal(src.ph, self.ph)
-        ):
+        if src.params is not self.params and not (np.array_equal(src.pf, self.pf) and np.array_equal(src.ph, self.ph)):
             raise ValueError("load_devices needs two simulators of the same compiled scenario")
         s = np.asarray(src_idx, dtype=np.int64)
         d = np.asarray(dst_idx, dtype=np.int64)
@@ -188,9 +186,7 @@ class Simulator:
         for sj, dj in zip(s.tolist(), d.tolist()):
             self._events[dj] = list(src._events[sj]) if both else []
 
-    def reseed(
-        self, idx: np.ndarray, seeds: Sequence[int | None], streams: Sequence[int] = STREAMS
-    ) -> None:
+    def reseed(self, idx: np.ndarray, seeds: Sequence[int | None], streams: Sequence[int] = STREAMS) -> None:
         """Re-draw the random streams ``streams`` (``rng.USER``, ``rng.SYS``; both by
         default) of devices ``idx`` from ``seeds`` (one each; None: OS entropy), mid-episode:
         from the next draw on, those devices live in another random future (events already
