@@ -88,6 +88,12 @@ class Simulator:
             Results are the same either way (devices are independent). A process
             forked from one that ran the threads steps on one thread (GNU OpenMP
             cannot start threads again after a fork).
+
+    Copies: ``copy()`` (also ``copy.deepcopy``) and ``pickle`` give a simulator whose
+    devices continue exactly as these would; ``load_devices`` copies chosen devices of
+    another simulator of the same scenario into chosen slots of this one, ``reseed``
+    re-draws their random futures (the planning policies of ``agents.planning`` roll out
+    candidate actions this way).
     """
 
     def __init__(
