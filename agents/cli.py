@@ -176,7 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.set_defaults(func=cmd_events)
 
     tl = sub.add_parser("timeline", help="run one episode and draw its timeline (battery, screen, network, windows...)")
-    tl.add_argument("--policy", default="guidelines", help="a hand-written policy name or a trained model's .zip")
+    tl.add_argument(
+        "--policy",
+        default="guidelines",
+        help="a hand-written policy name, oracle or planner (agents.planning), or a trained model's .zip",
+    )
     tl.add_argument("--scenario", default="ios_commuter")
     tl.add_argument("--days", type=float, default=7.0, help="simulated days (the horizon)")
     tl.add_argument("--seed", type=int, default=0)

@@ -11,7 +11,8 @@ evaluation (``bgenv eval``/``compare``) uses seeds from :data:`TEST_SEED` up; th
 evaluations during training use another held-out range from :data:`VALIDATION_SEED` up, so
 choosing a checkpoint never looks at the test episodes.
 
-A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...) or the path
+A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...), a planning
+policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``) or the path
 of a trained model's ``.zip``; the model's observation-normalisation statistics are read
 from ``vecnormalize.pkl`` beside it (or ``<name>_vecnormalize.pkl`` for a checkpoint).
 """
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 import bgenv
+from agents.planning import PlanningPolicy, is_planner_spec, make_planner
 from agents.policies import POLICIES, make_policy
 from bgenv.rollout import rollout_batch
 
@@ -191,18 +193,22 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
     by ``seed``."""
     if spec in POLICIES:
         return make_policy(spec, env, seed=seed)
+    if is_planner_spec(spec):
+        return make_planner(spec, env, seed=seed)
     if is_model_spec(spec):
         u = env.unwrapped
         nvec = u.params.nvec
         pol = ModelPolicy.load(spec, nvec, deterministic=deterministic)
         pol.reset(seed)
         return pol
-    raise ValueError(f"unknown policy '{spec}': use one of {', '.join(POLICIES)} or the path of a model .zip")
+    raise ValueError(
+        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *PlanningPolicy.NAMES])} or the path of a model .zip"
+    )
 
 
 def policy_label(spec: str) -> str:
     """A short name for a policy spec in tables: the name, or ``<run dir>/<file stem>``."""
-    if spec in POLICIES:
+    if spec in POLICIES or is_planner_spec(spec):
         return spec
     p = Path(spec)
     return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem

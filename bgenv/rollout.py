@@ -3,7 +3,8 @@
 A *decider* is anything that picks the next action: a function
 ``decide(env, obs, info) -> action`` or an object with ``act(obs, mask)`` (the
 hand-written policies and trained models of ``agents``), which is given the env's
-action mask. :func:`rollout` resets the env with a seed and follows the decider to the
+action mask. A decider that plans on the simulator (``agents.planning``) has
+``bind(env)``: both loops call it with the env before the episode. :func:`rollout` resets the env with a seed and follows the decider to the
 horizon; it returns the last step's ``info`` (with the episode's metrics), the total
 reward and, when asked, a record of every decision. :func:`rollout_batch` runs one
 episode on every device of a batched env with a policy object.
@@ -80,6 +81,13 @@ def as_decide(decider: Decider) -> Decide:
     return lambda env, obs, info: act(obs, env.unwrapped.action_masks())
 
 
+def _bind(decider: Any, env: Any) -> None:
+    """Let a decider that plans on the env's simulator see it (``decider.bind(env)``)."""
+    bind = getattr(decider, "bind", None)
+    if bind is not None:
+        bind(env)
+
+
 def rollout(
     env: Any,
     decider: Decider,
@@ -96,6 +104,7 @@ def rollout(
     ended within ``max_steps`` decisions."""
     decide = as_decide(decider)
     u = env.unwrapped
+    _bind(decider, env)
     obs, info = env.reset(seed=seed)
     steps: list[Step] = []
     total, n = 0.0, 0
@@ -121,6 +130,7 @@ def rollout_batch(venv: Any, actor: Actor, seeds: list[int]) -> list[dict[str, f
     ``actor.act(obs_batch, masks)``; returns each device's episode metrics (its first
     episode: devices that finish early keep stepping until the last one ends)."""
     n = len(seeds)
+    _bind(actor, venv)
     obs, _ = venv.reset(seed=list(seeds))
     finished = np.zeros(n, dtype=bool)
     out: list[dict[str, float] | None] = [None] * n

@@ -32,6 +32,7 @@ from bgenv.core.layout import I_RNG_DRAWS, NRS, RS_INC_HI, RS_INC_LO, RS_STATE_H
 USER = 0
 SYS = 1
 NSTREAM = 2
+STREAMS = (USER, SYS)
 
 # PCG64 (XSL-RR 128/64), as numpy's ``PCG64``: state = state * MUL + inc (mod 2**128),
 # output = rotr64(hi ^ lo, hi >> 58). numba has no 128-bit integers: the product is

@@ -12,7 +12,7 @@ from bgenv.config import Scenario
 from bgenv.core import layout as L
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator, write_jsonl
-from bgenv.envs.common import load_platform_scenario
+from bgenv.envs.common import deepcopy_env, load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
 
 
@@ -237,8 +237,27 @@ class BackgroundSchedulingEnv(gym.Env):
         self._idx = np.zeros(1, dtype=np.int64)
         self._started = False
         self._t_s = 0.0  # t_s of the previous decision
+        self._bind_views()
+
+    def _bind_views(self) -> None:
         self._s0 = self.sim.sf[0]  # row views of the one device: cheaper reads per step
         self._n0 = self.sim.si[0]
+
+    # -- copies -----------------------------------------------------------------
+    # ``copy.deepcopy(env)`` and ``pickle`` give an env that continues the identical
+    # trajectory (same actions -> same observations, rewards, infos, metrics, events).
+    def __deepcopy__(self, memo: dict[int, Any]) -> BackgroundSchedulingEnv:
+        return deepcopy_env(self, memo)
+
+    def __getstate__(self) -> dict[str, Any]:
+        d = self.__dict__.copy()
+        d.pop("_s0", None)
+        d.pop("_n0", None)
+        return d
+
+    def __setstate__(self, d: dict[str, Any]) -> None:
+        self.__dict__.update(d)
+        self._bind_views()
 
     # -- Gymnasium API --------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:

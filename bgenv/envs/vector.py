@@ -28,7 +28,7 @@ from bgenv.core.metrics import METRIC_NAMES, NMETRICS
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator
-from bgenv.envs.common import load_platform_scenario
+from bgenv.envs.common import deepcopy_env, load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
 
 
@@ -159,6 +159,15 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         self._t_s = np.zeros(n)  # each device's t_s at its previous decision
         self._mask_len = int(self.sim.mask_len)
         self._started = False
+
+    # -- copies -----------------------------------------------------------------
+    # ``copy.deepcopy(env)`` and ``pickle`` give an env whose devices continue their
+    # identical trajectories (and auto-resets, which carry on the random streams).
+    def __deepcopy__(self, memo: dict[int, Any]) -> BackgroundSchedulingVectorEnv:
+        return deepcopy_env(self, memo)
+
+    def _bind_views(self) -> None:
+        """Nothing to rebuild: this env keeps no views into the simulator's arrays."""
 
     # -- Gymnasium API --------------------------------------------------------
     def reset(
