@@ -242,11 +242,11 @@ class PlanningPolicy:
     def _masks(sim: Simulator, idx: np.ndarray | None) -> np.ndarray:
         """Action masks ``[len(idx), sum(nvec)]`` of devices ``idx`` (all when None)."""
         if idx is None:
-            sf, si, items = sim.sf, sim.si, sim.items
+            sf, si, items, reqs = sim.sf, sim.si, sim.items, sim.reqs
         else:
-            sf, si, items = sim.sf[idx], sim.si[idx], sim.items[idx]
+            sf, si, items, reqs = sim.sf[idx], sim.si[idx], sim.items[idx], sim.reqs[idx]
         out = np.empty((sf.shape[0], sim.mask_len), dtype=np.bool_)
-        write_masks_batch(sim.pf, sf, si, items, out)
+        write_masks_batch(sim.pf, sf, si, items, reqs, out)
         return out
 
 
