@@ -313,12 +313,30 @@ def _print_groups(cmp) -> None:
 # ---------------------------------------------------------------------------
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="ios_commuter")
-    p.add_argument("--config", default="configs/train/ppo.yaml")
+    p.add_argument("--config", default="configs/train/ppo_warm.yaml")
     p.add_argument("--total-timesteps", type=int, default=DEMO_TIMESTEPS, help=f"default {DEMO_TIMESTEPS}")
     p.add_argument("--episodes", type=int, default=64, help="held-out episodes per policy in the comparison")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logdir", default=None, help="default runs/<scenario>/demo_ppo_<seed>")
     p.add_argument("--no-progress", action="store_true")
+
+
+def demo_verdict(cmp: Any, learner: Any) -> str:
+    """One honest sentence on the learner against guidelines (paired, same seeds)."""
+    r, rh, rel = cmp.paired(learner, "episode_reward")
+    b, bh, brel = cmp.paired(learner, "battery_cost")
+    c, ch, _ = cmp.paired(learner, "completion_rate")
+    if r - rh > 0:
+        verdict = "beats guidelines"
+    elif r + rh < 0:
+        verdict = "stays below guidelines"
+    else:
+        verdict = "cannot be told apart from guidelines"
+    return (
+        f"The trained agent {verdict} on these weeks: reward {r:+.1f} ± {rh:.1f} a week ({rel:+.1%}), "
+        f"battery cost {b:+.4f} ± {bh:.4f} ({brel:+.0%}), completion {c:+.3f} ± {ch:.3f} (paired by week, 95 % CI). "
+        "The README's results section has the full recipe, its seeds and the upper bounds (planner, oracle)."
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -327,8 +345,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     scen = Path(str(args.scenario)).stem
     logdir = Path(args.logdir) if args.logdir else Path("runs") / scen / f"demo_ppo_{args.seed}"
-    print(f"bgenv demo: PPO on {args.scenario} for {args.total_timesteps} steps, then a comparison with every")
-    print("hand-written policy on held-out seeds.\n")
+    print(f"bgenv demo: PPO on {args.scenario} for {args.total_timesteps} steps ({args.config}), then a comparison")
+    print("with every hand-written policy on held-out seeds.\n")
     res = train(
         args.config,
         scenario=args.scenario,
@@ -347,6 +365,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\n{args.scenario}: {args.episodes} held-out episodes from seed {TEST_SEED} (mean ± 95 % CI)")
     print(comparison_table(cmp))
     print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    print("\n" + demo_verdict(cmp, cmp.results[-1]))
     print(f"\nwrote {csv_path} and {png_path}")
     print(f"TensorBoard: tensorboard --logdir {res.run_dir.parent}")
     print("Next: `bgenv train --help`, `bgenv compare --help`, `bgenv scenarios`.")
