@@ -113,6 +113,16 @@ def _algo_from_zip(p: Path) -> str | None:
     return None
 
 
+def is_maskable(model: Any) -> bool:
+    """Whether ``model`` samples with action masks: sb3-contrib's MaskablePPO or a subclass
+    (``agents.time_discount.TimeMaskablePPO``)."""
+    try:
+        from sb3_contrib import MaskablePPO
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, MaskablePPO)
+
+
 class ModelPolicy:
     """A trained model as a policy: normalises observations with the statistics saved
     beside it, acts deterministically, uses action masks when the model takes them
@@ -134,7 +144,7 @@ class ModelPolicy:
         self.nvec = np.asarray(nvec, dtype=np.int64)
         self.vecnormalize = vecnormalize
         self.flat = isinstance(model.action_space, gym.spaces.Discrete)
-        self.masked = type(model).__name__ == "MaskablePPO"
+        self.masked = is_maskable(model)
 
     @classmethod
     def load(
