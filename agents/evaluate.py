@@ -11,7 +11,10 @@ evaluation (``bgenv eval``/``compare``) uses seeds from :data:`TEST_SEED` up; th
 evaluations during training use another held-out range from :data:`VALIDATION_SEED` up, so
 choosing a checkpoint never looks at the test episodes.
 
-A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...), a planning
+A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...), an intent
+policy name (``cross_guidelines``, ``cross_random``: ``agents.intent_policies``, run on
+``bgenv/CrossPlatform-v1``, the scenario's platform through a cross-platform library's
+intents, on the same seeds, so it pairs with the native policies), a planning
 policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``) or the path
 of a trained model's ``.zip``; the model's observation-normalisation statistics are read
 from ``vecnormalize.pkl`` beside it (or ``<name>_vecnormalize.pkl`` for a checkpoint).
@@ -29,8 +32,10 @@ from typing import Any, Protocol
 import numpy as np
 
 import bgenv
+from agents.intent_policies import INTENT_POLICIES, make_intent_policy
 from agents.planning import PlanningPolicy, is_planner_spec, make_planner
 from agents.policies import POLICIES, make_policy
+from bgenv.envs.crossplatform import CROSS
 from bgenv.rollout import rollout_batch
 
 EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
@@ -190,6 +195,14 @@ class ModelPolicy:
         return a.astype(np.int64)
 
 
+def uses_intents(policy: str | PolicyLike) -> bool:
+    """Whether ``policy`` acts in intents (``bgenv/CrossPlatform-v1``): an intent policy's
+    name, or a policy object bound to an intent action table."""
+    if isinstance(policy, str):
+        return policy in INTENT_POLICIES
+    return getattr(getattr(policy, "ctx", None), "platform", None) == CROSS
+
+
 def is_model_spec(spec: str) -> bool:
     return spec.endswith(".zip") or Path(spec).is_file()
 
@@ -203,22 +216,26 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
     by ``seed``."""
     if spec in POLICIES:
         return make_policy(spec, env, seed=seed)
+    if spec in INTENT_POLICIES:
+        return make_intent_policy(spec, env, seed=seed)
     if is_planner_spec(spec):
         return make_planner(spec, env, seed=seed)
     if is_model_spec(spec):
-        u = env.unwrapped
-        nvec = u.params.nvec
+        from bgenv.envs.actions import ActionTable
+
+        nvec = ActionTable.from_env(env).nvec
         pol = ModelPolicy.load(spec, nvec, deterministic=deterministic)
         pol.reset(seed)
         return pol
     raise ValueError(
-        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *PlanningPolicy.NAMES])} or the path of a model .zip"
+        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *INTENT_POLICIES, *PlanningPolicy.NAMES])} "
+        "or the path of a model .zip"
     )
 
 
 def policy_label(spec: str) -> str:
     """A short name for a policy spec in tables: the name, or ``<run dir>/<file stem>``."""
-    if spec in POLICIES or is_planner_spec(spec):
+    if spec in POLICIES or spec in INTENT_POLICIES or is_planner_spec(spec):
         return spec
     p = Path(spec)
     return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
@@ -318,7 +335,10 @@ def evaluate(
 ) -> EpisodeResults:
     """``episodes`` full episodes of ``policy`` with seeds ``seed, seed+1, ...`` on the
     batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object;
-    ``deterministic`` applies to trained models given by path."""
+    ``deterministic`` applies to trained models given by path. An intent policy
+    (:func:`uses_intents`) runs on ``bgenv/CrossPlatform-v1`` over the same scenario and
+    seeds."""
+    from bgenv.envs.cross_vector import CrossPlatformVectorEnv
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
     platform = bgenv.load_scenario(scenario, **overrides).platform
@@ -328,7 +348,12 @@ def evaluate(
     pol: PolicyLike | None = None if isinstance(policy, str) else policy
     while done_total < episodes:
         n = min(batch, episodes - done_total)
-        env = BackgroundSchedulingVectorEnv(n, platform=platform, scenario=scenario, record_events=False, **overrides)
+        if uses_intents(policy):
+            env = CrossPlatformVectorEnv(n, scenario=scenario, record_events=False, **overrides)
+        else:
+            env = BackgroundSchedulingVectorEnv(
+                n, platform=platform, scenario=scenario, record_events=False, **overrides
+            )
         if pol is None:
             pol = load_policy(str(policy), env, seed=seed, deterministic=deterministic)
         elif isinstance(policy, str) and hasattr(pol, "reset"):

@@ -1,6 +1,7 @@
 """Environment ids and platforms: the one table of which id simulates which platform.
 
-``bgenv/iOS-v1`` and ``bgenv/Android-v1``; every other module (envs, tooling, tests)
+``bgenv/iOS-v1`` and ``bgenv/Android-v1``, and ``bgenv/CrossPlatform-v1`` (either
+platform through a cross-platform library's intents); every other module (envs, tooling, tests)
 reads ids, platforms and default scenarios from here.
 """
 
@@ -13,6 +14,10 @@ import gymnasium as gym
 ENV_ID_OF_PLATFORM: dict[str, str] = {"ios": "bgenv/iOS-v1", "android": "bgenv/Android-v1"}
 PLATFORM_OF_ENV_ID: dict[str, str] = {v: k for k, v in ENV_ID_OF_PLATFORM.items()}
 DEFAULT_SCENARIO: dict[str, str] = {"ios": "ios_commuter", "android": "android_commuter"}
+# One policy for both platforms: a cross-platform library's intents over either platform's env
+# (bgenv.envs.crossplatform); any iOS or Android scenario, iOS's by default.
+CROSS_ENV_ID = "bgenv/CrossPlatform-v1"
+CROSS_DEFAULT_SCENARIO = DEFAULT_SCENARIO["ios"]
 
 
 def env_id_for(scenario: str | Path) -> str:
@@ -34,5 +39,12 @@ def register_envs() -> None:
             entry_point="bgenv.envs.single:BackgroundSchedulingEnv",
             vector_entry_point="bgenv.envs.vector:BackgroundSchedulingVectorEnv",
             kwargs={"platform": platform},
+            disable_env_checker=False,
+        )
+    if CROSS_ENV_ID not in gym.registry:
+        gym.register(
+            id=CROSS_ENV_ID,
+            entry_point="bgenv.envs.cross_single:CrossPlatformEnv",
+            vector_entry_point="bgenv.envs.cross_vector:CrossPlatformVectorEnv",
             disable_env_checker=False,
         )

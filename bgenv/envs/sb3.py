@@ -34,7 +34,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvO
 from bgenv.core.metrics import METRIC_NAMES
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 from bgenv.envs.wrappers import flat_mask, flat_size, unflatten
-from bgenv.registration import PLATFORM_OF_ENV_ID
+from bgenv.registration import CROSS_ENV_ID, PLATFORM_OF_ENV_ID
 
 
 class BgenvVecEnv(VecEnv):
@@ -144,13 +144,19 @@ def make_sb3_vec_env(
     **overrides: Any,
 ) -> VecEnv:
     """An SB3 VecEnv of ``n_envs`` devices: ``env_id_or_platform`` is ``"bgenv/iOS-v1"``,
-    ``"bgenv/Android-v1"``, ``"ios"`` or ``"android"``; ``seed`` seeds env ``i`` with
+    ``"bgenv/Android-v1"``, ``"ios"``, ``"android"`` or ``"bgenv/CrossPlatform-v1"`` (intent
+    actions over ``scenario``'s platform); ``seed`` seeds env ``i`` with
     ``seed + i`` at the first ``reset()``; ``**overrides`` go to the scenario (e.g.
     ``horizon_days=2``). With ``monitor`` (the default) it is wrapped in SB3's
     ``VecMonitor`` so episode returns and lengths are logged, as ``make_vec_env`` does
     with its ``Monitor`` wrappers."""
-    platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
-    venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, scenario=scenario, **overrides)
+    if env_id_or_platform == CROSS_ENV_ID:
+        from bgenv.envs.cross_vector import CrossPlatformVectorEnv
+
+        venv: BackgroundSchedulingVectorEnv = CrossPlatformVectorEnv(n_envs, scenario=scenario, **overrides)
+    else:
+        platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
+        venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, scenario=scenario, **overrides)
     env: VecEnv = BgenvVecEnv(venv)
     if seed is not None:
         env.seed(seed)
