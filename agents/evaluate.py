@@ -35,7 +35,7 @@ import bgenv
 from agents.intent_policies import INTENT_POLICIES, make_intent_policy
 from agents.planning import PlanningPolicy, is_planner_spec, make_planner
 from agents.policies import POLICIES, make_policy
-from bgenv.envs.crossplatform import CROSS
+from bgenv.envs.crossplatform import CROSS, CROSS_OBSERVATION_NAMES
 from bgenv.rollout import rollout_batch
 
 EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
@@ -197,10 +197,14 @@ class ModelPolicy:
 
 def uses_intents(policy: str | PolicyLike) -> bool:
     """Whether ``policy`` acts in intents (``bgenv/CrossPlatform-v1``): an intent policy's
-    name, or a policy object bound to an intent action table."""
+    name, a policy object bound to an intent action table, or a trained model whose
+    observation is the intent env's."""
     if isinstance(policy, str):
         return policy in INTENT_POLICIES
-    return getattr(getattr(policy, "ctx", None), "platform", None) == CROSS
+    if getattr(getattr(policy, "ctx", None), "platform", None) == CROSS:
+        return True
+    space = getattr(getattr(policy, "model", None), "observation_space", None)
+    return getattr(space, "shape", None) == (len(CROSS_OBSERVATION_NAMES),)
 
 
 def is_model_spec(spec: str) -> bool:
@@ -346,14 +350,22 @@ def evaluate(
     res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))
     done_total = 0
     pol: PolicyLike | None = None if isinstance(policy, str) else policy
+    if isinstance(policy, str) and is_model_spec(policy):  # loaded first: its observation tells the env
+        pol = ModelPolicy.load(policy, (), deterministic=deterministic)
+        pol.reset(seed)
+    intents = uses_intents(policy if pol is None else pol)
     while done_total < episodes:
         n = min(batch, episodes - done_total)
-        if uses_intents(policy):
+        if intents:
             env = CrossPlatformVectorEnv(n, scenario=scenario, record_events=False, **overrides)
         else:
             env = BackgroundSchedulingVectorEnv(
                 n, platform=platform, scenario=scenario, record_events=False, **overrides
             )
+        if isinstance(pol, ModelPolicy) and len(pol.nvec) == 0:
+            from bgenv.envs.actions import ActionTable
+
+            pol.nvec = np.asarray(ActionTable.from_env(env).nvec, dtype=np.int64)
         if pol is None:
             pol = load_policy(str(policy), env, seed=seed, deterministic=deterministic)
         elif isinstance(policy, str) and hasattr(pol, "reset"):

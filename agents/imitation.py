@@ -88,10 +88,13 @@ class CloneSettings:
     vf_coef: float = 0.5
 
     def __post_init__(self) -> None:
+        from agents.intent_policies import INTENT_POLICIES
         from agents.policies import POLICIES
 
-        if self.policy not in POLICIES:
-            raise ValueError(f"init_from: unknown policy {self.policy!r}; available: {', '.join(POLICIES)}")
+        if self.policy not in POLICIES and self.policy not in INTENT_POLICIES:
+            raise ValueError(
+                f"init_from: unknown policy {self.policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])}"
+            )
         for name in ("steps", "epochs", "batch_size"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -181,22 +184,27 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
     what it saw and did. A ``VecNormalize`` env is stepped in training mode, so its
     statistics are updated; observations and rewards are then normalised with the final
     statistics."""
+    from agents.intent_policies import INTENT_POLICIES
     from agents.policies import POLICIES
     from bgenv.envs.actions import ActionTable
 
     vn = _vec_normalize(env)
     if vn is not None and not vn.training:
         raise ValueError("collect_demonstrations needs the VecNormalize env in training mode")
-    params = env.get_attr("params")[0]
-    nvec = np.asarray(params.nvec, dtype=np.int64)
+    try:  # bgenv/CrossPlatform-v1: the intent table
+        table = env.get_attr("action_table")[0]
+    except AttributeError:
+        table = ActionTable.from_params(env.get_attr("params")[0])
+    nvec = np.asarray(table.nvec, dtype=np.int64)
     if not hasattr(env.action_space, "nvec"):
         raise ValueError(
             f"behaviour cloning needs the env's MultiDiscrete action space; got {env.action_space} "
             f"(supported algorithms: {', '.join(SUPPORTED_ALGOS)})"
         )
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}; available: {', '.join(POLICIES)}")
-    expert = POLICIES[policy](ActionTable.from_params(params), seed=seed)
+    known = {**POLICIES, **INTENT_POLICIES}
+    if policy not in known:
+        raise ValueError(f"unknown policy {policy!r}; available: {', '.join(known)}")
+    expert = known[policy](table, seed=seed)
     n = env.num_envs
     t_len = max(1, -(-int(steps) // n))
     obs = env.reset()
