@@ -227,3 +227,13 @@ def test_the_readme_example_runs_and_does_what_it_says() -> None:
     assert pol.act(np.stack([o, o])).tolist() == [[0, 0, t.chunk_at_most(5), 0]] * 2
     assert isinstance(pol, GuidelinesPolicy.__mro__[1])  # a Policy subclass
     env.close()
+
+
+def test_the_readme_shows_the_example_as_shipped() -> None:
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("class MyPolicy(Policy):  # examples/my_policy.py\n", 1)[1].split("```", 1)[0]
+    shipped = EXAMPLE.read_text()
+    body = [line for line in block.splitlines() if line.strip()]
+    assert len(body) == 9
+    assert all(line in shipped.splitlines() for line in body)
+    assert "--policies guidelines,examples/my_policy.py:MyPolicy" in readme
