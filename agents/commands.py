@@ -71,7 +71,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "--init-from",
         default=None,
         metavar="POLICY",
-        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines) on the training devices "
+        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines, or path/to/file.py:ClassName) on the training devices "
         "before RL (ppo, a2c, maskable_ppo; 'none' turns off the config's init_from; not with --resume)",
     )
     p.add_argument(

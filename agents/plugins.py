@@ -140,6 +140,15 @@ def load_plugin_class(spec: str) -> type:
     return cls
 
 
+def absolute_spec(spec: str) -> str:
+    """A plugin spec whose file is given by its absolute path (a module spec unchanged), so
+    it names the same file from another working directory (a run's worker process)."""
+    parts = split_plugin_spec(spec)
+    if parts is None or not parts[0].endswith(".py"):
+        return str(spec)
+    return f"{Path(parts[0]).expanduser().resolve()}:{parts[1]}"
+
+
 def build_plugin(spec: str, table: ActionTable, seed: int | None = None) -> Any:
     """An instance of the class a plugin spec names, ``cls(table, seed=seed)``."""
     return load_plugin_class(spec)(table, seed=seed)
@@ -163,6 +172,7 @@ def plugin_label(spec: str, long: bool = False) -> str:
 
 
 __all__ = [
+    "absolute_spec",
     "build_plugin",
     "is_plugin_spec",
     "load_plugin_class",

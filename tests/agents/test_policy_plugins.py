@@ -237,3 +237,31 @@ def test_the_readme_shows_the_example_as_shipped() -> None:
     assert len(body) == 9
     assert all(line in shipped.splitlines() for line in body)
     assert "--policies guidelines,examples/my_policy.py:MyPolicy" in readme
+
+
+def test_init_from_a_policy_class_gives_the_builtin_demonstrations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from agents.hyperparams import load_train_config
+    from agents.imitation import CloneSettings, collect_demonstrations
+    from agents.train import make_train_env
+
+    _write(tmp_path / "g.py", GUIDELINES_COPY)
+    monkeypatch.chdir(tmp_path)
+    assert CloneSettings("g.py:G").policy == f"{tmp_path.resolve() / 'g.py'}:G"  # another cwd finds it too
+    with pytest.raises(ValueError, match="has no 'H'; classes there: G"):
+        CloneSettings("g.py:H")
+    from agents.seed_group import group_spec
+
+    spec = group_spec(str(REPO / "configs/train/ppo.yaml"), "ios_commuter", 1000, None, None, 4, {}, init_from="g.py:G")
+    assert spec["base_entry"]["init_from"] == f"{tmp_path.resolve() / 'g.py'}:G"  # Ray's workers run elsewhere
+    actions = []
+    for spec in ("guidelines", "g.py:G"):
+        cfg = replace(load_train_config(REPO / "configs/train/ppo.yaml", "bgenv/iOS-v1", n_envs=2), fused_head=True)
+        env = cfg.wrap_normalize(make_train_env(cfg, "ios_commuter", 0, {}))
+        actions.append(collect_demonstrations(env, spec, 200, seed=0).actions)
+        env.close()
+    assert actions[0].shape == (100, 2, 4)
+    assert np.array_equal(actions[0], actions[1])
