@@ -210,6 +210,8 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
         return make_planner(spec, env, seed=seed)
     if is_plugin_spec(spec):
         return make_plugin(spec, env, seed=seed)
+    if spec.endswith(".py"):
+        raise ValueError(f"{spec} is a Python file: name its policy class too, {spec}:ClassName")
     if is_model_spec(spec):
         u = env.unwrapped
         nvec = u.params.nvec

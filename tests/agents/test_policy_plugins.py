@@ -189,6 +189,9 @@ def test_the_cli_reports_a_bad_spec(tmp_path: Path, capsys: pytest.CaptureFixtur
     rc = main(["eval", "--policy", f"{tmp_path}/nope.py:P", "--episodes", "1", "--set", "horizon_days=1"])
     assert rc == 2
     assert "nope.py not found" in capsys.readouterr().err
+    rc = main(["eval", "--policy", str(EXAMPLE), "--episodes", "1", "--set", "horizon_days=1"])
+    assert rc == 2
+    assert "my_policy.py is a Python file: name its policy class too" in capsys.readouterr().err
     rc = main(["eval", "--policy", "dir/file.txt:P", "--episodes", "1", "--set", "horizon_days=1"])
     assert rc == 2
     assert "path/to/file.py:ClassName" in capsys.readouterr().err
