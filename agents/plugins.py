@@ -23,7 +23,8 @@ and what precedes it is a ``.py`` file or a dotted module name, so model paths
 classes. A file is loaded as a module of its own (any directory; its imports must be
 installed or on ``PYTHONPATH``); a module is imported with the current directory on
 ``sys.path``, as ``python -m`` does. In tables a plugin is labelled by its class name
-(:func:`plugin_label`), or ``file.py:ClassName`` where that would be ambiguous.
+(:func:`plugin_label`), or ``file.py:ClassName`` where that would be ambiguous; the
+instance's ``name`` is set to that label.
 """
 
 from __future__ import annotations
@@ -155,8 +156,15 @@ def build_plugin(spec: str, table: ActionTable, seed: int | None = None) -> Any:
 
 
 def make_plugin(spec: str, env: Any, seed: int | None = None) -> Any:
-    """An instance of the class a plugin spec names, bound to ``env``'s action space."""
-    return build_plugin(spec, ActionTable.from_env(env), seed=seed)
+    """An instance of the class a plugin spec names, bound to ``env``'s action space; its
+    ``name`` is its label in tables (:func:`plugin_label`: a subclass of ``GuidelinesPolicy``
+    is not called ``guidelines``)."""
+    pol = build_plugin(spec, ActionTable.from_env(env), seed=seed)
+    try:
+        pol.name = plugin_label(spec)
+    except AttributeError:  # a read-only name (a property): keep it
+        pass
+    return pol
 
 
 def plugin_label(spec: str, long: bool = False) -> str:
