@@ -71,7 +71,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "--init-from",
         default=None,
         metavar="POLICY",
-        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines) on the training devices "
+        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines, or path/to/file.py:ClassName) on the training devices "
         "before RL (ppo, a2c, maskable_ppo; 'none' turns off the config's init_from; not with --resume)",
     )
     p.add_argument(
@@ -170,7 +170,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policy",
         default="guidelines",
-        help="a hand-written policy name, oracle or planner (agents.planning), or a model .zip",
+        help="a hand-written policy name, oracle or planner (agents.planning), your own policy class "
+        "(path/to/file.py:ClassName or package.module:ClassName), or a model .zip",
     )
     p.add_argument("--scenario", default="ios_commuter", help="scenario name or YAML path")
     p.add_argument("--episodes", type=int, default=32)
@@ -249,7 +250,8 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policies",
         default=",".join(REFERENCE_POLICIES),
-        help="comma-separated hand-written names, oracle or planner (agents.planning), and/or model .zip paths (default: every hand-written policy)",
+        help="comma-separated hand-written names, oracle or planner (agents.planning), your own policy classes "
+        "(path/to/file.py:ClassName or package.module:ClassName) and/or model .zip paths (default: every hand-written policy)",
     )
     p.add_argument("--episodes", type=int, default=32)
     p.add_argument("--seed", type=int, default=TEST_SEED, help=f"first held-out seed (>= {TEST_SEED})")

@@ -12,8 +12,9 @@ evaluations during training use another held-out range from :data:`VALIDATION_SE
 choosing a checkpoint never looks at the test episodes.
 
 A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...), a planning
-policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``) or the path
-of a trained model's ``.zip``; the model's observation-normalisation statistics are read
+policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``), your own policy
+class (``path/to/file.py:ClassName`` or ``package.module:ClassName``: ``agents.plugins``) or
+the path of a trained model's ``.zip``; the model's observation-normalisation statistics are read
 from ``vecnormalize.pkl`` beside it (or ``<name>_vecnormalize.pkl`` for a checkpoint).
 """
 
@@ -30,6 +31,7 @@ import numpy as np
 
 import bgenv
 from agents.planning import PlanningPolicy, is_planner_spec, make_planner
+from agents.plugins import is_plugin_spec, make_plugin, plugin_label
 from agents.policies import POLICIES, make_policy
 from bgenv.rollout import rollout_batch
 
@@ -195,7 +197,8 @@ def is_model_spec(spec: str) -> bool:
 
 
 def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: bool = True) -> PolicyLike:
-    """A policy from a spec: a hand-written name or a trained model's ``.zip`` path.
+    """A policy from a spec: a hand-written name, a planning policy, a policy class
+    (``file.py:Class`` or ``module:Class``, :mod:`agents.plugins`) or a trained model's ``.zip`` path.
     ``env`` is a single or batched bgenv env (for the action space). A model acts
     deterministically (its head's mode: the most likely choice of each action part for
     the independent heads, the most likely distinct action for the conditional head of
@@ -205,6 +208,10 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
         return make_policy(spec, env, seed=seed)
     if is_planner_spec(spec):
         return make_planner(spec, env, seed=seed)
+    if is_plugin_spec(spec):
+        return make_plugin(spec, env, seed=seed)
+    if spec.endswith(".py"):
+        raise ValueError(f"{spec} is a Python file: name its policy class too, {spec}:ClassName")
     if is_model_spec(spec):
         u = env.unwrapped
         nvec = u.params.nvec
@@ -212,14 +219,18 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
         pol.reset(seed)
         return pol
     raise ValueError(
-        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *PlanningPolicy.NAMES])} or the path of a model .zip"
+        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *PlanningPolicy.NAMES])}, "
+        "path/to/file.py:ClassName or package.module:ClassName (your own policy class), or the path of a model .zip"
     )
 
 
 def policy_label(spec: str) -> str:
-    """A short name for a policy spec in tables: the name, or ``<run dir>/<file stem>``."""
+    """A short name for a policy spec in tables: the name, a policy class's name
+    (:func:`agents.plugins.plugin_label`), or ``<run dir>/<file stem>``."""
     if spec in POLICIES or is_planner_spec(spec):
         return spec
+    if is_plugin_spec(spec):
+        return plugin_label(spec)
     p = Path(spec)
     return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
 
@@ -424,6 +435,16 @@ class Comparison:
         return rows
 
 
+def _disambiguate(policies: Sequence[str | PolicyLike], results: list[EpisodeResults]) -> None:
+    """Relabel results whose short labels clash (two policy classes of one name from
+    different files, say): a policy class becomes ``file.py:Class``, then the full spec."""
+    for relabel in (lambda p: plugin_label(p, long=True), str):
+        labels = [r.policy for r in results]
+        for p, r in zip(policies, results):
+            if isinstance(p, str) and is_plugin_spec(p) and labels.count(r.policy) > 1:
+                r.policy = relabel(p)
+
+
 def compare(
     policies: Sequence[str | PolicyLike],
     scenario: str | Path,
@@ -445,6 +466,7 @@ def compare(
         else evaluate(p, scenario, episodes, seed, deterministic=deterministic, **overrides)
         for p in policies
     ]
+    _disambiguate(policies, results)
     by_name = {r.policy: r for r in results}
     anchors, references = {}, {}
     for name in ("random", "guidelines"):

@@ -70,7 +70,9 @@ class CloneSettings:
     """How to warm-start a model by behaviour cloning.
 
     Attributes:
-        policy: name of the hand-written policy to clone (:data:`agents.policies.POLICIES`).
+        policy: the hand-written policy to clone: a name (:data:`agents.policies.POLICIES`) or
+            your own class, ``file.py:ClassName`` (kept with the file's absolute path) or
+            ``module:ClassName`` (:mod:`agents.plugins`).
         steps: decision steps of demonstrations, summed over the env's devices.
         epochs: passes over the demonstrations.
         learning_rate: Adam's learning rate.
@@ -88,10 +90,17 @@ class CloneSettings:
     vf_coef: float = 0.5
 
     def __post_init__(self) -> None:
+        from agents.plugins import absolute_spec, is_plugin_spec, load_plugin_class
         from agents.policies import POLICIES
 
-        if self.policy not in POLICIES:
-            raise ValueError(f"init_from: unknown policy {self.policy!r}; available: {', '.join(POLICIES)}")
+        if is_plugin_spec(self.policy):  # your own class (agents.plugins): checked now, its file by absolute path
+            load_plugin_class(self.policy)
+            object.__setattr__(self, "policy", absolute_spec(self.policy))
+        elif self.policy not in POLICIES:
+            raise ValueError(
+                f"init_from: unknown policy {self.policy!r}; available: {', '.join(POLICIES)} "
+                "or a policy class (path/to/file.py:ClassName, package.module:ClassName)"
+            )
         for name in ("steps", "epochs", "batch_size"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -181,6 +190,7 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
     what it saw and did. A ``VecNormalize`` env is stepped in training mode, so its
     statistics are updated; observations and rewards are then normalised with the final
     statistics."""
+    from agents.plugins import build_plugin, is_plugin_spec
     from agents.policies import POLICIES
     from bgenv.envs.actions import ActionTable
 
@@ -194,9 +204,12 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
             f"behaviour cloning needs the env's MultiDiscrete action space; got {env.action_space} "
             f"(supported algorithms: {', '.join(SUPPORTED_ALGOS)})"
         )
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}; available: {', '.join(POLICIES)}")
-    expert = POLICIES[policy](ActionTable.from_params(params), seed=seed)
+    if policy in POLICIES:
+        expert = POLICIES[policy](ActionTable.from_params(params), seed=seed)
+    elif is_plugin_spec(policy):
+        expert = build_plugin(policy, ActionTable.from_params(params), seed=seed)
+    else:
+        raise ValueError(f"unknown policy {policy!r}; available: {', '.join(POLICIES)} or path/to/file.py:ClassName")
     n = env.num_envs
     t_len = max(1, -(-int(steps) // n))
     obs = env.reset()
