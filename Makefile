@@ -34,12 +34,12 @@ test: install
 	$(PY) -m pytest -n 2 -q
 
 lint: install
-	$(VENV)/bin/ruff check bgenv agents tests
-	$(VENV)/bin/ruff format --check bgenv agents tests
+	$(VENV)/bin/ruff check bgenv agents tests examples
+	$(VENV)/bin/ruff format --check bgenv agents tests examples
 
 fmt: install
-	$(VENV)/bin/ruff format bgenv agents tests
-	$(VENV)/bin/ruff check --fix bgenv agents tests
+	$(VENV)/bin/ruff format bgenv agents tests examples
+	$(VENV)/bin/ruff check --fix bgenv agents tests examples
 
 clean:
 	rm -rf $(VENV) .pytest_cache bgenv/core/__pycache__ build dist *.egg-info

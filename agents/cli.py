@@ -40,8 +40,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for p in policies:
         res = run_episodes(p, args.scenario, args.episodes, args.seed)
         summ = res.summary()
-        rows.append((p, summ))
-        out[p] = {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()}
+        rows.append((res.policy, summ))
+        out[res.policy] = {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()}
     if args.json:
         doc = {"scenario": args.scenario, "episodes": args.episodes, "seed": args.seed, "policies": out}
         print(json.dumps(doc, indent=2, allow_nan=False))
@@ -63,12 +63,12 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
-    from agents.policies import make_policy
+    from agents.evaluate import load_policy
     from bgenv.registration import env_id_for
     from bgenv.rollout import rollout
 
     env = gym.make(env_id_for(args.scenario), scenario=args.scenario, horizon_days=args.days)
-    policy = make_policy(args.policy, env, seed=args.seed)
+    policy = load_policy(args.policy, env, seed=args.seed)
     info = rollout(env, policy, args.seed).info
     env.unwrapped.export_events(args.out)
     print(f"wrote {len(env.unwrapped.events)} events to {args.out}")
@@ -156,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument(
         "--policy",
         default="guidelines",
-        help="comma-separated: random, fixed-interval, charging-only, greedy, guidelines",
+        help="comma-separated: random, fixed-interval, charging-only, greedy, guidelines, "
+        "or your own policy class (path/to/file.py:ClassName or package.module:ClassName)",
     )
     r.add_argument("--scenario", default="ios_commuter")
     r.add_argument("--episodes", type=int, default=10)
@@ -168,7 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.set_defaults(func=cmd_scenarios)
 
     e = sub.add_parser("events", help="run one episode and write its event log as JSON lines")
-    e.add_argument("--policy", default="guidelines")
+    e.add_argument(
+        "--policy",
+        default="guidelines",
+        help="a hand-written policy name, oracle or planner, your own policy class (file.py:ClassName), or a model .zip",
+    )
     e.add_argument("--scenario", default="ios_commuter")
     e.add_argument("--days", type=float, default=2.0)
     e.add_argument("--seed", type=int, default=0)
@@ -179,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tl.add_argument(
         "--policy",
         default="guidelines",
-        help="a hand-written policy name, oracle or planner (agents.planning), or a trained model's .zip",
+        help="a hand-written policy name, oracle or planner (agents.planning), your own policy class "
+        "(path/to/file.py:ClassName or package.module:ClassName), or a trained model's .zip",
     )
     tl.add_argument("--scenario", default="ios_commuter")
     tl.add_argument("--days", type=float, default=7.0, help="simulated days (the horizon)")

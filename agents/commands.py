@@ -71,7 +71,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "--init-from",
         default=None,
         metavar="POLICY",
-        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines) on the training devices "
+        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines, or path/to/file.py:ClassName) on the training devices "
         "before RL (ppo, a2c, maskable_ppo; 'none' turns off the config's init_from; not with --resume)",
     )
     p.add_argument(
@@ -170,7 +170,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policy",
         default="guidelines",
-        help="a hand-written policy name, oracle or planner (agents.planning), or a model .zip",
+        help="a hand-written policy name, oracle or planner (agents.planning), your own policy class "
+        "(path/to/file.py:ClassName or package.module:ClassName), or a model .zip",
     )
     p.add_argument("--scenario", default="ios_commuter", help="scenario name or YAML path")
     p.add_argument("--episodes", type=int, default=32)
@@ -178,11 +179,43 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--stochastic", action="store_true", help=STOCHASTIC_HELP)
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+    add_fleet_arguments(p)
+
+
+def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fleet",
+        default=None,
+        help="a fleet (configs/fleets name or YAML path) instead of --scenario: the population's metrics "
+        "and a breakdown per cohort, platform, OS version, maker, archetype and battery band",
+    )
+    p.add_argument("--devices", type=int, default=256, help="devices (one week each) drawn from the fleet")
+
+
+def cmd_fleet(args: argparse.Namespace, policies: list[str]) -> int:
+    """``eval`` / ``compare`` on a fleet (``--fleet``)."""
+    from agents.population import fleet_report
+
+    check_eval_seed(args.seed)
+    if args.set:
+        raise SystemExit("--set does not apply to fleets: put overrides in the fleet file's cohorts")
+    out = Path(getattr(args, "out", None) or Path("out") / f"fleet_{Path(str(args.fleet)).stem}")
+    t0 = time.perf_counter()
+    text, _, csv_path, png_path = fleet_report(policies, args.fleet, args.devices, args.seed, out, not args.stochastic)
+    print(
+        f"fleet {args.fleet}: {args.devices} devices (one week each) from seed {args.seed} "
+        f"(mean ± 95 % CI over devices; {time.perf_counter() - t0:.1f} s)"
+    )
+    print(text)
+    print(f"wrote {csv_path} and {png_path}")
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from agents.report import TABLE_METRICS, table
 
+    if args.fleet:
+        return cmd_fleet(args, [args.policy])
     check_eval_seed(args.seed)
     overrides = _parse_overrides(args.set)
     t0 = time.perf_counter()
@@ -217,7 +250,8 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policies",
         default=",".join(REFERENCE_POLICIES),
-        help="comma-separated hand-written names, oracle or planner (agents.planning), and/or model .zip paths (default: every hand-written policy)",
+        help="comma-separated hand-written names, oracle or planner (agents.planning), your own policy classes "
+        "(path/to/file.py:ClassName or package.module:ClassName) and/or model .zip paths (default: every hand-written policy)",
     )
     p.add_argument("--episodes", type=int, default=32)
     p.add_argument("--seed", type=int, default=TEST_SEED, help=f"first held-out seed (>= {TEST_SEED})")
@@ -225,6 +259,7 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--stochastic", action="store_true", help=STOCHASTIC_HELP)
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
+    add_fleet_arguments(p)
 
 
 def run_compare(
@@ -251,6 +286,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from agents.report import comparison_table
 
     policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+    if args.fleet:
+        return cmd_fleet(args, policies)
     out = Path(args.out) if args.out else Path("out") / Path(str(args.scenario)).stem
     t0 = time.perf_counter()
     cmp, csv_path, png_path = run_compare(

@@ -15,8 +15,9 @@ A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...),
 policy name (``cross_guidelines``, ``cross_random``: ``agents.intent_policies``, run on
 ``bgenv/CrossPlatform-v1``, the scenario's platform through a cross-platform library's
 intents, on the same seeds, so it pairs with the native policies), a planning
-policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``) or the path
-of a trained model's ``.zip``; the model's observation-normalisation statistics are read
+policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``), your own policy
+class (``path/to/file.py:ClassName`` or ``package.module:ClassName``: ``agents.plugins``) or
+the path of a trained model's ``.zip``; the model's observation-normalisation statistics are read
 from ``vecnormalize.pkl`` beside it (or ``<name>_vecnormalize.pkl`` for a checkpoint).
 """
 
@@ -34,6 +35,7 @@ import numpy as np
 import bgenv
 from agents.intent_policies import INTENT_POLICIES, make_intent_policy
 from agents.planning import PlanningPolicy, is_planner_spec, make_planner
+from agents.plugins import is_plugin_spec, make_plugin, plugin_label
 from agents.policies import POLICIES, make_policy
 from bgenv.envs.crossplatform import CROSS, CROSS_OBSERVATION_NAMES
 from bgenv.rollout import rollout_batch
@@ -207,12 +209,39 @@ def uses_intents(policy: str | PolicyLike) -> bool:
     return getattr(space, "shape", None) == (len(CROSS_OBSERVATION_NAMES),)
 
 
+def preload_model(spec: str, seed: int | None, deterministic: bool = True) -> ModelPolicy | None:
+    """The trained model of a model spec, loaded before its env exists (its observation
+    space tells whether it runs on ``bgenv/CrossPlatform-v1``: :func:`uses_intents`);
+    :func:`bind_model` gives it the env's action parts. None for any other spec."""
+    if (
+        spec in POLICIES
+        or spec in INTENT_POLICIES
+        or is_planner_spec(spec)
+        or is_plugin_spec(spec)
+        or spec.endswith(".py")
+        or not is_model_spec(spec)
+    ):
+        return None
+    pol = ModelPolicy.load(spec, (), deterministic=deterministic)
+    pol.reset(seed)
+    return pol
+
+
+def bind_model(pol: Any, env: Any) -> None:
+    """Give a model loaded by :func:`preload_model` the action parts of ``env``."""
+    if isinstance(pol, ModelPolicy) and len(pol.nvec) == 0:
+        from bgenv.envs.actions import ActionTable
+
+        pol.nvec = np.asarray(ActionTable.from_env(env).nvec, dtype=np.int64)
+
+
 def is_model_spec(spec: str) -> bool:
     return spec.endswith(".zip") or Path(spec).is_file()
 
 
 def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: bool = True) -> PolicyLike:
-    """A policy from a spec: a hand-written name or a trained model's ``.zip`` path.
+    """A policy from a spec: a hand-written name, a planning policy, a policy class
+    (``file.py:Class`` or ``module:Class``, :mod:`agents.plugins`) or a trained model's ``.zip`` path.
     ``env`` is a single or batched bgenv env (for the action space). A model acts
     deterministically (its head's mode: the most likely choice of each action part for
     the independent heads, the most likely distinct action for the conditional head of
@@ -224,6 +253,10 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
         return make_intent_policy(spec, env, seed=seed)
     if is_planner_spec(spec):
         return make_planner(spec, env, seed=seed)
+    if is_plugin_spec(spec):
+        return make_plugin(spec, env, seed=seed)
+    if spec.endswith(".py"):
+        raise ValueError(f"{spec} is a Python file: name its policy class too, {spec}:ClassName")
     if is_model_spec(spec):
         from bgenv.envs.actions import ActionTable
 
@@ -232,15 +265,18 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
         pol.reset(seed)
         return pol
     raise ValueError(
-        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *INTENT_POLICIES, *PlanningPolicy.NAMES])} "
-        "or the path of a model .zip"
+        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *INTENT_POLICIES, *PlanningPolicy.NAMES])}, "
+        "path/to/file.py:ClassName or package.module:ClassName (your own policy class), or the path of a model .zip"
     )
 
 
 def policy_label(spec: str) -> str:
-    """A short name for a policy spec in tables: the name, or ``<run dir>/<file stem>``."""
+    """A short name for a policy spec in tables: the name, a policy class's name
+    (:func:`agents.plugins.plugin_label`), or ``<run dir>/<file stem>``."""
     if spec in POLICIES or spec in INTENT_POLICIES or is_planner_spec(spec):
         return spec
+    if is_plugin_spec(spec):
+        return plugin_label(spec)
     p = Path(spec)
     return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
 
@@ -350,9 +386,8 @@ def evaluate(
     res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))
     done_total = 0
     pol: PolicyLike | None = None if isinstance(policy, str) else policy
-    if isinstance(policy, str) and is_model_spec(policy):  # loaded first: its observation tells the env
-        pol = ModelPolicy.load(policy, (), deterministic=deterministic)
-        pol.reset(seed)
+    if isinstance(policy, str):  # a model is loaded first: its observation tells the env
+        pol = preload_model(policy, seed, deterministic)
     intents = uses_intents(policy if pol is None else pol)
     while done_total < episodes:
         n = min(batch, episodes - done_total)
@@ -362,10 +397,7 @@ def evaluate(
             env = BackgroundSchedulingVectorEnv(
                 n, platform=platform, scenario=scenario, record_events=False, **overrides
             )
-        if isinstance(pol, ModelPolicy) and len(pol.nvec) == 0:
-            from bgenv.envs.actions import ActionTable
-
-            pol.nvec = np.asarray(ActionTable.from_env(env).nvec, dtype=np.int64)
+        bind_model(pol, env)
         if pol is None:
             pol = load_policy(str(policy), env, seed=seed, deterministic=deterministic)
         elif isinstance(policy, str) and hasattr(pol, "reset"):
@@ -461,6 +493,16 @@ class Comparison:
         return rows
 
 
+def _disambiguate(policies: Sequence[str | PolicyLike], results: list[EpisodeResults]) -> None:
+    """Relabel results whose short labels clash (two policy classes of one name from
+    different files, say): a policy class becomes ``file.py:Class``, then the full spec."""
+    for relabel in (lambda p: plugin_label(p, long=True), str):
+        labels = [r.policy for r in results]
+        for p, r in zip(policies, results):
+            if isinstance(p, str) and is_plugin_spec(p) and labels.count(r.policy) > 1:
+                r.policy = relabel(p)
+
+
 def compare(
     policies: Sequence[str | PolicyLike],
     scenario: str | Path,
@@ -482,6 +524,7 @@ def compare(
         else evaluate(p, scenario, episodes, seed, deterministic=deterministic, **overrides)
         for p in policies
     ]
+    _disambiguate(policies, results)
     by_name = {r.policy: r for r in results}
     anchors, references = {}, {}
     for name in ("random", "guidelines"):

@@ -70,7 +70,9 @@ class CloneSettings:
     """How to warm-start a model by behaviour cloning.
 
     Attributes:
-        policy: name of the hand-written policy to clone (:data:`agents.policies.POLICIES`).
+        policy: the hand-written policy to clone: a name (:data:`agents.policies.POLICIES`) or
+            your own class, ``file.py:ClassName`` (kept with the file's absolute path) or
+            ``module:ClassName`` (:mod:`agents.plugins`).
         steps: decision steps of demonstrations, summed over the env's devices.
         epochs: passes over the demonstrations.
         learning_rate: Adam's learning rate.
@@ -89,11 +91,16 @@ class CloneSettings:
 
     def __post_init__(self) -> None:
         from agents.intent_policies import INTENT_POLICIES
+        from agents.plugins import absolute_spec, is_plugin_spec, load_plugin_class
         from agents.policies import POLICIES
 
-        if self.policy not in POLICIES and self.policy not in INTENT_POLICIES:
+        if is_plugin_spec(self.policy):  # your own class (agents.plugins): checked now, its file by absolute path
+            load_plugin_class(self.policy)
+            object.__setattr__(self, "policy", absolute_spec(self.policy))
+        elif self.policy not in POLICIES and self.policy not in INTENT_POLICIES:
             raise ValueError(
-                f"init_from: unknown policy {self.policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])}"
+                f"init_from: unknown policy {self.policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])} "
+                "or a policy class (path/to/file.py:ClassName, package.module:ClassName)"
             )
         for name in ("steps", "epochs", "batch_size"):
             v = getattr(self, name)
@@ -185,6 +192,7 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
     statistics are updated; observations and rewards are then normalised with the final
     statistics."""
     from agents.intent_policies import INTENT_POLICIES
+    from agents.plugins import build_plugin, is_plugin_spec
     from agents.policies import POLICIES
     from bgenv.envs.actions import ActionTable
 
@@ -201,10 +209,16 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
             f"behaviour cloning needs the env's MultiDiscrete action space; got {env.action_space} "
             f"(supported algorithms: {', '.join(SUPPORTED_ALGOS)})"
         )
-    known = {**POLICIES, **INTENT_POLICIES}
-    if policy not in known:
-        raise ValueError(f"unknown policy {policy!r}; available: {', '.join(known)}")
-    expert = known[policy](table, seed=seed)
+    if policy in POLICIES:
+        expert = POLICIES[policy](table, seed=seed)
+    elif policy in INTENT_POLICIES:  # bgenv/CrossPlatform-v1
+        expert = INTENT_POLICIES[policy](table, seed=seed)
+    elif is_plugin_spec(policy):
+        expert = build_plugin(policy, table, seed=seed)
+    else:
+        raise ValueError(
+            f"unknown policy {policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])} or path/to/file.py:ClassName"
+        )
     n = env.num_envs
     t_len = max(1, -(-int(steps) // n))
     obs = env.reset()

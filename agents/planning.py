@@ -241,12 +241,9 @@ class PlanningPolicy:
     @staticmethod
     def _masks(sim: Simulator, idx: np.ndarray | None) -> np.ndarray:
         """Action masks ``[len(idx), sum(nvec)]`` of devices ``idx`` (all when None)."""
-        if idx is None:
-            sf, si, items, reqs = sim.sf, sim.si, sim.items, sim.reqs
-        else:
-            sf, si, items, reqs = sim.sf[idx], sim.si[idx], sim.items[idx], sim.reqs[idx]
-        out = np.empty((sf.shape[0], sim.mask_len), dtype=np.bool_)
-        write_masks_batch(sim.pf, sf, si, items, reqs, out)
+        rows = np.arange(sim.num, dtype=np.int64) if idx is None else np.ascontiguousarray(idx, dtype=np.int64)
+        out = np.empty((rows.shape[0], sim.mask_len), dtype=np.bool_)
+        write_masks_batch(rows, sim.pidx, sim.pf_table, sim.sf, sim.si, sim.items, sim.reqs, out)
         return out
 
 

@@ -101,6 +101,10 @@ def group_spec(
             entry["init_from"] = str(init_from)
     if init_steps is not None:
         entry["init_from_steps"] = int(init_steps)
+    if entry.get("init_from") is not None:  # a policy class's file by absolute path: Ray's workers run elsewhere
+        from agents.plugins import absolute_spec
+
+        entry["init_from"] = absolute_spec(str(entry["init_from"]))
     if init_from is not None or init_steps is not None:
         import tempfile
 

@@ -1,6 +1,7 @@
 """``bgenv timeline``: run one episode of a policy and draw its timeline.
 
-The policy is a hand-written policy's name or a trained model's ``.zip`` (resolved by
+The policy is a hand-written policy's name, a planning policy, your own policy class
+(``file.py:ClassName``, :mod:`agents.plugins`) or a trained model's ``.zip`` (resolved by
 ``agents.evaluate.load_policy``); the picture and the text version come from
 ``bgenv.render``. This lives in ``agents`` because loading models does: ``bgenv``
 never imports ``agents``.

@@ -170,7 +170,8 @@ def train(
     action_head=...``) its parts; ``overrides`` go to the scenario (e.g.
     ``horizon_days=2``); ``on_eval(steps, metrics)`` is called after each held-out
     validation (``bgenv sweep`` and ``bgenv train --seeds`` report to Ray Tune there).
-    ``init_from`` (a hand-written policy name; ``"none"`` turns the config's off) and
+    ``init_from`` (a hand-written policy name or class spec, ``file.py:ClassName``;
+    ``"none"`` turns the config's off) and
     ``init_steps`` (decision steps of demonstrations) override the config's ``init_from``
     and ``init_from_steps``: a new model is first behaviour-cloned from that policy
     (:func:`agents.imitation.behaviour_clone`); a resumed one is not."""

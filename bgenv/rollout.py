@@ -124,11 +124,14 @@ def rollout(
     return Episode(info, total, n, steps)
 
 
-def rollout_batch(venv: Any, actor: Actor, seeds: list[int]) -> list[dict[str, float]]:
+def rollout_batch(
+    venv: Any, actor: Actor, seeds: list[int], final_keys: tuple[str, ...] = ()
+) -> list[dict[str, float]]:
     """One episode per device of a batched env (``BackgroundSchedulingVectorEnv`` of
     ``len(seeds)`` devices), device ``k`` reset with ``seeds[k]``, all following
     ``actor.act(obs_batch, masks)``; returns each device's episode metrics (its first
-    episode: devices that finish early keep stepping until the last one ends)."""
+    episode: devices that finish early keep stepping until the last one ends), with the
+    ``final_info`` entries ``final_keys`` added (e.g. a fleet's ``cohort``)."""
     n = len(seeds)
     _bind(actor, venv)
     obs, _ = venv.reset(seed=list(seeds))
@@ -141,7 +144,8 @@ def rollout_batch(venv: Any, actor: Actor, seeds: list[int]) -> list[dict[str, f
         if new.size:
             m = info["metrics"]
             keys = [k for k in m if not k.startswith("_")]
+            fi = info["final_info"]
             for i in new:
-                out[i] = {k: float(m[k][i]) for k in keys}
+                out[i] = {k: float(m[k][i]) for k in keys} | {k: float(fi[k][i]) for k in final_keys}
             finished[new] = True
     return [o for o in out if o is not None]

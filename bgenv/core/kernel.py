@@ -275,24 +275,30 @@ MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many 
 # Entry points the host calls: a batch of devices (``idx`` picks them)
 # ---------------------------------------------------------------------------
 @kjit
-def advance_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
     """``advance`` for the devices listed in ``idx``; returns how many of them stopped
-    short of a decision and need the host (0 in the common case: nothing to check)."""
+    short of a decision and need the host (0 in the common case: nothing to check).
+
+    ``pf`` ``[R, NP]`` and ``ph`` ``[R, NH, 24]`` are tables of compiled scenarios and
+    device ``i`` runs with row ``pidx[i]`` (one row shared by a batch of one scenario; a
+    fleet gives each device its own scenario this way)."""
     waiting = 0
     for j in range(idx.shape[0]):
         i = idx[j]
-        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+        r = pidx[i]
+        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
         waiting += _needs_host(si[i, I_STATUS])
     return waiting
 
 
 @kjit(parallel=True)
-def advance_batch_parallel(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+def advance_batch_parallel(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
     """``advance_batch`` with the devices spread over numba's threads (for large
     batches: the devices are independent, so results do not depend on the threads)."""
     for j in prange(idx.shape[0]):
         i = idx[j]
-        advance(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+        r = pidx[i]
+        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
     waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
     for j in range(idx.shape[0]):
         waiting += _needs_host(si[idx[j], I_STATUS])
@@ -306,19 +312,23 @@ def _needs_host(status: int) -> int:
 
 
 @kjit
-def reset_batch(idx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
-    """``reset_device`` for the devices in ``idx``, writing their first observation."""
+def reset_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
+    """``reset_device`` for the devices in ``idx`` (scenario row ``pidx[i]`` of the
+    tables ``pf``, ``ph``), writing their first observation."""
     for j in range(idx.shape[0]):
         i = idx[j]
-        reset_device(pf, ph, sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i])
-        write_obs(pf, sf[i], si[i], items[i], reqs[i], obs[i])
+        r = pidx[i]
+        reset_device(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i])
+        write_obs(pf[r], sf[i], si[i], items[i], reqs[i], obs[i])
 
 
 @kjit
-def write_masks_batch(pf, sf, si, items, reqs, mask) -> None:
-    """``write_masks`` for every device: ``mask`` is bool ``[N, sum(nvec)]``."""
-    for i in range(mask.shape[0]):
-        write_masks(pf, sf[i], si[i], items[i], reqs[i], mask[i])
+def write_masks_batch(idx, pidx, pf, sf, si, items, reqs, mask) -> None:
+    """``write_masks`` for the devices in ``idx``: row ``j`` of ``mask`` (bool
+    ``[len(idx), sum(nvec)]``) for device ``idx[j]``, with its scenario row ``pidx[i]``."""
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        write_masks(pf[pidx[i]], sf[i], si[i], items[i], reqs[i], mask[j])
 
 
 @kjit

@@ -99,13 +99,18 @@ class Simulator:
     def __init__(
         self, params: CompiledParams, num: int = 1, record_events: bool = True, threads: bool | None = None
     ) -> None:
-        self.params = params
+        self.params = params  # the scenario of every device (of the first cohort for a fleet)
         if threads is None:
             threads = num >= AUTO_THREADS_MIN and numba_threads() > 1
         self.threads = bool(threads)
         self.num = num
         self.pf = params.pf
         self.ph = params.ph
+        # tables of compiled scenarios, one row each; device i runs with row pidx[i] (see set_params)
+        self.pf_table = params.pf[None, :]
+        self.ph_table = params.ph[None, :, :]
+        self.pidx = np.zeros(num, dtype=np.int64)
+        self._own_tables = False  # set_params gave this simulator tables of its own (copied with it)
         self.sf = np.zeros((num, L.NSF))
         self.si = np.zeros((num, L.NSI), dtype=np.int64)
         self.items = np.zeros((num, L.MAXI, L.NIF))
@@ -129,7 +134,7 @@ class Simulator:
     def _bind(self) -> None:
         """Derived attributes: the kernel's argument tuple and row views of the arrays."""
         self._all = np.arange(self.num, dtype=np.int64)
-        self._args = (self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)  # fmt: skip
+        self._args = (self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)  # fmt: skip
         self._acts0 = self.acts[0]  # row view of device 0 for the single-device fast path
 
     # -- copies -------------------------------------------------------------
@@ -160,6 +165,8 @@ class Simulator:
         d = self.__dict__.copy()
         for k in _STATE:
             d[k] = d[k].copy()
+        if self._own_tables:
+            d["pf_table"], d["ph_table"] = _readonly(self.pf_table.copy()), _readonly(self.ph_table.copy())
         d["_events"] = [list(parts) for parts in self._events]  # the flushed parts are never written again
         d["_scratch"] = np.empty(L.TTS_BUF)
         new.__dict__.update(d)
@@ -173,8 +180,12 @@ class Simulator:
         as ``src``'s device ``src_idx[j]`` would. Vectorised (one fancy-index copy per
         array). The event log follows only when both simulators record events; otherwise
         the copies start with an empty log (and record nothing when this one is off)."""
-        if src.params is not self.params and not (np.array_equal(src.pf, self.pf) and np.array_equal(src.ph, self.ph)):
-            raise ValueError("load_devices needs two simulators of the same compiled scenario")
+        same = src.pf_table is self.pf_table or (
+            src.params is self.params and not (src._own_tables or self._own_tables)
+        )
+        tables = (src.pf_table, self.pf_table, src.ph_table, self.ph_table)
+        if not same and not (np.array_equal(tables[0], tables[1]) and np.array_equal(tables[2], tables[3])):
+            raise ValueError("load_devices needs two simulators of the same compiled scenario (or fleet tables)")
         s = np.asarray(src_idx, dtype=np.int64)
         d = np.asarray(dst_idx, dtype=np.int64)
         if s.shape != d.shape:
@@ -209,6 +220,36 @@ class Simulator:
         idx = np.asarray(idx, dtype=np.int64)
         self.rng[idx[:, None], rows[None, :]] = np.asarray(states, dtype=np.uint64)[:, rows]
 
+    # -- per-device scenarios (fleets) ----------------------------------------
+    def set_params(self, pf: np.ndarray, ph: np.ndarray, pidx: np.ndarray) -> None:
+        """Give the devices scenarios of their own: ``pf`` (float64 ``[R, NP]``) and ``ph``
+        (float64 ``[R, NH, 24]``) become the tables ``pf_table``/``ph_table`` of compiled
+        scenarios (rows of
+        :class:`~bgenv.core.params.CompiledParams` ``pf``/``ph``) and device ``i`` runs
+        with row ``pidx[i]`` from its next ``reset`` on (assign ``pidx`` rows between
+        episodes; ``set_row`` rewrites a row). The tables become this simulator's own
+        and are copied with it."""
+        pf = np.ascontiguousarray(pf, dtype=np.float64)
+        ph = np.ascontiguousarray(ph, dtype=np.float64)
+        if pf.ndim != 2 or pf.shape[1] != L.NP or ph.shape != (pf.shape[0], L.NH, 24):
+            raise ValueError(f"set_params needs pf [R, {L.NP}] and ph [R, {L.NH}, 24]; got {pf.shape}, {ph.shape}")
+        pidx = np.asarray(pidx, dtype=np.int64)
+        if pidx.shape != (self.num,) or pidx.min() < 0 or pidx.max() >= pf.shape[0]:
+            raise ValueError(f"pidx must be {self.num} row indices into a table of {pf.shape[0]} rows")
+        pf.flags.writeable = ph.flags.writeable = False  # read-only as a compiled scenario's (one kernel signature)
+        self.pf_table, self.ph_table = pf, ph
+        self.pidx[:] = pidx
+        self._own_tables = True
+        self._bind()
+
+    def set_row(self, r: int, params: CompiledParams) -> None:
+        """Overwrite row ``r`` of the scenario tables with ``params`` (only between the
+        episodes of the devices that use it)."""
+        pf, ph = self.pf_table, self.ph_table
+        pf.flags.writeable = ph.flags.writeable = True
+        pf[r], ph[r] = params.pf, params.ph
+        pf.flags.writeable = ph.flags.writeable = False
+
     # -- the event log ------------------------------------------------------
     def _flush(self, i: int) -> None:
         k = int(self.si[i, L.I_EV_N])
@@ -229,7 +270,7 @@ class Simulator:
                 self._fresh[i] = False
             self._events[i] = []
             self.si[i, L.I_EV_N] = 0
-        reset_batch(idx, self.pf, self.ph, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs)  # fmt: skip
+        reset_batch(idx, self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs)  # fmt: skip
         return self.obs[idx]
 
     def _kernel(self, idx: np.ndarray) -> int:
@@ -311,7 +352,7 @@ class Simulator:
 
     def masks(self, i: int = 0) -> np.ndarray:
         m = np.zeros(self.mask_len, dtype=np.bool_)
-        write_masks(self.pf, self.sf[i], self.si[i], self.items[i], self.reqs[i], m)
+        write_masks(self.pf_table[self.pidx[i]], self.sf[i], self.si[i], self.items[i], self.reqs[i], m)
         return m
 
     def pending_units(self, i: int = 0) -> float:
@@ -347,8 +388,13 @@ class Simulator:
 
 
 # the per-device arrays (copied by ``copy``, ``load_devices``) and the attributes rebuilt by ``_bind``
-_STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh")
+_STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh", "pidx")
 _DERIVED = ("_all", "_args", "_acts0")
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def iter_events(arr: np.ndarray) -> Iterator[dict[str, Any]]:

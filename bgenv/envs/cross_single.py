@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from bgenv.config import load_scenario
+from bgenv.config import Scenario, load_scenario
 from bgenv.core.layout import PLATFORMS
 from bgenv.envs.actions import ActionTable
 from bgenv.envs.crossplatform import (
@@ -98,13 +98,15 @@ class CrossPlatformEnv(BackgroundSchedulingEnv):
 
     def __init__(
         self,
-        scenario: str | Path | None = None,
+        scenario: str | Path | Scenario | None = None,
         record_events: bool = True,
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
         scenario = scenario or CROSS_DEFAULT_SCENARIO
-        platform = load_scenario(scenario, **overrides).platform
+        platform = (
+            scenario.platform if isinstance(scenario, Scenario) else load_scenario(scenario, **overrides).platform
+        )
         super().__init__(
             platform=platform, scenario=scenario, record_events=record_events, render_mode=render_mode, **overrides
         )

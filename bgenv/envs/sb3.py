@@ -82,6 +82,9 @@ class BgenvVecEnv(VecEnv):
             info["TimeLimit.truncated"] = True
             info["terminal_observation"] = r.final_obs[j]
             info["metrics"] = dict(zip(METRIC_NAMES, r.final_metrics[j].tolist()))
+            if r.final_cohort is not None and r.final_battery_start is not None:  # a fleet
+                info["cohort"] = int(r.final_cohort[j])
+                info["battery_start"] = float(r.final_battery_start[j])
             self.reset_infos[i] = _reset_info()
         return r.obs, r.rewards.astype(np.float32), r.truncated, infos
 

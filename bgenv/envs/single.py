@@ -213,7 +213,7 @@ class BackgroundSchedulingEnv(gym.Env):
     def __init__(
         self,
         platform: str = "ios",
-        scenario: str | Path | None = None,
+        scenario: str | Path | Scenario | None = None,
         record_events: bool = True,
         render_mode: str | None = None,
         **overrides: Any,

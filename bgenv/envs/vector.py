@@ -9,6 +9,17 @@ uses (no second implementation of the dynamics), and device ``i`` reset with see
 Episodes truncate at the scenario horizon and are reset in the same step
 (``AutoresetMode.SAME_STEP``): the returned observation of a finishing device is the
 first observation of its next episode, its last one is in ``infos["final_obs"]``.
+
+**Fleets.** ``fleet="<name or path>"`` (a :mod:`bgenv.fleet` file) instead of
+``scenario``: at each reset every device draws its own scenario (cohort and parameter
+ranges) and the batch still runs as one compiled call (the kernel reads each device's row
+of a table of compiled scenarios). Device ``i`` reset with seed ``s`` replays exactly as
+``gym.make(id, scenario=fleet.draw(s).scenario)`` reset with ``s``. A fleet of one
+platform keeps that platform's action space (its cohorts must share the action table);
+with ``platform=None`` a fleet may mix platforms (the adapter of
+``bgenv/CrossPlatform-v1`` builds on this): the action space is then the union
+``MultiDiscrete`` of the platforms' (the largest size of each part), a device's own options
+take the first indices of the request part and ``action_masks()`` masks out the rest.
 """
 
 from __future__ import annotations
@@ -28,16 +39,19 @@ from bgenv.core.metrics import METRIC_NAMES, NMETRICS
 from bgenv.core.observation import NOBS
 from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator
+from bgenv.envs.actions import ActionTable
 from bgenv.envs.common import deepcopy_env, load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
+from bgenv.fleet import Draw, Fleet
 
 
 def _int_actions(actions: Any, num_envs: int, nvec: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """A batch of actions as int64 ``[N, 4]`` within ``nvec``, or a ValueError naming the
-    first offending env index and action part. Vectorised: no loop over envs."""
+    """A batch of actions as int64 ``[N, 4]`` within ``nvec`` (``[4]``, or ``[N, 4]``: one
+    row per device), or a ValueError naming the first offending env index and action part.
+    Vectorised: no loop over envs."""
     a = actions if isinstance(actions, np.ndarray) else np.asarray(actions)
     n = num_envs
-    if a.dtype == np.int64 and a.shape == (n, len(names)) and first_action_out_of_range(a, nvec) < 0:
+    if a.dtype == np.int64 and a.shape == (n, len(names)) and nvec.ndim == 1 and first_action_out_of_range(a, nvec) < 0:
         return a  # the common case (a policy's or the space's sample), checked in one compiled call
     if a.ndim != 2 or a.shape[0] != n or a.shape[1] != len(names):
         raise ValueError(
@@ -55,7 +69,8 @@ def _int_actions(actions: Any, num_envs: int, nvec: np.ndarray, names: tuple[str
     if bad.any():
         rows = np.flatnonzero(bad.any(axis=1))
         i = int(rows[0])
-        parts = ", ".join(f"{names[j]}={int(a[i, j])} (allowed 0..{int(nvec[j]) - 1})" for j in np.flatnonzero(bad[i]))
+        row = nvec if nvec.ndim == 1 else nvec[i]
+        parts = ", ".join(f"{names[j]}={int(a[i, j])} (allowed 0..{int(row[j]) - 1})" for j in np.flatnonzero(bad[i]))
         more = f" ({len(rows) - 1} more envs out of space)" if len(rows) > 1 else ""
         raise ValueError(f"action of env {i} outside the action space: {parts}{more}")
     return a
@@ -79,6 +94,8 @@ class BatchStep(NamedTuple):
     final_obs: np.ndarray
     final_t: np.ndarray
     final_metrics: np.ndarray
+    final_cohort: np.ndarray | None = None  # with a fleet: the finished episodes' cohorts ...
+    final_battery_start: np.ndarray | None = None  # ... and battery levels at their start
 
 
 class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
@@ -87,8 +104,12 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
     Args:
         num_envs: number of devices in the batch.
         platform: ``"ios"`` or ``"android"`` (set by the registered id).
-        scenario: a name from ``configs/scenarios`` or a path to a YAML file; the
-            platform's default when None.
+        scenario: a name from ``configs/scenarios``, a path to a YAML file or a
+            :class:`~bgenv.config.Scenario`; the platform's default when None.
+        fleet: a fleet (:class:`bgenv.fleet.Fleet`, a name from ``configs/fleets`` or a
+            YAML path) instead of ``scenario``: each device draws its scenario at each
+            reset (see the module docstring). ``platform=None`` allows a fleet of both
+            platforms (union action space).
         record_events: keep each device's event log (``events(i)``); off by default.
         threads: step the devices on numba's threads (``NUMBA_NUM_THREADS``, the cores
             by default), a chunk of devices at a time to whichever thread is free. None
@@ -108,11 +129,14 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
       ``final_info``); each with its ``"_cost"``/``"_t"``/``"_t_s"``/``"_dt_s"`` mask
       (all True). ``reset()`` returns ``cost``, ``t``, ``t_s`` and ``dt_s`` (0 for the
       devices it reset; ``dt_s`` 0 for all).
+    * with a fleet, ``"cohort"`` ``[N]``: the cohort index (``fleet.cohorts``) of each
+      device's current episode (mask ``"_cohort"``).
     * for devices whose episode truncated (masks ``"_final_obs"``, ``"_final_info"``,
       ``"_metrics"``): ``"final_obs"`` (object array, the last observation of the
       episode, None elsewhere), ``"final_info"`` (what the single env's ``info`` holds
       on the truncating step: ``cost``, ``t``, ``t_s``, ``dt_s``, ``phase`` and
-      ``metrics``, batched), and
+      ``metrics``, batched, and with a fleet ``cohort`` and ``battery_start``, the
+      finished episode's cohort and battery level at its start), and
       ``"metrics"`` (the episode metrics, a dict of ``[N]`` arrays with ``"_<name>"``
       masks; the same dict as ``infos["final_info"]["metrics"]``).
     """
@@ -126,8 +150,9 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
     def __init__(
         self,
         num_envs: int,
-        platform: str = "ios",
-        scenario: str | Path | None = None,
+        platform: str | None = "ios",
+        scenario: str | Path | Scenario | None = None,
+        fleet: str | Path | Fleet | None = None,
         record_events: bool = False,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
@@ -140,25 +165,130 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             raise ValueError("max_episode_steps is not supported: episodes end at the scenario's horizon_days")
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1; got {num_envs}")
-        self.num_envs = int(num_envs)
+        self.num_envs = n = int(num_envs)
         self.platform = platform
-        self.scenario_spec: Scenario = load_platform_scenario(platform, scenario, **overrides)
-        self.params: CompiledParams = compile_params(self.scenario_spec)
-        self.sim = Simulator(self.params, self.num_envs, record_events=record_events, threads=threads)
+        self.fleet: Fleet | None = None
+        self.mixed = False  # a fleet of both platforms (union action space)
+        if fleet is None:
+            if platform is None:
+                raise ValueError("platform=None needs a fleet")
+            self.scenario_spec: Scenario = load_platform_scenario(platform, scenario, **overrides)
+            self.params: CompiledParams = compile_params(self.scenario_spec)
+        else:
+            if scenario is not None or overrides:
+                raise ValueError(
+                    "give a fleet or a scenario (with overrides), not both: put overrides in the fleet file"
+                )
+            self.fleet = Fleet.of(fleet)
+            self._setup_fleet(platform)
+        self.sim = Simulator(self.params, n, record_events=record_events, threads=threads)
         self.single_observation_space = observation_space()
-        self.single_action_space = action_space(self.params)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.observation_space = batch_space(self.single_observation_space, n)
         self.observation_names = OBSERVATION_NAMES
         self.action_names = ACTION_PARTS
-        self.action_labels = action_labels(self.params)
         self.render_mode = None
-        n = self.num_envs
-        self._nvec = np.asarray(self.params.nvec, dtype=np.int64)
         self._all = np.arange(n, dtype=np.int64)
         self._t_s = np.zeros(n)  # each device's t_s at its previous decision
-        self._mask_len = int(self.sim.mask_len)
         self._started = False
+        if self.fleet is None:
+            self.single_action_space = action_space(self.params)
+            self.action_labels = action_labels(self.params)
+            self._nvec = np.asarray(self.params.nvec, dtype=np.int64)
+        else:
+            self._start_fleet()
+        self.action_space = batch_space(self.single_action_space, n)
+        self._mask_len = int(self._nvec.sum() if self._nvec.ndim == 1 else self.single_action_space.nvec.sum())
+
+    # -- fleets -------------------------------------------------------------------
+    def _setup_fleet(self, platform: str | None) -> None:
+        """Check the fleet against the env's platform and pick the action tables."""
+        fl = self.fleet
+        assert fl is not None
+        if platform is not None and fl.platforms != (platform,):
+            raise ValueError(
+                f"fleet '{fl.name}' has {'/'.join(fl.platforms)} cohorts; this env simulates {platform} "
+                "(a fleet of both platforms runs on bgenv/CrossPlatform-v1)"
+            )
+        base = [c.params or compile_params(c.scenario) for c in fl.cohorts]
+        self.tables: dict[str, ActionTable] = {}
+        for c, cp in zip(fl.cohorts, base):
+            t = ActionTable.from_params(cp)
+            known = self.tables.setdefault(c.scenario.platform, t)
+            if known != t:
+                raise ValueError(
+                    f"fleet '{fl.name}': cohort '{c.name}' has other {c.scenario.platform} request options or bins "
+                    f"({list(t.option_labels)}) than the first one ({list(known.option_labels)}); "
+                    "the cohorts of one platform must share the action table"
+                )
+        self.mixed = len(self.tables) > 1
+        self.params = base[0]
+        self.scenario_spec = fl.cohorts[0].scenario
+        self._cohort_params = base
+
+    def _start_fleet(self) -> None:
+        """Tables of compiled scenarios (a row per cohort, plus a row per device when the
+        fleet randomises parameters) and the action space."""
+        fl = self.fleet
+        assert fl is not None
+        n, k = self.num_envs, len(fl.cohorts)
+        rows = k + (n if fl.randomised else 0)
+        pf = np.empty((rows, L.NP))
+        ph = np.empty((rows, L.NH, 24))
+        for j, cp in enumerate(self._cohort_params):
+            pf[j], ph[j] = cp.pf, cp.ph
+        pf[k:], ph[k:] = pf[0], ph[0]
+        self.sim.set_params(pf, ph, np.zeros(n, dtype=np.int64))
+        self.device_cohort = np.zeros(n, dtype=np.int64)
+        self.device_platform = np.zeros(n, dtype=np.int64)  # codes of bgenv.core.layout.PLATFORMS
+        self.battery_start = np.zeros(n)  # each device's battery level at its episode's start, fraction
+        self.device_draws: list[Draw | None] = [None] * n
+        self._fleet_rng: list[np.random.Generator | None] = [None] * n
+        self._cohort_platform = np.array([L.PLATFORMS[c.scenario.platform] for c in fl.cohorts], dtype=np.int64)
+        nv = np.stack([np.asarray(t.nvec, dtype=np.int64) for t in self.tables.values()]).max(axis=0)
+        self._platform_nvec = np.zeros((len(L.PLATFORMS), 4), dtype=np.int64)
+        for name, t in self.tables.items():
+            self._platform_nvec[L.PLATFORMS[name]] = t.nvec
+        if self.mixed:
+            self.single_action_space = gym.spaces.MultiDiscrete(nv)
+            self.action_labels = None  # per platform: self.tables[platform]
+            self._nvec = self._platform_nvec[self.device_platform]
+        else:
+            self.single_action_space = action_space(self.params)
+            self.action_labels = action_labels(self.params)
+            self._nvec = np.asarray(self.params.nvec, dtype=np.int64)
+
+    def _draw(self, idx: np.ndarray, seeds: list[int | None] | None) -> None:
+        """Each device in ``idx`` draws its next episode's scenario (a seed restarts its
+        fleet generator; without one it carries on)."""
+        fl = self.fleet
+        assert fl is not None
+        k = len(fl.cohorts)
+        sim = self.sim
+        for j, i in enumerate(idx.tolist()):
+            seed = None if seeds is None else seeds[j]
+            rng = self._fleet_rng[i]
+            if seed is not None or rng is None:
+                rng = self._fleet_rng[i] = fl.generator(seed)
+            d = fl.draw_with(rng)
+            self.device_draws[i] = d
+            self.device_cohort[i] = d.cohort
+            if d.values:
+                sim.set_row(k + i, d.params)
+                sim.pidx[i] = k + i
+            else:
+                sim.pidx[i] = d.cohort
+        self.device_platform[idx] = self._cohort_platform[self.device_cohort[idx]]
+        if self.mixed:
+            self._nvec = self._platform_nvec[self.device_platform]
+
+    def device_scenario(self, i: int) -> Scenario:
+        """The scenario device ``i``'s current episode runs (the env's scenario without a fleet)."""
+        if self.fleet is None:
+            return self.scenario_spec
+        d = self.device_draws[int(i)]
+        if d is None:
+            raise RuntimeError("call reset() first: a fleet's devices draw their scenarios at reset")
+        return d.scenario
 
     # -- copies -----------------------------------------------------------------
     # ``copy.deepcopy(env)`` and ``pickle`` give an env whose devices continue their
@@ -197,9 +327,13 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             idx = np.flatnonzero(mask)
             if seeds is not None:
                 seeds = [seeds[i] for i in idx]
+        if self.fleet is not None:
+            self._draw(idx, seeds)
         self.sim.reset(seeds, idx)
         self._started = True
         sf = self.sim.sf
+        if self.fleet is not None:
+            self.battery_start[idx] = sf[idx, L.S_BATT]
         cost = sf[:, L.S_COST].copy()
         t = sf[:, L.S_T].copy()
         t_s = t - sf[:, L.S_T0]  # 0 for the devices just reset
@@ -214,7 +348,10 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             "_t_s": every,
             "dt_s": np.zeros(n),
             "_dt_s": every,
-        }
+        } | self._cohort_info(every)
+
+    def _cohort_info(self, every: np.ndarray) -> dict[str, np.ndarray]:
+        return {} if self.fleet is None else {"cohort": self.device_cohort.copy(), "_cohort": every}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         r = self._advance(actions)
@@ -234,7 +371,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             "_t_s": every,
             "dt_s": dt_s,
             "_dt_s": every,
-        }
+        } | self._cohort_info(every)
         if r.final_idx.size:
             idx = r.final_idx
             final_obs = np.full(n, None, dtype=object)
@@ -259,6 +396,13 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
                 "metrics": metrics,
                 "_metrics": truncated.copy(),
             }
+            if r.final_cohort is not None and r.final_battery_start is not None:
+                cohort = np.zeros(n, dtype=np.int64)
+                cohort[idx] = r.final_cohort
+                start = np.zeros(n)
+                start[idx] = r.final_battery_start
+                final_info |= {"cohort": cohort, "_cohort": truncated.copy()}
+                final_info |= {"battery_start": start, "_battery_start": truncated.copy()}
             infos["final_obs"] = final_obs
             infos["_final_obs"] = truncated.copy()
             infos["final_info"] = final_info
@@ -288,17 +432,39 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         final_obs = sim.obs[final_idx]  # fancy indexing: a copy
         final_t = sf[final_idx, L.S_T]
         final_metrics = sim.metrics_rows(final_idx)
+        fc = fb = None
+        if self.fleet is not None:
+            fc, fb = self.device_cohort[final_idx], self.battery_start[final_idx]
+            self._draw(final_idx, None)
         sim.reset(None, final_idx)
+        if self.fleet is not None:
+            self.battery_start[final_idx] = sf[final_idx, L.S_BATT]
         self._t_s[final_idx] = 0.0
-        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics)  # fmt: skip
+        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics, fc, fb)  # fmt: skip
 
     # -- extras ---------------------------------------------------------------
     def action_masks(self) -> np.ndarray:
         """Boolean ``[N, sum(nvec)]``: per device, the mask over the concatenated
         MultiDiscrete choices (MaskablePPO's layout), as the single env's ``action_masks()``."""
         sim = self.sim
-        out = np.empty((self.num_envs, self._mask_len), dtype=np.bool_)
-        write_masks_batch(sim.pf, sim.sf, sim.si, sim.items, sim.reqs, out)
+        if not self.mixed:
+            out = np.empty((self.num_envs, self._mask_len), dtype=np.bool_)
+            write_masks_batch(self._all, sim.pidx, sim.pf_table, sim.sf, sim.si, sim.items, sim.reqs, out)
+            return out
+        # a mixed fleet: each platform's devices get their own masks, placed in the union layout
+        out = np.zeros((self.num_envs, self._mask_len), dtype=np.bool_)
+        union = self.single_action_space.nvec
+        u_off = np.concatenate([[0], np.cumsum(union)[:-1]])
+        for name, t in self.tables.items():
+            idx = np.flatnonzero(self.device_platform == L.PLATFORMS[name])
+            if not idx.size:
+                continue
+            nv = np.asarray(t.nvec)
+            own = np.empty((idx.size, int(nv.sum())), dtype=np.bool_)
+            write_masks_batch(idx, sim.pidx, sim.pf_table, sim.sf, sim.si, sim.items, sim.reqs, own)
+            o_off = np.concatenate([[0], np.cumsum(nv)[:-1]])
+            for part in range(len(nv)):
+                out[idx, u_off[part] : u_off[part] + nv[part]] = own[:, o_off[part] : o_off[part] + nv[part]]
         return out
 
     def metrics(self, i: int) -> dict[str, float]:

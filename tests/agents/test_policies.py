@@ -267,15 +267,23 @@ def test_guidelines_choices_ignore_the_resubmission_mask(scenario):
     platform = "ios" if scenario.startswith("ios") else "android"
     venv = gym.make_vec(ENV_IDS[platform], num_envs=16, vectorization_mode="vector_entry_point", scenario=scenario)
     sim = venv.unwrapped.sim
-    sim.pf = sim.pf.copy()  # the flag is read by write_masks only
+    sim.set_params(
+        sim.pf_table.copy(), sim.ph_table, sim.pidx
+    )  # a table of our own: the flag is read by write_masks only
+
+    def advice(on: float) -> None:
+        sim.pf_table.flags.writeable = True
+        sim.pf_table[0, L.P_MASK_RESUBMIT] = on
+        sim.pf_table.flags.writeable = False
+
     pol = make_policy("guidelines", venv.unwrapped)
     seen = {"decisions": 0, "differ": 0}
 
     class Both:
         def act(self, obs, masks):
-            sim.pf[L.P_MASK_RESUBMIT] = 0.0
+            advice(0.0)
             old = venv.unwrapped.action_masks()
-            sim.pf[L.P_MASK_RESUBMIT] = 1.0
+            advice(1.0)
             a_new, a_old = pol.act(obs, masks), pol.act(obs, old)
             np.testing.assert_array_equal(a_new, a_old)
             assert not (masks & ~old).any(), "the advice only ever removes choices"
