@@ -117,7 +117,7 @@ class CrossPlatformVectorEnv(BackgroundSchedulingVectorEnv):
         check_common_bins(list(self.native_tables.values()))
         self._imap = intent_map(self.native_tables)
         # the option part of the native masks: the union's in a mixed fleet
-        self._n_native_options = int(np.asarray(self.single_action_space.nvec)[0])
+        self._n_native_options = int(getattr(self, "_union_nvec", self.single_action_space.nvec)[0])
         self.action_table = intent_table(next(iter(self.native_tables.values())))
         self._intent_nvec = np.asarray(self.action_table.nvec, dtype=np.int64)
         self.single_observation_space = cross_observation_space()

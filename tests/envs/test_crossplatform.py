@@ -242,3 +242,40 @@ def test_cross_guidelines_equals_guidelines_on_android():
     b = evaluate("guidelines", "android_commuter", 3, 10000, horizon_days=2)
     assert a.policy == "cross_guidelines" and a.seeds == b.seeds
     assert a.metrics == b.metrics
+
+
+# -- a fleet of both platforms in one batch ------------------------------------------------------
+def test_mixed_fleet_one_policy_in_one_batch():
+    """iOS and Android devices of the ``mixed`` fleet in one batch under one intent policy:
+    each device's week equals the single intent env's on the scenario it drew (same seed),
+    and the intents translate per device."""
+    from agents.intent_policies import make_intent_policy
+    from bgenv.fleet import Fleet
+    from bgenv.rollout import rollout, rollout_batch
+
+    seeds = list(range(10000, 10012))
+    venv = gym.make_vec(CROSS_ENV_ID, num_envs=len(seeds), vectorization_mode="vector_entry_point", fleet="mixed")
+    assert isinstance(venv, CrossPlatformVectorEnv)
+    assert venv.single_action_space.nvec.tolist() == [8, 9, 9, 5]
+    obs, _ = venv.reset(seed=seeds)
+    platforms = venv.device_platform.copy()
+    assert set(platforms.tolist()) == {0, 1}  # both platforms in the batch
+    np.testing.assert_array_equal(obs[:, -2], platforms)
+    np.testing.assert_allclose(obs[:, -1], venv.device_os_major / 40, rtol=1e-6)
+    # urgent work: processing+network (3) on iOS, expedited+network (6) on Android
+    urgent = np.tile([6, 0, 0, 0], (len(seeds), 1))
+    np.testing.assert_array_equal(venv.native_actions(urgent)[:, 0], np.where(platforms == 1, 6, 3))
+    masks = venv.action_masks()
+    native = venv.native_action_masks()
+    assert masks.shape == (len(seeds), 31) and native.shape == (len(seeds), 36)
+    for i, p in enumerate(platforms):
+        opts = EXPECTED_OPTIONS["android" if p else "ios"]
+        np.testing.assert_array_equal(masks[i, :8], native[i, opts])
+    batch = rollout_batch(venv, make_intent_policy("cross_guidelines", venv), seeds)
+    fleet = Fleet.load("mixed")
+    for k in (0, 1, 2, 3, 4, 5):
+        scenario = fleet.draw(seeds[k]).scenario
+        single = CrossPlatformEnv(scenario=scenario, record_events=False)
+        ep = rollout(single, make_intent_policy("cross_guidelines", single), seeds[k])
+        assert single.platform == ("android" if platforms[k] else "ios")
+        assert ep.metrics == batch[k]
