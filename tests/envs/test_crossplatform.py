@@ -279,3 +279,16 @@ def test_mixed_fleet_one_policy_in_one_batch():
         ep = rollout(single, make_intent_policy("cross_guidelines", single), seeds[k])
         assert single.platform == ("android" if platforms[k] else "ios")
         assert ep.metrics == batch[k]
+
+
+def test_cross_guidelines_on_a_mixed_fleet_population():
+    """``bgenv compare --fleet mixed``: the intent policy runs on every device; its Android
+    weeks equal native ``guidelines``' (every Android request has an intent)."""
+    from agents.population import evaluate_fleet
+
+    a = evaluate_fleet("cross_guidelines", "mixed", 12, 10000)
+    b = evaluate_fleet("guidelines", "mixed", 12, 10000)
+    android = np.array([g == "android" for g in a.group_of("platform")])
+    assert 0 < android.sum() < 12 and a.group_of("platform") == b.group_of("platform")
+    for i in np.flatnonzero(android):
+        assert a.metrics[i] == b.metrics[i]
