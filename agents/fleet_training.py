@@ -2,14 +2,16 @@
 evaluate it per platform.
 
     python -m agents.fleet_training --fleet mixed --config configs/train/ppo_warm.yaml \
-        --total-timesteps 300000 --seed 0 [--logdir runs/fleet_mixed/ppo_warm_0]
+        --total-timesteps 300000 --seeds 0-2 [--logdir runs/fleet_mixed]
 
 The training env is :class:`~bgenv.envs.cross_vector.CrossPlatformVectorEnv` over the
 fleet (each device draws its cohort, iOS or Android, at every reset; training seeds
 ``seed * n_envs + i``, below the held-out range), with the config's
 ``bgenv/CrossPlatform-v1`` entry (algorithm, normalisation, discount by simulated time,
 warm start from ``init_from``: ``cross_guidelines``). It writes ``model.zip``,
-``vecnormalize.pkl`` and ``run.yaml`` to the run directory, then evaluates the model on
+``vecnormalize.pkl`` and ``run.yaml`` to ``<logdir>/<algo>_<seed>`` per seed (one after the
+other) and ``group.yaml`` to ``<logdir>`` (a seed group for ``bgenv compare``: IQM over
+seeds), then evaluates the models on
 the test weeks of each ``--eval-scenarios`` scenario against native ``guidelines`` (paired
 by week: ``agents.evaluate.compare``, which runs a model with the intent env's observation
 on ``bgenv/CrossPlatform-v1``). ``bgenv compare --scenario S --policies guidelines,<model.zip>``
@@ -91,8 +93,9 @@ def train_on_fleet(
 
 
 def report(model: Path, scenarios: list[str], episodes: int, seed: int) -> None:
-    """The model, ``cross_guidelines`` and native ``guidelines`` on each scenario's test
-    weeks, paired with ``guidelines`` week by week."""
+    """The model (or seed group directory), ``cross_guidelines`` and native ``guidelines``
+    on each scenario's test weeks, paired with ``guidelines`` week by week (a group: the
+    mean over its seeds on each week)."""
     for sc in scenarios:
         cmp = compare(["guidelines", "cross_guidelines", str(model)], sc, episodes, seed)
         ref = np.mean(cmp.results[0].values("episode_reward"))
@@ -108,20 +111,42 @@ def report(model: Path, scenarios: list[str], episodes: int, seed: int) -> None:
             )
 
 
+def write_group(group_dir: Path, algo: str, fleet: str, config: str, total: int | None, seeds: list[int]) -> None:
+    """``group.yaml`` of the seeds' runs (``agents.seed_group``'s format)."""
+    doc = {
+        "kind": "seed_group",
+        "algo": algo,
+        "scenario": None,
+        "fleet": fleet,
+        "env_id": CROSS_ENV_ID,
+        "config": config,
+        "total_timesteps": total,
+        "overrides": {},
+        "seeds": seeds,
+        "members": [f"{algo}_{s}" for s in seeds],
+    }
+    (group_dir / "group.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
 def main(argv: list[str] | None = None) -> int:
+    from agents.raycluster import parse_seeds
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--fleet", default="mixed")
     p.add_argument("--config", default="configs/train/ppo_warm.yaml")
     p.add_argument("--total-timesteps", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--logdir", default=None)
+    p.add_argument("--seeds", default="0", help="0, 0-2 or 0,3,5: one run per seed, one after the other")
+    p.add_argument("--logdir", default=None, help="group directory (default runs/fleet_<fleet>)")
     p.add_argument("--eval-scenarios", default="ios_commuter,android_commuter")
     p.add_argument("--episodes", type=int, default=64)
     args = p.parse_args(argv)
     algo = load_train_config(args.config, CROSS_ENV_ID).algo
-    logdir = args.logdir or f"runs/fleet_{Path(args.fleet).stem}/{algo}_{args.seed}"
-    model = train_on_fleet(args.fleet, args.config, args.total_timesteps, args.seed, logdir)
-    report(model, [s for s in args.eval_scenarios.split(",") if s], args.episodes, TEST_SEED)
+    group = Path(args.logdir or f"runs/fleet_{Path(args.fleet).stem}")
+    seeds = parse_seeds(args.seeds)
+    for seed in seeds:
+        train_on_fleet(args.fleet, args.config, args.total_timesteps, seed, group / f"{algo}_{seed}")
+    write_group(group, algo, args.fleet, args.config, args.total_timesteps, seeds)
+    report(group, [s for s in args.eval_scenarios.split(",") if s], args.episodes, TEST_SEED)
     return 0
 
 
