@@ -51,6 +51,12 @@ def _parse_overrides(items: list[str] | None) -> dict[str, Any]:
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="configs/train/ppo.yaml", help="zoo-style hyperparameter YAML (configs/train/)")
     p.add_argument("--scenario", default=None, help="scenario name or YAML path (default ios_commuter)")
+    p.add_argument(
+        "--fleet",
+        default=None,
+        help="train on a fleet of one platform instead (configs/fleets name or YAML path; domain randomisation: "
+        "each device draws its cohort and parameter ranges at every reset); validation on the fleet too",
+    )
     p.add_argument("--total-timesteps", type=int, default=None, help="env steps in all (default: the config's)")
     p.add_argument("--seed", type=int, default=0, help="run seed; training devices use seeds seed*n_envs+i < 10000")
     p.add_argument("--logdir", default=None, help="run directory (default runs/<scenario>/<algo>_<seed>)")
@@ -127,6 +133,10 @@ def cmd_train_seeds(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.train import train
 
+    if getattr(args, "fleet", None):
+        if args.scenario:
+            raise SystemExit("give --scenario or --fleet, not both")
+        args.scenario = f"fleet:{args.fleet}"
     if getattr(args, "seeds", None):
         return cmd_train_seeds(args)
 

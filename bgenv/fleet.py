@@ -48,6 +48,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from bgenv.config import CONFIG_DIR, ConfigError, Scenario, _Model, _read, available, load_scenario
 from bgenv.core.params import CompiledParams, compile_params
 
+FLEET_PREFIX = "fleet:"  # a "scenario" spec naming a fleet, e.g. fleet:android_makers (train, eval, compare)
 FLEET_STREAM = 0xF1EE7  # mixed into a device's reset seed: the fleet draw's own generator
 BATTERY_BANDS = ((0.0, 0.2, "0-20 %"), (0.2, 0.5, "20-50 %"), (0.5, 0.8, "50-80 %"), (0.8, 1.01, "80-100 %"))
 COHORT_KEYS = ("cohort", "platform", "os_version", "maker", "archetype")
@@ -241,6 +242,16 @@ class Fleet:
     def labels(self, cohort: int) -> dict[str, str]:
         """Breakdown labels of cohort ``cohort``: cohort, platform, os_version, maker, archetype."""
         return self.cohorts[cohort].labels
+
+
+def is_fleet_spec(spec: object) -> bool:
+    """Whether a scenario spec names a fleet (``fleet:<name or path>``)."""
+    return isinstance(spec, str) and spec.startswith(FLEET_PREFIX)
+
+
+def fleet_of_spec(spec: str) -> str:
+    """The fleet name or path of a ``fleet:<name or path>`` spec."""
+    return spec[len(FLEET_PREFIX) :]
 
 
 def battery_band(level: float) -> str:

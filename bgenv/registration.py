@@ -16,9 +16,16 @@ DEFAULT_SCENARIO: dict[str, str] = {"ios": "ios_commuter", "android": "android_c
 
 
 def env_id_for(scenario: str | Path) -> str:
-    """The env id that simulates ``scenario`` (a scenario name or YAML path)."""
+    """The env id that simulates ``scenario`` (a scenario name or YAML path, or
+    ``fleet:<name>`` for a fleet of one platform)."""
     from bgenv.config import load_scenario
+    from bgenv.fleet import Fleet, fleet_of_spec, is_fleet_spec
 
+    if is_fleet_spec(scenario):
+        fl = Fleet.load(fleet_of_spec(str(scenario)))
+        if len(fl.platforms) > 1:
+            raise ValueError(f"fleet '{fl.name}' mixes {'/'.join(fl.platforms)}: a native env simulates one platform")
+        return ENV_ID_OF_PLATFORM[fl.platforms[0]]
     return ENV_ID_OF_PLATFORM[load_scenario(scenario).platform]
 
 

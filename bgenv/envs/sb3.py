@@ -34,6 +34,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvO
 from bgenv.core.metrics import METRIC_NAMES
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 from bgenv.envs.wrappers import flat_mask, flat_size, unflatten
+from bgenv.fleet import fleet_of_spec, is_fleet_spec
 from bgenv.registration import PLATFORM_OF_ENV_ID
 
 
@@ -149,11 +150,16 @@ def make_sb3_vec_env(
     """An SB3 VecEnv of ``n_envs`` devices: ``env_id_or_platform`` is ``"bgenv/iOS-v1"``,
     ``"bgenv/Android-v1"``, ``"ios"`` or ``"android"``; ``seed`` seeds env ``i`` with
     ``seed + i`` at the first ``reset()``; ``**overrides`` go to the scenario (e.g.
-    ``horizon_days=2``). With ``monitor`` (the default) it is wrapped in SB3's
+    ``horizon_days=2``); ``scenario="fleet:<name>"`` makes a fleet batch (``bgenv.fleet``). With ``monitor`` (the default) it is wrapped in SB3's
     ``VecMonitor`` so episode returns and lengths are logged, as ``make_vec_env`` does
     with its ``Monitor`` wrappers."""
     platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
-    venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, scenario=scenario, **overrides)
+    if is_fleet_spec(scenario):  # fleet:<name>: each device draws its scenario at reset
+        if overrides:
+            raise ValueError("scenario overrides do not apply to a fleet: put them in the fleet file's cohorts")
+        venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, fleet=fleet_of_spec(str(scenario)))
+    else:
+        venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, scenario=scenario, **overrides)
     env: VecEnv = BgenvVecEnv(venv)
     if seed is not None:
         env.seed(seed)
