@@ -45,7 +45,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from bgenv.config import CONFIG_DIR, ConfigError, Scenario, _Model, _read, available, load_scenario
+from bgenv.config import ConfigError, Scenario, _Model, _read, config_path, load_scenario
 from bgenv.core.params import CompiledParams, compile_params
 
 FLEET_PREFIX = "fleet:"  # a "scenario" spec naming a fleet, e.g. fleet:android_makers (train, eval, compare)
@@ -145,16 +145,7 @@ def _check_range(sc: Scenario, key: str, lohi: list[float], where: str) -> tuple
 
 def fleet_path(name_or_path: str | Path) -> Path:
     """Path of a fleet given its name (``mixed``) or a YAML file path."""
-    s = str(name_or_path)
-    if s.endswith((".yaml", ".yml")) or Path(s).is_file():
-        p = Path(s)
-        if not p.is_file():
-            raise ConfigError(f"{p}: fleet file not found")
-        return p
-    p = CONFIG_DIR / "fleets" / f"{s}.yaml"
-    if not p.is_file():
-        raise ConfigError(f"unknown fleet '{s}'; available: {', '.join(available('fleets'))} (or pass a .yaml path)")
-    return p
+    return config_path("fleets", name_or_path)
 
 
 class Fleet:
