@@ -109,6 +109,9 @@ class Draw:
     scenario: Scenario
     params: CompiledParams = field(repr=False)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Draw:
+        return self  # read-only: env copies share their devices' draws
+
 
 def _set_path(sc: BaseModel, path: Sequence[str], value: float) -> BaseModel:
     """``sc`` with the float field at ``path`` set to ``value`` (no re-validation: the
