@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import gymnasium as gym
@@ -105,6 +106,11 @@ def test_cli_eval_and_compare_fleet(fleets: dict[str, Path], tmp_path: Path, cap
     paired = [r for r in rows if r["metric"] == "episode_reward_vs_guidelines" and r["group_by"] == "platform"]
     assert {r["group"] for r in paired} == {"ios", "android"}
     assert (out / "fleet.png").stat().st_size > 10_000
+    assert main(["eval", "--fleet", str(fleets["mixed"]), "--devices", "6", "--json", "--out", str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    by_platform = doc["policies"]["guidelines"]["breakdown"]["platform"]
+    assert sum(v["devices"] for v in by_platform.values()) == 6
+    assert set(doc["policies"]["guidelines"]["metrics"]) >= {"episode_reward", "completion_rate"}
 
 
 def test_train_on_a_fleet(fleets: dict[str, Path], tmp_path: Path) -> None:
