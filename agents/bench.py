@@ -30,8 +30,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-SECTIONS = ("single", "vector", "ppo", "horizon", "reset")
-TARGETS = {"single": 0.5, "vector": 0.1, "ppo": 0.9}
+SECTIONS = ("single", "vector", "fleet", "ppo", "horizon", "reset")
+TARGETS = {"single": 0.5, "vector": 0.1, "ppo": 0.9, "fleet": 1 / 1.2}
 HORIZONS = (1, 7, 30)
 
 
@@ -269,6 +269,77 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
         "memory": memory,
         "note": "the default steps batches of 256+ devices on numba's threads (one per core); threads=False "
         "is the same batch on one thread",
+    }
+
+
+def _started_fleet(fleet: str, platform: str | None, n_envs: int, rng: Any) -> tuple[Any, Any]:
+    """A fleet batch reset and stepped three times, and 16 batches of random actions
+    whose request option is one every platform offers (a device's platform changes when
+    it draws again at an autoreset)."""
+    from bgenv.envs.vector import BackgroundSchedulingVectorEnv
+
+    env = BackgroundSchedulingVectorEnv(n_envs, platform=platform, fleet=fleet)
+    env.reset(seed=0)
+    low = min(int(t.nvec[0]) for t in env.tables.values())
+    actions = rng.integers(0, [low, 9, 9, 5], size=(16, n_envs, 4))
+    for k in range(3):
+        env.step(actions[k])
+    return env, actions
+
+
+def bench_fleet(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
+    """A fleet of both platforms (``mixed``: a table row per cohort) and a fleet with
+    parameter ranges (``android_makers``: a row per device) against batches of identical
+    ``ios_commuter`` / ``android_commuter`` devices, same random actions. The reference
+    of the mixed fleet is the identical batches' cost mixed in the fleet's platform
+    shares (seconds per device-step of each, weighted)."""
+    import numpy as np
+
+    from bgenv.core.layout import PLATFORMS
+
+    rng = np.random.default_rng(0)
+    mixed, a_mixed = _started_fleet("mixed", None, n_envs, rng)
+    makers, a_makers = _started_fleet("android_makers", "android", n_envs, rng)
+    ios, _ = _started_vec("bgenv/iOS-v1", n_envs, rng)
+    android, _ = _started_vec("bgenv/Android-v1", n_envs, rng)
+    same = rng.integers(0, [10, 9, 9, 5], size=(16, n_envs, 4))
+    res = _interleave(
+        {
+            "fleet mixed (iOS + Android)": _vector_side(mixed, a_mixed, seconds),
+            "bgenv/iOS-v1 ios_commuter": _vector_side(ios, same, seconds),
+            "bgenv/Android-v1 android_commuter": _vector_side(android, same, seconds),
+            "fleet android_makers (ranges)": _vector_side(makers, a_makers, seconds),
+        },
+        rounds,
+    )
+    share_ios = float(np.mean(mixed.device_platform == PLATFORMS["ios"]))
+    t_ref = (
+        share_ios / res["bgenv/iOS-v1 ios_commuter"]["median"]
+        + (1 - share_ios) / res["bgenv/Android-v1 android_commuter"]["median"]
+    )
+    res["identical batches mixed as the fleet"] = {"median": 1.0 / t_ref, "rounds": []}
+    per_device = {
+        name: (env.sim.pf_table.nbytes + env.sim.ph_table.nbytes + env.sim.pidx.nbytes) / n_envs
+        for name, env in (("mixed", mixed), ("android_makers", makers))
+    }
+    for env in (mixed, makers, ios, android):
+        env.close()
+    return {
+        "num_envs": n_envs,
+        "raw": res,
+        "comparisons": [
+            _ratio("fleet", "fleet mixed (iOS + Android)", "identical batches mixed as the fleet", res, "env-steps/s"),
+            _ratio("fleet", "fleet android_makers (ranges)", "bgenv/Android-v1 android_commuter", res, "env-steps/s"),
+            _ratio("fleet_control", "fleet mixed (iOS + Android)", "bgenv/iOS-v1 ios_commuter", res, "env-steps/s"),
+            _ratio(
+                "fleet_control", "fleet mixed (iOS + Android)", "bgenv/Android-v1 android_commuter", res, "env-steps/s"
+            ),
+        ],
+        "param_bytes_per_device": per_device,
+        "ios_share": share_ios,
+        "note": "target: a fleet costs at most 1.2x identical devices (ratio >= 0.833); the fleet's cohorts "
+        "(light, rare, night-owl users, OEM phones) differ in events per step from the commuter batches, "
+        "so part of any gap is the population, not the per-device parameters",
     }
 
 
@@ -512,6 +583,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["single"] = bench_single(args.seconds, args.rounds)
     if "vector" in sections:
         report["vector"] = bench_vector(args.seconds, args.rounds, args.n_envs)
+    if "fleet" in sections:
+        report["fleet"] = bench_fleet(args.seconds, args.rounds, args.n_envs)
     if "ppo" in sections:
         report["ppo"] = bench_ppo(args.rounds, args.ppo_steps, args.ppo_envs, args.torch_threads)
     if "horizon" in sections:
@@ -566,6 +639,13 @@ def format_report(rep: dict[str, Any]) -> str:
     if "vector" in rep:
         v = rep["vector"]
         comparisons(f"(b) vector env, make_vec(vector_entry_point), num_envs={v['num_envs']}", v)
+    if "fleet" in rep:
+        f = rep["fleet"]
+        comparisons(f"(b2) fleets, num_envs={f['num_envs']} (iOS share {f['ios_share']:.2f})", f)
+        lines[-1:-1] = [
+            "  scenario tables per device: "
+            + ", ".join(f"{k} {v / 1024:.2f} KiB" for k, v in f["param_bytes_per_device"].items())
+        ]
     if "ppo" in rep:
         p = rep["ppo"]
         hp = p["hyperparameters"]

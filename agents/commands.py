@@ -51,6 +51,12 @@ def _parse_overrides(items: list[str] | None) -> dict[str, Any]:
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="configs/train/ppo.yaml", help="zoo-style hyperparameter YAML (configs/train/)")
     p.add_argument("--scenario", default=None, help="scenario name or YAML path (default ios_commuter)")
+    p.add_argument(
+        "--fleet",
+        default=None,
+        help="train on a fleet of one platform instead (configs/fleets name or YAML path; domain randomisation: "
+        "each device draws its cohort and parameter ranges at every reset); validation on the fleet too",
+    )
     p.add_argument("--total-timesteps", type=int, default=None, help="env steps in all (default: the config's)")
     p.add_argument("--seed", type=int, default=0, help="run seed; training devices use seeds seed*n_envs+i < 10000")
     p.add_argument("--logdir", default=None, help="run directory (default runs/<scenario>/<algo>_<seed>)")
@@ -127,6 +133,10 @@ def cmd_train_seeds(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.train import train
 
+    if getattr(args, "fleet", None):
+        if args.scenario:
+            raise SystemExit("give --scenario or --fleet, not both")
+        args.scenario = f"fleet:{args.fleet}"
     if getattr(args, "seeds", None):
         return cmd_train_seeds(args)
 
@@ -180,6 +190,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stochastic", action="store_true", help=STOCHASTIC_HELP)
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
     add_fleet_arguments(p)
+    p.add_argument(
+        "--out", default=None, help="with --fleet: directory for fleet.csv and fleet.png (default out/fleet_<name>)"
+    )
 
 
 def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
@@ -201,7 +214,33 @@ def cmd_fleet(args: argparse.Namespace, policies: list[str]) -> int:
         raise SystemExit("--set does not apply to fleets: put overrides in the fleet file's cohorts")
     out = Path(getattr(args, "out", None) or Path("out") / f"fleet_{Path(str(args.fleet)).stem}")
     t0 = time.perf_counter()
-    text, _, csv_path, png_path = fleet_report(policies, args.fleet, args.devices, args.seed, out, not args.stochastic)
+    text, cmp, csv_path, png_path = fleet_report(
+        policies, args.fleet, args.devices, args.seed, out, not args.stochastic
+    )
+    if args.json:
+        from agents.population import GROUPS
+
+        def block(summ: dict) -> dict:
+            return {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()}
+
+        doc = {
+            "fleet": cmp.fleet.name,
+            "devices": args.devices,
+            "seed": args.seed,
+            "policies": {
+                r.policy: {
+                    "metrics": block(r.summary()),
+                    "breakdown": {
+                        by: {g: {"devices": n, **block(summ)} for g, n, summ in r.breakdown(by)} for by in GROUPS
+                    },
+                }
+                for r in cmp.results
+            },
+            "csv": str(csv_path),
+            "png": str(png_path),
+        }
+        print(json.dumps(doc, indent=2, allow_nan=False))
+        return 0
     print(
         f"fleet {args.fleet}: {args.devices} devices (one week each) from seed {args.seed} "
         f"(mean ± 95 % CI over devices; {time.perf_counter() - t0:.1f} s)"

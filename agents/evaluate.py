@@ -380,7 +380,16 @@ def evaluate(
     seeds."""
     from bgenv.envs.cross_vector import CrossPlatformVectorEnv
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
+    from bgenv.fleet import fleet_of_spec, is_fleet_spec
 
+    if is_fleet_spec(scenario):  # fleet:<name>: device k draws its scenario from seed + k
+        from agents.population import evaluate_fleet
+
+        if overrides:
+            raise ValueError("scenario overrides do not apply to a fleet: put them in the fleet file's cohorts")
+        res_f = evaluate_fleet(policy, fleet_of_spec(str(scenario)), episodes, seed, batch, deterministic)
+        res_f.scenario = str(scenario)
+        return res_f
     platform = bgenv.load_scenario(scenario, **overrides).platform
     label = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
     res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))

@@ -11,7 +11,8 @@ at the start of the week: which phones and users a policy fails, and how badly
 (completion, time to eventual success, battery cost, kills, reward). ``compare`` adds each
 policy's paired difference against ``guidelines`` per group.
 
-Hand-written policies run on fleets of both platforms (one instance per platform, each
+Hand-written policies (built-in or your own class, ``file.py:Class``) run on fleets of
+both platforms (one instance per platform, each
 seeing its own devices with its platform's action table); a trained model runs on a fleet
 of the platform it was trained on; intent policies (``cross_guidelines``) and models trained
 on ``bgenv/CrossPlatform-v1`` run on any fleet, one policy for all its devices;
@@ -23,7 +24,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import numpy as np
 
 from agents.evaluate import (
     MAX_BATCH,
+    EpisodeResults,
     PolicyLike,
     bind_model,
     is_model_spec,
@@ -52,17 +54,12 @@ FINAL_KEYS = ("cohort", "battery_start")  # read from each device's final_info w
 
 
 @dataclass
-class FleetResults:
-    """Per device of a fleet evaluation: seed, cohort, battery level at the start and the
-    episode metrics, in seed order."""
+class FleetResults(EpisodeResults):
+    """Per device of a fleet evaluation: seed, episode metrics and, with them, its cohort
+    (``cohort``) and battery level at the start (``battery_start``), in seed order.
+    ``scenario`` is ``fleet:<name>``."""
 
-    policy: str
-    fleet: Fleet
-    seeds: list[int] = field(default_factory=list)
-    metrics: list[dict[str, float]] = field(default_factory=list)
-
-    def values(self, key: str) -> np.ndarray:
-        return np.array([m[key] for m in self.metrics], dtype=float)
+    fleet: Fleet | None = None
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """Population mean and 95 % CI per metric."""
@@ -70,6 +67,7 @@ class FleetResults:
 
     def group_of(self, by: str) -> list[str]:
         """Each device's group for breakdown ``by`` (one of :data:`GROUPS`)."""
+        assert self.fleet is not None
         if by == "battery_band":
             return [battery_band(m["battery_start"]) for m in self.metrics]
         return [self.fleet.labels(int(m["cohort"]))[by] for m in self.metrics]
@@ -77,6 +75,7 @@ class FleetResults:
     def breakdown(self, by: str, metrics: Sequence[str] = BREAKDOWN_METRICS) -> list[tuple[str, int, dict]]:
         """Rows ``(group, devices, {metric: (mean, ci95)})`` for breakdown ``by``, groups
         in order of first appearance in the fleet file (battery bands low to high)."""
+        assert self.fleet is not None
         groups = np.array(self.group_of(by))
         order = _group_order(self.fleet, by, set(groups.tolist()))
         rows = []
@@ -102,8 +101,13 @@ class PerPlatform:
     actions are converted between the batch's union layout and the platform's own."""
 
     def __init__(self, name: str, tables: dict[str, Any], seed: int | None = None) -> None:
+        from agents.plugins import build_plugin, is_plugin_spec
+
         self.name = name
-        self.policies = {p: POLICIES[name](t, seed=seed) for p, t in tables.items()}
+        if is_plugin_spec(name):
+            self.policies = {p: build_plugin(name, t, seed=seed) for p, t in tables.items()}
+        else:
+            self.policies = {p: POLICIES[name](t, seed=seed) for p, t in tables.items()}
         self.nvec = {p: np.asarray(t.nvec) for p, t in tables.items()}
         self.env: Any = None
 
@@ -112,7 +116,8 @@ class PerPlatform:
 
     def reset(self, seed: int | None = None) -> None:
         for p in self.policies.values():
-            p.reset(seed)
+            if hasattr(p, "reset"):
+                p.reset(seed)
 
     def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         env = self.env
@@ -140,7 +145,9 @@ def fleet_policy(spec: str | PolicyLike, env: Any, seed: int | None, determinist
     u = env.unwrapped
     if not u.mixed or getattr(u, "action_table", None) is not None:  # one platform, or intents
         return load_policy(spec, env, seed=seed, deterministic=deterministic)
-    if spec in POLICIES:
+    from agents.plugins import is_plugin_spec
+
+    if spec in POLICIES or is_plugin_spec(spec):
         return PerPlatform(spec, u.tables, seed)
     if is_model_spec(spec):
         raise ValueError(
@@ -168,9 +175,21 @@ def evaluate_fleet(
     fl = Fleet.of(fleet)
     platform = fl.platforms[0] if len(fl.platforms) == 1 else None
     label = policy_label(policy) if isinstance(policy, str) else getattr(policy, "name", "policy")
-    res = FleetResults(label, fl)
-    pol: PolicyLike | None = preload_model(policy, seed, deterministic) if isinstance(policy, str) else None
+    res = FleetResults(label, f"fleet:{fl.name}", fleet=fl)
+    pol: PolicyLike | None = None
+    if isinstance(policy, str):  # a model is loaded first: a CrossPlatform-v1 model runs on any fleet
+        try:
+            pol = preload_model(policy, seed, deterministic)
+        except ValueError:
+            if platform is not None:
+                raise
+            pol = None  # on a mixed fleet, fleet_policy says what runs there
     intents = uses_intents(policy if pol is None else pol)
+    if pol is not None and not intents and platform is None:
+        raise ValueError(
+            f"{policy}: a model trained on one platform runs on a fleet of that platform; "
+            f"fleet '{fl.name}' mixes {'/'.join(fl.platforms)} (a model trained on bgenv/CrossPlatform-v1 runs on it)"
+        )
     done = 0
     while done < devices:
         n = min(batch, devices - done)
@@ -293,7 +312,7 @@ def write_fleet_csv(results: Sequence[FleetResults], path: Path, cmp: FleetCompa
         def put(r: FleetResults, by: str, g: str, metric: str, m: float, h: float, n: int) -> None:
             w.writerow(
                 {
-                    "fleet": r.fleet.name,
+                    "fleet": r.fleet.name if r.fleet else r.scenario,
                     "policy": r.policy,
                     "group_by": by,
                     "group": g,

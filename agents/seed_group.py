@@ -133,7 +133,11 @@ def default_group_dir(scenario: str | None, algo: str, seeds_text: str, root: st
     """``runs/<scenario>/<algo>_seeds_<spec>``."""
     from agents.train import DEFAULT_SCENARIO
 
-    return Path(root) / Path(str(scenario or DEFAULT_SCENARIO)).stem / f"{algo}_seeds_{seeds_text.replace(',', '_')}"
+    return (
+        Path(root)
+        / Path(str(scenario or DEFAULT_SCENARIO).replace(":", "_")).stem
+        / f"{algo}_seeds_{seeds_text.replace(',', '_')}"
+    )
 
 
 def summarize_group(out_dir: Path, spec: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:

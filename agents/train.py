@@ -82,8 +82,8 @@ class TrainResult:
 
 
 def default_run_dir(scenario: str | Path, algo: str, seed: int, root: str | Path = "runs") -> Path:
-    """``runs/<scenario>/<algo>_<seed>``."""
-    return Path(root) / Path(str(scenario)).stem / f"{algo}_{seed}"
+    """``runs/<scenario>/<algo>_<seed>`` (``runs/fleet_<name>/...`` for ``fleet:<name>``)."""
+    return Path(root) / Path(str(scenario).replace(":", "_")).stem / f"{algo}_{seed}"
 
 
 def train_seeds(seed: int, n_envs: int) -> list[int]:

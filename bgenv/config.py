@@ -701,20 +701,26 @@ def _read_part(kind: str, name: str, seen: tuple[str, ...] = ()) -> tuple[dict, 
     return part, origin
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """Path of a scenario given its name (``ios_commuter``) or a YAML file path."""
+def config_path(kind: str, name_or_path: str | Path) -> Path:
+    """Path of a ``configs/<kind>`` file given its name (``ios_commuter``) or a YAML file
+    path; a ConfigError listing the available names otherwise. ``kind``: ``scenarios``,
+    ``fleets``..."""
+    what = kind[:-1]
     s = str(name_or_path)
     if s.endswith((".yaml", ".yml")) or Path(s).is_file():
         p = Path(s)
         if not p.is_file():
-            raise ConfigError(f"{p}: scenario file not found")
+            raise ConfigError(f"{p}: {what} file not found")
         return p
-    p = CONFIG_DIR / "scenarios" / f"{s}.yaml"
+    p = CONFIG_DIR / kind / f"{s}.yaml"
     if not p.is_file():
-        raise ConfigError(
-            f"unknown scenario '{s}'; available: {', '.join(available('scenarios'))} (or pass a .yaml path)"
-        )
+        raise ConfigError(f"unknown {what} '{s}'; available: {', '.join(available(kind))} (or pass a .yaml path)")
     return p
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """Path of a scenario given its name (``ios_commuter``) or a YAML file path."""
+    return config_path("scenarios", name_or_path)
 
 
 def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:

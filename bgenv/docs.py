@@ -146,7 +146,41 @@ def render() -> str:
             "|---|---|---|",
         ]
         out += [f"| `{k}` | {d} | {v} |" for k, d, v in rows]
+    out += _fleet_section()
     return "\n".join(out) + "\n"
+
+
+def _fleet_section() -> list[str]:
+    """The keys of a fleet file and the shipped fleets' cohorts."""
+    from bgenv.config import available
+    from bgenv.fleet import CohortConfig, Fleet, FleetConfig
+
+    out = [
+        "",
+        "## Fleet files (`configs/fleets/*.yaml`, `bgenv.fleet`)",
+        "",
+        "| key | meaning |",
+        "|---|---|",
+    ]
+    out += [f"| `{k}` | {f.description or ''} |" for k, f in FleetConfig.model_fields.items()]
+    out += [f"| `cohorts[].{k}` | {f.description or ''} |" for k, f in CohortConfig.model_fields.items()]
+    for name in available("fleets"):
+        fl = Fleet.load(name)
+        out += [
+            "",
+            f"### `{name}`: {fl.config.description}",
+            "",
+            "| cohort | share | platform | OS version | maker | archetype | ranges |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in fl.cohorts:
+            lab = c.labels
+            ranges = ", ".join(f"`{k}` [{lo:g}, {hi:g}]" for k, lo, hi in c.ranges) or "—"
+            out.append(
+                f"| {c.name} | {c.weight:.3g} | {lab['platform']} | {lab['os_version']} | {lab['maker']} "
+                f"| {lab['archetype']} | {ranges} |"
+            )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

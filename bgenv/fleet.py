@@ -45,9 +45,10 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from bgenv.config import CONFIG_DIR, ConfigError, Scenario, _Model, _read, available, load_scenario
+from bgenv.config import ConfigError, Scenario, _Model, _read, config_path, load_scenario
 from bgenv.core.params import CompiledParams, compile_params
 
+FLEET_PREFIX = "fleet:"  # a "scenario" spec naming a fleet, e.g. fleet:android_makers (train, eval, compare)
 FLEET_STREAM = 0xF1EE7  # mixed into a device's reset seed: the fleet draw's own generator
 BATTERY_BANDS = ((0.0, 0.2, "0-20 %"), (0.2, 0.5, "20-50 %"), (0.5, 0.8, "50-80 %"), (0.8, 1.01, "80-100 %"))
 COHORT_KEYS = ("cohort", "platform", "os_version", "maker", "archetype")
@@ -108,6 +109,9 @@ class Draw:
     scenario: Scenario
     params: CompiledParams = field(repr=False)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Draw:
+        return self  # read-only: env copies share their devices' draws
+
 
 def _set_path(sc: BaseModel, path: Sequence[str], value: float) -> BaseModel:
     """``sc`` with the float field at ``path`` set to ``value`` (no re-validation: the
@@ -144,16 +148,7 @@ def _check_range(sc: Scenario, key: str, lohi: list[float], where: str) -> tuple
 
 def fleet_path(name_or_path: str | Path) -> Path:
     """Path of a fleet given its name (``mixed``) or a YAML file path."""
-    s = str(name_or_path)
-    if s.endswith((".yaml", ".yml")) or Path(s).is_file():
-        p = Path(s)
-        if not p.is_file():
-            raise ConfigError(f"{p}: fleet file not found")
-        return p
-    p = CONFIG_DIR / "fleets" / f"{s}.yaml"
-    if not p.is_file():
-        raise ConfigError(f"unknown fleet '{s}'; available: {', '.join(available('fleets'))} (or pass a .yaml path)")
-    return p
+    return config_path("fleets", name_or_path)
 
 
 class Fleet:
@@ -241,6 +236,16 @@ class Fleet:
     def labels(self, cohort: int) -> dict[str, str]:
         """Breakdown labels of cohort ``cohort``: cohort, platform, os_version, maker, archetype."""
         return self.cohorts[cohort].labels
+
+
+def is_fleet_spec(spec: object) -> bool:
+    """Whether a scenario spec names a fleet (``fleet:<name or path>``)."""
+    return isinstance(spec, str) and spec.startswith(FLEET_PREFIX)
+
+
+def fleet_of_spec(spec: str) -> str:
+    """The fleet name or path of a ``fleet:<name or path>`` spec."""
+    return spec[len(FLEET_PREFIX) :]
 
 
 def battery_band(level: float) -> str:

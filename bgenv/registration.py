@@ -21,9 +21,16 @@ CROSS_DEFAULT_SCENARIO = DEFAULT_SCENARIO["ios"]
 
 
 def env_id_for(scenario: str | Path) -> str:
-    """The env id that simulates ``scenario`` (a scenario name or YAML path)."""
+    """The env id that simulates ``scenario`` (a scenario name or YAML path, or
+    ``fleet:<name>``): a fleet of both platforms runs on ``bgenv/CrossPlatform-v1``."""
     from bgenv.config import load_scenario
+    from bgenv.fleet import Fleet, fleet_of_spec, is_fleet_spec
 
+    if is_fleet_spec(scenario):
+        fl = Fleet.load(fleet_of_spec(str(scenario)))
+        if len(fl.platforms) > 1:  # one policy for both platforms: intents
+            return CROSS_ENV_ID
+        return ENV_ID_OF_PLATFORM[fl.platforms[0]]
     return ENV_ID_OF_PLATFORM[load_scenario(scenario).platform]
 
 

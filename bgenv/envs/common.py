@@ -30,7 +30,17 @@ def load_platform_scenario(platform: str, scenario: str | Path | Scenario | None
     return spec
 
 
-_SHARED = ("scenario_spec", "spec", "observation_names", "action_names", "action_labels", "metadata")
+_SHARED = (
+    "scenario_spec",
+    "spec",
+    "observation_names",
+    "action_names",
+    "action_labels",
+    "metadata",
+    "fleet",
+    "tables",
+    "_cohort_params",
+)
 
 
 def deepcopy_env(env: Any, memo: dict[int, Any]) -> Any:

@@ -53,3 +53,20 @@ def test_a_model_of_the_intent_env_is_evaluated_on_it(tmp_path):
     res = evaluate(str(path), "android_commuter", 2, 10000, horizon_days=1)
     assert res.policy == f"{tmp_path.name}/model" and res.seeds == [10000, 10001]
     assert all(m["episode_reward"] == m["episode_reward"] for m in res.metrics)  # ran to the end
+
+
+def test_on_a_mixed_fleet_an_intent_model_runs_and_a_native_one_is_refused(tmp_path):
+    import pytest
+    from stable_baselines3 import PPO
+
+    from agents.population import evaluate_fleet
+    from bgenv.envs.sb3 import make_sb3_vec_env
+
+    cross = PPO("MlpPolicy", make_sb3_vec_env(CROSS_ENV_ID, 2, scenario="fleet:mixed"), n_steps=16, device="cpu")
+    cross.save(tmp_path / "cross.zip")
+    res = evaluate_fleet(str(tmp_path / "cross.zip"), "mixed", 3, 10000)
+    assert len(res.metrics) == 3 and res.seeds == [10000, 10001, 10002]
+    native = PPO("MlpPolicy", make_sb3_vec_env("bgenv/iOS-v1", 2), n_steps=16, device="cpu")
+    native.save(tmp_path / "ios.zip")
+    with pytest.raises(ValueError, match="a model trained on one platform runs on a fleet of that platform"):
+        evaluate_fleet(str(tmp_path / "ios.zip"), "mixed", 3, 10000)

@@ -25,6 +25,7 @@ TIMEOUT_S = 600  # per notebook; they take seconds once numba's cache is warm (a
 SMALL = {
     "BGENV_NB_STEPS": "4096",
     "BGENV_NB_EPISODES": "4",
+    "BGENV_NB_DEVICES": "16",
     "BGENV_NB_DAYS": "2",
     "BGENV_NB_MODEL": "",  # never reuse a model from runs/: train a fresh tiny one
     "BGENV_NB_RUN": "",
@@ -37,6 +38,7 @@ def test_there_are_notebooks():
         "02_compare_policies.ipynb",
         "03_tensorboard_analysis.ipynb",
         "04_platforms.ipynb",
+        "05_fleets.ipynb",
     ]
 
 

@@ -92,7 +92,7 @@ def test_bad_ranges_are_explained(tmp_path: Path, text: str, message: str) -> No
 
 
 def test_bad_fleet_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown fleet 'nope'; available: android_makers"):
+    with pytest.raises(ConfigError, match="unknown fleet 'nope'; available: android_heldout, android_makers"):
         Fleet.load("nope")
     p = _fleet_text(
         tmp_path,
