@@ -407,6 +407,8 @@ def fleet_report(
             "paired difference in weekly reward against guidelines (same devices):\n"
             + paired_breakdown_table(cmp, "cohort")
         )
+        if len(cmp.fleet.platforms) > 1:  # what one policy (or the common API) costs on each platform
+            parts.append("... by platform:\n" + paired_breakdown_table(cmp, "platform"))
     csv_path = png_path = None
     if out is not None:
         csv_path = write_fleet_csv(shown, out / "fleet.csv", cmp)
