@@ -235,6 +235,14 @@ def bind_model(pol: Any, env: Any) -> None:
         pol.nvec = np.asarray(ActionTable.from_env(env).nvec, dtype=np.int64)
 
 
+def env_id_of(policy: str, scenario: str | Path) -> str:
+    """The env id a single-env episode of ``policy`` on ``scenario`` runs on:
+    ``bgenv/CrossPlatform-v1`` for an intent policy, else the scenario's platform's."""
+    from bgenv.registration import CROSS_ENV_ID, env_id_for
+
+    return CROSS_ENV_ID if policy in INTENT_POLICIES else env_id_for(scenario)
+
+
 def is_model_spec(spec: str) -> bool:
     return spec.endswith(".zip") or Path(spec).is_file()
 

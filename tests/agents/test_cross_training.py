@@ -70,3 +70,14 @@ def test_on_a_mixed_fleet_an_intent_model_runs_and_a_native_one_is_refused(tmp_p
     native.save(tmp_path / "ios.zip")
     with pytest.raises(ValueError, match="a model trained on one platform runs on a fleet of that platform"):
         evaluate_fleet(str(tmp_path / "ios.zip"), "mixed", 3, 10000)
+
+
+def test_single_episode_commands_run_intent_policies_on_the_intent_env():
+    from agents.evaluate import env_id_of
+    from agents.timeline import run_episode
+
+    assert env_id_of("cross_guidelines", "ios_commuter") == CROSS_ENV_ID
+    assert env_id_of("guidelines", "ios_commuter") == "bgenv/iOS-v1"
+    env, info = run_episode("cross_guidelines", "android_commuter", 1.0, 10000)
+    assert env.unwrapped.platform == "android" and env.observation_space.shape == (56,)
+    assert info["metrics"]["windows_granted"] > 0
