@@ -18,7 +18,8 @@ What the sample keeps and changes (also in ``bgenv/traces/data/NOTICE``):
   only where it changes;
 * ``plugged``: the EPSQL ``BatteryDataCollection_BDC_OBC_365_1`` column
   ``ExternalConnected`` (before its first record: the SBC ``IsCharging`` flag), with
-  charger drop-outs shorter than 120 s merged;
+  charger drop-outs shorter than 120 s merged, and a connected stretch in which the level
+  falls by 3 points or more before charging starts counted as unplugged until then;
 * ``screen_on``: derived from the display rows' ``Brightness`` by
   :func:`bgenv.traces.powerlog.screen_from_brightness` (120 s hold), only in the 44 h the
   display table covers (NaN before);
@@ -43,6 +44,10 @@ from bgenv.traces.trace import Trace
 DEFAULT_OUT = Path(__file__).resolve().parent / "data" / "mcm_iphone13.npz"
 MIN_UNPLUG_S = 120.0
 """Charger drop-outs shorter than this are merged in the sample, s (cable re-seats)."""
+MIN_DRAIN_UNPOWERED = 0.03
+"""A connected stretch whose level falls by this much before charging starts counts as
+unplugged (fraction; one such stretch in the source: 1-2 Jan 2026, 19:19-08:27 local,
+25 % down to 1 % while ``ExternalConnected`` was 1 and ``IsCharging`` 0)."""
 
 
 def build_sample(src: str | Path) -> Trace:
@@ -73,6 +78,7 @@ def build_sample(src: str | Path) -> Trace:
         display=disp,
         utc_offset_s=float(loc[-1, 1]),
         min_unplug_s=MIN_UNPLUG_S,
+        min_drain_unpowered=MIN_DRAIN_UNPOWERED,
         name="mcm_iphone13",
         source="iPhone 13 Pro Max PowerLog (EPSQL battery data collection, PLSQL display rows), "
         "markm39/mcm-battery-2026 d0f2d11, CC BY 4.0",
@@ -83,6 +89,7 @@ def build_sample(src: str | Path) -> Trace:
         "credit": "Mark Miller, https://github.com/markm39/mcm-battery-2026 (commit d0f2d11)",
         "screen_rule": "on from a display row with Brightness > 0 until the next row or 120 s later",
         "min_unplug_s": MIN_UNPLUG_S,
+        "min_drain_unpowered": MIN_DRAIN_UNPOWERED,
     }
     return trace
 

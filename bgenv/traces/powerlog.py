@@ -48,7 +48,9 @@ no ``doze`` (not an iOS state). Optimised charging is not read from
 the level (see :mod:`bgenv.traces.statistics`). The EPSQL samples the battery only every
 ~5 min while something changes and up to several hours apart while the level is steady.
 ``ExternalConnected`` drops out for seconds while a cable is re-seated; pass
-``min_unplug_s`` to merge such drop-outs. The UTC offset is the last one recorded (a
+``min_unplug_s`` to merge such drop-outs. It is also 1 with something connected that gives
+no power (the level falls, ``IsCharging`` stays 0); pass ``min_drain_unpowered`` to count
+such stretches as unplugged. The UTC offset is the last one recorded (a
 change of time zone or daylight saving inside the trace is not followed).
 """
 
@@ -107,6 +109,7 @@ def load_powerlog(
     paths: str | Path | Sequence[str | Path],
     screen_timeout_s: float = SCREEN_TIMEOUT_S,
     min_unplug_s: float = 0.0,
+    min_drain_unpowered: float = 0.0,
     name: str | None = None,
 ) -> Trace:
     """Read one or more PowerLog SQLite files (a PLSQL and the EPSQL of the same phone may
@@ -117,6 +120,9 @@ def load_powerlog(
         screen_timeout_s: how long a display row keeps the screen on, s.
         min_unplug_s: charger drop-outs shorter than this are merged into the plugged
             stretch around them, s (0: keep every record).
+        min_drain_unpowered: a connected stretch whose level falls by this much (fraction)
+            before charging starts counts as unplugged until then (0: off; see
+            :func:`build_trace`).
         name: the trace's label (default: the first file's name).
     """
     if isinstance(paths, (str, Path)):
@@ -178,6 +184,7 @@ def load_powerlog(
         utc_offset_s=_last_offset(offsets),
         screen_timeout_s=screen_timeout_s,
         min_unplug_s=min_unplug_s,
+        min_drain_unpowered=min_drain_unpowered,
         name=name or paths[0].name,
         source="iOS PowerLog: " + ", ".join(dict.fromkeys(read)),
     )
@@ -196,6 +203,36 @@ def _last_offset(parts: list[np.ndarray]) -> float | None:
     return float(a[-1, 1]) if a.shape[0] else None
 
 
+def _unpowered(
+    plugged: Channel,
+    t_lv: np.ndarray,
+    lv: np.ndarray,
+    t_ch: np.ndarray,
+    chg: np.ndarray,
+    end_s: float,
+    min_drop: float,
+) -> Channel:
+    """``plugged`` with connected stretches that drain before charging set to unplugged
+    (see :func:`build_trace`)."""
+    t, v = list(plugged.t_s), list(plugged.value)
+    edges = [*plugged.t_s[1:], end_s]
+    for i in range(len(plugged)):
+        if plugged.value[i] != 1.0:
+            continue
+        a, b = plugged.t_s[i], edges[i]
+        on = t_ch[(t_ch >= a) & (t_ch < b) & (chg > 0)]
+        c = float(on[0]) if on.size else b
+        j = np.searchsorted(t_lv, a, side="right") - 1
+        start = lv[j] if j >= 0 else np.nan
+        inside = lv[(t_lv >= a) & (t_lv <= c)]
+        if inside.size and np.isfinite(start) and start - inside.min() >= min_drop - 1e-9:
+            v[i] = 0.0
+            if c < b:
+                t.append(c)
+                v.append(1.0)
+    return step(np.array(t), np.array(v))
+
+
 def build_trace(
     level: np.ndarray,
     temperature: np.ndarray,
@@ -205,6 +242,7 @@ def build_trace(
     utc_offset_s: float | None,
     screen_timeout_s: float = SCREEN_TIMEOUT_S,
     min_unplug_s: float = 0.0,
+    min_drain_unpowered: float = 0.0,
     name: str = "powerlog",
     source: str = "iOS PowerLog",
 ) -> Trace:
@@ -212,7 +250,12 @@ def build_trace(
     ``level`` (fraction), ``temperature`` (°C), ``plugged`` (ExternalConnected 0/1),
     ``charging`` (IsCharging 0/1), ``display`` (brightness). Shared by :func:`load_powerlog`
     and the sample builder (which reads the display rows from a CSV export). The trace
-    starts at the first record of any kind and ends at the last."""
+    starts at the first record of any kind and ends at the last.
+
+    ``min_drain_unpowered`` (fraction, 0: off): a connected stretch whose level falls by at
+    least this much before its first ``IsCharging`` record is connected to something that
+    gives no power (an accessory, a dead charger): it is recorded as unplugged until that
+    first charging record (or its end)."""
     parts = [a[:, 0] for a in (level, temperature, plugged, charging, display) if a.shape[0]]
     if not parts:
         raise ValueError("no records")
@@ -233,7 +276,12 @@ def build_trace(
             pre_v = np.where(pre[:, 1] > 0, 1.0, np.nan)
             t_p, v_p = np.concatenate([pre[:, 0], t_p]), np.concatenate([pre_v, v_p])
         ch = step(t_p - t0, (v_p > 0).astype(np.float64) * np.where(np.isnan(v_p), np.nan, 1.0))
-        series["plugged"] = drop_short(ch, 0.0, min_unplug_s)
+        ch = drop_short(ch, 0.0, min_unplug_s)
+        if min_drain_unpowered > 0 and level.shape[0] and charging.shape[0]:
+            ch = _unpowered(
+                ch, level[:, 0] - t0, level[:, 1], charging[:, 0] - t0, charging[:, 1], t1 - t0, min_drain_unpowered
+            )
+        series["plugged"] = ch
     if display.shape[0]:
         ts, vs = screen_from_brightness(display[:, 0], display[:, 1], screen_timeout_s)
         end = display[:, 0].max() + screen_timeout_s  # the last row's state holds this long

@@ -119,7 +119,7 @@ def _drain_rates(trace: Trace, min_rate_h: float) -> dict[str, float]:
             continue
         rows.append((on, off, d))
     if tot_t >= min_rate_h * H_S:
-        out["drain_unplugged_pct_per_h"] = -tot_d / tot_t * H_S * 100.0
+        out["drain_unplugged_pct_per_h"] = float(-tot_d / tot_t * H_S * 100.0)
     if rows:
         x = np.array(rows)
         out["drain_fit_h"] = float(x[:, :2].sum() / H_S)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bgenv.traces import load_batterystats, load_greenhub, load_powerlog, parse_batterystats
+from bgenv.traces.powerlog import build_trace
 
 DATA = Path(__file__).parent / "data"
 
@@ -168,6 +169,24 @@ def test_powerlog_epsql_tables_merge_and_debounce(tmp_path):
     assert steps(tr, "plugged") == [(0.0, 1.0), (1000.0, 0.0), (1010.0, 1.0), (2000.0, 0.0)]
     merged = load_powerlog(db, min_unplug_s=60.0)
     assert steps(merged, "plugged") == [(0.0, 1.0), (2000.0, 0.0)]
+
+
+def test_powerlog_connected_without_power_counts_as_unplugged():
+    # connected from 100 s, the level drains 50 -> 45 % until charging starts at 2000 s
+    level = np.array([[T0, 0.50], [T0 + 1000, 0.47], [T0 + 1900, 0.45], [T0 + 2500, 0.60]])
+    plugged = np.array([[T0 + 100, 1.0], [T0 + 3000, 0.0]])
+    charging = np.array([[T0, 0.0], [T0 + 1000, 0.0], [T0 + 2000, 1.0], [T0 + 3000, 0.0]])
+    none = np.zeros((0, 2))
+    raw = build_trace(level, none, plugged, charging, none, None)
+    # (before the first ExternalConnected row, not charging says nothing: NaN)
+    assert np.isnan(raw["plugged"].value[0])
+    assert steps(raw, "plugged")[1:] == [(100.0, 1.0), (3000.0, 0.0)]
+    tr = build_trace(level, none, plugged, charging, none, None, min_drain_unpowered=0.03)
+    assert steps(tr, "plugged")[1:] == [(100.0, 0.0), (2000.0, 1.0), (3000.0, 0.0)]
+    # a hold on the charger (flat level, not charging) stays plugged
+    flat = np.array([[T0, 0.80], [T0 + 2500, 0.80]])
+    held = build_trace(flat, none, plugged, charging, none, None, min_drain_unpowered=0.03)
+    assert steps(held, "plugged")[1:] == [(100.0, 1.0), (3000.0, 0.0)]
 
 
 def test_powerlog_robust_to_absent_tables(tmp_path):
