@@ -34,12 +34,12 @@ screen is in use) and a row with ``Brightness`` 0 when the display turns off, bu
 always. The screen counts as on from a row with ``Brightness`` > 0 until the next row or
 ``screen_timeout_s`` after it, whichever is first; off otherwise, while the table covers
 (from its first row to ``screen_timeout_s`` after its last; outside that ``screen_on`` is
-NaN, not recorded). The default of 120 s
-is an assumption, checked on the shipped sample (``tables/battery_state.csv``, unplugged,
-20 s samples): the median discharge current is -323 mA within 10 s of a display row with
-brightness > 0, -114 mA at 60-120 s, -103 mA at 120-300 s, -72 mA at 300-600 s and -74 mA
-after a ``Brightness`` 0 row (screen off). Other timeouts change the screen-on share
-(0.24 at 60 s, 0.29 at 120 s, 0.35 at 300 s over those 44 h).
+NaN, not recorded). The default of 120 s is an assumption, checked on the shipped
+sample's source (``tables/battery_state.csv``, unplugged, 20 s samples): the median
+discharge current is -323 mA within 10 s of a display row with brightness > 0, -114 mA at
+60-120 s, -103 mA at 120-300 s, -72 mA at 300-600 s, -41 mA beyond, and -74 mA after a
+``Brightness`` 0 row (screen off). Other timeouts change the screen-on share (0.24 at
+60 s, 0.29 at 120 s, 0.35 at 300 s over those 44 h).
 
 **Gaps.** No ``app_open`` (app foreground tables and their identifiers vary across iOS
 versions; none in the shipped files), no ``network``, no ``low_power`` (Low Power Mode),
@@ -50,8 +50,8 @@ the level (see :mod:`bgenv.traces.statistics`). The EPSQL samples the battery on
 ``ExternalConnected`` drops out for seconds while a cable is re-seated; pass
 ``min_unplug_s`` to merge such drop-outs. It is also 1 with something connected that gives
 no power (the level falls, ``IsCharging`` stays 0); pass ``min_drain_unpowered`` to count
-such stretches as unplugged. The UTC offset is the last one recorded (a
-change of time zone or daylight saving inside the trace is not followed).
+such stretches as unplugged. The UTC offset is the last one recorded (a change of time
+zone or daylight saving inside the trace is not followed).
 """
 
 from __future__ import annotations

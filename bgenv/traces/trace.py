@@ -212,6 +212,12 @@ class Trace:
         first = (DAY_S - float(self.local_time_s(0.0))) % DAY_S
         return np.arange(first, self.duration_s, DAY_S, dtype=np.float64)
 
+    def episode_starts(self, length_s: float) -> np.ndarray:
+        """Local midnights (s since the start) from which a window of ``length_s`` s fits in
+        the trace: the possible starts of episodes of that length."""
+        m = self.local_midnights()
+        return m[m + length_s <= self.duration_s + 1e-6]
+
     # ------------------------------------------------------------------ slicing
     def window(self, start_s: float, length_s: float) -> Trace:
         """The sub-trace ``[start_s, start_s + length_s]`` (s since this trace's start),

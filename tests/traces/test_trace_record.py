@@ -50,6 +50,8 @@ def test_local_midnights():
     # starts at 14:00 local: midnights 10 h and 34 h in
     np.testing.assert_array_equal(tr.local_midnights(), [10 * 3600.0, 34 * 3600.0])
     assert float(tr.local_time_s(0.0)) == 14 * 3600.0
+    np.testing.assert_array_equal(tr.episode_starts(86400.0), [10 * 3600.0])
+    assert tr.episode_starts(2 * 86400.0).size == 0
     no_clock = Trace(float("nan"), 3 * 86400.0, {})
     np.testing.assert_array_equal(no_clock.local_midnights(), [0.0, 86400.0, 2 * 86400.0])
 

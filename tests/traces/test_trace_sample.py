@@ -3,6 +3,7 @@ statistics, carries its licence notice, and rebuilds from the source folder when
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ import pytest
 from bgenv.traces import SAMPLES, load_sample, trace_statistics
 from bgenv.traces.sample import DATA_DIR, sample_path
 
-SOURCE = Path("/work/shared/data/mcm-battery-2026")
+# the source folder (markm39/mcm-battery-2026 data/), if present on this machine
+SOURCE = Path(os.environ.get("BGENV_MCM_SOURCE", "/work/shared/data/mcm-battery-2026"))
 
 
 def test_sample_loads_with_documented_channels():
@@ -23,6 +25,7 @@ def test_sample_loads_with_documented_channels():
     assert tr.start_utc_s == pytest.approx(1_766_708_276.8, abs=0.1)  # 2025-12-26 00:17 UTC
     assert tr.utc_offset_s == -21600.0
     assert tr.local_midnights().size == 38
+    assert tr.episode_starts(7 * 86400.0).size == 31  # week-long episodes from local midnights
     # screen recorded only in the last ~44 h (the PLSQL display table)
     assert tr["screen_on"].known_s(tr.duration_s) / 3600 == pytest.approx(44.3, abs=0.1)
     assert tr["screen_on"].t_s[0] / 86400 == pytest.approx(36.2, abs=0.05)
