@@ -392,14 +392,16 @@ def fleet_report(
     policies: Sequence[str], fleet: str | Path, devices: int, seed: int, out: Path | None, deterministic: bool = True
 ) -> tuple[str, FleetComparison, Path | None, Path | None]:
     """What ``bgenv eval --fleet`` / ``compare --fleet`` print: the population table, the
-    breakdowns and (with several policies, or one that is not ``guidelines``) the paired
+    breakdowns (every one for a single policy; per cohort when comparing) and (with several policies, or one that is not ``guidelines``) the paired
     differences against ``guidelines`` per cohort; writes ``fleet.csv`` and ``fleet.png``
     under ``out``."""
     cmp = compare_fleet(list(policies), fleet, devices, seed, deterministic)
     shown = list(cmp.results)
     parts = [population_table(shown)]
+    # one policy: every breakdown; several: per cohort (the rest is in fleet.csv and --json)
+    groups = GROUPS if len(shown) == 1 else ("cohort",)
     for r in shown:
-        for by in GROUPS:
+        for by in groups:
             if len(set(r.group_of(by))) > 1 or by == "cohort":
                 parts.append(f"{r.policy} by {by}:\n{breakdown_table(r, by)}")
     if any(r.policy != "guidelines" for r in shown):
