@@ -510,13 +510,23 @@ class Comparison:
         return rows
 
 
-def _disambiguate(policies: Sequence[str | PolicyLike], results: list[EpisodeResults]) -> None:
+def _longer_label(spec: str) -> str:
+    """The next longer label of a spec: ``file.py:Class`` for a policy class,
+    ``<dir>/<run dir>/<file stem>`` for a model path."""
+    if is_plugin_spec(spec):
+        return plugin_label(spec, long=True)
+    p = Path(spec)
+    return "/".join([*p.parent.parts[-2:], p.stem])
+
+
+def disambiguate(policies: Sequence[str | PolicyLike], results: Sequence[EpisodeResults]) -> None:
     """Relabel results whose short labels clash (two policy classes of one name from
-    different files, say): a policy class becomes ``file.py:Class``, then the full spec."""
-    for relabel in (lambda p: plugin_label(p, long=True), str):
+    different files, two ``model.zip`` in run directories of one name): a longer label
+    (:func:`_longer_label`), then the full spec."""
+    for relabel in (_longer_label, str):
         labels = [r.policy for r in results]
         for p, r in zip(policies, results):
-            if isinstance(p, str) and is_plugin_spec(p) and labels.count(r.policy) > 1:
+            if isinstance(p, str) and labels.count(r.policy) > 1 and (is_plugin_spec(p) or is_model_spec(p)):
                 r.policy = relabel(p)
 
 
@@ -541,7 +551,7 @@ def compare(
         else evaluate(p, scenario, episodes, seed, deterministic=deterministic, **overrides)
         for p in policies
     ]
-    _disambiguate(policies, results)
+    disambiguate(policies, results)
     by_name = {r.policy: r for r in results}
     anchors, references = {}, {}
     for name in ("random", "guidelines"):

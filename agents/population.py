@@ -35,6 +35,7 @@ from agents.evaluate import (
     EpisodeResults,
     PolicyLike,
     bind_model,
+    disambiguate,
     is_model_spec,
     load_policy,
     mean_ci,
@@ -235,6 +236,7 @@ def compare_fleet(
     differences) when not listed."""
     fl = Fleet.of(fleet)
     results = [evaluate_fleet(p, fl, devices, seed, deterministic=deterministic) for p in policies]
+    disambiguate(policies, results)
     ref = next((r for r in results if r.policy == "guidelines"), None)
     if ref is None:
         ref = evaluate_fleet("guidelines", fl, devices, seed)

@@ -130,3 +130,13 @@ def test_train_on_a_fleet(fleets: dict[str, Path], tmp_path: Path) -> None:
     assert res is not None
     ev = evaluate(str(tmp_path / "run" / "model.zip"), f"fleet:{fleets['android']}", 2, 10_000)
     assert len(ev.metrics) == 2 and {m["cohort"] for m in ev.metrics} <= {0.0, 1.0}
+
+
+def test_clashing_model_labels_get_longer() -> None:
+    from agents.evaluate import EpisodeResults, disambiguate, policy_label
+
+    specs = ["/x/a/ppo_0/model.zip", "/x/b/ppo_0/model.zip", "guidelines"]
+    results = [EpisodeResults(policy_label(p), "s") for p in specs]
+    assert [r.policy for r in results] == ["ppo_0/model", "ppo_0/model", "guidelines"]
+    disambiguate(specs, results)
+    assert [r.policy for r in results] == ["a/ppo_0/model", "b/ppo_0/model", "guidelines"]
