@@ -318,6 +318,10 @@ def mean_ci(x: np.ndarray) -> tuple[float, float]:
     return float(x.mean()), half
 
 
+WORLD_ARGS = ("world", "world_mode", "world_battery")
+"""Keys of ``overrides`` that go to the env, not to the scenario."""
+
+
 def evaluate(
     policy: str | PolicyLike,
     scenario: str | Path,
@@ -329,7 +333,9 @@ def evaluate(
 ) -> EpisodeResults:
     """``episodes`` full episodes of ``policy`` with seeds ``seed, seed+1, ...`` on the
     batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object;
-    ``deterministic`` applies to trained models given by path."""
+    ``deterministic`` applies to trained models given by path. ``overrides`` may hold the
+    env's ``world``, ``world_mode`` and ``world_battery`` (``bgenv.world``: replay a trace;
+    episode ``k`` replays the window its seed picks)."""
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
     from bgenv.fleet import fleet_of_spec, is_fleet_spec
 
@@ -341,6 +347,7 @@ def evaluate(
         res_f = evaluate_fleet(policy, fleet_of_spec(str(scenario)), episodes, seed, batch, deterministic)
         res_f.scenario = str(scenario)
         return res_f
+    world = {k: overrides.pop(k) for k in WORLD_ARGS if k in overrides}  # the env's, not the scenario's
     platform = bgenv.load_scenario(scenario, **overrides).platform
     label = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
     res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))
@@ -348,7 +355,9 @@ def evaluate(
     pol: PolicyLike | None = None if isinstance(policy, str) else policy
     while done_total < episodes:
         n = min(batch, episodes - done_total)
-        env = BackgroundSchedulingVectorEnv(n, platform=platform, scenario=scenario, record_events=False, **overrides)
+        env = BackgroundSchedulingVectorEnv(
+            n, platform=platform, scenario=scenario, record_events=False, **world, **overrides
+        )
         if pol is None:
             pol = load_policy(str(policy), env, seed=seed, deterministic=deterministic)
         elif isinstance(policy, str) and hasattr(pol, "reset"):

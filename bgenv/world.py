@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from bgenv.core import layout as L
+from bgenv.core.sim import split_levels
 from bgenv.traces.sample import SAMPLES, load_sample
 from bgenv.traces.trace import DAY_S, Trace
 
@@ -84,6 +85,7 @@ class TraceWorld:
     mode: str = "random"
     battery: str = "simulate"
     _cache: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _levels: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in WORLD_MODES:
@@ -130,6 +132,21 @@ class TraceWorld:
         self._cache[j] = np.ascontiguousarray(rec)
         return self._cache[j]
 
+    def kernel_records(self, j: int) -> tuple[np.ndarray, int]:
+        """Window ``j``'s records as ``Simulator.set_trace`` takes them, split beforehand
+        (``sim.split_levels``) for this world's battery mode, and the level samples' count."""
+        key = -1 - j
+        if key not in self._cache:
+            rec, n = split_levels(self.records(j), self.force_level)
+            self._cache[key] = rec
+            self._levels[j] = n
+        return self._cache[key], self._levels[j]
+
+    def load(self, sim: Any, i: int, j: int) -> None:
+        """Give device ``i`` of the simulator ``sim`` window ``j`` from its next reset on."""
+        rec, n = self.kernel_records(j)
+        sim.set_trace(i, rec, self.force_level, n)
+
     def channels(self, j: int) -> tuple[str, ...]:
         """Names of the channels window ``j`` records at some time (not NaN throughout)."""
         rec = self.records(j)
@@ -155,10 +172,7 @@ def world_metrics(sf: np.ndarray, si: np.ndarray) -> np.ndarray:
     n = sf[:, L.M_TR_GAPN]
     with np.errstate(invalid="ignore", divide="ignore"):
         rms = np.where(n > 0, np.sqrt(sf[:, L.M_TR_GAP2] / np.maximum(n, 1.0)), np.nan)
-    seen = si[:, L.I_TR_SEEN]
-    count = np.zeros(len(seen))
-    for c in range(len(L.TR_NAMES)):
-        count += (seen >> c) & 1
+    count = np.unpackbits(si[:, L.I_TR_SEEN].astype(np.uint8)[:, None], axis=1).sum(axis=1)
     return np.column_stack([rms, count])
 
 

@@ -130,6 +130,8 @@ from bgenv.core.layout import (
     I_TEMP_EXEMPT,
     I_THERMAL,
     I_TR_FORCE,
+    I_TR_LN,
+    I_TR_LPOS,
     I_TR_N,
     I_TR_ON,
     I_TR_POS,
@@ -424,6 +426,8 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> N
                 return
         else:
             stuck = 0
+        if si[I_TR_LN] != 0:
+            _trace_levels(sf, si, tr, tk)
         _advance_time(pf, sf, si, tk)
         si[I_EVENTS] += 1
         phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k)
@@ -648,6 +652,27 @@ def _trace_event(pf, ph, sf, si, items, rng, ev, tts, tr) -> int:
     return _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch, v)
 
 
+@kjit(inline="always")
+def _trace_levels(sf, si, tr, t_new: float) -> None:
+    """Compare the recorded battery level samples up to ``t_new`` (s) with the simulated
+    level at their times (it moves linearly at ``S_BATT_RATE`` until the next event, as
+    ``battery.integrate`` moves it; a running chunk's energy is spent at the event, so it
+    shows from then on). The samples are the buffer's second segment (records
+    ``I_TR_N`` .. ``I_TR_N + I_TR_LN``), so they cost no event of their own."""
+    end = si[I_TR_N] + si[I_TR_LN]
+    r = si[I_TR_LPOS]
+    t = sf[S_T]
+    while r < end and tr[r, 0] <= t_new:
+        v = tr[r, 2]
+        if v == v:
+            lvl = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * (tr[r, 0] - t)))
+            d = lvl - v
+            sf[M_TR_GAP2] += d * d
+            sf[M_TR_GAPN] += 1.0
+        r += 1
+    si[I_TR_LPOS] = r
+
+
 @kjit
 def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> int:
     """Channel ``ch`` is recorded as ``v`` from now on (NaN: not recorded: the channel
@@ -655,6 +680,7 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
     t = sf[S_T]
     if ch == TR_LEVEL:
         if v == v:
+            si[I_TR_SEEN] |= bit(TR_LEVEL)
             d = sf[S_BATT] - v
             sf[M_TR_GAP2] += d * d
             sf[M_TR_GAPN] += 1.0
@@ -869,6 +895,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
     trace = si[I_TRACE]
     tr_n = si[I_TR_N]
     tr_force = si[I_TR_FORCE]
+    tr_ln = si[I_TR_LN]
     sf[:] = 0.0
     si[:] = 0
     items[:, :] = 0.0
@@ -881,6 +908,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
     si[I_TRACE] = trace
     si[I_TR_N] = tr_n
     si[I_TR_FORCE] = tr_force
+    si[I_TR_LN] = tr_ln
     si[I_TR_SCREEN] = -1
     t0 = pf[P_START_HOUR] * 3600.0
     sf[S_T] = t0
@@ -924,6 +952,13 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
                 si[I_TR_ON] |= bit(ch)
         si[I_TR_SEEN] = si[I_TR_ON]
         level = initial_value(tr, end, TR_LEVEL)
+        if tr_ln != 0:  # the level samples are the buffer's second segment (_trace_levels)
+            r = tr_n
+            while r < tr_n + tr_ln and tr[r, 0] <= t0:
+                level = tr[r, 2]
+                r += 1
+            si[I_TR_LPOS] = r
+            si[I_TR_SEEN] |= bit(TR_LEVEL)
         if level == level:
             sf[S_BATT] = min(1.0, max(0.0, level))  # the recorded level at the start
             sf[M_BATT_MIN] = sf[S_BATT]

@@ -263,24 +263,32 @@ class Simulator:
         self.tr = tr
         self._bind()
 
-    def set_trace(self, i: int, records: np.ndarray | None, force_level: bool = False) -> None:
+    def set_trace(
+        self, i: int, records: np.ndarray | None, force_level: bool = False, n_levels: int | None = None
+    ) -> None:
         """Device ``i``'s next episodes replay ``records`` (float64 ``[n, 3]``: time in s
         since midnight of day 0, channel code ``layout.TR_*``, value; sorted by time), from
         its next ``reset`` on; None: back to the synthetic world. ``force_level``: set the
-        battery to each recorded level sample instead of only comparing (``replay.py``)."""
+        battery to each recorded level sample instead of only comparing (``replay.py``).
+        ``n_levels``: the records are already split (``split_levels``), with this many level
+        samples at the end."""
         if records is None or len(records) == 0:
             self.si[i, L.I_TRACE] = 0
             self.si[i, L.I_TR_N] = 0
+            self.si[i, L.I_TR_LN] = 0
             self.si[i, L.I_TR_FORCE] = 0
             return
         rec = np.asarray(records, dtype=np.float64)
         if rec.ndim != 2 or rec.shape[1] != L.NTRF:
             raise ValueError(f"trace records must be [n, {L.NTRF}]; got {rec.shape}")
+        if n_levels is None:  # level samples only compared: a segment of their own, no events (replay.py)
+            rec, n_levels = split_levels(rec, force_level)
         if rec.shape[0] > self.tr.shape[1]:
             self._grow_trace(rec.shape[0])
         self.tr[i, : rec.shape[0]] = rec
         self.si[i, L.I_TRACE] = 1
-        self.si[i, L.I_TR_N] = rec.shape[0]
+        self.si[i, L.I_TR_N] = rec.shape[0] - n_levels
+        self.si[i, L.I_TR_LN] = n_levels
         self.si[i, L.I_TR_FORCE] = 1 if force_level else 0
 
     # -- the event log ------------------------------------------------------
@@ -423,6 +431,16 @@ class Simulator:
 # the per-device arrays (copied by ``copy``, ``load_devices``) and the attributes rebuilt by ``_bind``
 _STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh", "pidx", "tr")
 _DERIVED = ("_all", "_args", "_acts0")
+
+
+def split_levels(rec: np.ndarray, force_level: bool) -> tuple[np.ndarray, int]:
+    """Trace records as the kernel takes them: unless the level is forced, the battery
+    level samples (only compared, no events) moved after the other records; returns the
+    records and how many level samples end them."""
+    if force_level:
+        return rec, 0
+    level = rec[:, 1] == L.TR_LEVEL
+    return np.concatenate([rec[~level], rec[level]]), int(level.sum())
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -298,7 +298,7 @@ class BackgroundSchedulingEnv(gym.Env):
             self._world_episode = 0
         j = w.choose(self.np_random, self._world_episode)
         self._world_episode += 1
-        self.sim.set_trace(0, w.records(j), w.force_level)
+        w.load(self.sim, 0, j)
         self.world_window = w.describe(j)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:

@@ -317,7 +317,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             k = w.choose(rng, i + n * int(self._world_episode[i]))
             self._world_episode[i] += 1
             self.world_window[i] = k
-            self.sim.set_trace(i, w.records(k), w.force_level)
+            w.load(self.sim, i, k)
 
     def device_scenario(self, i: int) -> Scenario:
         """The scenario device ``i``'s current episode runs (the env's scenario without a fleet)."""

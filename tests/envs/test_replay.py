@@ -160,3 +160,28 @@ def test_trace_too_short_and_bad_world_raise() -> None:
     with pytest.raises(ValueError, match="world must be"):
         gym.make("bgenv/iOS-v1", world="nowhere")
     assert load_sample("mcm_iphone13").channels[0] == "screen_on"
+
+
+def test_a_copy_of_a_replaying_env_continues_identically() -> None:
+    import copy
+
+    env = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", horizon_days=2)
+    env.reset(seed=2)
+    for _ in range(3):
+        env.step(np.array([1, 0, 2, 0]))
+    twin = copy.deepcopy(env)
+    for _ in range(200):
+        a = env.step(np.array([1, 0, 2, 0]))
+        b = twin.step(np.array([1, 0, 2, 0]))
+        assert np.array_equal(a[0], b[0]) and a[1] == b[1]
+        if a[3]:
+            assert a[4]["metrics"] == b[4]["metrics"]
+            break
+
+
+def test_evaluate_passes_the_world_to_the_env() -> None:
+    from agents.evaluate import evaluate
+
+    res = evaluate("guidelines", "ios_commuter", 2, 10_000, world="trace:mcm_iphone13", horizon_days=1)
+    assert len(res.metrics) == 2
+    assert all(math.isfinite(m["battery_gap_rms"]) and m["replayed_channels"] >= 2 for m in res.metrics)
