@@ -41,7 +41,12 @@ WORLD_MODES: tuple[str, ...] = ("random", "sequential")
 BATTERY_MODES: tuple[str, ...] = ("simulate", "recorded")
 """``simulate``: the level is simulated from the recorded start; ``recorded``: it is set
 to every recorded sample."""
-WORLD_METRICS: tuple[str, ...] = ("battery_gap_rms", "replayed_channels")
+WORLD_METRIC_DOCS: dict[str, str] = {
+    "battery_gap_rms": "root mean square of simulated minus recorded battery level at the trace's level samples "
+    "in the episode, fraction (NaN without samples)",
+    "replayed_channels": "how many of the trace's channels drove the device in the episode (battery level included)",
+}
+WORLD_METRICS: tuple[str, ...] = tuple(WORLD_METRIC_DOCS)
 """Episode metrics a trace world adds."""
 
 

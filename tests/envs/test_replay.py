@@ -185,3 +185,41 @@ def test_evaluate_passes_the_world_to_the_env() -> None:
     res = evaluate("guidelines", "ios_commuter", 2, 10_000, world="trace:mcm_iphone13", horizon_days=1)
     assert len(res.metrics) == 2
     assert all(math.isfinite(m["battery_gap_rms"]) and m["replayed_channels"] >= 2 for m in res.metrics)
+
+
+@pytest.mark.parametrize("env_id", ["bgenv/iOS-v1", "bgenv/Android-v1"])
+def test_app_network_and_low_power_channels_replay(env_id: str) -> None:
+    """Screen on 11:59-12:15 with the app open 12:00-12:10, cellular 09:00, no network
+    13:00, Wi-Fi 14:00, Low Power Mode 15:00-16:00, the screen not recorded from 18:00."""
+    nan = float("nan")
+    trace = Trace(
+        start_utc_s=0.0,
+        duration_s=48 * H,
+        series={
+            "screen_on": Channel(np.array([0.0, 11.98 * H, 12.25 * H, 18 * H]), np.array([0.0, 1.0, 0.0, nan])),
+            "app_open": Channel(np.array([0.0, 12 * H, 12 * H + 600.0]), np.array([0.0, 1.0, 0.0])),
+            "plugged": Channel(np.array([0.0]), np.array([0.0])),
+            "network": Channel(np.array([0.0, 9 * H, 13 * H, 14 * H]), np.array([2.0, 1.0, 0.0, 2.0])),
+            "low_power": Channel(np.array([0.0, 15 * H, 16 * H]), np.array([0.0, 1.0, 0.0])),
+        },
+        utc_offset_s=0.0,
+    )
+    env = gym.make(env_id, world=trace, horizon_days=1)
+    _, info = run(env, seed=5)
+    ev = [e for e in env.unwrapped.events if e["t"] > 7 * H]
+    before = [e for e in ev if e["t"] < 18 * H]
+    assert [(e["t"], e["on"], e["app"]) for e in before if e["kind"] == "screen"] == [
+        (11.98 * H, True, False),
+        (12.25 * H, False, False),
+    ]
+    assert [e["t"] for e in before if e["kind"] == "app_open"] == [12 * H]
+    assert [e["t"] for e in before if e["kind"] == "app_close"] == [12 * H + 600.0]
+    assert [(e["t"], e["network"]) for e in ev if e["kind"] == "network"] == [
+        (9 * H, "cellular"),
+        (13 * H, "none"),
+        (14 * H, "wifi"),
+    ]
+    assert [(e["t"], e["on"]) for e in ev if e["kind"] == "low_power"] == [(15 * H, True), (16 * H, False)]
+    assert info["metrics"]["replayed_channels"] == 5.0
+    # from 18:00 the user model drives the screen again
+    assert any(e["kind"] == "screen" for e in ev if e["t"] > 18 * H)
