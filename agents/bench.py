@@ -582,8 +582,8 @@ def bench_replay(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
         "raw": res,
         "comparisons": [_ratio("replay", "trace mcm_iphone13 (iOS)", "synthetic ios_commuter", res, "env-steps/s")],
         "trace_bytes_per_device": per_device,
-        "note": "the trace drives plugged and the battery level (and the screen in its last 44 h); the user "
-        "model the rest. A step is a decision, so the two differ in simulated time per step too",
+        "note": "the trace drives plugged, the battery level and temperature (and the screen in its last 44 h); "
+        "the user model the rest. A step is a decision, so the two differ in simulated time per step too",
     }
 
 

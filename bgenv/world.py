@@ -14,8 +14,8 @@ the env's own random generator (``mode="random"``, seeded by ``reset(seed=...)``
 order (``mode="sequential"``: the k-th episode since the last seeded reset takes the k-th
 midnight, wrapping round). The kernel (``bgenv/core/replay.py``) replays the channels the
 trace records (screen, this app's opens, plugged, battery level at the start, network,
-Low Power Mode) and the user model synthesises the rest, conditioned on them (app opens
-only with a recorded screen on). The battery is simulated from the start level, so the
+Low Power Mode, battery temperature as the thermal state) and the user model synthesises
+the rest, conditioned on them (app opens only with a recorded screen on). The battery is simulated from the start level, so the
 app's background energy counts; ``battery="recorded"`` sets it to each recorded sample.
 The episode metrics gain ``battery_gap_rms`` (root mean square of simulated minus
 recorded level at the recorded samples, fraction; NaN without samples) and
@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from bgenv.core import layout as L
+from bgenv.core.replay import THERMAL_FROM_C
 from bgenv.core.sim import split_levels
 from bgenv.traces.sample import SAMPLES, load_sample
 from bgenv.traces.trace import DAY_S, Trace
@@ -130,8 +131,12 @@ class TraceWorld:
         for code in L.TR_REPLAYED:
             name = L.TR_NAMES[code]
             if name in w:
-                ch = w[name]
-                parts.append(np.column_stack([ch.t_s, np.full(len(ch), float(code)), ch.value]))
+                t, v = w[name].t_s, w[name].value
+                if code == L.TR_TEMPERATURE:  # only changes of the thermal state it gives matter
+                    level = np.where(np.isnan(v), -1, np.searchsorted(THERMAL_FROM_C, v, side="right"))
+                    keep = np.concatenate([[True], level[1:] != level[:-1]])
+                    t, v = t[keep], v[keep]
+                parts.append(np.column_stack([t, np.full(len(t), float(code)), v]))
         rec = np.concatenate(parts) if parts else np.zeros((0, L.NTRF))
         rec = rec[np.lexsort((rec[:, 1], rec[:, 0]))] if len(rec) else rec
         self._cache[j] = np.ascontiguousarray(rec)

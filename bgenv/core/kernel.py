@@ -97,6 +97,7 @@ from bgenv.core.layout import (
     EVK_LEVEL,
     EVK_NETWORK,
     EVK_RESET,
+    EVK_THERMAL,
     H_APP_OPENS,
     H_APP_OPENS_PER_S,
     H_MOTION_PER_S,
@@ -240,11 +241,13 @@ from bgenv.core.layout import (
     S_USAGE,
     S_USAGE_TOT,
     TR_APP,
+    TR_DOZE,
     TR_LEVEL,
     TR_LOW_POWER,
     TR_NETWORK,
     TR_PLUGGED,
     TR_SCREEN,
+    TR_TEMPERATURE,
     WT_FGS,
     WT_PROCESSING,
     WT_UIDT,
@@ -260,6 +263,7 @@ from bgenv.core.replay import (
     overnight,
     replayed,
     silence,
+    thermal_of,
 )
 from bgenv.core.reward import reward_deadline, reward_throttle
 from bgenv.core.rng import SYS, USER, expo, uniform
@@ -308,6 +312,7 @@ _TR_SCREEN_BIT = 1 << TR_SCREEN  # I_TR_ON bits (replay.py)
 _TR_APP_DRIVERS = (1 << TR_SCREEN) | (1 << TR_APP)  # the app opens follow a replayed screen or app
 _TR_NET_BIT = 1 << TR_NETWORK
 _TR_PLUGGED_BIT = 1 << TR_PLUGGED
+_TR_TEMP_BIT = 1 << TR_TEMPERATURE
 
 
 # ---------------------------------------------------------------------------
@@ -689,8 +694,8 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
                 if sf[S_BATT] < sf[M_BATT_MIN]:
                     sf[M_BATT_MIN] = sf[S_BATT]
         return PH_NONE
-    if ch > TR_LOW_POWER:
-        return PH_NONE  # Doze and temperature are not replayed
+    if ch == TR_DOZE:
+        return PH_NONE  # Doze is not replayed
     if v != v:  # not recorded from here on: the user model takes the channel back
         if replayed(si, ch):
             si[I_TR_ON] &= ~bit(ch)
@@ -740,6 +745,11 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
             log_event(sf, si, ev, EVK_NETWORK, net, 0.0, 0.0, 0.0)
     elif ch == TR_LOW_POWER:
         set_low_power(sf, si, ev, on)
+    elif ch == TR_TEMPERATURE:
+        level = thermal_of(v)
+        if level != si[I_THERMAL]:
+            si[I_THERMAL] = level
+            log_event(sf, si, ev, EVK_THERMAL, level, 0.0, 0.0, 0.0)
     return PH_NONE
 
 
@@ -813,7 +823,7 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     # (the daytime plug-in clock's rate changes only with the hour: set in _hourly_rates)
     cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
     up, down = thermal_rates(pf, si, cpu)
-    _set_hazard(sf, EV_THERMAL, up + down)
+    _set_hazard(sf, EV_THERMAL, 0.0 if tron & _TR_TEMP_BIT != 0 else up + down)
     _set_hazard(sf, EV_ARR_UPLOAD, ph[H_UPLOAD_PER_S, h])
     _set_hazard(sf, EV_ARR_REFRESH, ph[H_PUBLISH_PER_S, h])
     _set_hazard(sf, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
@@ -947,8 +957,8 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
         end = first_after(si, tr, t0)
         si[I_TR_POS] = end
         sf[S_EV + EV_TRACE] = tr[end, 0] if end < tr_n else INF
-        for ch in range(TR_LOW_POWER + 1):
-            if ch != TR_LEVEL and initial_value(tr, end, ch) == initial_value(tr, end, ch):
+        for ch in range(TR_TEMPERATURE + 1):
+            if ch != TR_LEVEL and ch != TR_DOZE and initial_value(tr, end, ch) == initial_value(tr, end, ch):
                 si[I_TR_ON] |= bit(ch)
         si[I_TR_SEEN] = si[I_TR_ON]
         level = initial_value(tr, end, TR_LEVEL)
@@ -969,6 +979,8 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
         if replayed(si, TR_APP) and initial_value(tr, end, TR_APP) >= 0.5:
             si[I_SCREEN] = 1  # every episode starts with the app in the background
         low_power = initial_value(tr, end, TR_LOW_POWER)
+        if replayed(si, TR_TEMPERATURE):
+            si[I_THERMAL] = thermal_of(initial_value(tr, end, TR_TEMPERATURE))
         net0 = initial_value(tr, end, TR_NETWORK)
         if replayed(si, TR_PLUGGED):
             plugged = initial_value(tr, end, TR_PLUGGED) >= 0.5

@@ -599,7 +599,7 @@ TR_LOW_POWER = 5
 TR_DOZE = 6
 TR_TEMPERATURE = 7
 TR_NAMES = ("screen_on", "app_open", "plugged", "battery_level", "network", "low_power", "doze", "temperature_c")
-TR_REPLAYED = (TR_SCREEN, TR_APP, TR_PLUGGED, TR_LEVEL, TR_NETWORK, TR_LOW_POWER)  # the channels the kernel replays
+TR_REPLAYED = (TR_SCREEN, TR_APP, TR_PLUGGED, TR_LEVEL, TR_NETWORK, TR_LOW_POWER, TR_TEMPERATURE)  # replayed ones
 
 # Event record fields ev[N, EV_BUF, NEVF]
 NEVF = 6  # t, kind, a, b, c, d

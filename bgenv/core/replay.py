@@ -20,11 +20,13 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
 * ``plugged``: bedtime charging, top-ups, daytime plug-ins and the planned unplug.
 * ``network``: the network-change clock (short drops stay synthetic).
 * ``low_power``: the Low Power Mode prompt and the always-on habit.
+* ``temperature_c``: the thermal clock; the thermal state follows the recorded battery
+  temperature (``thermal_of``).
 * ``battery_level``: the first known level is the starting level; later samples are
   compared with the simulated level (``M_TR_GAP2``, ``M_TR_GAPN``), or set it
   (``I_TR_FORCE``).
 
-Doze and temperature are not replayed (the OS model keeps its own).
+Doze is not replayed (the OS model keeps its own).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from bgenv.core.layout import (
     EV_PLUGIN,
     EV_SCREEN_OFF,
     EV_SCREEN_ON,
+    EV_THERMAL,
     EV_TOPUP,
     I_TR_N,
     I_TR_ON,
@@ -56,9 +59,15 @@ from bgenv.core.layout import (
     TR_NETWORK,
     TR_PLUGGED,
     TR_SCREEN,
+    TR_TEMPERATURE,
 )
 
 INF = np.inf
+THERMAL_FROM_C = (35.0, 40.0, 45.0)
+"""Battery temperatures (°C) from which the thermal state is fair, serious, critical.
+Assumption: no source maps battery temperature to iOS/Android thermal states (U21 gives
+the typical range, mean 29-31 °C, IQR 25-33 °C; the shipped phone is above 35 °C in about
+10 % of its samples, mostly while charging)."""
 NIGHT_HOUR = 3.0
 """A charge that spans 03:00 counts as overnight (assumption: the trace does not say; the
 flag starts iOS optimised charging's hold, U16)."""
@@ -88,6 +97,8 @@ def blocks(si, k: int) -> bool:
         return (on >> TR_PLUGGED) & 1 != 0
     if k == EV_NET:
         return (on >> TR_NETWORK) & 1 != 0
+    if k == EV_THERMAL:
+        return (on >> TR_TEMPERATURE) & 1 != 0
     return False
 
 
@@ -109,6 +120,16 @@ def app_share(sf) -> float:
     a = sf[S_RATE_APP]
     s = sf[S_RATE_SCREEN]
     return a / (a + s) if a + s > 0.0 else 0.0
+
+
+@kjit(inline="always")
+def thermal_of(temp_c: float) -> int:
+    """The thermal state (``THERMAL_*`` code) of a battery temperature, °C (``THERMAL_FROM_C``)."""
+    level = 0
+    for x in THERMAL_FROM_C:
+        if temp_c >= x:
+            level += 1
+    return level
 
 
 @kjit

@@ -190,7 +190,8 @@ def test_evaluate_passes_the_world_to_the_env() -> None:
 @pytest.mark.parametrize("env_id", ["bgenv/iOS-v1", "bgenv/Android-v1"])
 def test_app_network_and_low_power_channels_replay(env_id: str) -> None:
     """Screen on 11:59-12:15 with the app open 12:00-12:10, cellular 09:00, no network
-    13:00, Wi-Fi 14:00, Low Power Mode 15:00-16:00, the screen not recorded from 18:00."""
+    13:00, Wi-Fi 14:00, Low Power Mode 15:00-16:00, 37-38 degC 10:00-11:00 and 46 degC
+    11:00-12:00, the screen not recorded from 18:00."""
     nan = float("nan")
     trace = Trace(
         start_utc_s=0.0,
@@ -201,6 +202,9 @@ def test_app_network_and_low_power_channels_replay(env_id: str) -> None:
             "plugged": Channel(np.array([0.0]), np.array([0.0])),
             "network": Channel(np.array([0.0, 9 * H, 13 * H, 14 * H]), np.array([2.0, 1.0, 0.0, 2.0])),
             "low_power": Channel(np.array([0.0, 15 * H, 16 * H]), np.array([0.0, 1.0, 0.0])),
+            "temperature_c": Channel(
+                np.array([0.0, 10 * H, 10.5 * H, 11 * H, 12 * H]), np.array([30.0, 37.0, 38.0, 46.0, 30.0])
+            ),
         },
         utc_offset_s=0.0,
     )
@@ -220,6 +224,12 @@ def test_app_network_and_low_power_channels_replay(env_id: str) -> None:
         (14 * H, "wifi"),
     ]
     assert [(e["t"], e["on"]) for e in ev if e["kind"] == "low_power"] == [(15 * H, True), (16 * H, False)]
-    assert info["metrics"]["replayed_channels"] == 5.0
+    # battery temperature as the thermal state: >= 35 degC fair, >= 45 critical (assumption)
+    assert [(e["t"], e["level"]) for e in ev if e["kind"] == "thermal"] == [
+        (10 * H, "fair"),
+        (11 * H, "critical"),
+        (12 * H, "nominal"),
+    ]
+    assert info["metrics"]["replayed_channels"] == 6.0
     # from 18:00 the user model drives the screen again
     assert any(e["kind"] == "screen" for e in ev if e["t"] > 18 * H)
