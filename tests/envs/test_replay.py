@@ -233,3 +233,23 @@ def test_app_network_and_low_power_channels_replay(env_id: str) -> None:
     assert info["metrics"]["replayed_channels"] == 6.0
     # from 18:00 the user model drives the screen again
     assert any(e["kind"] == "screen" for e in ev if e["t"] > 18 * H)
+
+
+def test_batched_sequential_windows_and_argument_errors() -> None:
+    n = 2
+    venv = gym.make_vec(
+        "bgenv/iOS-v1",
+        num_envs=n,
+        vectorization_mode="vector_entry_point",
+        world="trace:mcm_iphone13",
+        world_mode="sequential",
+        horizon_days=1,
+    )
+    venv.reset(seed=0)
+    assert venv.unwrapped.world_window.tolist() == [0, 1]
+    venv.reset()
+    assert venv.unwrapped.world_window.tolist() == [2, 3]  # device i's k-th episode: window i + k n
+    with pytest.raises(ValueError, match="world_battery"):
+        gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_battery="nope")
+    with pytest.raises(ValueError, match="world_mode"):
+        gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_mode="nope")
