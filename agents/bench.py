@@ -272,7 +272,7 @@ def bench_vector(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     }
 
 
-def _started_fleet(fleet: str, platform: str | None, n_envs: int, rng: Any) -> tuple[Any, Any]:
+def _started_fleet(fleet: Any, platform: str | None, n_envs: int, rng: Any) -> tuple[Any, Any]:
     """A fleet batch reset and stepped three times, and 16 batches of random actions
     whose request option is one every platform offers (a device's platform changes when
     it draws again at an autoreset)."""
@@ -288,9 +288,10 @@ def _started_fleet(fleet: str, platform: str | None, n_envs: int, rng: Any) -> t
 
 
 def bench_fleet(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
-    """A fleet of both platforms (``mixed``: a table row per cohort) and a fleet with
-    parameter ranges (``android_makers``: a row per device) against batches of identical
-    ``ios_commuter`` / ``android_commuter`` devices, same random actions. The reference
+    """A fleet of both platforms (``mixed``: a table row per cohort), ``android_commuter``
+    alone with a parameter range (a table row per device: the cost of per-device
+    parameters by themselves) and a fleet with ranges (``android_makers``) against batches
+    of identical ``ios_commuter`` / ``android_commuter`` devices, same random actions. The reference
     of the mixed fleet is the identical batches' cost mixed in the fleet's platform
     shares (seconds per device-step of each, weighted)."""
     import numpy as np
@@ -300,6 +301,14 @@ def bench_fleet(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     mixed, a_mixed = _started_fleet("mixed", None, n_envs, rng)
     makers, a_makers = _started_fleet("android_makers", "android", n_envs, rng)
+    from bgenv.fleet import CohortConfig, Fleet, FleetConfig
+
+    one = FleetConfig(  # android_commuter alone with a parameter range: every device its own table row
+        name="android_commuter_ranges",
+        cohorts=[CohortConfig(name="android_commuter", weight=1.0, scenario="android_commuter")],
+        randomize={"battery.background_cpu_pct_per_h": [14.0, 16.0]},
+    )
+    rows, a_rows = _started_fleet(Fleet(one), "android", n_envs, rng)
     ios, _ = _started_vec("bgenv/iOS-v1", n_envs, rng)
     android, _ = _started_vec("bgenv/Android-v1", n_envs, rng)
     same = rng.integers(0, [10, 9, 9, 5], size=(16, n_envs, 4))
@@ -309,6 +318,7 @@ def bench_fleet(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
             "bgenv/iOS-v1 ios_commuter": _vector_side(ios, same, seconds),
             "bgenv/Android-v1 android_commuter": _vector_side(android, same, seconds),
             "fleet android_makers (ranges)": _vector_side(makers, a_makers, seconds),
+            "fleet android_commuter + range (a row per device)": _vector_side(rows, a_rows, seconds),
         },
         rounds,
     )
@@ -322,14 +332,27 @@ def bench_fleet(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
         name: (env.sim.pf_table.nbytes + env.sim.ph_table.nbytes + env.sim.pidx.nbytes) / n_envs
         for name, env in (("mixed", mixed), ("android_makers", makers))
     }
-    for env in (mixed, makers, ios, android):
+    for env in (mixed, makers, rows, ios, android):
         env.close()
     return {
         "num_envs": n_envs,
         "raw": res,
         "comparisons": [
             _ratio("fleet", "fleet mixed (iOS + Android)", "identical batches mixed as the fleet", res, "env-steps/s"),
-            _ratio("fleet", "fleet android_makers (ranges)", "bgenv/Android-v1 android_commuter", res, "env-steps/s"),
+            _ratio(
+                "fleet",
+                "fleet android_commuter + range (a row per device)",
+                "bgenv/Android-v1 android_commuter",
+                res,
+                "env-steps/s",
+            ),
+            _ratio(
+                "fleet_control",
+                "fleet android_makers (ranges)",
+                "bgenv/Android-v1 android_commuter",
+                res,
+                "env-steps/s",
+            ),
             _ratio("fleet_control", "fleet mixed (iOS + Android)", "bgenv/iOS-v1 ios_commuter", res, "env-steps/s"),
             _ratio(
                 "fleet_control", "fleet mixed (iOS + Android)", "bgenv/Android-v1 android_commuter", res, "env-steps/s"

@@ -105,7 +105,10 @@ class HeldOutEvalCallback(BaseCallback):
 
     def _policy(self) -> ModelPolicy:
         vn = self.model.get_vec_normalize_env()
-        nvec = np.asarray(self.training_env.get_attr("params")[0].nvec)
+        try:  # bgenv/CrossPlatform-v1: the intent table's parts
+            nvec = np.asarray(self.training_env.get_attr("action_table")[0].nvec)
+        except AttributeError:
+            nvec = np.asarray(self.training_env.get_attr("params")[0].nvec)
         return ModelPolicy(self.model, nvec, vn, name="current")
 
     def _on_training_start(self) -> None:

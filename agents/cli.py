@@ -63,11 +63,10 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
-    from agents.evaluate import load_policy
-    from bgenv.registration import env_id_for
+    from agents.evaluate import env_id_of, load_policy
     from bgenv.rollout import rollout
 
-    env = gym.make(env_id_for(args.scenario), scenario=args.scenario, horizon_days=args.days)
+    env = gym.make(env_id_of(args.policy, args.scenario), scenario=args.scenario, horizon_days=args.days)
     policy = load_policy(args.policy, env, seed=args.seed)
     info = rollout(env, policy, args.seed).info
     env.unwrapped.export_events(args.out)

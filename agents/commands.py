@@ -32,6 +32,11 @@ def _num(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else x
 
 
+def _ci_json(summary: dict[str, tuple[float, float]]) -> dict[str, dict[str, float | None]]:
+    """``{metric: (mean, ci95)}`` as JSON-ready ``{metric: {"mean", "ci95"}}`` (NaN -> null)."""
+    return {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summary.items()}
+
+
 def _parse_overrides(items: list[str] | None) -> dict[str, Any]:
     """``key=value`` pairs (YAML values) into scenario overrides."""
     import yaml
@@ -263,18 +268,15 @@ def cmd_fleet(args: argparse.Namespace, policies: list[str]) -> int:
     if args.json:
         from agents.population import GROUPS
 
-        def block(summ: dict) -> dict:
-            return {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()}
-
         doc = {
             "fleet": cmp.fleet.name,
             "devices": args.devices,
             "seed": args.seed,
             "policies": {
                 r.policy: {
-                    "metrics": block(r.summary()),
+                    "metrics": _ci_json(r.summary()),
                     "breakdown": {
-                        by: {g: {"devices": n, **block(summ)} for g, n, summ in r.breakdown(by)} for by in GROUPS
+                        by: {g: {"devices": n, **_ci_json(summ)} for g, n, summ in r.breakdown(by)} for by in GROUPS
                     },
                 }
                 for r in cmp.results
@@ -312,7 +314,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "episodes": args.episodes,
             "seed": args.seed,
             "deterministic": not args.stochastic,
-            "metrics": {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in summ.items()},
+            "metrics": _ci_json(summ),
             "score_vs_guidelines": {"mean": _num(score[0]), "ci95": _num(score[1])},
             "world": args.world or "synthetic",
             "anchors": {"random_reward": cmp.anchors["random"], "guidelines_reward": cmp.anchors["guidelines"]},
@@ -388,7 +390,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "policies": {
                 r.policy: {
-                    "metrics": {k: {"mean": _num(m), "ci95": _num(h)} for k, (m, h) in r.summary().items()},
+                    "metrics": _ci_json(r.summary()),
                     "score_vs_guidelines": {"mean": _num(scores[r.policy][0]), "ci95": _num(scores[r.policy][1])},
                 }
                 for r in cmp.results

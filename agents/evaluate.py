@@ -11,7 +11,10 @@ evaluation (``bgenv eval``/``compare``) uses seeds from :data:`TEST_SEED` up; th
 evaluations during training use another held-out range from :data:`VALIDATION_SEED` up, so
 choosing a checkpoint never looks at the test episodes.
 
-A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...), a planning
+A *policy spec* is a hand-written policy name (``guidelines``, ``random``, ...), an intent
+policy name (``cross_guidelines``, ``cross_random``: ``agents.intent_policies``, run on
+``bgenv/CrossPlatform-v1``, the scenario's platform through a cross-platform library's
+intents, on the same seeds, so it pairs with the native policies), a planning
 policy (``oracle``, ``planner``, optionally with knobs: ``agents.planning``), your own policy
 class (``path/to/file.py:ClassName`` or ``package.module:ClassName``: ``agents.plugins``) or
 the path of a trained model's ``.zip``; the model's observation-normalisation statistics are read
@@ -30,9 +33,11 @@ from typing import Any, Protocol
 import numpy as np
 
 import bgenv
+from agents.intent_policies import INTENT_POLICIES, make_intent_policy
 from agents.planning import PlanningPolicy, is_planner_spec, make_planner
 from agents.plugins import is_plugin_spec, make_plugin, plugin_label
 from agents.policies import POLICIES, make_policy
+from bgenv.envs.crossplatform import CROSS, CROSS_OBSERVATION_NAMES
 from bgenv.rollout import rollout_batch
 
 EVAL_SEED_MIN = 10_000  # every seed from here up is held out of training
@@ -192,6 +197,52 @@ class ModelPolicy:
         return a.astype(np.int64)
 
 
+def uses_intents(policy: str | PolicyLike) -> bool:
+    """Whether ``policy`` acts in intents (``bgenv/CrossPlatform-v1``): an intent policy's
+    name, a policy object bound to an intent action table, or a trained model whose
+    observation is the intent env's."""
+    if isinstance(policy, str):
+        return policy in INTENT_POLICIES
+    if getattr(getattr(policy, "ctx", None), "platform", None) == CROSS:
+        return True
+    space = getattr(getattr(policy, "model", None), "observation_space", None)
+    return getattr(space, "shape", None) == (len(CROSS_OBSERVATION_NAMES),)
+
+
+def preload_model(spec: str, seed: int | None, deterministic: bool = True) -> ModelPolicy | None:
+    """The trained model of a model spec, loaded before its env exists (its observation
+    space tells whether it runs on ``bgenv/CrossPlatform-v1``: :func:`uses_intents`);
+    :func:`bind_model` gives it the env's action parts. None for any other spec."""
+    if (
+        spec in POLICIES
+        or spec in INTENT_POLICIES
+        or is_planner_spec(spec)
+        or is_plugin_spec(spec)
+        or spec.endswith(".py")
+        or not is_model_spec(spec)
+    ):
+        return None
+    pol = ModelPolicy.load(spec, (), deterministic=deterministic)
+    pol.reset(seed)
+    return pol
+
+
+def bind_model(pol: Any, env: Any) -> None:
+    """Give a model loaded by :func:`preload_model` the action parts of ``env``."""
+    if isinstance(pol, ModelPolicy) and len(pol.nvec) == 0:
+        from bgenv.envs.actions import ActionTable
+
+        pol.nvec = np.asarray(ActionTable.from_env(env).nvec, dtype=np.int64)
+
+
+def env_id_of(policy: str, scenario: str | Path) -> str:
+    """The env id a single-env episode of ``policy`` on ``scenario`` runs on:
+    ``bgenv/CrossPlatform-v1`` for an intent policy, else the scenario's platform's."""
+    from bgenv.registration import CROSS_ENV_ID, env_id_for
+
+    return CROSS_ENV_ID if policy in INTENT_POLICIES else env_id_for(scenario)
+
+
 def is_model_spec(spec: str) -> bool:
     return spec.endswith(".zip") or Path(spec).is_file()
 
@@ -206,6 +257,8 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
     by ``seed``."""
     if spec in POLICIES:
         return make_policy(spec, env, seed=seed)
+    if spec in INTENT_POLICIES:
+        return make_intent_policy(spec, env, seed=seed)
     if is_planner_spec(spec):
         return make_planner(spec, env, seed=seed)
     if is_plugin_spec(spec):
@@ -213,13 +266,14 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
     if spec.endswith(".py"):
         raise ValueError(f"{spec} is a Python file: name its policy class too, {spec}:ClassName")
     if is_model_spec(spec):
-        u = env.unwrapped
-        nvec = u.params.nvec
+        from bgenv.envs.actions import ActionTable
+
+        nvec = ActionTable.from_env(env).nvec
         pol = ModelPolicy.load(spec, nvec, deterministic=deterministic)
         pol.reset(seed)
         return pol
     raise ValueError(
-        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *PlanningPolicy.NAMES])}, "
+        f"unknown policy '{spec}': use one of {', '.join([*POLICIES, *INTENT_POLICIES, *PlanningPolicy.NAMES])}, "
         "path/to/file.py:ClassName or package.module:ClassName (your own policy class), or the path of a model .zip"
     )
 
@@ -227,7 +281,7 @@ def load_policy(spec: str, env: Any, seed: int | None = None, deterministic: boo
 def policy_label(spec: str) -> str:
     """A short name for a policy spec in tables: the name, a policy class's name
     (:func:`agents.plugins.plugin_label`), or ``<run dir>/<file stem>``."""
-    if spec in POLICIES or is_planner_spec(spec):
+    if spec in POLICIES or spec in INTENT_POLICIES or is_planner_spec(spec):
         return spec
     if is_plugin_spec(spec):
         return plugin_label(spec)
@@ -333,9 +387,12 @@ def evaluate(
 ) -> EpisodeResults:
     """``episodes`` full episodes of ``policy`` with seeds ``seed, seed+1, ...`` on the
     batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object;
-    ``deterministic`` applies to trained models given by path. ``overrides`` may hold the
-    env's ``world``, ``world_mode`` and ``world_battery`` (``bgenv.world``: replay a trace;
-    episode ``k`` replays the window its seed picks)."""
+    ``deterministic`` applies to trained models given by path. An intent policy
+    (:func:`uses_intents`) runs on ``bgenv/CrossPlatform-v1`` over the same scenario and
+    seeds. ``overrides`` may hold the env's ``world``, ``world_mode`` and
+    ``world_battery`` (``bgenv.world``: replay a trace; episode ``k`` replays the window its
+    seed picks; not with intent policies)."""
+    from bgenv.envs.cross_vector import CrossPlatformVectorEnv
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
     from bgenv.fleet import fleet_of_spec, is_fleet_spec
 
@@ -353,11 +410,20 @@ def evaluate(
     res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))
     done_total = 0
     pol: PolicyLike | None = None if isinstance(policy, str) else policy
+    if isinstance(policy, str):  # a model is loaded first: its observation tells the env
+        pol = preload_model(policy, seed, deterministic)
+    intents = uses_intents(policy if pol is None else pol)
     while done_total < episodes:
         n = min(batch, episodes - done_total)
-        env = BackgroundSchedulingVectorEnv(
-            n, platform=platform, scenario=scenario, record_events=False, **world, **overrides
-        )
+        if intents:
+            if world:
+                raise ValueError("a trace world replays on the native envs, not on bgenv/CrossPlatform-v1")
+            env = CrossPlatformVectorEnv(n, scenario=scenario, record_events=False, **overrides)
+        else:
+            env = BackgroundSchedulingVectorEnv(
+                n, platform=platform, scenario=scenario, record_events=False, **world, **overrides
+            )
+        bind_model(pol, env)
         if pol is None:
             pol = load_policy(str(policy), env, seed=seed, deterministic=deterministic)
         elif isinstance(policy, str) and hasattr(pol, "reset"):

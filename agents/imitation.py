@@ -90,15 +90,16 @@ class CloneSettings:
     vf_coef: float = 0.5
 
     def __post_init__(self) -> None:
+        from agents.intent_policies import INTENT_POLICIES
         from agents.plugins import absolute_spec, is_plugin_spec, load_plugin_class
         from agents.policies import POLICIES
 
         if is_plugin_spec(self.policy):  # your own class (agents.plugins): checked now, its file by absolute path
             load_plugin_class(self.policy)
             object.__setattr__(self, "policy", absolute_spec(self.policy))
-        elif self.policy not in POLICIES:
+        elif self.policy not in POLICIES and self.policy not in INTENT_POLICIES:
             raise ValueError(
-                f"init_from: unknown policy {self.policy!r}; available: {', '.join(POLICIES)} "
+                f"init_from: unknown policy {self.policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])} "
                 "or a policy class (path/to/file.py:ClassName, package.module:ClassName)"
             )
         for name in ("steps", "epochs", "batch_size"):
@@ -190,6 +191,7 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
     what it saw and did. A ``VecNormalize`` env is stepped in training mode, so its
     statistics are updated; observations and rewards are then normalised with the final
     statistics."""
+    from agents.intent_policies import INTENT_POLICIES
     from agents.plugins import build_plugin, is_plugin_spec
     from agents.policies import POLICIES
     from bgenv.envs.actions import ActionTable
@@ -197,19 +199,26 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
     vn = _vec_normalize(env)
     if vn is not None and not vn.training:
         raise ValueError("collect_demonstrations needs the VecNormalize env in training mode")
-    params = env.get_attr("params")[0]
-    nvec = np.asarray(params.nvec, dtype=np.int64)
+    try:  # bgenv/CrossPlatform-v1: the intent table
+        table = env.get_attr("action_table")[0]
+    except AttributeError:
+        table = ActionTable.from_params(env.get_attr("params")[0])
+    nvec = np.asarray(table.nvec, dtype=np.int64)
     if not hasattr(env.action_space, "nvec"):
         raise ValueError(
             f"behaviour cloning needs the env's MultiDiscrete action space; got {env.action_space} "
             f"(supported algorithms: {', '.join(SUPPORTED_ALGOS)})"
         )
     if policy in POLICIES:
-        expert = POLICIES[policy](ActionTable.from_params(params), seed=seed)
+        expert = POLICIES[policy](table, seed=seed)
+    elif policy in INTENT_POLICIES:  # bgenv/CrossPlatform-v1
+        expert = INTENT_POLICIES[policy](table, seed=seed)
     elif is_plugin_spec(policy):
-        expert = build_plugin(policy, ActionTable.from_params(params), seed=seed)
+        expert = build_plugin(policy, table, seed=seed)
     else:
-        raise ValueError(f"unknown policy {policy!r}; available: {', '.join(POLICIES)} or path/to/file.py:ClassName")
+        raise ValueError(
+            f"unknown policy {policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])} or path/to/file.py:ClassName"
+        )
     n = env.num_envs
     t_len = max(1, -(-int(steps) // n))
     obs = env.reset()

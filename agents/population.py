@@ -14,7 +14,9 @@ policy's paired difference against ``guidelines`` per group.
 Hand-written policies (built-in or your own class, ``file.py:Class``) run on fleets of
 both platforms (one instance per platform, each
 seeing its own devices with its platform's action table); a trained model runs on a fleet
-of the platform it was trained on; ``oracle``/``planner`` do not run on fleets yet.
+of the platform it was trained on; intent policies (``cross_guidelines``) and models trained
+on ``bgenv/CrossPlatform-v1`` run on any fleet, one policy for all its devices;
+``oracle``/``planner`` do not run on fleets yet.
 """
 
 from __future__ import annotations
@@ -28,7 +30,18 @@ from typing import Any
 
 import numpy as np
 
-from agents.evaluate import MAX_BATCH, EpisodeResults, PolicyLike, is_model_spec, load_policy, mean_ci, policy_label
+from agents.evaluate import (
+    MAX_BATCH,
+    EpisodeResults,
+    PolicyLike,
+    bind_model,
+    is_model_spec,
+    load_policy,
+    mean_ci,
+    policy_label,
+    preload_model,
+    uses_intents,
+)
 from agents.planning import is_planner_spec
 from agents.policies import POLICIES
 from bgenv.core import layout as L
@@ -130,7 +143,7 @@ def fleet_policy(spec: str | PolicyLike, env: Any, seed: int | None, determinist
     if is_planner_spec(spec):
         raise ValueError(f"{spec} does not run on fleets yet: evaluate it per scenario (bgenv compare --scenario)")
     u = env.unwrapped
-    if not u.mixed:
+    if not u.mixed or getattr(u, "action_table", None) is not None:  # one platform, or intents
         return load_policy(spec, env, seed=seed, deterministic=deterministic)
     from agents.plugins import is_plugin_spec
 
@@ -153,7 +166,10 @@ def evaluate_fleet(
     deterministic: bool = True,
 ) -> FleetResults:
     """One week (episode) on each of ``devices`` devices of ``fleet``, device ``k`` reset
-    with seed ``seed + k`` (``batch`` devices simulated at a time)."""
+    with seed ``seed + k`` (``batch`` devices simulated at a time). An intent policy or a
+    model trained on ``bgenv/CrossPlatform-v1`` runs on it (one policy for every device,
+    on fleets of either or both platforms)."""
+    from bgenv.envs.cross_vector import CrossPlatformVectorEnv
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 
     fl = Fleet.of(fleet)
@@ -161,10 +177,27 @@ def evaluate_fleet(
     label = policy_label(policy) if isinstance(policy, str) else getattr(policy, "name", "policy")
     res = FleetResults(label, f"fleet:{fl.name}", fleet=fl)
     pol: PolicyLike | None = None
+    if isinstance(policy, str):  # a model is loaded first: a CrossPlatform-v1 model runs on any fleet
+        try:
+            pol = preload_model(policy, seed, deterministic)
+        except ValueError:
+            if platform is not None:
+                raise
+            pol = None  # on a mixed fleet, fleet_policy says what runs there
+    intents = uses_intents(policy if pol is None else pol)
+    if pol is not None and not intents and platform is None:
+        raise ValueError(
+            f"{policy}: a model trained on one platform runs on a fleet of that platform; "
+            f"fleet '{fl.name}' mixes {'/'.join(fl.platforms)} (a model trained on bgenv/CrossPlatform-v1 runs on it)"
+        )
     done = 0
     while done < devices:
         n = min(batch, devices - done)
-        env = BackgroundSchedulingVectorEnv(n, platform=platform, fleet=fl)
+        if intents:
+            env = CrossPlatformVectorEnv(n, fleet=fl)
+        else:
+            env = BackgroundSchedulingVectorEnv(n, platform=platform, fleet=fl)
+        bind_model(pol, env)
         if pol is None:
             pol = fleet_policy(policy, env, seed, deterministic)
         elif hasattr(pol, "reset"):
@@ -359,14 +392,16 @@ def fleet_report(
     policies: Sequence[str], fleet: str | Path, devices: int, seed: int, out: Path | None, deterministic: bool = True
 ) -> tuple[str, FleetComparison, Path | None, Path | None]:
     """What ``bgenv eval --fleet`` / ``compare --fleet`` print: the population table, the
-    breakdowns and (with several policies, or one that is not ``guidelines``) the paired
+    breakdowns (every one for a single policy; per cohort when comparing) and (with several policies, or one that is not ``guidelines``) the paired
     differences against ``guidelines`` per cohort; writes ``fleet.csv`` and ``fleet.png``
     under ``out``."""
     cmp = compare_fleet(list(policies), fleet, devices, seed, deterministic)
     shown = list(cmp.results)
     parts = [population_table(shown)]
+    # one policy: every breakdown; several: per cohort (the rest is in fleet.csv and --json)
+    groups = GROUPS if len(shown) == 1 else ("cohort",)
     for r in shown:
-        for by in GROUPS:
+        for by in groups:
             if len(set(r.group_of(by))) > 1 or by == "cohort":
                 parts.append(f"{r.policy} by {by}:\n{breakdown_table(r, by)}")
     if any(r.policy != "guidelines" for r in shown):
@@ -374,6 +409,8 @@ def fleet_report(
             "paired difference in weekly reward against guidelines (same devices):\n"
             + paired_breakdown_table(cmp, "cohort")
         )
+        if len(cmp.fleet.platforms) > 1:  # what one policy (or the common API) costs on each platform
+            parts.append("... by platform:\n" + paired_breakdown_table(cmp, "platform"))
     csv_path = png_path = None
     if out is not None:
         csv_path = write_fleet_csv(shown, out / "fleet.csv", cmp)

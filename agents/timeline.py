@@ -14,8 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from agents.evaluate import load_policy, policy_label
-from bgenv.registration import env_id_for
+from agents.evaluate import env_id_of, load_policy, policy_label
 from bgenv.render import render_timeline_ansi, save_timeline_png, timeline_from_env
 from bgenv.rollout import rollout
 
@@ -24,7 +23,7 @@ def run_episode(policy: str, scenario: str, days: float, seed: int) -> tuple[Any
     """Run one episode of ``policy`` on ``scenario`` (a name or YAML path) for ``days``
     simulated days with reset seed ``seed``, the event log on; returns the env (still
     open, for its log) and the last step's info."""
-    env = gym.make(env_id_for(scenario), scenario=scenario, horizon_days=days)
+    env = gym.make(env_id_of(policy, scenario), scenario=scenario, horizon_days=days)
     episode = rollout(env, load_policy(policy, env, seed=seed), seed)
     return env, episode.info
 

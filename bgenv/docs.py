@@ -50,6 +50,30 @@ def _short(v: Any) -> str:
     return s if len(s) <= 60 else s[:57] + "..."
 
 
+def _cross_section() -> list[str]:
+    """``bgenv/CrossPlatform-v1``: the intents, their native options and the two extra features."""
+    from bgenv.envs.crossplatform import EXTRA_FEATURES, INTENTS, NATIVE_OPTION
+
+    out = [
+        "### `bgenv/CrossPlatform-v1` (intents; `bgenv.envs.crossplatform`)",
+        "",
+        f"nvec = [{len(INTENTS)}, delay, chunk, work_kind]: the request part is an intent, translated",
+        "onto the device's platform; delay, chunk and work_kind are the native parts above. The",
+        f"observation is the native one with {len(EXTRA_FEATURES)} features appended:",
+        "",
+        "| # | name | meaning | scale | range |",
+        "|---|---|---|---|---|",
+    ]
+    for j, (name, meaning, unit, lo, hi) in enumerate(EXTRA_FEATURES):
+        out.append(f"| {len(FEATURES) + j} | `{name}` | {meaning} | {unit} | [{lo:g}, {hi:g}] |")
+    out += ["", "| intent | name | meaning | iOS option | Android option |", "|---|---|---|---|---|"]
+    for i, (name, meaning) in enumerate(INTENTS):
+        ios, android = NATIVE_OPTION["ios"][name], NATIVE_OPTION["android"][name]
+        out.append(f"| {i} | `{name}` | {meaning} | {ios} | {android} |")
+    out.append("")
+    return out
+
+
 def render() -> str:
     ios = load_scenario("ios_commuter")
     android = load_scenario("android_commuter")
@@ -84,6 +108,7 @@ def render() -> str:
             k = "auto (by priority)" if k == "auto" else k
             out.append(f"| work_kind | {i} | {k} |")
         out.append("")
+    out += _cross_section()
     out += [
         "## Info (`info` of `reset` and `step`)",
         "",

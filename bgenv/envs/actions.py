@@ -27,8 +27,9 @@ class ActionTable:
     """The meaning of every choice of an env's action space.
 
     Attributes:
-        platform: ``"ios"`` or ``"android"``.
-        option_labels: request options; index 0 is ``"none"`` (no request).
+        platform: ``"ios"`` or ``"android"``; ``"cross"`` for the intents of
+            ``bgenv/CrossPlatform-v1`` (``bgenv.envs.crossplatform``).
+        option_labels: request options (or intents); index 0 is ``"none"`` (no request).
         option_slots: the request slot (task identifier) each option uses; -1 for ``"none"``.
         delay_bins_s: earliest-begin delay of each delay choice, s.
         chunk_bins_units: work units of each chunk choice; index 0 is "stop and report
@@ -58,8 +59,11 @@ class ActionTable:
 
     @classmethod
     def from_env(cls, env: Any) -> ActionTable:
-        """The table of an env (single or batched, wrapped or not)."""
-        return cls.from_params(env.unwrapped.params)
+        """The table of an env (single or batched, wrapped or not): its ``action_table``
+        when it has one (``bgenv/CrossPlatform-v1``: the intents), else its profile's."""
+        u = env.unwrapped
+        table = getattr(u, "action_table", None)
+        return table if table is not None else cls.from_params(u.params)
 
     # -- request ---------------------------------------------------------------------
     def has(self, label: str) -> bool:

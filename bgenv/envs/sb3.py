@@ -35,7 +35,7 @@ from bgenv.core.metrics import METRIC_NAMES
 from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 from bgenv.envs.wrappers import flat_mask, flat_size, unflatten
 from bgenv.fleet import fleet_of_spec, is_fleet_spec
-from bgenv.registration import PLATFORM_OF_ENV_ID
+from bgenv.registration import CROSS_ENV_ID, PLATFORM_OF_ENV_ID
 from bgenv.world import WORLD_METRICS
 
 
@@ -151,17 +151,27 @@ def make_sb3_vec_env(
     **overrides: Any,
 ) -> VecEnv:
     """An SB3 VecEnv of ``n_envs`` devices: ``env_id_or_platform`` is ``"bgenv/iOS-v1"``,
-    ``"bgenv/Android-v1"``, ``"ios"`` or ``"android"``; ``seed`` seeds env ``i`` with
+    ``"bgenv/Android-v1"``, ``"ios"``, ``"android"`` or ``"bgenv/CrossPlatform-v1"`` (intent
+    actions over ``scenario``'s platform); ``seed`` seeds env ``i`` with
     ``seed + i`` at the first ``reset()``; ``**overrides`` go to the scenario (e.g.
     ``horizon_days=2``); ``scenario="fleet:<name>"`` makes a fleet batch (``bgenv.fleet``). With ``monitor`` (the default) it is wrapped in SB3's
     ``VecMonitor`` so episode returns and lengths are logged, as ``make_vec_env`` does
     with its ``Monitor`` wrappers."""
-    platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
-    if is_fleet_spec(scenario):  # fleet:<name>: each device draws its scenario at reset
-        if overrides:
-            raise ValueError("scenario overrides do not apply to a fleet: put them in the fleet file's cohorts")
-        venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, fleet=fleet_of_spec(str(scenario)))
+    fleet = fleet_of_spec(str(scenario)) if is_fleet_spec(scenario) else None  # fleet:<name>
+    if fleet is not None and overrides:
+        raise ValueError("scenario overrides do not apply to a fleet: put them in the fleet file's cohorts")
+    if env_id_or_platform == CROSS_ENV_ID:  # intents; a fleet may mix platforms
+        from bgenv.envs.cross_vector import CrossPlatformVectorEnv
+
+        if fleet is not None:
+            venv: BackgroundSchedulingVectorEnv = CrossPlatformVectorEnv(n_envs, fleet=fleet)
+        else:
+            venv = CrossPlatformVectorEnv(n_envs, scenario=scenario, **overrides)
+    elif fleet is not None:  # each device draws its scenario at reset
+        platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
+        venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, fleet=fleet)
     else:
+        platform = PLATFORM_OF_ENV_ID.get(env_id_or_platform, env_id_or_platform)
         venv = BackgroundSchedulingVectorEnv(n_envs, platform=platform, scenario=scenario, **overrides)
     env: VecEnv = BgenvVecEnv(venv)
     if seed is not None:

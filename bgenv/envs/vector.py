@@ -268,6 +268,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         self._platform_nvec = np.zeros((len(L.PLATFORMS), 4), dtype=np.int64)
         for name, t in self.tables.items():
             self._platform_nvec[L.PLATFORMS[name]] = t.nvec
+        self._union_nvec = nv  # the native union layout (an adapter may replace the action space)
         if self.mixed:
             self.single_action_space = gym.spaces.MultiDiscrete(nv)
             self.action_labels = None  # per platform: self.tables[platform]
@@ -502,7 +503,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             return out
         # a mixed fleet: each platform's devices get their own masks, placed in the union layout
         out = np.zeros((self.num_envs, self._mask_len), dtype=np.bool_)
-        union = self.single_action_space.nvec
+        union = self._union_nvec
         u_off = np.concatenate([[0], np.cumsum(union)[:-1]])
         for name, t in self.tables.items():
             idx = np.flatnonzero(self.device_platform == L.PLATFORMS[name])
