@@ -30,8 +30,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-SECTIONS = ("single", "vector", "fleet", "ppo", "horizon", "reset")
-TARGETS = {"single": 0.5, "vector": 0.1, "ppo": 0.9, "fleet": 1 / 1.2}
+SECTIONS = ("single", "vector", "fleet", "replay", "ppo", "horizon", "reset")
+TARGETS = {"single": 0.5, "vector": 0.1, "ppo": 0.9, "fleet": 1 / 1.2, "replay": 1.0}
 HORIZONS = (1, 7, 30)
 
 
@@ -581,6 +581,35 @@ def profile_single(seconds: float) -> str:
     return buf.getvalue()
 
 
+def bench_replay(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
+    """A batch replaying the shipped trace (``world="trace:mcm_iphone13"``, a window per
+    device, 7-day episodes) against the same batch in the synthetic world, same random
+    actions. Issue 18's target: replay steps at least as fast (ratio >= 1)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    trace, actions = _started_vec("bgenv/iOS-v1", n_envs, rng, world="trace:mcm_iphone13")
+    synth, _ = _started_vec("bgenv/iOS-v1", n_envs, rng)
+    res = _interleave(
+        {
+            "trace mcm_iphone13 (iOS)": _vector_side(trace, actions, seconds),
+            "synthetic ios_commuter": _vector_side(synth, actions, seconds),
+        },
+        rounds,
+    )
+    per_device = trace.unwrapped.sim.tr.nbytes / n_envs
+    for env in (trace, synth):
+        env.close()
+    return {
+        "num_envs": n_envs,
+        "raw": res,
+        "comparisons": [_ratio("replay", "trace mcm_iphone13 (iOS)", "synthetic ios_commuter", res, "env-steps/s")],
+        "trace_bytes_per_device": per_device,
+        "note": "the trace drives plugged, the battery level and temperature (and the screen in its last 44 h); "
+        "the user model the rest. A step is a decision, so the two differ in simulated time per step too",
+    }
+
+
 # ---------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------
@@ -608,6 +637,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["vector"] = bench_vector(args.seconds, args.rounds, args.n_envs)
     if "fleet" in sections:
         report["fleet"] = bench_fleet(args.seconds, args.rounds, args.n_envs)
+    if "replay" in sections:
+        report["replay"] = bench_replay(args.seconds, args.rounds, args.n_envs)
     if "ppo" in sections:
         report["ppo"] = bench_ppo(args.rounds, args.ppo_steps, args.ppo_envs, args.torch_threads)
     if "horizon" in sections:
@@ -669,6 +700,10 @@ def format_report(rep: dict[str, Any]) -> str:
             "  scenario tables per device: "
             + ", ".join(f"{k} {v / 1024:.2f} KiB" for k, v in f["param_bytes_per_device"].items())
         ]
+    if "replay" in rep:
+        rp = rep["replay"]
+        comparisons(f"(b3) trace replay vs synthetic world, num_envs={rp['num_envs']}", rp)
+        lines[-1:-1] = [f"  trace buffer per device: {rp['trace_bytes_per_device'] / 1024:.2f} KiB"]
     if "ppo" in rep:
         p = rep["ppo"]
         hp = p["hyperparameters"]

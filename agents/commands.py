@@ -198,6 +198,49 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", default=None, help="with --fleet: directory for fleet.csv and fleet.png (default out/fleet_<name>)"
     )
+    add_world_arguments(p)
+
+
+def add_world_arguments(p: argparse.ArgumentParser) -> None:
+    """``--world``, ``--world-mode``, ``--world-battery`` (``bgenv.world``)."""
+    p.add_argument(
+        "--world",
+        default=None,
+        help="replay a recorded trace instead of the synthetic user: trace:mcm_iphone13 (shipped), "
+        "trace:<file>.npz or a .npz path; each episode is a window of it chosen by its seed",
+    )
+    p.add_argument(
+        "--world-mode", default="random", choices=("random", "sequential"), help="how episodes pick their window"
+    )
+    p.add_argument(
+        "--world-battery",
+        default="simulate",
+        choices=("simulate", "recorded"),
+        help="simulate the battery from the recorded start level (default) or set it to every recorded sample",
+    )
+
+
+def _world_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The env arguments of ``--world`` (none without it)."""
+    if not getattr(args, "world", None):
+        return {}
+    if getattr(args, "fleet", None):
+        raise SystemExit("give --world or --fleet, not both")
+    return {"world": args.world, "world_mode": args.world_mode, "world_battery": args.world_battery}
+
+
+def _print_world(cmp: Any, args: argparse.Namespace) -> None:
+    """With ``--world``: the battery gap of each policy (simulated vs recorded level)."""
+    if not getattr(args, "world", None):
+        return
+    parts = []
+    for r in cmp.results:
+        m, h = r.summary().get("battery_gap_rms", (float("nan"), float("nan")))
+        parts.append(f"{r.policy} {100 * m:.1f} ± {100 * h:.1f}")
+    print(
+        f"world {args.world} ({args.world_mode}, battery {args.world_battery}): battery gap rms, % — "
+        + ", ".join(parts)
+    )
 
 
 def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
@@ -258,7 +301,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.fleet:
         return cmd_fleet(args, [args.policy])
     check_eval_seed(args.seed)
-    overrides = _parse_overrides(args.set)
+    overrides = _parse_overrides(args.set) | _world_overrides(args)
     t0 = time.perf_counter()
     cmp = compare([args.policy], args.scenario, args.episodes, args.seed, not args.stochastic, **overrides)
     res = cmp.results[0]
@@ -273,6 +316,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "deterministic": not args.stochastic,
             "metrics": _ci_json(summ),
             "score_vs_guidelines": {"mean": _num(score[0]), "ci95": _num(score[1])},
+            "world": args.world or "synthetic",
             "anchors": {"random_reward": cmp.anchors["random"], "guidelines_reward": cmp.anchors["guidelines"]},
         }
         print(json.dumps(doc, indent=2, allow_nan=False))
@@ -283,6 +327,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     print(table([(res.policy, {**summ, "score_vs_guidelines": score})], [*TABLE_METRICS, "score_vs_guidelines"]))
     print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    _print_world(cmp, args)
     return 0
 
 
@@ -301,6 +346,7 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stochastic", action="store_true", help=STOCHASTIC_HELP)
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="scenario overrides, e.g. horizon_days=2")
     add_fleet_arguments(p)
+    add_world_arguments(p)
 
 
 def run_compare(
@@ -331,13 +377,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return cmd_fleet(args, policies)
     out = Path(args.out) if args.out else Path("out") / Path(str(args.scenario)).stem
     t0 = time.perf_counter()
+    overrides = _parse_overrides(args.set) | _world_overrides(args)
     cmp, csv_path, png_path = run_compare(
-        args.scenario, policies, args.episodes, args.seed, out, _parse_overrides(args.set), not args.stochastic
+        args.scenario, policies, args.episodes, args.seed, out, overrides, not args.stochastic
     )
     if args.json:
         scores = cmp.scores()
         doc = {
             "scenario": str(args.scenario),
+            "world": args.world or "synthetic",
             "episodes": args.episodes,
             "seed": args.seed,
             "policies": {
@@ -358,6 +406,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     print(comparison_table(cmp))
     print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
+    _print_world(cmp, args)
     _print_groups(cmp)
     print(f"wrote {csv_path} and {png_path}")
     return 0

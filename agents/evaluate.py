@@ -372,6 +372,10 @@ def mean_ci(x: np.ndarray) -> tuple[float, float]:
     return float(x.mean()), half
 
 
+WORLD_ARGS = ("world", "world_mode", "world_battery")
+"""Keys of ``overrides`` that go to the env, not to the scenario."""
+
+
 def evaluate(
     policy: str | PolicyLike,
     scenario: str | Path,
@@ -385,7 +389,9 @@ def evaluate(
     batched env (``batch`` devices at a time). ``policy`` is a spec or a policy object;
     ``deterministic`` applies to trained models given by path. An intent policy
     (:func:`uses_intents`) runs on ``bgenv/CrossPlatform-v1`` over the same scenario and
-    seeds."""
+    seeds. ``overrides`` may hold the env's ``world``, ``world_mode`` and
+    ``world_battery`` (``bgenv.world``: replay a trace; episode ``k`` replays the window its
+    seed picks; not with intent policies)."""
     from bgenv.envs.cross_vector import CrossPlatformVectorEnv
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
     from bgenv.fleet import fleet_of_spec, is_fleet_spec
@@ -398,6 +404,7 @@ def evaluate(
         res_f = evaluate_fleet(policy, fleet_of_spec(str(scenario)), episodes, seed, batch, deterministic)
         res_f.scenario = str(scenario)
         return res_f
+    world = {k: overrides.pop(k) for k in WORLD_ARGS if k in overrides}  # the env's, not the scenario's
     platform = bgenv.load_scenario(scenario, **overrides).platform
     label = policy if isinstance(policy, str) else getattr(policy, "name", "policy")
     res = EpisodeResults(policy_label(label) if isinstance(policy, str) else label, str(scenario))
@@ -409,10 +416,12 @@ def evaluate(
     while done_total < episodes:
         n = min(batch, episodes - done_total)
         if intents:
+            if world:
+                raise ValueError("a trace world replays on the native envs, not on bgenv/CrossPlatform-v1")
             env = CrossPlatformVectorEnv(n, scenario=scenario, record_events=False, **overrides)
         else:
             env = BackgroundSchedulingVectorEnv(
-                n, platform=platform, scenario=scenario, record_events=False, **overrides
+                n, platform=platform, scenario=scenario, record_events=False, **world, **overrides
             )
         bind_model(pol, env)
         if pol is None:

@@ -17,6 +17,7 @@ from bgenv.core.metrics import METRICS
 from bgenv.core.observation import FEATURES
 from bgenv.core.params import compile_params
 from bgenv.envs.spaces import INFO_KEYS, WORK_KIND_CHOICES
+from bgenv.world import WORLD_METRIC_DOCS
 
 
 def _fields(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str]], defaults: Any) -> None:
@@ -124,6 +125,16 @@ def render() -> str:
     out += [f"| `{k}` | {unit or '—'} | {meaning} |" for k, (unit, meaning) in INFO_KEYS.items()]
     out += ["", "## Episode metrics (`info['metrics']` on the last step)", "", "| metric | meaning |", "|---|---|"]
     out += [f"| `{k}` | {v} |" for k, v in METRICS.items()]
+    out += [
+        "",
+        'With a recorded trace as the world (`world="trace:..."`, `bgenv/world.py`, docs/traces.md), `reset`\'s',
+        "info also holds `world` (the episode's window: `trace`, `window`, `start_s`, `date`, `channels`) and the",
+        "episode metrics gain:",
+        "",
+        "| metric | meaning |",
+        "|---|---|",
+    ]
+    out += [f"| `{k}` | {v} |" for k, v in WORLD_METRIC_DOCS.items()]
     out += [
         "",
         "## Event log (`env.unwrapped.events`)",

@@ -36,6 +36,7 @@ from bgenv.core.layout import (
     I_OPT_CHARGING,
     I_OVERNIGHT,
     I_SCREEN,
+    I_TR_ON,
     I_TX_NET,
     M_BATT_MIN,
     M_BATTERY_COST,
@@ -70,6 +71,7 @@ from bgenv.core.layout import (
     S_TX_ENERGY,
     S_U_LPM_ACCEPT,
     S_WIN_ENERGY,
+    TR_LOW_POWER,
 )
 from bgenv.core.reward import reward_energy
 from bgenv.core.rng import SYS, expo, uniform
@@ -308,9 +310,9 @@ def threshold_crossed(pf, sf, si, rng, ev, rate: float) -> None:
         elif abs(lvl - plug_thr) < AT_THRESHOLD and sf[S_EV + EV_TOPUP] == np.inf:
             sf[S_EV + EV_TOPUP] = sf[S_T] + expo(si, rng, SYS, pf[P_TOPUP_DELAY_S])
         prompt = abs(lvl - lpm_on) < AT_THRESHOLD or abs(lvl - lpm_on2) < AT_THRESHOLD
-        if prompt and si[I_LOWPOWER] == 0:
+        if prompt and si[I_LOWPOWER] == 0 and (si[I_TR_ON] >> TR_LOW_POWER) & 1 == 0:
             if uniform(si, rng, SYS) < sf[S_U_LPM_ACCEPT]:  # U17, U18: prompt at the threshold
                 set_low_power(sf, si, ev, True)
     elif rate > 0.0:
-        if abs(lvl - lpm_off) < AT_THRESHOLD and si[I_LOWPOWER] != 0:
+        if abs(lvl - lpm_off) < AT_THRESHOLD and si[I_LOWPOWER] != 0 and (si[I_TR_ON] >> TR_LOW_POWER) & 1 == 0:
             set_low_power(sf, si, ev, False)  # U18: switches off at 80 % (iOS) / 90 % (Android)

@@ -52,6 +52,7 @@ from bgenv.core.layout import (
     I_OVERNIGHT,
     I_SCREEN,
     I_THERMAL,
+    I_TR_ON,
     I_U_SHIFT,
     KIND_REFRESH,
     KIND_SYNC,
@@ -176,6 +177,7 @@ from bgenv.core.layout import (
     S_U_WIFI_UP,
     S_UNPLUG_T,
     THERMAL_CRITICAL,
+    TR_LOW_POWER,
 )
 from bgenv.core.reward import reward_open
 from bgenv.core.rng import SYS, USER, expo, normal, poisson, uniform
@@ -497,20 +499,26 @@ def app_open(pf, sf, si, items, rng, ev, tts) -> bool:
 
 
 @kjit
-def app_close(pf, sf, si, items, rng, ev) -> bool:
+def app_close(pf, sf, si, items, rng, ev, keep_screen: bool) -> bool:
     """The user leaves the app; edits made in the session queue up as sync mutations.
-    Returns True when the app was force-quit (it then gets no chance to schedule)."""
+    The screen goes off with it, unless ``keep_screen`` (a replayed trace's screen is
+    still on: the user goes on with other use). Returns True when the app was
+    force-quit (it then gets no chance to schedule)."""
     t = sf[S_T]
     sf[S_EV + EV_APP_CLOSE] = INF
     si[I_APP_FG] = 0
-    si[I_SCREEN] = 0
-    sf[S_SCREEN_OFF_SINCE] = t
+    if keep_screen:
+        si[I_SCREEN] = 1
+    else:
+        si[I_SCREEN] = 0
+        sf[S_SCREEN_OFF_SINCE] = t
     m = poisson(si, rng, USER, pf[P_MUTATIONS_PER_OPEN])
     for _ in range(m):
         add_item(pf, sf, si, items, ev, KIND_SYNC, item_units(pf, si, rng, KIND_SYNC))
     fq = uniform(si, rng, USER) < sf[S_U_FQ_PROB]
     log_event(sf, si, ev, EVK_APP_CLOSE, m, pending_units(si, items, -1), sf[S_BATT], 1.0 if fq else 0.0)
-    log_event(sf, si, ev, EVK_SCREEN, 0.0, 1.0, sf[S_BATT], 0.0)
+    if not keep_screen:
+        log_event(sf, si, ev, EVK_SCREEN, 0.0, 1.0, sf[S_BATT], 0.0)
     if fq:
         si[I_FORCE_QUIT] = 1
         log_event(sf, si, ev, EVK_FORCE_QUIT, 0.0, 0.0, 0.0, 0.0)
@@ -672,7 +680,7 @@ def stop_charging(pf, sf, si, rng, ev) -> None:
         thr = sf[S_PLUG_BASE] * math.exp(sigma * normal(si, rng, SYS))
         sf[S_PLUG_THR] = min(0.95, max(pf[P_PLUG_NOW_LEVEL] + 0.01, thr))
     topup_if_below(pf, sf, si, rng)
-    if si[I_LPM_ALWAYS] != 0:
+    if si[I_LPM_ALWAYS] != 0 and (si[I_TR_ON] >> TR_LOW_POWER) & 1 == 0:  # unless a trace replays it
         set_low_power(sf, si, ev, True)
 
 

@@ -26,6 +26,7 @@ from bgenv.core.battery import (
     battery_rate,
     integrate,
     next_battery_event,
+    set_low_power,
     spend,
     threshold_crossed,
     topup_if_below,
@@ -34,6 +35,7 @@ from bgenv.core.battery import (
 from bgenv.core.device import (
     app_close,
     app_open,
+    app_session,
     bedtime,
     daytime_plugin,
     draw_device,
@@ -45,6 +47,7 @@ from bgenv.core.device import (
     next_daily,
     screen_off,
     screen_on,
+    screen_session,
     start_charging,
     stop_charging,
     thermal_rates,
@@ -86,12 +89,15 @@ from bgenv.core.layout import (
     EV_SCREEN_ON,
     EV_THERMAL,
     EV_TOPUP,
+    EV_TRACE,
     EV_TRANSFER,
     EV_WAKE,
     EV_WIN_END,
     EVK_DEADLINE,
     EVK_LEVEL,
+    EVK_NETWORK,
     EVK_RESET,
+    EVK_THERMAL,
     H_APP_OPENS,
     H_APP_OPENS_PER_S,
     H_MOTION_PER_S,
@@ -124,6 +130,15 @@ from bgenv.core.layout import (
     I_STEPS,
     I_TEMP_EXEMPT,
     I_THERMAL,
+    I_TR_FORCE,
+    I_TR_LN,
+    I_TR_LPOS,
+    I_TR_N,
+    I_TR_ON,
+    I_TR_POS,
+    I_TR_SCREEN,
+    I_TR_SEEN,
+    I_TRACE,
     I_U_SHIFT,
     I_WIN_ACTIVE,
     I_WIN_TYPE,
@@ -144,6 +159,8 @@ from bgenv.core.layout import (
     M_LOWPOWER_S,
     M_SCREEN_S,
     M_THROTTLED,
+    M_TR_GAP2,
+    M_TR_GAPN,
     M_WIFI_S,
     NET_CELL,
     NET_NONE,
@@ -179,6 +196,7 @@ from bgenv.core.layout import (
     P_OPT_TYPE,
     P_PLATFORM,
     P_START_HOUR,
+    P_TOPUP_DURATION_S,
     P_USAGE_TAU_S,
     PH_BACKGROUND,
     PH_CHUNK,
@@ -190,6 +208,7 @@ from bgenv.core.layout import (
     RQ_THROTTLED,
     S_BATT,
     S_BATT_RATE,
+    S_CHARGE_PLAN_STOP,
     S_COST,
     S_CPU_UNPLUGGED,
     S_EV,
@@ -221,11 +240,31 @@ from bgenv.core.layout import (
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
+    TR_APP,
+    TR_DOZE,
+    TR_LEVEL,
+    TR_LOW_POWER,
+    TR_NETWORK,
+    TR_PLUGGED,
+    TR_SCREEN,
+    TR_TEMPERATURE,
     WT_FGS,
     WT_PROCESSING,
     WT_UIDT,
 )
 from bgenv.core.observation import write_obs
+from bgenv.core.replay import (
+    app_share,
+    bit,
+    blocks,
+    first_after,
+    initial_value,
+    next_change,
+    overnight,
+    replayed,
+    silence,
+    thermal_of,
+)
 from bgenv.core.reward import reward_deadline, reward_throttle
 from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
@@ -269,13 +308,18 @@ STATUS_DONE = 2
 STATUS_STUCK = 3  # events stopped advancing time (a simulator bug); the host raises
 STUCK_MESSAGE = "bgenv kernel: events stopped advancing time (a simulator bug)"
 MAX_SAME_TIME_EVENTS = 100_000  # livelock guard: no real state needs this many events at one instant
+_TR_SCREEN_BIT = 1 << TR_SCREEN  # I_TR_ON bits (replay.py)
+_TR_APP_DRIVERS = (1 << TR_SCREEN) | (1 << TR_APP)  # the app opens follow a replayed screen or app
+_TR_NET_BIT = 1 << TR_NETWORK
+_TR_PLUGGED_BIT = 1 << TR_PLUGGED
+_TR_TEMP_BIT = 1 << TR_TEMPERATURE
 
 
 # ---------------------------------------------------------------------------
 # Entry points the host calls: a batch of devices (``idx`` picks them)
 # ---------------------------------------------------------------------------
 @kjit
-def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> int:
     """``advance`` for the devices listed in ``idx``; returns how many of them stopped
     short of a decision and need the host (0 in the common case: nothing to check).
 
@@ -286,19 +330,19 @@ def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, ob
     for j in range(idx.shape[0]):
         i = idx[j]
         r = pidx[i]
-        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i], tr[i])
         waiting += _needs_host(si[i, I_STATUS])
     return waiting
 
 
 @kjit(parallel=True)
-def advance_batch_parallel(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> int:
+def advance_batch_parallel(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> int:
     """``advance_batch`` with the devices spread over numba's threads (for large
     batches: the devices are independent, so results do not depend on the threads)."""
     for j in prange(idx.shape[0]):
         i = idx[j]
         r = pidx[i]
-        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i])
+        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i], tr[i])
     waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
     for j in range(idx.shape[0]):
         waiting += _needs_host(si[idx[j], I_STATUS])
@@ -312,13 +356,13 @@ def _needs_host(status: int) -> int:
 
 
 @kjit
-def reset_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs) -> None:
+def reset_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, tr) -> None:
     """``reset_device`` for the devices in ``idx`` (scenario row ``pidx[i]`` of the
     tables ``pf``, ``ph``), writing their first observation."""
     for j in range(idx.shape[0]):
         i = idx[j]
         r = pidx[i]
-        reset_device(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i])
+        reset_device(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], tr[i])
         write_obs(pf[r], sf[i], si[i], items[i], reqs[i], obs[i])
 
 
@@ -346,7 +390,7 @@ def first_action_out_of_range(acts, nvec) -> int:
 # One device's step: apply the action, then run from event to event to the next decision
 # ---------------------------------------------------------------------------
 @kjit
-def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
+def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> None:
     """Apply ``acts`` (unless resuming) and run to the next decision point or the horizon.
     Sets ``si[I_STATUS]``; on STATUS_OK the observation row ``obs`` is written."""
     if si[I_DONE] != 0:
@@ -387,9 +431,11 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts) -> None:
                 return
         else:
             stuck = 0
+        if si[I_TR_LN] != 0:
+            _trace_levels(sf, si, tr, tk)
         _advance_time(pf, sf, si, tk)
         si[I_EVENTS] += 1
-        phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k)
+        phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k)
         if si[I_DONE] != 0:
             si[I_PHASE] = PH_NONE
             break
@@ -469,9 +515,12 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
 
 
 @kjit(inline="always")
-def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
+def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k: int) -> int:
     """Handle event clock ``k`` at the current time; returns a decision phase or 0."""
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
+    if si[I_TR_ON] != 0 and blocks(si, k):  # a synthetic driver of a channel the trace drives
+        silence(sf, k)
+        return PH_NONE
     if k == EV_SCREEN_ON:
         sf[S_HZ_REM + k] = gap_hazard(sf, si, rng)  # U2: Weibull gaps
     elif k < NHZ:
@@ -485,23 +534,9 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
         si[I_DONE] = 1
         sf[S_EV + EV_HORIZON] = INF
     elif k == EV_APP_OPEN:
-        if si[I_SCREEN] == 1:
-            sf[S_EV + EV_SCREEN_OFF] = INF
-        ej_earn(pf, sf, pf[P_EJ_REFILL_OPEN])
-        app_open(pf, sf, si, items, rng, ev, tts)
-        transfer_open(sf)
-        history_open(pf, sf, si[I_HOUR])
-        update_bucket(pf, sf, si, ev)
-        doze_wake(pf, sf, si, ev)
+        _open_app(pf, sf, si, items, rng, ev, tts)
     elif k == EV_APP_CLOSE:
-        ej_earn(pf, sf, pf[P_EJ_REFILL_SCREEN] * (sf[S_T] - sf[S_LAST_OPEN]))  # row 12: the app's own time on top
-        sf[S_LAST_CLOSE] = sf[S_T]
-        fq = app_close(pf, sf, si, items, rng, ev)
-        if fq and pf[P_FORCE_QUIT_STOPS] != 0.0:
-            transfer_force_quit(sf, si, ev)  # row 73 (iOS); Android's swipe is no force-stop
-        doze_consider(pf, sf, si, ev)
-        if not (fq and pf[P_FORCE_QUIT_STOPS] != 0.0):
-            return PH_BACKGROUND
+        return _close_app(pf, sf, si, items, rng, ev, si[I_TR_SCREEN] == 1 and replayed(si, TR_SCREEN))
     elif k == EV_SCREEN_ON:
         screen_on(pf, sf, si, rng, ev)
         doze_wake(pf, sf, si, ev)
@@ -568,7 +603,177 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, k: int) -> int:
     elif k == EV_TRANSFER:
         sf[S_EV + EV_TRANSFER] = INF
         transfer_event(pf, sf, si, items, reqs, rng, ev, tts)
+    elif k == EV_TRACE:
+        return _trace_event(pf, ph, sf, si, items, rng, ev, tts, tr)
     return PH_NONE
+
+
+@kjit(inline="always")
+def _open_app(pf, sf, si, items, rng, ev, tts) -> None:
+    """The user opens the app (``EV_APP_OPEN``, or a replayed trace's open)."""
+    if si[I_SCREEN] == 1:
+        sf[S_EV + EV_SCREEN_OFF] = INF
+    ej_earn(pf, sf, pf[P_EJ_REFILL_OPEN])
+    app_open(pf, sf, si, items, rng, ev, tts)
+    transfer_open(sf)
+    history_open(pf, sf, si[I_HOUR])
+    update_bucket(pf, sf, si, ev)
+    doze_wake(pf, sf, si, ev)
+
+
+@kjit(inline="always")
+def _close_app(pf, sf, si, items, rng, ev, keep_screen: bool) -> int:
+    """The user leaves the app (``EV_APP_CLOSE``, or a replayed trace's close or screen-off;
+    ``keep_screen``: the recorded screen stays on); returns the decision phase."""
+    ej_earn(pf, sf, pf[P_EJ_REFILL_SCREEN] * (sf[S_T] - sf[S_LAST_OPEN]))  # row 12: the app's own time on top
+    sf[S_LAST_CLOSE] = sf[S_T]
+    fq = app_close(pf, sf, si, items, rng, ev, keep_screen)
+    if fq and pf[P_FORCE_QUIT_STOPS] != 0.0:
+        transfer_force_quit(sf, si, ev)  # row 73 (iOS); Android's swipe is no force-stop
+    if not keep_screen:
+        doze_consider(pf, sf, si, ev)
+    if not (fq and pf[P_FORCE_QUIT_STOPS] != 0.0):
+        return PH_BACKGROUND
+    return PH_NONE
+
+
+# ---------------------------------------------------------------------------
+# Replay: one record of the device's trace (see ``replay.py``)
+# ---------------------------------------------------------------------------
+@kjit
+def _trace_event(pf, ph, sf, si, items, rng, ev, tts, tr) -> int:
+    """Apply the trace record at the cursor (the ``EV_TRACE`` clock) through the same
+    handlers the user model uses, move the cursor and the clock to the next record;
+    returns a decision phase (the app left) or 0."""
+    pos = si[I_TR_POS]
+    n = si[I_TR_N]
+    if pos >= n:
+        sf[S_EV + EV_TRACE] = INF
+        return PH_NONE
+    ch = int(tr[pos, 1])
+    v = tr[pos, 2]
+    si[I_TR_POS] = pos + 1
+    sf[S_EV + EV_TRACE] = tr[pos + 1, 0] if pos + 1 < n else INF
+    return _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch, v)
+
+
+@kjit(inline="always")
+def _trace_levels(sf, si, tr, t_new: float) -> None:
+    """Compare the recorded battery level samples up to ``t_new`` (s) with the simulated
+    level at their times (it moves linearly at ``S_BATT_RATE`` until the next event, as
+    ``battery.integrate`` moves it; a running chunk's energy is spent at the event, so it
+    shows from then on). The samples are the buffer's second segment (records
+    ``I_TR_N`` .. ``I_TR_N + I_TR_LN``), so they cost no event of their own."""
+    end = si[I_TR_N] + si[I_TR_LN]
+    r = si[I_TR_LPOS]
+    t = sf[S_T]
+    while r < end and tr[r, 0] <= t_new:
+        v = tr[r, 2]
+        if v == v:
+            lvl = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * (tr[r, 0] - t)))
+            d = lvl - v
+            sf[M_TR_GAP2] += d * d
+            sf[M_TR_GAPN] += 1.0
+        r += 1
+    si[I_TR_LPOS] = r
+
+
+@kjit
+def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> int:
+    """Channel ``ch`` is recorded as ``v`` from now on (NaN: not recorded: the channel
+    goes back to the user model)."""
+    t = sf[S_T]
+    if ch == TR_LEVEL:
+        if v == v:
+            si[I_TR_SEEN] |= bit(TR_LEVEL)
+            d = sf[S_BATT] - v
+            sf[M_TR_GAP2] += d * d
+            sf[M_TR_GAPN] += 1.0
+            if si[I_TR_FORCE] != 0:
+                sf[S_BATT] = min(1.0, max(0.0, v))
+                if sf[S_BATT] < sf[M_BATT_MIN]:
+                    sf[M_BATT_MIN] = sf[S_BATT]
+        return PH_NONE
+    if ch == TR_DOZE:
+        return PH_NONE  # Doze is not replayed
+    if v != v:  # not recorded from here on: the user model takes the channel back
+        if replayed(si, ch):
+            si[I_TR_ON] &= ~bit(ch)
+            _trace_release(pf, ph, sf, si, rng, ch)
+        return PH_NONE
+    si[I_TR_ON] |= bit(ch)
+    si[I_TR_SEEN] |= bit(ch)
+    on = v >= 0.5
+    if ch == TR_SCREEN:
+        si[I_TR_SCREEN] = 1 if on else 0
+        sf[S_EV + EV_SCREEN_OFF] = INF
+        if on and si[I_SCREEN] == 0:
+            if not replayed(si, TR_APP) and uniform(si, rng, USER) < app_share(sf):
+                _open_app(pf, sf, si, items, rng, ev, tts)  # its session ends when drawn or with the screen
+            else:
+                screen_on(pf, sf, si, rng, ev)
+                sf[S_EV + EV_SCREEN_OFF] = INF
+                doze_wake(pf, sf, si, ev)
+        elif not on and si[I_SCREEN] != 0:
+            if si[I_APP_FG] != 0:
+                return _close_app(pf, sf, si, items, rng, ev, False)
+            screen_off(sf, si, ev)
+            doze_consider(pf, sf, si, ev)
+    elif ch == TR_APP:
+        if on and si[I_APP_FG] == 0:
+            _open_app(pf, sf, si, items, rng, ev, tts)
+            sf[S_EV + EV_APP_CLOSE] = INF
+        elif not on and si[I_APP_FG] != 0:
+            return _close_app(pf, sf, si, items, rng, ev, si[I_TR_SCREEN] == 1 and replayed(si, TR_SCREEN))
+    elif ch == TR_PLUGGED:
+        if on and si[I_CHARGING] == 0:
+            until = next_change(si, tr, si[I_TR_POS], TR_PLUGGED, 1.0)
+            if until == INF:
+                until = sf[S_EV + EV_HORIZON]
+            start_charging(pf, sf, si, ev, until, overnight(t, until))
+            sf[S_EV + EV_CHARGE_STOP] = INF
+            doze_wake(pf, sf, si, ev)
+        elif not on and si[I_CHARGING] != 0:
+            stop_charging(pf, sf, si, rng, ev)
+            doze_consider(pf, sf, si, ev)
+        sf[S_EV + EV_TOPUP] = INF
+        sf[S_EV + EV_BEDTIME] = INF
+    elif ch == TR_NETWORK:
+        net = int(v)
+        if net != si[I_NET_BASE] and net >= NET_NONE and net <= NET_WIFI:
+            si[I_NET_BASE] = net
+            log_event(sf, si, ev, EVK_NETWORK, net, 0.0, 0.0, 0.0)
+    elif ch == TR_LOW_POWER:
+        set_low_power(sf, si, ev, on)
+    elif ch == TR_TEMPERATURE:
+        level = thermal_of(v)
+        if level != si[I_THERMAL]:
+            si[I_THERMAL] = level
+            log_event(sf, si, ev, EVK_THERMAL, level, 0.0, 0.0, 0.0)
+    return PH_NONE
+
+
+@kjit
+def _trace_release(pf, ph, sf, si, rng, ch: int) -> None:
+    """The trace stops recording channel ``ch``: restart the user model's drivers of it
+    from the current state."""
+    t = sf[S_T]
+    if ch == TR_SCREEN:
+        if si[I_SCREEN] == 1:
+            sf[S_EV + EV_SCREEN_OFF] = t + screen_session(pf, sf, si, rng)
+        sf[S_HZ_REM + EV_SCREEN_ON] = gap_hazard(sf, si, rng)
+    elif ch == TR_APP:
+        if si[I_APP_FG] != 0:
+            sf[S_EV + EV_APP_CLOSE] = t + app_session(pf, sf, si, rng)
+    elif ch == TR_PLUGGED:
+        jit = pf[P_CHARGE_JITTER_S]
+        sf[S_EV + EV_BEDTIME] = next_daily(t, sf[S_U_BEDTIME_H], si, rng, jit)
+        if si[I_CHARGING] != 0:
+            sf[S_CHARGE_PLAN_STOP] = t + expo(si, rng, SYS, pf[P_TOPUP_DURATION_S])
+            sf[S_EV + EV_CHARGE_STOP] = sf[S_CHARGE_PLAN_STOP]
+        else:
+            topup_if_below(pf, sf, si, rng)
+        _hourly_rates(ph, sf, si)
 
 
 @kjit(inline="always")
@@ -608,16 +813,17 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     """Re-derive every rate and deterministic wake-up from the current state."""
     t = sf[S_T]
     h = si[I_HOUR]
-    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 else sf[S_RATE_APP])
-    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 else sf[S_RATE_SCREEN])
-    _set_hazard(sf, EV_NET, pf[P_NET_CHANGE_PER_S])
+    tron = si[I_TR_ON]  # channels a replayed trace drives: their synthetic clocks stay off (replay.py)
+    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 or tron & _TR_APP_DRIVERS != 0 else sf[S_RATE_APP])
+    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 or tron & _TR_SCREEN_BIT != 0 else sf[S_RATE_SCREEN])
+    _set_hazard(sf, EV_NET, 0.0 if tron & _TR_NET_BIT != 0 else pf[P_NET_CHANGE_PER_S])
     drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
     _set_hazard(sf, EV_DROP, drop_rate)
     _set_hazard(sf, EV_MOTION, sf[S_RATE_MOTION])
     # (the daytime plug-in clock's rate changes only with the hour: set in _hourly_rates)
     cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
     up, down = thermal_rates(pf, si, cpu)
-    _set_hazard(sf, EV_THERMAL, up + down)
+    _set_hazard(sf, EV_THERMAL, 0.0 if tron & _TR_TEMP_BIT != 0 else up + down)
     _set_hazard(sf, EV_ARR_UPLOAD, ph[H_UPLOAD_PER_S, h])
     _set_hazard(sf, EV_ARR_REFRESH, ph[H_PUBLISH_PER_S, h])
     _set_hazard(sf, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
@@ -660,7 +866,10 @@ def _hourly_rates(ph, sf, si) -> None:
     sf[S_RATE_APP] = ph[H_APP_OPENS_PER_S, hu] * sf[S_U_APP_SCALE]
     sf[S_RATE_SCREEN] = ph[H_SCREEN_PER_S, hu] * sf[S_U_SCREEN_SCALE]
     sf[S_RATE_MOTION] = ph[H_MOTION_PER_S, hu]
-    _set_hazard(sf, EV_PLUGIN, ph[H_PLUGIN_PER_S, hu] * sf[S_U_PLUGINS_PER_DAY])
+    if si[I_TR_ON] & _TR_PLUGGED_BIT != 0:
+        _set_hazard(sf, EV_PLUGIN, 0.0)  # a replayed trace plugs in
+    else:
+        _set_hazard(sf, EV_PLUGIN, ph[H_PLUGIN_PER_S, hu] * sf[S_U_PLUGINS_PER_DAY])
 
 
 @kjit(inline="always")
@@ -685,12 +894,18 @@ def clock_stream(k: int) -> int:
 # A new episode
 # ---------------------------------------------------------------------------
 @kjit
-def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
-    """Start a new episode for one device (the random streams and event log go on)."""
+def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
+    """Start a new episode for one device (the random streams and event log go on). With
+    a trace (``I_TRACE``), its records up to the start give the starting state and the
+    rest drive the channels they record (``replay.py``)."""
     draws_user = si[I_RNG_DRAWS]
     draws_sys = si[I_RNG_DRAWS + 1]
     evn = si[I_EV_N]
     evon = si[I_EV_ON]
+    trace = si[I_TRACE]
+    tr_n = si[I_TR_N]
+    tr_force = si[I_TR_FORCE]
+    tr_ln = si[I_TR_LN]
     sf[:] = 0.0
     si[:] = 0
     items[:, :] = 0.0
@@ -700,6 +915,11 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
     si[I_RNG_DRAWS + 1] = draws_sys
     si[I_EV_N] = evn
     si[I_EV_ON] = evon
+    si[I_TRACE] = trace
+    si[I_TR_N] = tr_n
+    si[I_TR_FORCE] = tr_force
+    si[I_TR_LN] = tr_ln
+    si[I_TR_SCREEN] = -1
     t0 = pf[P_START_HOUR] * 3600.0
     sf[S_T] = t0
     sf[S_T0] = t0
@@ -730,18 +950,66 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts) -> None:
     h0 = pf[P_START_HOUR]
     asleep = (h0 < wake) if bed < wake else (h0 >= bed or h0 < wake)
     plugged = asleep and uniform(si, rng, USER) < sf[S_U_OVERNIGHT_P]
+    charge_until = next_daily(t0, wake, si, rng, jit) if plugged else 0.0
+    charge_night = True
+    low_power = net0 = 0.0
+    if trace != 0:
+        end = first_after(si, tr, t0)
+        si[I_TR_POS] = end
+        sf[S_EV + EV_TRACE] = tr[end, 0] if end < tr_n else INF
+        for ch in range(TR_TEMPERATURE + 1):
+            if ch != TR_LEVEL and ch != TR_DOZE and initial_value(tr, end, ch) == initial_value(tr, end, ch):
+                si[I_TR_ON] |= bit(ch)
+        si[I_TR_SEEN] = si[I_TR_ON]
+        level = initial_value(tr, end, TR_LEVEL)
+        if tr_ln != 0:  # the level samples are the buffer's second segment (_trace_levels)
+            r = tr_n
+            while r < tr_n + tr_ln and tr[r, 0] <= t0:
+                level = tr[r, 2]
+                r += 1
+            si[I_TR_LPOS] = r
+            si[I_TR_SEEN] |= bit(TR_LEVEL)
+        if level == level:
+            sf[S_BATT] = min(1.0, max(0.0, level))  # the recorded level at the start
+            sf[M_BATT_MIN] = sf[S_BATT]
+            si[I_TR_SEEN] |= bit(TR_LEVEL)
+        if replayed(si, TR_SCREEN):
+            si[I_TR_SCREEN] = 1 if initial_value(tr, end, TR_SCREEN) >= 0.5 else 0
+            si[I_SCREEN] = si[I_TR_SCREEN]
+        if replayed(si, TR_APP) and initial_value(tr, end, TR_APP) >= 0.5:
+            si[I_SCREEN] = 1  # every episode starts with the app in the background
+        low_power = initial_value(tr, end, TR_LOW_POWER)
+        if replayed(si, TR_TEMPERATURE):
+            si[I_THERMAL] = thermal_of(initial_value(tr, end, TR_TEMPERATURE))
+        net0 = initial_value(tr, end, TR_NETWORK)
+        if replayed(si, TR_PLUGGED):
+            plugged = initial_value(tr, end, TR_PLUGGED) >= 0.5
+            sf[S_EV + EV_BEDTIME] = INF
+            if plugged:
+                charge_until = next_change(si, tr, si[I_TR_POS], TR_PLUGGED, 1.0)
+                if charge_until == INF:
+                    charge_until = sf[S_EV + EV_HORIZON]
+                charge_night = overnight(t0, charge_until)
     if si[I_LPM_ALWAYS] != 0 and not plugged:
         si[I_LOWPOWER] = 1  # U17: this user keeps Low Power Mode on
+    if trace != 0 and replayed(si, TR_LOW_POWER):
+        si[I_LOWPOWER] = 1 if low_power >= 0.5 else 0
     # the state the reset drew, the episode's first record (then the charger, the network
     # and the battery level at t0)
     log_event(
         sf, si, ev, EVK_RESET, float(si[I_SCREEN]), float(si[I_THERMAL]), float(si[I_LOWPOWER]), 1.0 if plugged else 0.0
     )
     if plugged:
-        start_charging(pf, sf, si, ev, next_daily(t0, wake, si, rng, jit), True)
-    topup_if_below(pf, sf, si, rng)
+        start_charging(pf, sf, si, ev, charge_until, charge_night)
+    if trace != 0 and replayed(si, TR_PLUGGED):
+        sf[S_EV + EV_CHARGE_STOP] = INF
+    else:
+        topup_if_below(pf, sf, si, rng)
     si[I_NET_BASE] = -1
     network_change(pf, ph, sf, si, rng, ev, user_hour(si))
+    if trace != 0 and replayed(si, TR_NETWORK) and int(net0) != si[I_NET_BASE]:
+        si[I_NET_BASE] = int(net0)
+        log_event(sf, si, ev, EVK_NETWORK, si[I_NET_BASE], 0.0, 0.0, 0.0)
     _log_level(sf, si, items, ev)
     sf[S_LAST_OPEN] = t0 - pf[P_INIT_LAST_OPEN_AGO_S]
     sf[S_LAST_REFRESH] = sf[S_LAST_OPEN]

@@ -353,6 +353,7 @@ EV_CHUNK_END = _e()
 EV_DEADLINE = _e()
 EV_WAKE = _e()  # re-evaluate gates (earliest-begin floors, quota refills, idle thresholds)
 EV_TRANSFER = _e()  # iOS background transfer: done (at the current speed), may start, or times out
+EV_TRACE = _e()  # the next record of a replayed trace (``replay.py``; inf without a trace)
 NEV = _e.n
 
 # ---------------------------------------------------------------------------
@@ -480,6 +481,8 @@ M_REWARD = _s()
 M_TX_DONE = _s()  # background transfers done
 M_TX_UNITS = _s()  # upload units they delivered
 M_TX_CANCELLED = _s()  # ... cancelled by a force-quit or timed out
+M_TR_GAP2 = _s()  # replay: sum of (simulated - recorded battery level)^2 at the recorded samples, fraction^2
+M_TR_GAPN = _s()  # ... samples compared
 NSF = _s.n
 
 # ---------------------------------------------------------------------------
@@ -538,6 +541,16 @@ I_TX_NET = _i()  # ... the network it runs on now (NET_NONE while it waits)
 I_U_SHIFT = _i()  # the device's day runs this many hours later than the archetype's tables (U7)
 I_OPT_CHARGING = _i()  # the device has optimised overnight charging on (U16)
 I_LPM_ALWAYS = _i()  # the user keeps Low Power Mode on: on again at every unplug (U17)
+# replay of a recorded trace (``replay.py``); the host sets the first three before a reset
+I_TRACE = _i()  # 1: this device's episodes replay its trace buffer ``tr``
+I_TR_N = _i()  # records in the trace buffer
+I_TR_FORCE = _i()  # 1: the battery level is set to each recorded sample (else only compared)
+I_TR_LN = _i()  # level samples only compared, after the I_TR_N records (0 when forced: they are records)
+I_TR_LPOS = _i()  # next of those samples to compare
+I_TR_POS = _i()  # next record to apply
+I_TR_ON = _i()  # bit TR_* set: that channel is replayed now (recorded, not NaN)
+I_TR_SEEN = _i()  # bit TR_* set: that channel was replayed at some time in this episode
+I_TR_SCREEN = _i()  # the recorded screen state now (0/1; -1 unknown)
 NSI = _i.n
 
 # Item fields items[N, MAXI, NIF]
@@ -573,6 +586,20 @@ JB_START = 0
 JB_END = 1
 JB_KIND = 2  # a JK_* code
 NJF = 3
+
+# Trace records tr[N, n, NTRF] (replay.py): time (s since midnight of day 0), channel, value.
+# The channel codes follow bgenv.traces.CHANNELS.
+NTRF = 3
+TR_SCREEN = 0
+TR_APP = 1
+TR_PLUGGED = 2
+TR_LEVEL = 3
+TR_NETWORK = 4
+TR_LOW_POWER = 5
+TR_DOZE = 6
+TR_TEMPERATURE = 7
+TR_NAMES = ("screen_on", "app_open", "plugged", "battery_level", "network", "low_power", "doze", "temperature_c")
+TR_REPLAYED = (TR_SCREEN, TR_APP, TR_PLUGGED, TR_LEVEL, TR_NETWORK, TR_LOW_POWER, TR_TEMPERATURE)  # replayed ones
 
 # Event record fields ev[N, EV_BUF, NEVF]
 NEVF = 6  # t, kind, a, b, c, d

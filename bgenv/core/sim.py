@@ -121,6 +121,7 @@ class Simulator:
         self.tts = np.zeros((num, L.TTS_BUF))
         self.obs = np.zeros((num, NOBS), dtype=np.float32)
         self.acts = np.zeros((num, 4), dtype=np.int64)
+        self.tr = np.zeros((num, 1, L.NTRF))  # trace buffers (replay.py); grown by set_trace
         self.mask_len = int(params.nvec.sum())
         self._fresh = np.ones(num, dtype=bool)
         self._scratch = np.empty(L.TTS_BUF)  # work space of the time-to-success median
@@ -134,7 +135,7 @@ class Simulator:
     def _bind(self) -> None:
         """Derived attributes: the kernel's argument tuple and row views of the arrays."""
         self._all = np.arange(self.num, dtype=np.int64)
-        self._args = (self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts)  # fmt: skip
+        self._args = (self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts, self.tr)  # fmt: skip
         self._acts0 = self.acts[0]  # row view of device 0 for the single-device fast path
 
     # -- copies -------------------------------------------------------------
@@ -190,8 +191,13 @@ class Simulator:
         d = np.asarray(dst_idx, dtype=np.int64)
         if s.shape != d.shape:
             raise ValueError(f"src_idx and dst_idx differ in length: {s.shape} vs {d.shape}")
+        if src.tr.shape[1] > self.tr.shape[1]:
+            self._grow_trace(src.tr.shape[1])
         for k in _STATE:
-            if k != "ev":
+            if k == "tr":
+                self.tr[d] = 0.0
+                self.tr[d, : src.tr.shape[1]] = src.tr[s]
+            elif k != "ev":
                 getattr(self, k)[d] = getattr(src, k)[s]
         self._fresh[d] = False
         both = self.record_events and src.record_events
@@ -250,6 +256,41 @@ class Simulator:
         pf[r], ph[r] = params.pf, params.ph
         pf.flags.writeable = ph.flags.writeable = False
 
+    # -- replayed traces (bgenv.world) ----------------------------------------
+    def _grow_trace(self, n: int) -> None:
+        tr = np.zeros((self.num, n, L.NTRF))
+        tr[:, : self.tr.shape[1]] = self.tr
+        self.tr = tr
+        self._bind()
+
+    def set_trace(
+        self, i: int, records: np.ndarray | None, force_level: bool = False, n_levels: int | None = None
+    ) -> None:
+        """Device ``i``'s next episodes replay ``records`` (float64 ``[n, 3]``: time in s
+        since midnight of day 0, channel code ``layout.TR_*``, value; sorted by time), from
+        its next ``reset`` on; None: back to the synthetic world. ``force_level``: set the
+        battery to each recorded level sample instead of only comparing (``replay.py``).
+        ``n_levels``: the records are already split (``split_levels``), with this many level
+        samples at the end."""
+        if records is None or len(records) == 0:
+            self.si[i, L.I_TRACE] = 0
+            self.si[i, L.I_TR_N] = 0
+            self.si[i, L.I_TR_LN] = 0
+            self.si[i, L.I_TR_FORCE] = 0
+            return
+        rec = np.asarray(records, dtype=np.float64)
+        if rec.ndim != 2 or rec.shape[1] != L.NTRF:
+            raise ValueError(f"trace records must be [n, {L.NTRF}]; got {rec.shape}")
+        if n_levels is None:  # level samples only compared: a segment of their own, no events (replay.py)
+            rec, n_levels = split_levels(rec, force_level)
+        if rec.shape[0] > self.tr.shape[1]:
+            self._grow_trace(rec.shape[0])
+        self.tr[i, : rec.shape[0]] = rec
+        self.si[i, L.I_TRACE] = 1
+        self.si[i, L.I_TR_N] = rec.shape[0] - n_levels
+        self.si[i, L.I_TR_LN] = n_levels
+        self.si[i, L.I_TR_FORCE] = 1 if force_level else 0
+
     # -- the event log ------------------------------------------------------
     def _flush(self, i: int) -> None:
         k = int(self.si[i, L.I_EV_N])
@@ -270,7 +311,7 @@ class Simulator:
                 self._fresh[i] = False
             self._events[i] = []
             self.si[i, L.I_EV_N] = 0
-        reset_batch(idx, self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs)  # fmt: skip
+        reset_batch(idx, self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.tr)  # fmt: skip
         return self.obs[idx]
 
     def _kernel(self, idx: np.ndarray) -> int:
@@ -388,8 +429,18 @@ class Simulator:
 
 
 # the per-device arrays (copied by ``copy``, ``load_devices``) and the attributes rebuilt by ``_bind``
-_STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh", "pidx")
+_STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh", "pidx", "tr")
 _DERIVED = ("_all", "_args", "_acts0")
+
+
+def split_levels(rec: np.ndarray, force_level: bool) -> tuple[np.ndarray, int]:
+    """Trace records as the kernel takes them: unless the level is forced, the battery
+    level samples (only compared, no events) moved after the other records; returns the
+    records and how many level samples end them."""
+    if force_level:
+        return rec, 0
+    level = rec[:, 1] == L.TR_LEVEL
+    return np.concatenate([rec[~level], rec[level]]), int(level.sum())
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ _SHARED = (
     "fleet",
     "tables",
     "_cohort_params",
+    "world",  # a trace world: read-only (its cache of windows only grows, the same for every copy)
 )
 
 

@@ -36,6 +36,7 @@ from bgenv.envs.vector import BackgroundSchedulingVectorEnv
 from bgenv.envs.wrappers import flat_mask, flat_size, unflatten
 from bgenv.fleet import fleet_of_spec, is_fleet_spec
 from bgenv.registration import CROSS_ENV_ID, PLATFORM_OF_ENV_ID
+from bgenv.world import WORLD_METRICS
 
 
 class BgenvVecEnv(VecEnv):
@@ -83,6 +84,8 @@ class BgenvVecEnv(VecEnv):
             info["TimeLimit.truncated"] = True
             info["terminal_observation"] = r.final_obs[j]
             info["metrics"] = dict(zip(METRIC_NAMES, r.final_metrics[j].tolist()))
+            if r.final_world is not None:  # a trace world
+                info["metrics"].update(zip(WORLD_METRICS, r.final_world[j].tolist()))
             if r.final_cohort is not None and r.final_battery_start is not None:  # a fleet
                 info["cohort"] = int(r.final_cohort[j])
                 info["battery_start"] = float(r.final_battery_start[j])

@@ -14,6 +14,8 @@ from bgenv.core.params import CompiledParams, compile_params
 from bgenv.core.sim import Simulator, write_jsonl
 from bgenv.envs.common import deepcopy_env, load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
+from bgenv.traces.trace import Trace
+from bgenv.world import WORLD_METRICS, TraceWorld, make_world, world_metrics
 
 
 class BackgroundSchedulingEnv(gym.Env):
@@ -157,6 +159,15 @@ class BackgroundSchedulingEnv(gym.Env):
     * ``scenario``: a name from ``configs/scenarios`` or a path to a YAML file.
     * ``record_events``: keep the event log (``env.unwrapped.events``).
     * ``render_mode``: ``None`` (default), ``"rgb_array"`` or ``"ansi"`` (see Rendering).
+    * ``world``: ``None``/``"synthetic"`` (default: the user archetype), or a recorded
+      trace to replay: ``"trace:mcm_iphone13"`` (shipped), a ``.npz`` path or a
+      :class:`bgenv.traces.Trace` (``bgenv.world``). Each episode is a window of the trace
+      from a local midnight chosen by the env's random generator (``world_mode="random"``)
+      or in order (``"sequential"``); the recorded channels drive the device, the archetype
+      the rest; ``world_battery="recorded"`` sets the battery to each recorded sample (by
+      default it is simulated from the recorded start). ``reset`` returns
+      ``info["world"]`` (the window) and the episode metrics gain ``battery_gap_rms`` and
+      ``replayed_channels``.
     * ``**overrides``: deep-merged into the scenario, e.g. ``horizon_days=2`` or
       ``user={"force_quit_prob": 0.1}``.
 
@@ -216,6 +227,9 @@ class BackgroundSchedulingEnv(gym.Env):
         scenario: str | Path | Scenario | None = None,
         record_events: bool = True,
         render_mode: str | None = None,
+        world: str | Path | Trace | None = None,
+        world_mode: str = "random",
+        world_battery: str = "simulate",
         **overrides: Any,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -226,6 +240,10 @@ class BackgroundSchedulingEnv(gym.Env):
         self.scenario_spec: Scenario = load_platform_scenario(platform, scenario, **overrides)
         self.params: CompiledParams = compile_params(self.scenario_spec)
         self.sim = Simulator(self.params, 1, record_events=record_events)
+        spec = self.scenario_spec
+        self.world: TraceWorld | None = make_world(world, spec.start_hour, spec.horizon_days, world_mode, world_battery)
+        self._world_episode = 0  # episodes since the last seeded reset (sequential windows)
+        self.world_window: dict[str, Any] | None = None  # the current episode's window of the trace
         self.observation_space = observation_space()
         self.action_space = action_space(self.params)
         self.observation_names = OBSERVATION_NAMES
@@ -262,10 +280,26 @@ class BackgroundSchedulingEnv(gym.Env):
     # -- Gymnasium API --------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
+        if self.world is not None:
+            self._world_reset(seed)
         self.sim.reset([seed], self._idx)
         self._started = True
         self._t_s = 0.0
-        return self.sim.obs[0].copy(), self._info()
+        info = self._info()
+        if self.world_window is not None:
+            info["world"] = self.world_window
+        return self.sim.obs[0].copy(), info
+
+    def _world_reset(self, seed: int | None) -> None:
+        """Load the next episode's window of the trace into the simulator."""
+        w = self.world
+        assert w is not None
+        if seed is not None:
+            self._world_episode = 0
+        j = w.choose(self.np_random, self._world_episode)
+        self._world_episode += 1
+        w.load(self.sim, 0, j)
+        self.world_window = w.describe(j)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         if not self._started:
@@ -278,7 +312,7 @@ class BackgroundSchedulingEnv(gym.Env):
         truncated = n0.item(L.I_DONE) != 0
         info = self._info()
         if truncated:
-            info["metrics"] = sim.metrics(0)
+            info["metrics"] = self.metrics()
         return sim.obs[0].copy(), self._s0.item(L.S_REWARD), False, truncated, info
 
     def _check_action(self, action: Any) -> list[int]:
@@ -348,4 +382,8 @@ class BackgroundSchedulingEnv(gym.Env):
 
     def metrics(self) -> dict[str, float]:
         """Episode metrics so far (the same dict ``info['metrics']`` holds at the end)."""
-        return self.sim.metrics(0)
+        m = self.sim.metrics(0)
+        if self.world is not None:
+            row = world_metrics(self.sim.sf[:1], self.sim.si[:1])[0]
+            m.update(zip(WORLD_METRICS, row.tolist()))
+        return m

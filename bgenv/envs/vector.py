@@ -43,6 +43,8 @@ from bgenv.envs.actions import ActionTable
 from bgenv.envs.common import deepcopy_env, load_platform_scenario
 from bgenv.envs.spaces import ACTION_PARTS, OBSERVATION_NAMES, action_labels, action_space, observation_space
 from bgenv.fleet import Draw, Fleet
+from bgenv.traces.trace import Trace
+from bgenv.world import WORLD_METRICS, TraceWorld, make_world, world_metrics
 
 
 def _int_actions(actions: Any, num_envs: int, nvec: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
@@ -96,6 +98,7 @@ class BatchStep(NamedTuple):
     final_metrics: np.ndarray
     final_cohort: np.ndarray | None = None  # with a fleet: the finished episodes' cohorts ...
     final_battery_start: np.ndarray | None = None  # ... and battery levels at their start
+    final_world: np.ndarray | None = None  # with a trace world: the finished episodes' WORLD_METRICS
 
 
 class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
@@ -115,6 +118,13 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             by default), a chunk of devices at a time to whichever thread is free. None
             (the default): on from ``num_envs >= 256`` when there are 2+ threads; True:
             from 64; False: never. The results are the same either way.
+        world, world_mode, world_battery: the world the devices live in, as for the single
+            env (``bgenv.world``): with a trace, each device replays its own window of it
+            at each reset, chosen by its own generator (seeded by its reset seed, so
+            device ``i`` seeded ``s + i`` replays the window the single env seeded
+            ``s + i`` does) or, ``world_mode="sequential"``, device ``i``'s ``k``-th
+            episode takes window ``i + k N`` (wrapping round). ``infos["metrics"]`` then
+            gains ``battery_gap_rms`` and ``replayed_channels``.
         **overrides: deep-merged into the scenario, e.g. ``horizon_days=2``.
 
     ``step`` returns ``(obs, rewards, terminations, truncations, infos)`` with
@@ -157,6 +167,9 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         threads: bool | None = None,
+        world: str | Path | Trace | None = None,
+        world_mode: str = "random",
+        world_battery: str = "simulate",
         **overrides: Any,
     ) -> None:
         if render_mode is not None:
@@ -182,6 +195,13 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             self.fleet = Fleet.of(fleet)
             self._setup_fleet(platform)
         self.sim = Simulator(self.params, n, record_events=record_events, threads=threads)
+        spec = self.scenario_spec
+        self.world: TraceWorld | None = make_world(world, spec.start_hour, spec.horizon_days, world_mode, world_battery)
+        if self.world is not None and self.fleet is not None:
+            raise ValueError("a trace world replays one scenario: give a scenario, not a fleet")
+        self._world_rng: list[np.random.Generator | None] = [None] * n
+        self._world_episode = np.zeros(n, dtype=np.int64)
+        self.world_window = np.full(n, -1, dtype=np.int64)  # each device's current window (index into world.starts)
         self.single_observation_space = observation_space()
         self.observation_space = batch_space(self.single_observation_space, n)
         self.observation_names = OBSERVATION_NAMES
@@ -282,6 +302,24 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         if self.mixed:
             self._nvec = self._platform_nvec[self.device_platform]
 
+    def _world_assign(self, idx: np.ndarray, seeds: list[int | None] | None) -> None:
+        """Each device in ``idx`` takes its next episode's window of the trace (a seed
+        restarts its generator and its sequence; without one they carry on)."""
+        w = self.world
+        assert w is not None
+        n = self.num_envs
+        for j, i in enumerate(idx.tolist()):
+            seed = None if seeds is None else seeds[j]
+            if seed is not None or self._world_rng[i] is None:
+                self._world_rng[i] = gym.utils.seeding.np_random(seed)[0]
+                self._world_episode[i] = 0
+            rng = self._world_rng[i]
+            assert rng is not None
+            k = w.choose(rng, i + n * int(self._world_episode[i]))
+            self._world_episode[i] += 1
+            self.world_window[i] = k
+            w.load(self.sim, i, k)
+
     def device_scenario(self, i: int) -> Scenario:
         """The scenario device ``i``'s current episode runs (the env's scenario without a fleet)."""
         if self.fleet is None:
@@ -330,6 +368,8 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
                 seeds = [seeds[i] for i in idx]
         if self.fleet is not None:
             self._draw(idx, seeds)
+        if self.world is not None:
+            self._world_assign(idx, seeds)
         self.sim.reset(seeds, idx)
         self._started = True
         sf = self.sim.sf
@@ -379,6 +419,12 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             for j, i in enumerate(idx):
                 final_obs[i] = r.final_obs[j]
             metrics = _batch_dicts(r.final_metrics, idx, truncated)
+            if r.final_world is not None:
+                for c, name in enumerate(WORLD_METRICS):
+                    col = np.zeros(n)
+                    col[idx] = r.final_world[:, c]
+                    metrics[name] = col
+                    metrics[f"_{name}"] = metrics["_completion_rate"]
             phase = np.full(n, None, dtype=object)
             phase[idx] = L.PHASE_NAMES[L.PH_NONE]
             final_t = np.zeros(n)
@@ -433,15 +479,18 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         final_obs = sim.obs[final_idx]  # fancy indexing: a copy
         final_t = sf[final_idx, L.S_T]
         final_metrics = sim.metrics_rows(final_idx)
-        fc = fb = None
+        fc = fb = fw = None
         if self.fleet is not None:
             fc, fb = self.device_cohort[final_idx], self.battery_start[final_idx]
             self._draw(final_idx, None)
+        if self.world is not None:
+            fw = world_metrics(sf[final_idx], sim.si[final_idx])
+            self._world_assign(final_idx, None)
         sim.reset(None, final_idx)
         if self.fleet is not None:
             self.battery_start[final_idx] = sf[final_idx, L.S_BATT]
         self._t_s[final_idx] = 0.0
-        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics, fc, fb)  # fmt: skip
+        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics, fc, fb, fw)  # fmt: skip
 
     # -- extras ---------------------------------------------------------------
     def action_masks(self) -> np.ndarray:
@@ -470,7 +519,11 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
 
     def metrics(self, i: int) -> dict[str, float]:
         """Episode metrics of device ``i`` so far."""
-        return self.sim.metrics(int(i))
+        m = self.sim.metrics(int(i))
+        if self.world is not None:
+            row = world_metrics(self.sim.sf[i : i + 1], self.sim.si[i : i + 1])[0]
+            m.update(zip(WORLD_METRICS, row.tolist()))
+        return m
 
     def events(self, i: int) -> list[dict[str, Any]]:
         """The current episode's event log of device ``i`` (needs ``record_events=True``)."""

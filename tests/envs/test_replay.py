@@ -1,0 +1,255 @@
+"""Replay of recorded traces (``world=``): recorded transitions drive the simulated phone,
+episodes are seeded windows, the battery gap is measured, the synthetic world is untouched."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import bgenv  # noqa: F401  (registers the ids)
+from bgenv.traces import Channel, Trace, load_sample
+from bgenv.world import TraceWorld
+
+H = 3600.0
+
+
+def hand_trace() -> Trace:
+    """Three days from a UTC midnight: the screen on 08:00-08:30 on day 0, on the charger
+    22:00-07:00 each night, 90 % at midnight, 60 % at 20:30."""
+    return Trace(
+        start_utc_s=0.0,
+        duration_s=72 * H,
+        series={
+            "screen_on": Channel(np.array([0.0, 8 * H, 8.5 * H]), np.array([0.0, 1.0, 0.0])),
+            "plugged": Channel(
+                np.array([0.0, 7 * H, 22 * H, 31 * H, 46 * H, 55 * H]), np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+            ),
+            "battery_level": Channel(np.array([0.0, 20.5 * H]), np.array([0.9, 0.6])),
+        },
+        utc_offset_s=0.0,
+        name="hand",
+    )
+
+
+def run(env: gym.Env, seed: int | None, steps: int = 10_000) -> tuple[list, dict]:
+    """Run one episode with a fixed action (submit request option 1, no delay, chunk 2 in
+    windows); return the per-step (obs bytes, reward) and the final info."""
+    obs, info = env.reset(seed=seed)
+    out = [(obs.tobytes(), 0.0)]
+    for _ in range(steps):
+        obs, r, _, trunc, info = env.step(np.array([1, 0, 2, 0]))
+        out.append((obs.tobytes(), r))
+        if trunc:
+            break
+    return out, info
+
+
+def test_hand_built_trace_drives_screen_and_charger_exactly() -> None:
+    env = gym.make("bgenv/iOS-v1", world=hand_trace(), horizon_days=2)
+    _, info = run(env, seed=1)
+    u = env.unwrapped
+    ev = u.events
+    screen = [(e["t"], e["on"]) for e in ev if e["kind"] == "screen"]
+    assert screen == [(8 * H, True), (8.5 * H, False)]
+    plug = [(e["t"], e["kind"]) for e in ev if e["kind"] in ("charge_start", "charge_stop")]
+    assert plug == [(22 * H, "charge_start"), (31 * H, "charge_stop"), (46 * H, "charge_start")]
+    reset = ev[0]
+    assert reset["kind"] == "reset" and reset["charging"] is False and reset["screen"] is False
+    first_level = next(e for e in ev if e["kind"] == "level")
+    assert first_level["t"] == 7 * H and first_level["battery"] == pytest.approx(0.9)
+    # the overnight charge ends when the trace unplugs: its planned length is known
+    start = next(e for e in ev if e["kind"] == "charge_start")
+    assert start["planned_s"] == pytest.approx(9 * H) and start["overnight"] is True
+    m = info["metrics"]
+    assert m["replayed_channels"] == 3.0  # screen, plugged, battery level
+    # one level sample inside the episode (20:30): the simulated level is compared with 60 %
+    assert math.isfinite(m["battery_gap_rms"])
+
+
+def test_recorded_level_mode_sets_the_battery() -> None:
+    env = gym.make("bgenv/iOS-v1", world=hand_trace(), world_battery="recorded", horizon_days=2)
+    run(env, seed=1)
+    ev = env.unwrapped.events
+    after = [e for e in ev if e["kind"] == "level" and 20.5 * H <= e["t"] < 22 * H]
+    assert after and after[0]["battery"] <= 0.6 + 1e-9  # set to 60 % at 20:30, then drains
+
+
+def test_replay_is_deterministic_per_seed() -> None:
+    env = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", horizon_days=2)
+    a, ia = run(env, seed=7)
+    wa = env.unwrapped.world_window
+    b, ib = run(env, seed=7)
+    assert env.unwrapped.world_window == wa
+    assert a == b and ia["metrics"] == ib["metrics"]
+    windows = set()
+    for s in range(6):
+        env.reset(seed=s)
+        windows.add(env.unwrapped.world_window["window"])
+    assert len(windows) > 1  # the seed picks the window
+
+
+def test_sample_window_replays_its_channels() -> None:
+    env = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", horizon_days=2)
+    _, info = run(env, seed=3)
+    u = env.unwrapped
+    w: TraceWorld = u.world
+    assert info["metrics"]["replayed_channels"] >= 2  # plugged and battery level at least
+    # every charge of the log matches a recorded plug-in of the window
+    rec = w.records(u.world_window["window"])
+    plug_in = set(rec[(rec[:, 1] == 2) & (rec[:, 2] == 1.0) & (rec[:, 0] > 7 * H), 0].tolist())
+    ev = u.events
+    starts = [e["t"] for e in ev if e["kind"] == "charge_start" and not e["continued"] and e["t"] > 7 * H]
+    assert starts and set(starts) <= plug_in
+    # the episode starts on the charger exactly when the trace is plugged in at 07:00
+    plugged = rec[(rec[:, 1] == 2) & (rec[:, 0] <= 7 * H), 2]
+    assert ev[0]["charging"] is bool(plugged[-1] == 1.0)
+    assert 0.0 <= info["metrics"]["battery_gap_rms"] < 0.5
+
+
+def test_sequential_windows_and_batched_env_match_the_single_env() -> None:
+    env = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_mode="sequential", horizon_days=1)
+    got = []
+    env.reset(seed=0)
+    got.append(env.unwrapped.world_window["window"])
+    for _ in range(2):
+        env.reset()
+        got.append(env.unwrapped.world_window["window"])
+    assert got == [0, 1, 2]
+    n = 3
+    venv = gym.make_vec(
+        "bgenv/iOS-v1",
+        num_envs=n,
+        vectorization_mode="vector_entry_point",
+        world="trace:mcm_iphone13",
+        horizon_days=1,
+    )
+    vobs, _ = venv.reset(seed=10)
+    for i in range(n):
+        single = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", horizon_days=1, record_events=False)
+        obs, _ = single.reset(seed=10 + i)
+        assert venv.unwrapped.world_window[i] == single.unwrapped.world_window["window"]
+        assert np.array_equal(obs, vobs[i])
+    # a batched episode ends with the world metrics
+    done = np.zeros(n, dtype=bool)
+    for _ in range(5000):
+        _, _, _, trunc, infos = venv.step(np.tile([1, 0, 2, 0], (n, 1)))
+        if trunc.any():
+            assert np.isfinite(infos["metrics"]["battery_gap_rms"][trunc]).all()
+            assert (infos["metrics"]["replayed_channels"][trunc] >= 2).all()
+        done |= trunc
+        if done.all():
+            break
+    assert done.all()
+
+
+def test_synthetic_world_is_the_default() -> None:
+    a = gym.make("bgenv/iOS-v1", horizon_days=1)
+    b = gym.make("bgenv/iOS-v1", horizon_days=1, world="synthetic")
+    ra, ia = run(a, seed=4)
+    rb, ib = run(b, seed=4)
+    assert ra == rb and ia["metrics"] == ib["metrics"]
+    assert "battery_gap_rms" not in ia["metrics"]
+
+
+def test_trace_too_short_and_bad_world_raise() -> None:
+    with pytest.raises(ValueError, match="no local midnight"):
+        gym.make("bgenv/iOS-v1", world=hand_trace(), horizon_days=3)
+    with pytest.raises(ValueError, match="world must be"):
+        gym.make("bgenv/iOS-v1", world="nowhere")
+    assert load_sample("mcm_iphone13").channels[0] == "screen_on"
+
+
+def test_a_copy_of_a_replaying_env_continues_identically() -> None:
+    import copy
+
+    env = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", horizon_days=2)
+    env.reset(seed=2)
+    for _ in range(3):
+        env.step(np.array([1, 0, 2, 0]))
+    twin = copy.deepcopy(env)
+    for _ in range(200):
+        a = env.step(np.array([1, 0, 2, 0]))
+        b = twin.step(np.array([1, 0, 2, 0]))
+        assert np.array_equal(a[0], b[0]) and a[1] == b[1]
+        if a[3]:
+            assert a[4]["metrics"] == b[4]["metrics"]
+            break
+
+
+def test_evaluate_passes_the_world_to_the_env() -> None:
+    from agents.evaluate import evaluate
+
+    res = evaluate("guidelines", "ios_commuter", 2, 10_000, world="trace:mcm_iphone13", horizon_days=1)
+    assert len(res.metrics) == 2
+    assert all(math.isfinite(m["battery_gap_rms"]) and m["replayed_channels"] >= 2 for m in res.metrics)
+
+
+@pytest.mark.parametrize("env_id", ["bgenv/iOS-v1", "bgenv/Android-v1"])
+def test_app_network_and_low_power_channels_replay(env_id: str) -> None:
+    """Screen on 11:59-12:15 with the app open 12:00-12:10, cellular 09:00, no network
+    13:00, Wi-Fi 14:00, Low Power Mode 15:00-16:00, 37-38 degC 10:00-11:00 and 46 degC
+    11:00-12:00, the screen not recorded from 18:00."""
+    nan = float("nan")
+    trace = Trace(
+        start_utc_s=0.0,
+        duration_s=48 * H,
+        series={
+            "screen_on": Channel(np.array([0.0, 11.98 * H, 12.25 * H, 18 * H]), np.array([0.0, 1.0, 0.0, nan])),
+            "app_open": Channel(np.array([0.0, 12 * H, 12 * H + 600.0]), np.array([0.0, 1.0, 0.0])),
+            "plugged": Channel(np.array([0.0]), np.array([0.0])),
+            "network": Channel(np.array([0.0, 9 * H, 13 * H, 14 * H]), np.array([2.0, 1.0, 0.0, 2.0])),
+            "low_power": Channel(np.array([0.0, 15 * H, 16 * H]), np.array([0.0, 1.0, 0.0])),
+            "temperature_c": Channel(
+                np.array([0.0, 10 * H, 10.5 * H, 11 * H, 12 * H]), np.array([30.0, 37.0, 38.0, 46.0, 30.0])
+            ),
+        },
+        utc_offset_s=0.0,
+    )
+    env = gym.make(env_id, world=trace, horizon_days=1)
+    _, info = run(env, seed=5)
+    ev = [e for e in env.unwrapped.events if e["t"] > 7 * H]
+    before = [e for e in ev if e["t"] < 18 * H]
+    assert [(e["t"], e["on"], e["app"]) for e in before if e["kind"] == "screen"] == [
+        (11.98 * H, True, False),
+        (12.25 * H, False, False),
+    ]
+    assert [e["t"] for e in before if e["kind"] == "app_open"] == [12 * H]
+    assert [e["t"] for e in before if e["kind"] == "app_close"] == [12 * H + 600.0]
+    assert [(e["t"], e["network"]) for e in ev if e["kind"] == "network"] == [
+        (9 * H, "cellular"),
+        (13 * H, "none"),
+        (14 * H, "wifi"),
+    ]
+    assert [(e["t"], e["on"]) for e in ev if e["kind"] == "low_power"] == [(15 * H, True), (16 * H, False)]
+    # battery temperature as the thermal state: >= 35 degC fair, >= 45 critical (assumption)
+    assert [(e["t"], e["level"]) for e in ev if e["kind"] == "thermal"] == [
+        (10 * H, "fair"),
+        (11 * H, "critical"),
+        (12 * H, "nominal"),
+    ]
+    assert info["metrics"]["replayed_channels"] == 6.0
+    # from 18:00 the user model drives the screen again
+    assert any(e["kind"] == "screen" for e in ev if e["t"] > 18 * H)
+
+
+def test_batched_sequential_windows_and_argument_errors() -> None:
+    n = 2
+    venv = gym.make_vec(
+        "bgenv/iOS-v1",
+        num_envs=n,
+        vectorization_mode="vector_entry_point",
+        world="trace:mcm_iphone13",
+        world_mode="sequential",
+        horizon_days=1,
+    )
+    venv.reset(seed=0)
+    assert venv.unwrapped.world_window.tolist() == [0, 1]
+    venv.reset()
+    assert venv.unwrapped.world_window.tolist() == [2, 3]  # device i's k-th episode: window i + k n
+    with pytest.raises(ValueError, match="world_battery"):
+        gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_battery="nope")
+    with pytest.raises(ValueError, match="world_mode"):
+        gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_mode="nope")
