@@ -82,8 +82,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "--init-from",
         default=None,
         metavar="POLICY",
-        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines, or path/to/file.py:ClassName) on the training devices "
-        "before RL (ppo, a2c, maskable_ppo; 'none' turns off the config's init_from; not with --resume)",
+        help="warm start: behaviour-clone this hand-written policy (e.g. guidelines, cross_guidelines or "
+        "path/to/file.py:ClassName) or planning policy (planner, oracle, with knobs as in compare) on the training "
+        "devices before RL (ppo, a2c, maskable_ppo; 'none' turns off the config's init_from; not with --resume); "
+        "the clone is saved as checkpoints/model_0_steps.zip",
     )
     p.add_argument(
         "--init-steps",

@@ -1,9 +1,17 @@
-"""Warm start by behaviour cloning: ``bgenv train --init-from guidelines``.
+"""Warm start by behaviour cloning: ``bgenv train --init-from guidelines`` (or ``planner``).
 
 Before reinforcement learning starts, a new PPO / A2C / MaskablePPO model is taught to act
-as a hand-written policy (:mod:`agents.policies`), then RL carries on from there:
+as a teacher, then RL carries on from there. The teacher is a hand-written policy
+(:mod:`agents.policies`) or a planning policy of :mod:`agents.planning` (``planner``,
+``oracle``, with knobs as in ``bgenv compare``: ``planner:samples=4:lookahead_h=3``).
+A planning teacher plans on copies of the training env's own simulator devices (it is
+bound to the batched bgenv env under the SB3 wrappers), so it sees their hidden state
+(``planner``) or their future too (``oracle``), while the clone sees only the
+observation: cloning a planner measures how much of its margin the observation and the
+action design carry. A planning teacher is slow (measured on ``ios_commuter``, 8 devices, one
+core: ~160 demonstration steps a second for ``planner``, ~300 for ``oracle``).
 
-1. **Demonstrations** (:func:`collect_demonstrations`): the hand-written policy drives the
+1. **Demonstrations** (:func:`collect_demonstrations`): the teacher drives the
    run's own batched training env (the ``VecNormalize``-wrapped SB3 VecEnv of
    :func:`agents.train.train`, its training devices, so training seeds only, below
    :data:`agents.evaluate.EVAL_SEED_MIN`) for a number of decision steps. The expert sees
@@ -35,7 +43,7 @@ the parts) and ``bc/value_loss`` go to the run's logger (TensorBoard, x axis = e
 Knobs (keys of a ``configs/train`` entry, :data:`CONFIG_KEYS`; ``bgenv train --init-from``
 and ``--init-steps`` override the first two)::
 
-    init_from: guidelines       # the hand-written policy to clone
+    init_from: guidelines       # the teacher: a hand-written policy, planner or oracle (spec)
     init_from_steps: 50000      # decision steps of demonstrations (summed over the envs)
     init_from_epochs: 20
     init_from_lr: 0.001         # Adam's learning rate for the cloning
@@ -70,9 +78,11 @@ class CloneSettings:
     """How to warm-start a model by behaviour cloning.
 
     Attributes:
-        policy: the hand-written policy to clone: a name (:data:`agents.policies.POLICIES`) or
-            your own class, ``file.py:ClassName`` (kept with the file's absolute path) or
-            ``module:ClassName`` (:mod:`agents.plugins`).
+        policy: the teacher: a hand-written policy's name (:data:`agents.policies.POLICIES`,
+            or an intent policy's for ``bgenv/CrossPlatform-v1``), your own class,
+            ``file.py:ClassName`` (kept with the file's absolute path) or
+            ``module:ClassName`` (:mod:`agents.plugins`), or a planning policy's spec
+            (:func:`agents.planning.is_planner_spec`).
         steps: decision steps of demonstrations, summed over the env's devices.
         epochs: passes over the demonstrations.
         learning_rate: Adam's learning rate.
@@ -91,16 +101,22 @@ class CloneSettings:
 
     def __post_init__(self) -> None:
         from agents.intent_policies import INTENT_POLICIES
+        from agents.planning import is_planner_spec, planner_kwargs
         from agents.plugins import absolute_spec, is_plugin_spec, load_plugin_class
         from agents.policies import POLICIES
 
-        if is_plugin_spec(self.policy):  # your own class (agents.plugins): checked now, its file by absolute path
+        if is_planner_spec(self.policy):
+            try:
+                planner_kwargs(self.policy)
+            except ValueError as e:
+                raise ValueError(f"init_from: {e}") from None
+        elif is_plugin_spec(self.policy):  # your own class (agents.plugins): checked now, its file by absolute path
             load_plugin_class(self.policy)
             object.__setattr__(self, "policy", absolute_spec(self.policy))
         elif self.policy not in POLICIES and self.policy not in INTENT_POLICIES:
             raise ValueError(
-                f"init_from: unknown policy {self.policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])} "
-                "or a policy class (path/to/file.py:ClassName, package.module:ClassName)"
+                f"init_from: unknown policy {self.policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])}, "
+                "oracle, planner or a policy class (path/to/file.py:ClassName, package.module:ClassName)"
             )
         for name in ("steps", "epochs", "batch_size"):
             v = getattr(self, name)
@@ -184,16 +200,44 @@ def _vec_normalize(env: Any) -> Any | None:
     return unwrap_vec_wrapper(env, VecNormalize)
 
 
+def _expert(env: Any, policy: str, ctx: Any, seed: int | None) -> Any:
+    """The teacher acting on ``env`` with action table ``ctx``: a hand-written policy
+    (:data:`agents.policies.POLICIES`, an intent policy for ``bgenv/CrossPlatform-v1``, or
+    your own class, :mod:`agents.plugins`), or a planning policy
+    (:func:`agents.planning.is_planner_spec`) bound to the simulator of ``env``'s batched
+    bgenv env, whose devices are ``env``'s envs in order."""
+    from agents.intent_policies import INTENT_POLICIES
+    from agents.planning import is_planner_spec, planner_from_spec
+    from agents.plugins import build_plugin, is_plugin_spec
+    from agents.policies import POLICIES
+
+    if is_planner_spec(policy):
+        expert = planner_from_spec(policy, ctx, seed=seed)
+        batched = env.get_attr("unwrapped")[0]  # the BackgroundSchedulingVectorEnv under the SB3 wrappers
+        if getattr(batched, "sim", None) is None or batched.sim.num != env.num_envs:
+            raise ValueError(f"{policy} needs a bgenv SB3 VecEnv (one simulator device per env) to plan on")
+        expert.bind(batched)
+        return expert
+    if policy in POLICIES:
+        return POLICIES[policy](ctx, seed=seed)
+    if policy in INTENT_POLICIES:  # bgenv/CrossPlatform-v1
+        return INTENT_POLICIES[policy](ctx, seed=seed)
+    if is_plugin_spec(policy):
+        return build_plugin(policy, ctx, seed=seed)
+    raise ValueError(
+        f"unknown policy {policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])}, oracle, planner "
+        "or path/to/file.py:ClassName"
+    )
+
+
 def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None = None) -> Demonstrations:
-    """Run hand-written ``policy`` on the (batched, possibly ``VecNormalize``-wrapped) SB3
-    training ``env`` for ``ceil(steps / n_envs)`` steps of every device, from a fresh
+    """Run ``policy`` (a hand-written policy's name, or a planning policy's spec such as
+    ``planner`` or ``oracle:lookahead_h=6``, which plans on copies of ``env``'s simulator)
+    on the (batched, possibly ``VecNormalize``-wrapped) SB3 training ``env`` for ``ceil(steps / n_envs)`` steps of every device, from a fresh
     ``reset()`` (the env's own seeds: a training env's are training seeds), and record
     what it saw and did. A ``VecNormalize`` env is stepped in training mode, so its
     statistics are updated; observations and rewards are then normalised with the final
     statistics."""
-    from agents.intent_policies import INTENT_POLICIES
-    from agents.plugins import build_plugin, is_plugin_spec
-    from agents.policies import POLICIES
     from bgenv.envs.actions import ActionTable
 
     vn = _vec_normalize(env)
@@ -209,17 +253,8 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
             f"behaviour cloning needs the env's MultiDiscrete action space; got {env.action_space} "
             f"(supported algorithms: {', '.join(SUPPORTED_ALGOS)})"
         )
-    if policy in POLICIES:
-        expert = POLICIES[policy](table, seed=seed)
-    elif policy in INTENT_POLICIES:  # bgenv/CrossPlatform-v1
-        expert = INTENT_POLICIES[policy](table, seed=seed)
-    elif is_plugin_spec(policy):
-        expert = build_plugin(policy, table, seed=seed)
-    else:
-        raise ValueError(
-            f"unknown policy {policy!r}; available: {', '.join([*POLICIES, *INTENT_POLICIES])} or path/to/file.py:ClassName"
-        )
     n = env.num_envs
+    expert = _expert(env, policy, table, seed)
     t_len = max(1, -(-int(steps) // n))
     obs = env.reset()
     raw_obs = vn.get_original_obs() if vn is not None else obs
@@ -315,7 +350,7 @@ class CloneSummary:
     demonstrations, with the masks RL uses).
 
     Attributes:
-        policy: the cloned hand-written policy.
+        policy: the cloned teacher (policy name or planner spec).
         demo_steps: decision steps of demonstrations (summed over the devices).
         epochs: passes over them.
         accuracy: share of steps where the clone's most likely action is the expert's in

@@ -262,10 +262,10 @@ _KNOBS: dict[str, Any] = {
 }
 
 
-def make_planner(spec: str, env: Any, seed: int | None = None) -> PlanningPolicy:
-    """A planning policy from a spec, ``oracle`` or ``planner`` with optional knobs
-    ``:key=value`` (``lookahead_h``, ``samples``, ``delays_s``, ``chunks_units`` with
-    ``/``-separated values, ``candidates``), bound to ``env``."""
+def planner_kwargs(spec: str) -> tuple[bool, dict[str, Any]]:
+    """``(exact, knobs)`` of a planning policy's spec (``oracle`` or ``planner`` with
+    optional ``:key=value`` knobs): the keyword arguments of :class:`PlanningPolicy`
+    besides ``ctx`` and ``seed``. A ValueError for an unknown name or knob."""
     name, *parts = spec.split(":")
     if name not in PlanningPolicy.NAMES:
         raise ValueError(f"unknown planning policy {name!r}; available: {', '.join(PlanningPolicy.NAMES)}")
@@ -275,11 +275,26 @@ def make_planner(spec: str, env: Any, seed: int | None = None) -> PlanningPolicy
         if not sep or key not in _KNOBS:
             raise ValueError(f"{spec!r}: knobs are key=value with key in {', '.join(_KNOBS)}; got {part!r}")
         kw[key] = _KNOBS[key](value)
-    pol = PlanningPolicy(ActionTable.from_env(env), seed, exact=name == "oracle", **kw)
-    pol.bind(env)
-    if parts:
+    return name == "oracle", kw
+
+
+def planner_from_spec(spec: str, ctx: ActionTable, seed: int | None = None) -> PlanningPolicy:
+    """An unbound planning policy from a spec (:func:`planner_kwargs`) on the action table
+    ``ctx``; call ``bind(env)`` before ``act``."""
+    exact, kw = planner_kwargs(spec)
+    pol = PlanningPolicy(ctx, seed, exact=exact, **kw)
+    if ":" in spec:
         pol.name = spec
     return pol
 
 
-__all__ = ["PlanningPolicy", "is_planner_spec", "make_planner"]
+def make_planner(spec: str, env: Any, seed: int | None = None) -> PlanningPolicy:
+    """A planning policy from a spec, ``oracle`` or ``planner`` with optional knobs
+    ``:key=value`` (``lookahead_h``, ``samples``, ``delays_s``, ``chunks_units`` with
+    ``/``-separated values, ``candidates``), bound to ``env``."""
+    pol = planner_from_spec(spec, ActionTable.from_env(env), seed)
+    pol.bind(env)
+    return pol
+
+
+__all__ = ["PlanningPolicy", "is_planner_spec", "make_planner", "planner_from_spec", "planner_kwargs"]

@@ -30,8 +30,10 @@ What a run does:
   reproduce the run).
 
 ``--init-from POLICY`` (or ``init_from`` in the config) warm-starts a new model by
-behaviour cloning of a hand-written policy on the training devices before RL
-(:mod:`agents.imitation`); the held-out validation then also runs at step 0, on the clone.
+behaviour cloning of a hand-written policy, or of the ``planner`` / ``oracle`` planning
+on the training devices' simulator, before RL (:mod:`agents.imitation`); the clone is
+saved as ``checkpoints/model_0_steps.zip`` and the held-out validation also runs at step
+0, on the clone.
 
 ``--resume PATH`` continues a run from a saved model (its statistics are restored and the
 step counter carries on) up to ``--total-timesteps`` in all.
@@ -267,6 +269,7 @@ def train(
             )
         summary = behaviour_clone(model, cfg.init, seed=seed)
         cloned = {**cfg.init.as_dict(), "result": summary.as_dict()}
+        save_clone_checkpoint(model, run_dir / "checkpoints")
         if verbose:
             print(
                 f"clone: accuracy {summary.accuracy:.3f}, entropy {summary.entropy:.3f} nats, "
@@ -373,6 +376,20 @@ def train(
     env.close()
     ref_means = {p: {k: v[0] for k, v in r.summary().items()} for p, r in refs.items()}
     return TrainResult(run_dir, model_path, vn_path, int(model.num_timesteps), seconds, final, ref_means)
+
+
+def save_clone_checkpoint(model: Any, directory: Path) -> Path:
+    """Save a freshly cloned model (before any RL update) as the run's step-0 checkpoint,
+    ``model_0_steps.zip`` with ``model_vecnormalize_0_steps.pkl`` (SB3's
+    ``CheckpointCallback`` names, so ``bgenv compare`` / ``eval`` load it with its
+    statistics); returns the model's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "model_0_steps.zip"
+    model.save(path)
+    vn = model.get_vec_normalize_env()
+    if vn is not None:
+        vn.save(str(directory / "model_vecnormalize_0_steps.pkl"))
+    return path
 
 
 def resolve_battery_budget(

@@ -169,7 +169,7 @@ def test_settings_from_the_config_keys_and_their_checks(tmp_path):
     assert load_train_config(ROOT / "configs/train/ppo.yaml", "bgenv/iOS-v1").init is None
     bad = {
         "no_policy": {"init_from_steps": 100},
-        "unknown_policy": {"init_from": "oracle"},
+        "unknown_policy": {"init_from": "nonesuch"},
         "steps": {"init_from": "guidelines", "init_from_steps": 0},
         "lr": {"init_from": "guidelines", "init_from_lr": "fast"},
     }
