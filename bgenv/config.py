@@ -182,6 +182,9 @@ class BatteryConfig(_Model):
     )
     optimised_hold_level: Frac = Field(description="level held during optimised overnight charging, fraction")
     optimised_finish_before_s: NonNeg = Field(description="how long before the planned unplug the hold ends, s")
+    replay_overnight_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = Field(
+        description="replayed trace: a recorded charge that spans this hour of day is an overnight charge, h"
+    )
     low_power_drain_screen_on: Annotated[
         list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=2, max_length=2)
     ] = Field(
@@ -279,6 +282,16 @@ class ThermalConfig(_Model):
     work_mult: NonNeg = Field(description="added to the step-up multiplier per unit of background CPU")
     speed_serious: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="work speed factor at serious")
     speed_critical: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="work speed factor at critical")
+    replay_from_c: Annotated[list[float], Field(min_length=3, max_length=3)] = Field(
+        description="replayed trace: battery temperatures from which the thermal state is fair, serious, critical, °C"
+    )
+
+    @field_validator("replay_from_c")
+    @classmethod
+    def _increasing(cls, v: list[float]) -> list[float]:
+        if not v[0] < v[1] < v[2]:
+            raise ValueError(f"replay_from_c must increase; got {v}")
+        return v
 
 
 # ---------------------------------------------------------------------------

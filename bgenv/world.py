@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from bgenv.core import layout as L
-from bgenv.core.replay import THERMAL_FROM_C
 from bgenv.core.sim import split_levels
 from bgenv.traces.sample import SAMPLES, load_sample
 from bgenv.traces.trace import DAY_S, Trace
@@ -79,6 +78,8 @@ class TraceWorld:
 
     Args:
         trace: the recording.
+        thermal_from_c: battery temperatures from which the thermal state is fair, serious,
+            critical, °C (the scenario's ``thermal.replay_from_c``).
         start_hour: the scenario's ``start_hour`` (local hour at which episodes start).
         horizon_s: the episode length, s.
         mode: ``"random"`` or ``"sequential"``.
@@ -86,6 +87,7 @@ class TraceWorld:
     """
 
     trace: Trace
+    thermal_from_c: tuple[float, float, float]
     start_hour: float
     horizon_s: float
     mode: str = "random"
@@ -133,7 +135,7 @@ class TraceWorld:
             if name in w:
                 t, v = w[name].t_s, w[name].value
                 if code == L.TR_TEMPERATURE:  # only changes of the thermal state it gives matter
-                    level = np.where(np.isnan(v), -1, np.searchsorted(THERMAL_FROM_C, v, side="right"))
+                    level = np.where(np.isnan(v), -1, np.searchsorted(self.thermal_from_c, v, side="right"))
                     keep = np.concatenate([[True], level[1:] != level[:-1]])
                     t, v = t[keep], v[keep]
                 parts.append(np.column_stack([t, np.full(len(t), float(code)), v]))
@@ -186,10 +188,9 @@ def world_metrics(sf: np.ndarray, si: np.ndarray) -> np.ndarray:
     return np.column_stack([rms, count])
 
 
-def make_world(
-    world: str | Path | Trace | None, start_hour: float, horizon_days: float, mode: str, battery: str
-) -> TraceWorld | None:
-    """The :class:`TraceWorld` of a ``world`` argument (None: the synthetic world)."""
+def make_world(world: str | Path | Trace | None, spec: Any, mode: str, battery: str) -> TraceWorld | None:
+    """The :class:`TraceWorld` of a ``world`` argument for scenario ``spec`` (a
+    :class:`bgenv.config.Scenario`; None: the synthetic world)."""
     if mode not in WORLD_MODES:
         raise ValueError(f"world_mode must be one of {WORLD_MODES}; got {mode!r}")
     if battery not in BATTERY_MODES:
@@ -197,4 +198,6 @@ def make_world(
     trace = load_world_trace(world)
     if trace is None:
         return None
-    return TraceWorld(trace, start_hour, horizon_days * DAY_S, mode, battery)
+    return TraceWorld(
+        trace, tuple(spec.thermal.replay_from_c), spec.start_hour, spec.horizon_days * DAY_S, mode, battery
+    )

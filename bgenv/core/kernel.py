@@ -730,7 +730,7 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
             until = next_change(si, tr, si[I_TR_POS], TR_PLUGGED, 1.0)
             if until == INF:
                 until = sf[S_EV + EV_HORIZON]
-            start_charging(pf, sf, si, ev, until, overnight(t, until))
+            start_charging(pf, sf, si, ev, until, overnight(pf, t, until))
             sf[S_EV + EV_CHARGE_STOP] = INF
             doze_wake(pf, sf, si, ev)
         elif not on and si[I_CHARGING] != 0:
@@ -746,7 +746,7 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
     elif ch == TR_LOW_POWER:
         set_low_power(sf, si, ev, on)
     elif ch == TR_TEMPERATURE:
-        level = thermal_of(v)
+        level = thermal_of(pf, v)
         if level != si[I_THERMAL]:
             si[I_THERMAL] = level
             log_event(sf, si, ev, EVK_THERMAL, level, 0.0, 0.0, 0.0)
@@ -980,7 +980,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
             si[I_SCREEN] = 1  # every episode starts with the app in the background
         low_power = initial_value(tr, end, TR_LOW_POWER)
         if replayed(si, TR_TEMPERATURE):
-            si[I_THERMAL] = thermal_of(initial_value(tr, end, TR_TEMPERATURE))
+            si[I_THERMAL] = thermal_of(pf, initial_value(tr, end, TR_TEMPERATURE))
         net0 = initial_value(tr, end, TR_NETWORK)
         if replayed(si, TR_PLUGGED):
             plugged = initial_value(tr, end, TR_PLUGGED) >= 0.5
@@ -989,7 +989,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
                 charge_until = next_change(si, tr, si[I_TR_POS], TR_PLUGGED, 1.0)
                 if charge_until == INF:
                     charge_until = sf[S_EV + EV_HORIZON]
-                charge_night = overnight(t0, charge_until)
+                charge_night = overnight(pf, t0, charge_until)
     if si[I_LPM_ALWAYS] != 0 and not plugged:
         si[I_LOWPOWER] = 1  # U17: this user keeps Low Power Mode on
     if trace != 0 and replayed(si, TR_LOW_POWER):

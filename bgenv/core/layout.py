@@ -734,6 +734,8 @@ P_TH_SCREEN_MULT = _p()
 P_TH_WORK_MULT = _p()
 P_TH_SPEED_SERIOUS = _p()
 P_TH_SPEED_CRITICAL = _p()
+P_TH_REPLAY_C = _p(3)  # replayed trace: battery temperature from which fair, serious, critical, °C
+P_REPLAY_NIGHT_H = _p()  # replayed trace: a charge spanning this hour of day is overnight
 # workload, per kind
 P_K_SIZE = _p(NKIND)  # mean work units per item
 P_K_VALUE = _p(NKIND)  # value per work unit

@@ -187,6 +187,8 @@ def compile_params(sc: Scenario) -> CompiledParams:
     pf[L.P_TH_WORK_MULT] = th.work_mult
     pf[L.P_TH_SPEED_SERIOUS] = th.speed_serious
     pf[L.P_TH_SPEED_CRITICAL] = th.speed_critical
+    pf[L.P_TH_REPLAY_C : L.P_TH_REPLAY_C + 3] = th.replay_from_c
+    pf[L.P_REPLAY_NIGHT_H] = b.replay_overnight_hour
 
     for k, name in enumerate(L.KIND_NAMES):
         kc = getattr(w.kinds, name)

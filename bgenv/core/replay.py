@@ -50,6 +50,8 @@ from bgenv.core.layout import (
     I_TR_N,
     I_TR_ON,
     NHZ,
+    P_REPLAY_NIGHT_H,
+    P_TH_REPLAY_C,
     S_EV,
     S_HZ_RATE,
     S_HZ_REM,
@@ -63,14 +65,6 @@ from bgenv.core.layout import (
 )
 
 INF = np.inf
-THERMAL_FROM_C = (35.0, 40.0, 45.0)
-"""Battery temperatures (°C) from which the thermal state is fair, serious, critical.
-Assumption: no source maps battery temperature to iOS/Android thermal states (U21 gives
-the typical range, mean 29-31 °C, IQR 25-33 °C; the shipped phone is above 35 °C in about
-10 % of its samples, mostly while charging)."""
-NIGHT_HOUR = 3.0
-"""A charge that spans 03:00 counts as overnight (assumption: the trace does not say; the
-flag starts iOS optimised charging's hold, U16)."""
 
 
 @kjit(inline="always")
@@ -123,11 +117,12 @@ def app_share(sf) -> float:
 
 
 @kjit(inline="always")
-def thermal_of(temp_c: float) -> int:
-    """The thermal state (``THERMAL_*`` code) of a battery temperature, °C (``THERMAL_FROM_C``)."""
+def thermal_of(pf, temp_c: float) -> int:
+    """The thermal state (``THERMAL_*`` code) of a battery temperature, °C (the scenario's
+    ``thermal.replay_from_c``)."""
     level = 0
-    for x in THERMAL_FROM_C:
-        if temp_c >= x:
+    for j in range(3):
+        if temp_c >= pf[P_TH_REPLAY_C + j]:
             level += 1
     return level
 
@@ -143,10 +138,10 @@ def next_change(si, tr, pos: int, ch: int, value: float) -> float:
 
 
 @kjit
-def overnight(t_start: float, t_end: float) -> bool:
+def overnight(pf, t_start: float, t_end: float) -> bool:
     """A charge from ``t_start`` to ``t_end`` (s since midnight of day 0) spans the night
-    (``NIGHT_HOUR``)."""
-    x = math.floor(t_start / 86400.0) * 86400.0 + NIGHT_HOUR * 3600.0
+    (the scenario's ``battery.replay_overnight_hour``)."""
+    x = math.floor(t_start / 86400.0) * 86400.0 + pf[P_REPLAY_NIGHT_H] * 3600.0
     if x <= t_start:
         x += 86400.0
     return x < t_end

@@ -241,7 +241,7 @@ class BackgroundSchedulingEnv(gym.Env):
         self.params: CompiledParams = compile_params(self.scenario_spec)
         self.sim = Simulator(self.params, 1, record_events=record_events)
         spec = self.scenario_spec
-        self.world: TraceWorld | None = make_world(world, spec.start_hour, spec.horizon_days, world_mode, world_battery)
+        self.world: TraceWorld | None = make_world(world, spec, world_mode, world_battery)
         self._world_episode = 0  # episodes since the last seeded reset (sequential windows)
         self.world_window: dict[str, Any] | None = None  # the current episode's window of the trace
         self.observation_space = observation_space()

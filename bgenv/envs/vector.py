@@ -196,7 +196,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             self._setup_fleet(platform)
         self.sim = Simulator(self.params, n, record_events=record_events, threads=threads)
         spec = self.scenario_spec
-        self.world: TraceWorld | None = make_world(world, spec.start_hour, spec.horizon_days, world_mode, world_battery)
+        self.world: TraceWorld | None = make_world(world, spec, world_mode, world_battery)
         if self.world is not None and self.fleet is not None:
             raise ValueError("a trace world replays one scenario: give a scenario, not a fleet")
         self._world_rng: list[np.random.Generator | None] = [None] * n
