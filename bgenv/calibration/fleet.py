@@ -16,7 +16,6 @@ the user-model log (battery also on ``screen`` records; drops as ``drop`` record
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -294,15 +293,29 @@ def _app_network(events: list[el.Event], t0: float, t_end: float) -> dict[str, f
         return {}
     moved = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(lv)))))
     blocked = [(a, b) for a, b, v in el.spans(events, "doze", t0, t_end) if v in _DOZE_BLOCKS]
-    cuts = sorted({t0, t_end, *(x for a, b in blocked for x in (a, b))})
+    net = el.spans(events, "network", t0, t_end)  # sorted, disjoint, none of length zero
+    if not net:
+        return {}
+    a = np.array([s[0] for s in net])
+    b = np.array([s[1] for s in net])
+    # every span cut at the blocked spans' edges inside it: the pieces between consecutive
+    # edges, each in the network span holding its midpoint (if any) ...
+    edges = np.unique(np.concatenate((a, b, [t0, t_end], np.array(blocked).reshape(-1))))
+    lo, hi = edges[:-1], edges[1:]
+    mid = 0.5 * (lo + hi)
+    span = np.searchsorted(a, mid, "right") - 1
+    inside = (span >= 0) & (mid < b[np.maximum(span, 0)])
+    lo, hi, mid, span = lo[inside], hi[inside], mid[inside], span[inside]
+    # ... and blocked when its midpoint lies in a blocked span (the last one starting before it)
+    starts = np.array([x for x, _ in blocked] or [math.inf])
+    ends = np.array([y for _, y in blocked] or [math.inf])
+    k = np.searchsorted(starts, mid, "right") - 1
+    block = (k >= 0) & (mid < ends[np.maximum(k, 0)])
+    w = np.interp(hi, ts, moved) - np.interp(lo, ts, moved)
     out: dict[str, float] = {}
-    for a, b, v in el.spans(events, "network", t0, t_end):
-        edges = [a] + [c for c in cuts if a < c < b] + [b]
-        for lo, hi in itertools.pairwise(edges):
-            mid = 0.5 * (lo + hi)
-            key = "none" if any(x <= mid < y for x, y in blocked) else v
-            w = float(np.interp(hi, ts, moved) - np.interp(lo, ts, moved))
-            out[key] = out.get(key, 0.0) + w
+    for wi, si, bi in zip(w.tolist(), span.tolist(), block.tolist()):  # in time order
+        key = "none" if bi else net[si][2]
+        out[key] = out.get(key, 0.0) + wi
     return out
 
 

@@ -11,7 +11,7 @@ reads its fields, but never imports ``bgenv.config``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,13 @@ class CompiledParams:
     delay_bins_s: tuple[float, ...]
     chunk_bins_units: tuple[float, ...]
     scenario: Scenario
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled tables stay read-only: the kernel is compiled for read-only ``pf``/``ph``
+        and a writeable copy would make numba compile it a second time (minutes)."""
+        for a in (state["pf"], state["ph"]):
+            a.flags.writeable = False
+        self.__dict__.update(state)
 
     @property
     def nvec(self) -> np.ndarray:

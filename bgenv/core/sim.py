@@ -9,6 +9,7 @@ compiled dynamics (``kernel.py``).
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -135,6 +136,9 @@ class Simulator:
     def _bind(self) -> None:
         """Derived attributes: the kernel's argument tuple and row views of the arrays."""
         self._all = np.arange(self.num, dtype=np.int64)
+        # read-only, as compiled scenarios are: one kernel signature (an unpickled table is
+        # writeable and would make numba compile the whole kernel a second time)
+        self.pf_table.flags.writeable = self.ph_table.flags.writeable = False
         self._args = (self.pidx, self.pf_table, self.ph_table, self.sf, self.si, self.items, self.reqs, self.jobs, self.rng, self.ev, self.tts, self.obs, self.acts, self.tr)  # fmt: skip
         self._acts0 = self.acts[0]  # row view of device 0 for the single-device fast path
 
@@ -450,36 +454,35 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 def iter_events(arr: np.ndarray) -> Iterator[dict[str, Any]]:
     """Decode raw event rows into records with named fields (see layout.EVENT_SCHEMA)."""
-    for row in arr:
-        kind = int(row[1])
-        name, fields = L.EVENT_SCHEMA[kind]
-        rec: dict[str, Any] = {"t": float(row[0]), "kind": name}
-        for f, v in zip(fields, row[2:]):
-            if f.startswith("unused"):
-                continue
-            rec[f] = _decode(name, f, float(v))
+    for row in arr.tolist():
+        name, fields = _DECODERS[int(row[1])]
+        rec: dict[str, Any] = {"t": row[0], "kind": name}
+        for pos, f, dec in fields:
+            v = row[pos]
+            rec[f] = dec(v) if math.isfinite(v) else None  # None: e.g. an open-ended Doze state
         yield rec
 
 
-def _decode(kind: str, field: str, v: float) -> Any:
-    if not np.isfinite(v):
-        return None  # e.g. an open-ended Doze state: no planned end
+def _decoder(kind: str, field: str) -> Any:
+    """How a field's float becomes its value (a name, a bool, an int or the float)."""
     if field in ("type",):
-        return L.WT_NAMES[int(v)]
+        return lambda v: L.WT_NAMES[int(v)]
     if field == "work_kind":
-        return L.KIND_NAMES[int(v)]
+        return lambda v: L.KIND_NAMES[int(v)]
     if field == "reason":
-        return L.REFUSE_NAMES[int(v)] if kind == "refused" else L.END_NAMES[int(v)]
+        names = L.REFUSE_NAMES if kind == "refused" else L.END_NAMES
+        return lambda v: names[int(v)]
     if field == "state":
-        return L.TX_NAMES[int(v)] if kind == "transfer" else L.DOZE_NAMES[int(v)]
+        names = L.TX_NAMES if kind == "transfer" else L.DOZE_NAMES
+        return lambda v: names[int(v)]
     if field == "bucket" and kind in ("bucket", "grant"):
-        return L.BUCKET_NAMES[int(v)] if v >= 0 else None
+        return lambda v: L.BUCKET_NAMES[int(v)] if v >= 0 else None
     if field == "network":
-        return L.NET_NAMES[int(v)]
+        return lambda v: L.NET_NAMES[int(v)]
     if field == "level" or (field == "thermal" and kind == "reset"):
-        return L.THERMAL_NAMES[int(v)]
+        return lambda v: L.THERMAL_NAMES[int(v)]
     if kind == "reset":
-        return bool(v)  # screen, low_power, charging
+        return bool  # screen, low_power, charging
     if field in (
         "fresh",
         "saved",
@@ -493,10 +496,18 @@ def _decode(kind: str, field: str, v: float) -> Any:
         "requires_power",
         "discretionary",
     ):
-        return bool(v)
+        return bool
     if field in ("attempt", "new_items"):
-        return int(v)
-    return v
+        return int
+    return float
+
+
+# Per event kind: its name and, for each used field, (column, name, decoder); built once
+# so that decoding a row does no string comparisons (a week's log has ~10^4 rows).
+_DECODERS: dict[int, tuple[str, list[tuple[int, str, Any]]]] = {
+    k: (name, [(2 + j, f, _decoder(name, f)) for j, f in enumerate(fields) if not f.startswith("unused")])
+    for k, (name, fields) in L.EVENT_SCHEMA.items()
+}
 
 
 def write_jsonl(records: list[dict[str, Any]], path: str | Path) -> None:
