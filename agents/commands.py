@@ -208,8 +208,9 @@ def add_world_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--world",
         default=None,
-        help="replay a recorded trace instead of the synthetic user: trace:mcm_iphone13 (shipped), "
-        "trace:<file>.npz or a .npz path; each episode is a window of it chosen by its seed",
+        help="replay recorded traces instead of the synthetic user: trace:mcm_iphone13 (shipped), "
+        "a .npz path or a folder of .npz traces (trace: prefix optional); each episode is a window "
+        "of one of them chosen by its seed, and the results get a per-trace breakdown",
     )
     p.add_argument(
         "--world-mode", default="random", choices=("random", "sequential"), help="how episodes pick their window"
@@ -231,8 +232,16 @@ def _world_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {"world": args.world, "world_mode": args.world_mode, "world_battery": args.world_battery}
 
 
+def _by_trace_json(res: Any) -> dict[str, Any]:
+    """A result's per-trace breakdown for ``--json`` (``{}`` without a trace world)."""
+    return {name: {"episodes": n, **_ci_json(summ)} for name, n, summ in res.by_trace()}
+
+
 def _print_world(cmp: Any, args: argparse.Namespace) -> None:
-    """With ``--world``: the battery gap of each policy (simulated vs recorded level)."""
+    """With ``--world``: the battery gap of each policy (simulated vs recorded level) and
+    the per-trace breakdown."""
+    from agents.report import trace_table
+
     if not getattr(args, "world", None):
         return
     parts = []
@@ -243,6 +252,10 @@ def _print_world(cmp: Any, args: argparse.Namespace) -> None:
         f"world {args.world} ({args.world_mode}, battery {args.world_battery}): battery gap rms, % — "
         + ", ".join(parts)
     )
+    text = trace_table(cmp.results)
+    if text:
+        print("\nper trace (mean ± 95 % CI over the episodes that replayed it):")
+        print(text)
 
 
 def add_fleet_arguments(p: argparse.ArgumentParser) -> None:
@@ -319,6 +332,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "metrics": _ci_json(summ),
             "score_vs_guidelines": {"mean": _num(score[0]), "ci95": _num(score[1])},
             "world": args.world or "synthetic",
+            "by_trace": _by_trace_json(res),
             "anchors": {"random_reward": cmp.anchors["random"], "guidelines_reward": cmp.anchors["guidelines"]},
         }
         print(json.dumps(doc, indent=2, allow_nan=False))
@@ -360,7 +374,7 @@ def run_compare(
     overrides: dict[str, Any],
     deterministic: bool = True,
 ) -> tuple[Any, Path | None, Path | None]:
-    from agents.report import write_chart, write_csv
+    from agents.report import write_chart, write_csv, write_trace_csv
 
     check_eval_seed(seed)
     cmp = compare(policies, scenario, episodes, seed, deterministic, **overrides)
@@ -368,7 +382,15 @@ def run_compare(
     if out is not None:
         csv_path = write_csv(cmp, out / "compare.csv")
         png_path = write_chart(cmp, out / "compare.png")
+        write_trace_csv(cmp, out / TRACE_CSV)
     return cmp, csv_path, png_path
+
+
+TRACE_CSV = "compare_by_trace.csv"  # beside compare.csv with a trace world
+
+
+def _has_traces(cmp: Any) -> bool:
+    return any(r.traces for r in cmp.results)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -394,11 +416,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 r.policy: {
                     "metrics": _ci_json(r.summary()),
                     "score_vs_guidelines": {"mean": _num(scores[r.policy][0]), "ci95": _num(scores[r.policy][1])},
+                    **({"by_trace": _by_trace_json(r)} if r.traces else {}),
                 }
                 for r in cmp.results
             },
             "csv": str(csv_path),
             "png": str(png_path),
+            **({"by_trace_csv": str(csv_path.parent / TRACE_CSV)} if csv_path and _has_traces(cmp) else {}),
         }
         print(json.dumps(doc, indent=2, allow_nan=False))
         return 0
@@ -410,7 +434,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("score_vs_guidelines: episode reward scaled so random = 0 and guidelines = 1 on the same seeds")
     _print_world(cmp, args)
     _print_groups(cmp)
-    print(f"wrote {csv_path} and {png_path}")
+    if csv_path is not None and _has_traces(cmp):
+        print(f"wrote {csv_path}, {png_path} and {csv_path.parent / TRACE_CSV}")
+    else:
+        print(f"wrote {csv_path} and {png_path}")
     return 0
 
 

@@ -45,6 +45,8 @@ TEST_SEED = 10_000  # default first seed of bgenv eval / compare
 VALIDATION_SEED = 50_000  # default first seed of the periodic evaluations during training
 MAX_BATCH = 256  # devices simulated side by side in one evaluation batch
 PAIRED_METRICS = ("episode_reward", "battery_cost", "completion_rate")  # paired against guidelines in compare
+# the per-trace breakdown of a trace world (bgenv eval / compare --world)
+TRACE_METRICS = ("completion_rate", "battery_cost", "episode_reward", "battery_gap_rms")
 REFERENCE_POLICIES = ("random", "fixed-interval", "charging-only", "greedy", "guidelines")
 
 
@@ -294,15 +296,29 @@ def policy_label(spec: str) -> str:
 # ---------------------------------------------------------------------------
 @dataclass
 class EpisodeResults:
-    """Final ``info["metrics"]`` of each evaluated episode, in seed order."""
+    """Final ``info["metrics"]`` of each evaluated episode, in seed order; with a trace
+    world, ``traces`` names the trace each episode replayed (empty otherwise)."""
 
     policy: str
     scenario: str
     seeds: list[int] = field(default_factory=list)
     metrics: list[dict[str, float]] = field(default_factory=list)
+    traces: list[str] = field(default_factory=list)
 
     def values(self, key: str) -> np.ndarray:
         return np.array([m[key] for m in self.metrics], dtype=float)
+
+    def by_trace(self, metrics: Sequence[str] = TRACE_METRICS) -> list[tuple[str, int, dict[str, tuple[float, float]]]]:
+        """Rows ``(trace, episodes, {metric: (mean, ci95)})`` per replayed trace, in order
+        of first appearance (empty without a trace world)."""
+        if not self.traces:
+            return []
+        names = np.array(self.traces)
+        rows = []
+        for name in dict.fromkeys(self.traces):
+            sel = names == name
+            rows.append((name, int(sel.sum()), {m: mean_ci(self.values(m)[sel]) for m in metrics}))
+        return rows
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """Mean and 95 % confidence half-width per metric (Student's t; NaN episodes,
@@ -373,6 +389,7 @@ def mean_ci(x: np.ndarray) -> tuple[float, float]:
 
 
 WORLD_ARGS = ("world", "world_mode", "world_battery")
+TRACE_KEY = "world_trace"  # read from each device's final_info with a trace world
 """Keys of ``overrides`` that go to the env, not to the scenario."""
 
 
@@ -390,8 +407,9 @@ def evaluate(
     ``deterministic`` applies to trained models given by path. An intent policy
     (:func:`uses_intents`) runs on ``bgenv/CrossPlatform-v1`` over the same scenario and
     seeds. ``overrides`` may hold the env's ``world``, ``world_mode`` and
-    ``world_battery`` (``bgenv.world``: replay a trace; episode ``k`` replays the window its
-    seed picks; not with intent policies)."""
+    ``world_battery`` (``bgenv.world``: replay a trace or a folder of traces; episode ``k``
+    replays the window its seed picks, ``EpisodeResults.traces`` names its trace; not with
+    intent policies)."""
     from bgenv.envs.cross_vector import CrossPlatformVectorEnv
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
     from bgenv.fleet import fleet_of_spec, is_fleet_spec
@@ -429,7 +447,10 @@ def evaluate(
         elif isinstance(policy, str) and hasattr(pol, "reset"):
             pol.reset(seed + done_total)
         seeds = [seed + done_total + k for k in range(n)]
-        metrics = rollout_batch(env, pol, seeds)
+        tw = getattr(env, "world", None)
+        metrics = rollout_batch(env, pol, seeds, final_keys=(TRACE_KEY,) if tw is not None else ())
+        if tw is not None:
+            res.traces.extend(tw.labels[int(m.pop(TRACE_KEY))] for m in metrics)
         env.close()
         res.seeds.extend(seeds)
         res.metrics.extend(metrics)

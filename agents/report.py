@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.evaluate import Comparison
+from agents.evaluate import TRACE_METRICS, Comparison, EpisodeResults
 
 # the columns of the printed table, in order
 TABLE_METRICS = (
@@ -93,6 +93,53 @@ def paired_table(cmp: Comparison, reference: str = "guidelines") -> str:
 def comparison_table(cmp: Comparison, metrics: Sequence[str] = TABLE_METRICS) -> str:
     """The metrics table, then the paired differences against guidelines."""
     return table(comparison_rows(cmp), [*metrics, "score_vs_guidelines"]) + "\n\n" + paired_table(cmp)
+
+
+def trace_table(results: Sequence[EpisodeResults], metrics: Sequence[str] = TRACE_METRICS) -> str:
+    """Per policy and replayed trace: episodes and ``mean ± 95 % CI`` of ``metrics``
+    (empty without a trace world). ``battery_gap_rms`` is shown in %."""
+    head = ["policy", "trace", "episodes", *metrics]
+    body = []
+    for r in results:
+        for name, n, summ in r.by_trace(metrics):
+            cells = []
+            for m in metrics:
+                mean, half = summ[m]
+                cells.append(fmt(100 * mean, 100 * half) + " %" if m == "battery_gap_rms" else fmt(mean, half))
+            body.append([r.policy, name, str(n), *cells])
+    if not body:
+        return ""
+    widths = [max(len(str(row[i])) for row in [head, *body]) for i in range(len(head))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *body])
+
+
+def write_trace_csv(cmp: Comparison, path: Path, metrics: Sequence[str] = TRACE_METRICS) -> Path | None:
+    """Long format per replayed trace: scenario, policy, trace, metric, mean, ci95,
+    episodes, first_seed (None, nothing written, without a trace world)."""
+    rows = [(r.policy, name, n, summ) for r in cmp.results for name, n, summ in r.by_trace(metrics)]
+    if not rows:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        fields = ["scenario", "policy", "trace", "metric", "mean", "ci95", "episodes", "first_seed"]
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for policy, name, n, summ in rows:
+            for m in metrics:
+                mean, half = summ[m]
+                w.writerow(
+                    {
+                        "scenario": cmp.scenario,
+                        "policy": policy,
+                        "trace": name,
+                        "metric": m,
+                        "mean": "" if math.isnan(mean) else repr(mean),
+                        "ci95": "" if math.isnan(half) else repr(half),
+                        "episodes": n,
+                        "first_seed": cmp.seed,
+                    }
+                )
+    return path
 
 
 def write_csv(cmp: Comparison, path: Path) -> Path:

@@ -260,4 +260,5 @@ def evaluate_group(
     for m in members:
         res.seeds.extend(m.seeds)
         res.metrics.extend(m.metrics)
+        res.traces.extend(m.traces)
     return res

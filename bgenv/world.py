@@ -4,15 +4,27 @@
 
 * ``None`` or ``"synthetic"``: the scenario's user archetype drives everything (unchanged).
 * ``"trace:<name>"``: a shipped trace (:func:`bgenv.traces.load_sample`, e.g.
-  ``"trace:mcm_iphone13"``) or ``"trace:<path>.npz"``; a path to a ``.npz`` written by
-  :meth:`bgenv.traces.Trace.save`; or a :class:`bgenv.traces.Trace` object.
+  ``"trace:mcm_iphone13"``), ``"trace:<path>.npz"`` or ``"trace:<folder>"``; the same
+  path without ``trace:`` (a ``.npz`` written by :meth:`bgenv.traces.Trace.save`, or a
+  folder); a :class:`bgenv.traces.Trace` object or a sequence of them.
+* **A folder of traces**: every ``*.npz`` file directly in it (sorted by file name; not
+  its sub-folders), each named by its file name without ``.npz``. Raw recordings
+  (batterystats, PowerLog, GreenHub) are not read from a folder: their loaders need
+  arguments a folder cannot give (the app's package, the PowerLog files of one device,
+  the device of a GreenHub CSV); convert each with its loader and
+  :meth:`~bgenv.traces.Trace.save` it first.
 
-With a trace, each episode replays a *window* of it: ``horizon_days`` from the
-scenario's ``start_hour`` on a local day of the trace. The window starts at a local midnight
-(its records before the start hour give the starting state), chosen at every reset from
-the env's own random generator (``mode="random"``, seeded by ``reset(seed=...)``) or in
+The windows of every trace form one pool (a trace too short for an episode adds none;
+an error only when the pool is empty): ``mode="random"`` draws a window uniformly from
+the pool, so a trace weighs by its number of windows; ``mode="sequential"`` walks the
+pool in order, trace by trace. With one trace the pool is that trace's windows.
+
+With traces, each episode replays a *window*: ``horizon_days`` from the scenario's
+``start_hour`` on a local day of a trace. The window starts at a local midnight (its
+records before the start hour give the starting state), chosen at every reset from the
+env's own random generator (``mode="random"``, seeded by ``reset(seed=...)``) or in
 order (``mode="sequential"``: the k-th episode since the last seeded reset takes the k-th
-midnight, wrapping round). The kernel (``bgenv/core/replay.py``) replays the channels the
+window of the pool, wrapping round). The kernel (``bgenv/core/replay.py``) replays the channels the
 trace records (screen, this app's opens, plugged, battery level at the start, network,
 Low Power Mode, battery temperature as the thermal state) and the user model synthesises
 the rest, conditioned on them (app opens only with a recorded screen on). The battery is simulated from the start level, so the
@@ -25,6 +37,8 @@ recorded level at the recorded samples, fraction; NaN without samples) and
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,48 +64,79 @@ WORLD_METRICS: tuple[str, ...] = tuple(WORLD_METRIC_DOCS)
 """Episode metrics a trace world adds."""
 
 
-def load_world_trace(world: str | Path | Trace | None) -> Trace | None:
-    """The trace a ``world`` argument names (see the module docstring), None for the
-    synthetic world."""
-    if world is None or isinstance(world, Trace):
-        return world
+def load_world_traces(world: str | Path | Trace | Sequence[Trace] | None) -> list[tuple[str, Trace]] | None:
+    """The traces a ``world`` argument names (see the module docstring) as ``(label,
+    trace)`` pairs in pool order, None for the synthetic world. A trace's label is its
+    file name without ``.npz`` in a folder, else its ``name``."""
+    if world is None:
+        return None
+    if isinstance(world, Trace):
+        return [(world.name, world)]
+    if isinstance(world, Sequence) and not isinstance(world, str):
+        traces = list(world)
+        if not traces or not all(isinstance(t, Trace) for t in traces):
+            raise ValueError("a sequence world must hold one or more Trace objects")
+        return _unique([(t.name or f"trace{k}", t) for k, t in enumerate(traces)])
     spec = str(world)
     if spec == "synthetic":
         return None
     if spec.startswith("trace:"):
         name = spec[len("trace:") :]
         if name in SAMPLES:
-            return load_sample(name)
+            return [(name, load_sample(name))]
         spec = name
     path = Path(spec)
+    if path.is_dir():
+        files = sorted(path.glob("*.npz"))
+        if not files:
+            raise ValueError(f"world folder {spec} holds no .npz trace (convert raw recordings with their loaders)")
+        return [(f.stem, Trace.load(f)) for f in files]
     if path.suffix != ".npz" or not path.exists():
         raise ValueError(
             f"world must be 'synthetic', 'trace:<name>' (shipped: {list(SAMPLES)}), "
-            f"a trace .npz file or a Trace; got {world!r}"
+            f"a trace .npz file, a folder of them, or Trace objects; got {world!r}"
         )
-    return Trace.load(path)
+    trace = Trace.load(path)
+    return [(trace.name or path.stem, trace)]
+
+
+def _unique(pool: list[tuple[str, Trace]]) -> list[tuple[str, Trace]]:
+    """``pool`` with repeated labels made unique (``name``, ``name#2``, ...)."""
+    seen: dict[str, int] = {}
+    out = []
+    for lab, t in pool:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append((lab if seen[lab] == 1 else f"{lab}#{seen[lab]}", t))
+    return out
 
 
 @dataclass
 class TraceWorld:
-    """Episodes replaying windows of one trace (see the module docstring).
+    """Episodes replaying windows of one or more traces (see the module docstring).
 
     Args:
-        trace: the recording.
+        traces: the recordings, in pool order.
         thermal_from_c: battery temperatures from which the thermal state is fair, serious,
             critical, °C (the scenario's ``thermal.replay_from_c``).
         start_hour: the scenario's ``start_hour`` (local hour at which episodes start).
         horizon_s: the episode length, s.
         mode: ``"random"`` or ``"sequential"``.
         battery: ``"simulate"`` or ``"recorded"``.
+        labels: each trace's name in ``info["world"]`` and per-trace results (default:
+            the traces' ``name``).
+
+    Attributes (after construction): ``starts`` (each window's start, s since its trace's
+    start), ``window_trace`` (each window's index into ``traces``), ``skipped`` (labels of
+    traces too short for an episode).
     """
 
-    trace: Trace
+    traces: Sequence[Trace]
     thermal_from_c: tuple[float, float, float]
     start_hour: float
     horizon_s: float
     mode: str = "random"
     battery: str = "simulate"
+    labels: Sequence[str] | None = None
     _cache: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _levels: dict[int, int] = field(default_factory=dict, repr=False)
 
@@ -100,14 +145,38 @@ class TraceWorld:
             raise ValueError(f"world_mode must be one of {WORLD_MODES}; got {self.mode!r}")
         if self.battery not in BATTERY_MODES:
             raise ValueError(f"world_battery must be one of {BATTERY_MODES}; got {self.battery!r}")
+        if isinstance(self.traces, Trace):
+            self.traces = [self.traces]
+        self.traces = list(self.traces)
+        if not self.traces:
+            raise ValueError("a trace world needs at least one trace")
+        self.labels = list(self.labels) if self.labels is not None else [t.name for t in self.traces]
+        if len(self.labels) != len(self.traces):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.traces)} traces")
         self.length_s = self.start_hour * 3600.0 + self.horizon_s
-        self.starts = self.trace.episode_starts(self.length_s)
+        per = [t.episode_starts(self.length_s) for t in self.traces]
+        self.starts = np.concatenate(per)
+        self.window_trace = np.concatenate([np.full(p.size, k, dtype=np.int64) for k, p in enumerate(per)])
+        self.skipped = [lab for lab, p in zip(self.labels, per) if not p.size]
         if not self.starts.size:
+            names = ", ".join(f"{lab!r} ({t.days():.1f} days)" for lab, t in zip(self.labels, self.traces))
+            what = f"trace {names} has" if len(self.traces) == 1 else f"traces {names} have"
             raise ValueError(
-                f"trace {self.trace.name!r} ({self.trace.days():.1f} days) has no local midnight from which "
+                f"{what} no local midnight from which "
                 f"an episode of {self.horizon_s / DAY_S:g} days starting at {self.start_hour:g} h fits"
             )
+        if self.skipped:
+            warnings.warn(
+                f"traces too short for an episode of {self.horizon_s / DAY_S:g} days, left out: "
+                + ", ".join(self.skipped),
+                stacklevel=2,
+            )
         self.capacity = max(len(self.records(j)) for j in range(self.starts.size))
+
+    @property
+    def trace(self) -> Trace:
+        """The first trace (the only one of a single-trace world)."""
+        return self.traces[0]
 
     @property
     def force_level(self) -> bool:
@@ -128,7 +197,7 @@ class TraceWorld:
         at equal times. Only the channels the kernel replays."""
         if j in self._cache:
             return self._cache[j]
-        w = self.trace.window(float(self.starts[j]), self.length_s)
+        w = self.traces[int(self.window_trace[j])].window(float(self.starts[j]), self.length_s)
         parts = []
         for code in L.TR_REPLAYED:
             name = L.TR_NAMES[code]
@@ -165,17 +234,32 @@ class TraceWorld:
         codes = sorted({int(c) for c, v in zip(rec[:, 1], rec[:, 2]) if not math.isnan(v)})
         return tuple(L.TR_NAMES[c] for c in codes)
 
+    def trace_of(self, j: int) -> int:
+        """Index into ``traces`` (and ``labels``) of window ``j``'s trace."""
+        return int(self.window_trace[j])
+
     def describe(self, j: int) -> dict[str, Any]:
-        """What window ``j`` is: the trace's name, the window's start (s since the trace's
-        start) and local date, and the channels it records."""
+        """What window ``j`` is: its trace's label and index in the pool (``trace``,
+        ``trace_index``), the window's index in the pool (``window``), its start (s since
+        its trace's start) and local date, and the channels it records."""
         start = float(self.starts[j])
+        k = self.trace_of(j)
+        tr = self.traces[k]
         date = None
-        if math.isfinite(self.trace.start_utc_s):
+        if math.isfinite(tr.start_utc_s):
             import datetime as dt
 
-            local = self.trace.start_utc_s + (self.trace.utc_offset_s or 0.0) + start
+            local = tr.start_utc_s + (tr.utc_offset_s or 0.0) + start
             date = dt.datetime.fromtimestamp(local, tz=dt.timezone.utc).date().isoformat()
-        return {"trace": self.trace.name, "window": j, "start_s": start, "date": date, "channels": self.channels(j)}
+        assert self.labels is not None
+        return {
+            "trace": self.labels[k],
+            "trace_index": k,
+            "window": j,
+            "start_s": start,
+            "date": date,
+            "channels": self.channels(j),
+        }
 
 
 def world_metrics(sf: np.ndarray, si: np.ndarray) -> np.ndarray:
@@ -188,16 +272,24 @@ def world_metrics(sf: np.ndarray, si: np.ndarray) -> np.ndarray:
     return np.column_stack([rms, count])
 
 
-def make_world(world: str | Path | Trace | None, spec: Any, mode: str, battery: str) -> TraceWorld | None:
+def make_world(
+    world: str | Path | Trace | Sequence[Trace] | None, spec: Any, mode: str, battery: str
+) -> TraceWorld | None:
     """The :class:`TraceWorld` of a ``world`` argument for scenario ``spec`` (a
     :class:`bgenv.config.Scenario`; None: the synthetic world)."""
     if mode not in WORLD_MODES:
         raise ValueError(f"world_mode must be one of {WORLD_MODES}; got {mode!r}")
     if battery not in BATTERY_MODES:
         raise ValueError(f"world_battery must be one of {BATTERY_MODES}; got {battery!r}")
-    trace = load_world_trace(world)
-    if trace is None:
+    pool = load_world_traces(world)
+    if pool is None:
         return None
     return TraceWorld(
-        trace, tuple(spec.thermal.replay_from_c), spec.start_hour, spec.horizon_days * DAY_S, mode, battery
+        [t for _, t in pool],
+        tuple(spec.thermal.replay_from_c),
+        spec.start_hour,
+        spec.horizon_days * DAY_S,
+        mode,
+        battery,
+        labels=[lab for lab, _ in pool],
     )

@@ -71,6 +71,9 @@ class Device:
             (fraction of a full battery).
         thermal_s: s per thermal state.
         closes, force_quits: app closes and force-quits by the user.
+        trace: the log recorded as a :class:`bgenv.traces.Trace`
+            (:func:`bgenv.traces.record.trace_from_events`) when :func:`simulate` was
+            asked for it, else None.
     """
 
     population: str
@@ -92,6 +95,7 @@ class Device:
     thermal_s: dict[str, float] = field(default_factory=dict)
     closes: int = 0
     force_quits: int = 0
+    trace: Any = field(default=None, repr=False, compare=False)  # its log as a bgenv.traces.Trace, if asked
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -116,12 +120,15 @@ def simulate(
     seeds: list[int],
     days: float,
     overrides: dict[str, Any] | None = None,
+    traces: int = 0,
 ) -> list[Device]:
     """Run ``len(seeds)`` phones of ``platform`` (``overrides`` deep-merged into the
     platform's default scenario, e.g. ``{"user": "heavy"}``) for ``days`` days with the
-    :class:`Idle` app and summarise each phone's log."""
+    :class:`Idle` app and summarise each phone's log; the first ``traces`` phones also
+    keep their log as a trace (``Device.trace``)."""
     from bgenv.core.sim import iter_events
     from bgenv.envs.vector import BackgroundSchedulingVectorEnv
+    from bgenv.traces.record import trace_from_events
 
     n = len(seeds)
     venv = BackgroundSchedulingVectorEnv(n, platform, None, record_events=True, horizon_days=days, **(overrides or {}))
@@ -143,7 +150,10 @@ def simulate(
         events = list(iter_events(arr[keep]))
         t0 = float(sim.sf[i, L.S_T0])
         t_end = float(sim.sf[i, L.S_T])
-        out.append(summarise(events, name, int(seeds[i]), t0, t_end, float(thresholds[i])))
+        dev = summarise(events, name, int(seeds[i]), t0, t_end, float(thresholds[i]))
+        if i < traces:
+            dev.trace = trace_from_events(events, t0, t_end, name=f"{name}/{seeds[i]}")
+        out.append(dev)
     return out
 
 

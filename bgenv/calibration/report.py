@@ -21,6 +21,9 @@ import yaml
 
 from bgenv.calibration.fleet import Device, simulate, simulate_lpm_pairs
 from bgenv.calibration.statistics import STATISTICS, Pair
+from bgenv.calibration.trace_comparison import StatRow, TraceComparison, trace_devices
+from bgenv.calibration.trace_comparison import measure as measure_traces
+from bgenv.calibration.trace_comparison import render as render_traces
 from bgenv.config import CONFIG_DIR, ConfigError
 from bgenv.envs.common import load_platform_scenario
 
@@ -70,6 +73,7 @@ class Config:
     mix_devices: int
     mix_weights: dict[str, float]
     rows: tuple[Row, ...]
+    trace_comparison: TraceComparison | None = None
 
 
 def load(path: str | Path = CONFIG) -> Config:
@@ -94,6 +98,10 @@ def load(path: str | Path = CONFIG) -> Config:
     for a in mix["weights"]:
         if a not in pops:
             raise ValueError(f"{path}: mix weight for unknown population {a!r}")
+    tc = TraceComparison.of(data["trace_comparison"]) if data.get("trace_comparison") else None
+    for a in tc.populations if tc else ():
+        if a != MIX and a not in pops:
+            raise ValueError(f"{path}: trace_comparison of unknown population {a!r}")
     return Config(
         spec=data["spec"],
         platform=data["platform"],
@@ -106,6 +114,7 @@ def load(path: str | Path = CONFIG) -> Config:
         mix_devices=int(mix["devices"]),
         mix_weights={k: float(v) for k, v in mix["weights"].items()},
         rows=tuple(rows),
+        trace_comparison=tc,
     )
 
 
@@ -118,6 +127,7 @@ class Fleets:
     missing: dict[str, str] = field(default_factory=dict)
     centres: dict[str, float] = field(default_factory=dict)
     mix_counts: dict[str, int] = field(default_factory=dict)
+    trace_rows: list[StatRow] = field(default_factory=list)  # the comparison with the shipped trace
 
 
 def populations(cfg: Config) -> Fleets:
@@ -125,6 +135,7 @@ def populations(cfg: Config) -> Fleets:
     archetype that does not exist yet, are recorded as missing with the error) and
     compose the default mix."""
     out = Fleets()
+    total_w = sum(cfg.mix_weights.values())
     for k, (name, spec) in enumerate(cfg.populations.items()):
         spec = dict(spec)
         platform = spec.pop("platform", cfg.platform)
@@ -142,7 +153,9 @@ def populations(cfg: Config) -> Fleets:
             t = simulate_lpm_pairs(platform, seeds, days, spec)
             out.devices[name] = [Pair(float(a), float(b)) for a, b in t]
         else:
-            out.devices[name] = simulate(name, platform, seeds, days, spec)
+            mix_k = round(cfg.mix_devices * cfg.mix_weights.get(name, 0.0) / total_w)
+            keep = trace_devices(name, cfg.trace_comparison, n, mix_k)
+            out.devices[name] = simulate(name, platform, seeds, days, spec, traces=keep)
     weights = {a: w for a, w in cfg.mix_weights.items() if a in out.devices}
     total = sum(weights.values())
     mix: list[Device] = []
@@ -203,6 +216,8 @@ def measure(cfg: Config | None = None) -> tuple[Config, Fleets, dict[str, list[R
     """Simulate the populations and evaluate every row's checks."""
     cfg = cfg or load()
     fleets = populations(cfg)
+    if cfg.trace_comparison is not None:
+        fleets.trace_rows = measure_traces(cfg.trace_comparison, fleets.devices, cfg.bootstrap, cfg.bootstrap_seed)
     return cfg, fleets, {r.row: [evaluate(c, fleets, cfg) for c in r.checks] for r in cfg.rows}
 
 
@@ -324,7 +339,19 @@ def render(cfg: Config, fleets: Fleets, results: dict[str, list[Result]]) -> str
                 f"**{statuses[row.row]}**: {verdict}" if first else verdict,
             ]
             lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
-    return head + "\n" + "\n".join(lines) + "\n"
+    text = head + "\n" + "\n".join(lines) + "\n"
+    tc = cfg.trace_comparison
+    if tc is not None and fleets.trace_rows:
+        pop_text = {}
+        for p in tc.populations:
+            if p == MIX:
+                pop_text[p] = f"{len(fleets.devices.get(MIX, []))} phones of the default mix"
+            else:
+                spec = cfg.populations.get(p, {})
+                n = sum(1 for d in fleets.devices.get(p, []) if getattr(d, "trace", None) is not None)
+                pop_text[p] = f"{n} phones × {_num(float(spec.get('days', cfg.days)))} d"
+        text += "\n" + render_traces(tc, fleets.trace_rows, pop_text)
+    return text
 
 
 def summary(text: str) -> str:

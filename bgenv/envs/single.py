@@ -160,13 +160,13 @@ class BackgroundSchedulingEnv(gym.Env):
     * ``record_events``: keep the event log (``env.unwrapped.events``).
     * ``render_mode``: ``None`` (default), ``"rgb_array"`` or ``"ansi"`` (see Rendering).
     * ``world``: ``None``/``"synthetic"`` (default: the user archetype), or a recorded
-      trace to replay: ``"trace:mcm_iphone13"`` (shipped), a ``.npz`` path or a
-      :class:`bgenv.traces.Trace` (``bgenv.world``). Each episode is a window of the trace
-      from a local midnight chosen by the env's random generator (``world_mode="random"``)
-      or in order (``"sequential"``); the recorded channels drive the device, the archetype
-      the rest; ``world_battery="recorded"`` sets the battery to each recorded sample (by
+      trace to replay: ``"trace:mcm_iphone13"`` (shipped), a ``.npz`` path, a folder of
+      ``.npz`` traces (one pool of windows) or :class:`bgenv.traces.Trace` objects
+      (``bgenv.world``). Each episode is a window of a trace from a local midnight chosen
+      by the env's random generator (``world_mode="random"``) or in order
+      (``"sequential"``); the recorded channels drive the device, the archetype the rest; ``world_battery="recorded"`` sets the battery to each recorded sample (by
       default it is simulated from the recorded start). ``reset`` returns
-      ``info["world"]`` (the window) and the episode metrics gain ``battery_gap_rms`` and
+      ``info["world"]`` (the window and the name of its trace) and the episode metrics gain ``battery_gap_rms`` and
       ``replayed_channels``.
     * ``**overrides``: deep-merged into the scenario, e.g. ``horizon_days=2`` or
       ``user={"force_quit_prob": 0.1}``.

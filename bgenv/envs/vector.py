@@ -98,7 +98,8 @@ class BatchStep(NamedTuple):
     final_metrics: np.ndarray
     final_cohort: np.ndarray | None = None  # with a fleet: the finished episodes' cohorts ...
     final_battery_start: np.ndarray | None = None  # ... and battery levels at their start
-    final_world: np.ndarray | None = None  # with a trace world: the finished episodes' WORLD_METRICS
+    final_world: np.ndarray | None = None  # with a trace world: the finished episodes' WORLD_METRICS ...
+    final_trace: np.ndarray | None = None  # ... and the index of the trace each replayed (world.labels)
 
 
 class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
@@ -119,12 +120,14 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             (the default): on from ``num_envs >= 256`` when there are 2+ threads; True:
             from 64; False: never. The results are the same either way.
         world, world_mode, world_battery: the world the devices live in, as for the single
-            env (``bgenv.world``): with a trace, each device replays its own window of it
-            at each reset, chosen by its own generator (seeded by its reset seed, so
-            device ``i`` seeded ``s + i`` replays the window the single env seeded
-            ``s + i`` does) or, ``world_mode="sequential"``, device ``i``'s ``k``-th
-            episode takes window ``i + k N`` (wrapping round). ``infos["metrics"]`` then
-            gains ``battery_gap_rms`` and ``replayed_channels``.
+            env (``bgenv.world``): with a trace (or a folder of traces: one pool of
+            windows), each device replays its own window at each reset, chosen by its own
+            generator (seeded by its reset seed, so device ``i`` seeded ``s + i`` replays
+            the window the single env seeded ``s + i`` does) or, ``world_mode="sequential"``,
+            device ``i``'s ``k``-th episode takes window ``i + k N`` of the pool (wrapping
+            round). ``infos["metrics"]`` then gains ``battery_gap_rms`` and
+            ``replayed_channels``, and ``infos["final_info"]["world_trace"]`` the index of
+            the trace each finished episode replayed (into ``env.world.labels``).
         **overrides: deep-merged into the scenario, e.g. ``horizon_days=2``.
 
     ``step`` returns ``(obs, rewards, terminations, truncations, infos)`` with
@@ -146,7 +149,8 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
       episode, None elsewhere), ``"final_info"`` (what the single env's ``info`` holds
       on the truncating step: ``cost``, ``t``, ``t_s``, ``dt_s``, ``phase`` and
       ``metrics``, batched, and with a fleet ``cohort`` and ``battery_start``, the
-      finished episode's cohort and battery level at its start), and
+      finished episode's cohort and battery level at its start, with a trace world
+      ``world_trace``, the index of the trace it replayed), and
       ``"metrics"`` (the episode metrics, a dict of ``[N]`` arrays with ``"_<name>"``
       masks; the same dict as ``infos["final_info"]["metrics"]``).
     """
@@ -450,6 +454,10 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
                 start[idx] = r.final_battery_start
                 final_info |= {"cohort": cohort, "_cohort": truncated.copy()}
                 final_info |= {"battery_start": start, "_battery_start": truncated.copy()}
+            if r.final_trace is not None:
+                trace = np.zeros(n, dtype=np.int64)
+                trace[idx] = r.final_trace
+                final_info |= {"world_trace": trace, "_world_trace": truncated.copy()}
             infos["final_obs"] = final_obs
             infos["_final_obs"] = truncated.copy()
             infos["final_info"] = final_info
@@ -479,18 +487,19 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         final_obs = sim.obs[final_idx]  # fancy indexing: a copy
         final_t = sf[final_idx, L.S_T]
         final_metrics = sim.metrics_rows(final_idx)
-        fc = fb = fw = None
+        fc = fb = fw = ft = None
         if self.fleet is not None:
             fc, fb = self.device_cohort[final_idx], self.battery_start[final_idx]
             self._draw(final_idx, None)
         if self.world is not None:
             fw = world_metrics(sf[final_idx], sim.si[final_idx])
+            ft = self.world.window_trace[self.world_window[final_idx]]
             self._world_assign(final_idx, None)
         sim.reset(None, final_idx)
         if self.fleet is not None:
             self.battery_start[final_idx] = sf[final_idx, L.S_BATT]
         self._t_s[final_idx] = 0.0
-        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics, fc, fb, fw)  # fmt: skip
+        return BatchStep(sim.obs.copy(), rewards, cost, t_s, dt_s, truncated, final_idx, final_obs, final_t, final_metrics, fc, fb, fw, ft)  # fmt: skip
 
     # -- extras ---------------------------------------------------------------
     def action_masks(self) -> np.ndarray:

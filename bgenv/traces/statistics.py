@@ -64,6 +64,24 @@ def _time_in(ch: Channel, a: float, b: float, pred) -> float:
     return float(dur[pred(ch.value)].sum())
 
 
+def _cumulative(ch: Channel, pred):
+    """``F(t)``: seconds before ``t`` (vectorised) during which ``pred(value)`` holds, so
+    that the time in ``[a, b]`` is ``F(b) - F(a)`` (as :func:`_time_in`, in O(log n) a
+    query)."""
+    if not len(ch):
+        return lambda t: np.zeros_like(np.asarray(t, dtype=float))
+    x = ch.t_s
+    on = np.asarray(pred(ch.value), dtype=float)
+    y = np.concatenate([[0.0], np.cumsum(on[:-1] * np.diff(x))])
+    last_x, last_on = float(x[-1]), float(on[-1])
+
+    def f(t):
+        t = np.asarray(t, dtype=float)
+        return np.interp(t, x, y) + last_on * np.maximum(t - last_x, 0.0)
+
+    return f
+
+
 def charging_sessions(trace: Trace, merge_gap_s: float = 600.0) -> list[tuple[float, float]]:
     """Plugged sessions ``(start s, end s)`` with short unplugged gaps merged."""
     if "plugged" not in trace:
@@ -104,24 +122,22 @@ def _drain_rates(trace: Trace, min_rate_h: float) -> dict[str, float]:
         return out
     lv, pl = trace["battery_level"], trace["plugged"]
     scr = trace.series.get("screen_on")
-    rows, tot_d, tot_t = [], 0.0, 0.0
-    for i in range(len(lv) - 1):
-        a, b = lv.t_s[i], lv.t_s[i + 1]
-        if b <= a or _time_in(pl, a, b, lambda v: v == 0) < b - a - 1e-6:
-            continue
-        d = lv.value[i + 1] - lv.value[i]
-        tot_d, tot_t = tot_d + d, tot_t + (b - a)
-        if scr is None:
-            continue
-        on = _time_in(scr, a, b, lambda v: v == 1)
-        off = _time_in(scr, a, b, lambda v: v == 0)
-        if on + off < b - a - 1e-6:
-            continue
-        rows.append((on, off, d))
+    a, b = lv.t_s[:-1], lv.t_s[1:]
+    unplugged = _cumulative(pl, lambda v: v == 0)
+    ok = (b > a) & (unplugged(b) - unplugged(a) >= b - a - 1e-6)
+    d = np.diff(lv.value)[ok]
+    a, b = a[ok], b[ok]
+    tot_d, tot_t = float(d.sum()), float((b - a).sum())
+    rows = np.zeros((0, 3))
+    if scr is not None:
+        f_on, f_off = _cumulative(scr, lambda v: v == 1), _cumulative(scr, lambda v: v == 0)
+        on, off = f_on(b) - f_on(a), f_off(b) - f_off(a)
+        full = on + off >= b - a - 1e-6
+        rows = np.column_stack([on[full], off[full], d[full]])
     if tot_t >= min_rate_h * H_S:
         out["drain_unplugged_pct_per_h"] = float(-tot_d / tot_t * H_S * 100.0)
-    if rows:
-        x = np.array(rows)
+    if len(rows):
+        x = rows
         out["drain_fit_h"] = float(x[:, :2].sum() / H_S)
         t_on, t_off = x[:, 0].sum(), x[:, 1].sum()
         cols = [j for j, tt in ((0, t_on), (1, t_off)) if tt >= min_rate_h * H_S]

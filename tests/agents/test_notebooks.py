@@ -39,6 +39,7 @@ def test_there_are_notebooks():
         "03_tensorboard_analysis.ipynb",
         "04_platforms.ipynb",
         "05_fleets.ipynb",
+        "06_distribution_shift.ipynb",
     ]
 
 

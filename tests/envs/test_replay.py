@@ -253,3 +253,175 @@ def test_batched_sequential_windows_and_argument_errors() -> None:
         gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_battery="nope")
     with pytest.raises(ValueError, match="world_mode"):
         gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", world_mode="nope")
+
+
+# ---------------------------------------------------------------------------
+# A folder of traces: one pool of windows
+# ---------------------------------------------------------------------------
+def day_trace(name: str, days: int, screen_h: float, level: float) -> Trace:
+    """``days`` days from a UTC midnight: the screen on ``screen_h``-``screen_h`` + 1 h
+    each day, on the charger 23:00-06:00 each night, ``level`` at midnight and ``level``
+    - 0.2 at 20:00."""
+    screen_t, screen_v, plug_t, plug_v, level_t, level_v = [0.0], [0.0], [0.0], [1.0], [], []
+    for d in range(days):
+        level_t += [d * 24 * H, d * 24 * H + 20 * H]
+        level_v += [level, level - 0.2]
+        screen_t += [d * 24 * H + screen_h * H, d * 24 * H + (screen_h + 1) * H]
+        screen_v += [1.0, 0.0]
+        plug_t += [d * 24 * H + 6 * H, d * 24 * H + 23 * H]
+        plug_v += [0.0, 1.0]
+    return Trace(
+        start_utc_s=0.0,
+        duration_s=days * 24 * H,
+        series={
+            "screen_on": Channel(np.array(screen_t), np.array(screen_v)),
+            "plugged": Channel(np.array(plug_t), np.array(plug_v)),
+            "battery_level": Channel(np.array(level_t), np.array(level_v)),
+        },
+        utc_offset_s=0.0,
+        name=f"inner-{name}",
+    )
+
+
+@pytest.fixture()
+def trace_folder(tmp_path):
+    """Two small traces: ``a`` (4 days: one-day episodes, 07:00 to 07:00, fit from
+    midnights 0, 1, 2; screen at 09:00) and ``b`` (3 days: midnights 0, 1; screen at
+    15:00), plus a file that is not a trace."""
+    d = tmp_path / "phones"
+    d.mkdir()
+    day_trace("a", 4, 9.0, 0.8).save(d / "a.npz")
+    day_trace("b", 3, 15.0, 0.5).save(d / "b.npz")
+    (d / "notes.txt").write_text("not a trace")
+    return d
+
+
+def test_a_folder_is_one_pool_of_windows(trace_folder) -> None:
+    from bgenv.world import load_world_traces
+
+    pool = load_world_traces(str(trace_folder))
+    assert [lab for lab, _ in pool] == ["a", "b"]  # file names, sorted; the .txt is ignored
+    assert load_world_traces(f"trace:{trace_folder}")[1][0] == "b"
+    env = gym.make("bgenv/iOS-v1", world=str(trace_folder), horizon_days=1)
+    w: TraceWorld = env.unwrapped.world
+    assert w.labels == ["a", "b"]
+    assert w.window_trace.tolist() == [0, 0, 0, 1, 1]  # a's 3 windows, then b's 2
+    np.testing.assert_array_equal(w.starts, [0.0, 24 * H, 48 * H, 0.0, 24 * H])
+    # sequential: trace by trace, wrapping round
+    seq = gym.make("bgenv/iOS-v1", world=str(trace_folder), world_mode="sequential", horizon_days=1)
+    got = [seq.reset(seed=0)[1]["world"]]
+    got += [seq.reset()[1]["world"] for _ in range(5)]
+    assert [(g["trace"], g["window"]) for g in got] == [("a", 0), ("a", 1), ("a", 2), ("b", 3), ("b", 4), ("a", 0)]
+    assert got[3]["trace_index"] == 1 and got[3]["start_s"] == 0.0
+
+
+def test_a_folder_replays_deterministically_and_uses_every_trace(trace_folder) -> None:
+    env = gym.make("bgenv/iOS-v1", world=f"trace:{trace_folder}", horizon_days=1)
+    a, ia = run(env, seed=11)
+    wa = env.unwrapped.world_window
+    b, ib = run(env, seed=11)
+    assert env.unwrapped.world_window == wa and a == b
+    assert str(ia["metrics"]) == str(ib["metrics"])  # NaN (no app open) equal too
+    seen = {}
+    for s in range(12):
+        _, info = env.reset(seed=s)
+        seen.setdefault(info["world"]["trace"], s)
+    assert set(seen) == {"a", "b"}
+    # the screen the episode replays is its trace's: 09:00 on a, 15:00 on b
+    for name, s in seen.items():
+        run(env, seed=s)
+        on = [e["t"] % (24 * H) for e in env.unwrapped.events if e["kind"] == "screen" and e["on"]]
+        assert on == [(9 if name == "a" else 15) * H]
+    # the batched env: device i seeded s + i replays the single env's window, and names its trace
+    n = 4
+    venv = gym.make_vec(
+        "bgenv/iOS-v1", num_envs=n, vectorization_mode="vector_entry_point", world=str(trace_folder), horizon_days=1
+    )
+    venv.reset(seed=20)
+    w = venv.unwrapped.world
+    for i in range(n):
+        _, info = env.reset(seed=20 + i)
+        assert venv.unwrapped.world_window[i] == info["world"]["window"]
+    expected = w.window_trace[venv.unwrapped.world_window].copy()
+    done = np.zeros(n, dtype=bool)
+    for _ in range(5000):
+        _, _, _, trunc, infos = venv.step(np.tile([1, 0, 2, 0], (n, 1)))
+        if trunc.any():
+            fi = infos["final_info"]
+            assert (fi["world_trace"][trunc & ~done] == expected[trunc & ~done]).all()
+        done |= trunc
+        if done.all():
+            break
+    assert done.all()
+
+
+def test_a_single_trace_keeps_its_window_choice() -> None:
+    """The pool of one trace draws the same windows as before folders existed
+    (``rng.integers(len(starts))`` from the env's generator)."""
+    env = gym.make("bgenv/iOS-v1", world="trace:mcm_iphone13", horizon_days=7)
+    w: TraceWorld = env.unwrapped.world
+    for s in (0, 1, 5, 10_000):
+        _, info = env.reset(seed=s)
+        rng = np.random.default_rng(s)  # gymnasium's np_random(seed) is PCG64 seeded so
+        assert info["world"]["window"] == int(rng.integers(w.starts.size))
+        assert info["world"]["trace"] == "mcm_iphone13" and info["world"]["trace_index"] == 0
+
+
+def test_folder_errors(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"holds no \.npz"):
+        gym.make("bgenv/iOS-v1", world=str(tmp_path))
+    day_trace("short", 1, 9.0, 0.8).save(tmp_path / "short.npz")
+    day_trace("long", 3, 9.0, 0.8).save(tmp_path / "long.npz")
+    with pytest.warns(UserWarning, match="left out: short"):
+        env = gym.make("bgenv/iOS-v1", world=str(tmp_path), horizon_days=2)
+    assert env.unwrapped.world.labels == ["long", "short"] and env.unwrapped.world.window_trace.tolist() == [0]
+    with pytest.raises(ValueError, match=r"traces 'long' .* have no local midnight"):
+        gym.make("bgenv/iOS-v1", world=str(tmp_path), horizon_days=3)
+
+
+def test_evaluate_and_compare_break_results_down_by_trace(trace_folder, capsys) -> None:
+    from agents.cli import main
+    from agents.evaluate import evaluate
+
+    res = evaluate("guidelines", "ios_commuter", 8, 10_000, world=str(trace_folder), horizon_days=1)
+    assert len(res.traces) == 8 and set(res.traces) == {"a", "b"}
+    assert "world_trace" not in res.metrics[0]
+    rows = res.by_trace()
+    assert [r[0] for r in rows] == list(dict.fromkeys(res.traces))
+    assert sum(r[1] for r in rows) == 8
+    again = evaluate(
+        "guidelines",
+        "ios_commuter",
+        8,
+        10_000,
+        world=str(trace_folder),
+        horizon_days=1,
+    )
+    assert again.traces == res.traces and str(again.metrics) == str(res.metrics)
+    out = trace_folder.parent / "out"
+    main(
+        ["compare", "--policies", "guidelines,greedy", "--episodes", "6", "--world", str(trace_folder),
+         "--set", "horizon_days=1", "--out", str(out)]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert "per trace (mean ± 95 % CI" in text
+    table = text.split("per trace")[1].splitlines()
+    assert table[1].split()[:3] == ["policy", "trace", "episodes"]
+    body = [ln.split() for ln in table[2:] if ln.startswith(("guidelines ", "greedy "))]
+    assert {(r[0], r[1]) for r in body} == {(p, t) for p in ("guidelines", "greedy") for t in ("a", "b")}
+    import csv
+
+    with (out / "compare_by_trace.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert {r["trace"] for r in rows} == {"a", "b"}
+    assert {r["metric"] for r in rows} == {"completion_rate", "battery_cost", "episode_reward", "battery_gap_rms"}
+    main(
+        ["compare", "--policies", "guidelines", "--episodes", "4", "--world", str(trace_folder),
+         "--set", "horizon_days=1", "--out", str(out), "--json"]
+    )  # fmt: skip
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    by = doc["policies"]["guidelines"]["by_trace"]
+    assert set(by) <= {"a", "b"} and sum(v["episodes"] for v in by.values()) == 4
+    assert "mean" in by[next(iter(by))]["battery_gap_rms"]

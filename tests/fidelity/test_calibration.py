@@ -145,6 +145,41 @@ def test_the_command_writes_a_document_from_a_configuration(tmp_path):
     assert cli.main(["calibration", "--config", str(bad), "--out", str(out)]) == 2  # an error, not a traceback
 
 
+def test_the_document_compares_the_synthetic_users_with_the_shipped_trace(tmp_path):
+    """A configuration with ``trace_comparison``: the section's table has a row per
+    statistic, the trace's own values, and the reading's fields filled."""
+    from bgenv.calibration.trace_comparison import STATS
+
+    cfg = tmp_path / "calibration.yaml"
+    cfg.write_text(
+        TINY
+        + """
+trace_comparison:
+  trace: mcm_iphone13
+  populations: [commuter, mix]
+  part: {label: "8-31 Jan", from: "2026-01-08", to: "2026-02-01"}
+  reading: >
+    {trace.charging_sessions_per_day} a day here, {commuter.charging_sessions_per_day} there
+    (p90 {commuter.charging_sessions_per_day.p90}); held {part.overnight_hold_rate}.
+""",
+        encoding="utf-8",
+    )
+    text = report.render(*report.measure(report.load(cfg)))
+    section = text[text.index("## Against the shipped trace") :]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| ") and not ln.startswith("| Statistic")]
+    assert len(rows) == len(STATS)
+    assert "`commuter` (4 phones × 2 d), `mix` (4 phones of the default mix)" in section
+    sessions = rows[0].split(" | ")
+    assert sessions[1:3] == ["1.97", "1.46"]  # the trace, whole and from 8 Jan (docs/traces.md)
+    assert re.fullmatch(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", sessions[3])  # the phones' mean [95 % CI]
+    reading = section.split("**Reading.** ")[1]
+    assert reading.startswith("1.97 a day here, ") and "{" not in reading and "held 0.91." in reading
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(cfg.read_text(encoding="utf-8").replace("populations: [commuter, mix]", "populations: [nope]"))
+    with pytest.raises(ValueError, match="trace_comparison of unknown population 'nope'"):
+        report.load(bad)
+
+
 def test_document_is_current(calibration):
     assert DOC.read_text(encoding="utf-8") == calibration["text"], (
         "docs/calibration.md is stale: regenerate it with `bgenv calibration` (make calibration)"
