@@ -5,7 +5,9 @@ fails while a page is stale:
 
 * ``docs/reference.md`` is what ``python -m bgenv.docs`` writes now;
 * ``docs/changelog.md`` holds each env's ``Version History`` as its docstring gives it;
-* the reward weights table of ``docs/concepts.md`` has ``configs/defaults.yaml``'s values.
+* the reward weights table of ``docs/concepts.md`` has ``configs/defaults.yaml``'s values;
+* the home page (``docs/index.md``) has the README's Quick start, Example and Results, links
+  pointing into the site instead of ``docs/``.
 
 The fidelity and calibration tables (``docs/fidelity.md``, ``docs/calibration.md``) need
 simulations to regenerate; ``tests/fidelity/test_fidelity.py`` and
@@ -40,6 +42,12 @@ def reward_table(page: str) -> dict[str, float]:
     return {m[1]: float(m[2]) for m in re.finditer(r"^\| `(\w+)` \| ([-0-9.e]+) \|", section, flags=re.M)}
 
 
+def readme_sections(readme: str, titles: tuple[str, ...] = ("Quick start", "Example", "Results")) -> dict[str, str]:
+    """The README's sections by title, with links into ``docs/`` made relative to the site."""
+    parts = {p.split("\n", 1)[0]: "## " + p for p in readme.split("\n## ")[1:]}
+    return {t: parts[t].rstrip("\n").replace("](docs/", "](") for t in titles}
+
+
 def stale_pages(docs: Path) -> list[str]:
     """What is out of date on the site's pages that mirror the code, one line per problem."""
     from bgenv.docs import render
@@ -58,6 +66,10 @@ def stale_pages(docs: Path) -> list[str]:
     shown = reward_table((docs / "concepts.md").read_text(encoding="utf-8"))
     if shown != {k: float(v) for k, v in defaults.items()}:
         problems.append(f"docs/concepts.md's reward weights {shown} differ from configs/defaults.yaml's {defaults}")
+    home = (docs / "index.md").read_text(encoding="utf-8")
+    for title, text in readme_sections((ROOT / "README.md").read_text(encoding="utf-8")).items():
+        if text not in home:
+            problems.append(f"docs/index.md lacks the README's section '{title}' as the README has it")
     return problems
 
 

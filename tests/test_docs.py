@@ -147,17 +147,22 @@ def test_the_build_check_finds_stale_pages(tmp_path: Path) -> None:
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("reference.md", "changelog.md", "concepts.md"):
+    for name in ("reference.md", "changelog.md", "concepts.md", "index.md"):
         (docs / name).write_text((DOCS / name).read_text(encoding="utf-8"), encoding="utf-8")
     assert stale_pages(docs) == []
     (docs / "reference.md").write_text((DOCS / "reference.md").read_text(encoding="utf-8") + "\nedited\n")
     concepts = (docs / "concepts.md").read_text(encoding="utf-8")
     (docs / "concepts.md").write_text(concepts.replace("| `kill` | 3.0 |", "| `kill` | 4.0 |"), encoding="utf-8")
     (docs / "changelog.md").write_text("# Changelog\n", encoding="utf-8")
+    home = (docs / "index.md").read_text(encoding="utf-8")
+    (docs / "index.md").write_text(
+        home.replace("| **guidelines** | **880 ± 59** |", "| **guidelines** | **881 ± 59** |")
+    )
     problems = stale_pages(docs)
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems
     assert problems[0].startswith("docs/reference.md is stale")
     assert "'kill': 4.0" in problems[3]
+    assert problems[4] == "docs/index.md lacks the README's section 'Results' as the README has it"
 
 
 # ---------------------------------------------------------------------------
