@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint fmt clean bench fidelity calibration tensorboard
+.PHONY: install demo test lint fmt clean bench fidelity calibration tensorboard docs docs-serve
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,21 @@ calibration: install
 test: install
 	$(PY) -m pytest -n 2 -q
 
+# The documentation site (mkdocs.yml, docs/) into site/; --strict: a broken link, a page missing
+# from the navigation or a stale generated page fails the build. No network needed.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
+
 lint: install
-	$(VENV)/bin/ruff check bgenv agents tests examples
-	$(VENV)/bin/ruff format --check bgenv agents tests examples
+	$(VENV)/bin/ruff check bgenv agents tests examples mkdocs_hooks.py
+	$(VENV)/bin/ruff format --check bgenv agents tests examples mkdocs_hooks.py
 
 fmt: install
-	$(VENV)/bin/ruff format bgenv agents tests examples
-	$(VENV)/bin/ruff check --fix bgenv agents tests examples
+	$(VENV)/bin/ruff format bgenv agents tests examples mkdocs_hooks.py
+	$(VENV)/bin/ruff check --fix bgenv agents tests examples mkdocs_hooks.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache bgenv/core/__pycache__ build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache bgenv/core/__pycache__ build dist site *.egg-info

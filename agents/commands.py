@@ -472,6 +472,12 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="configs/train/ppo_warm.yaml")
     p.add_argument("--total-timesteps", type=int, default=DEMO_TIMESTEPS, help=f"default {DEMO_TIMESTEPS}")
     p.add_argument("--episodes", type=int, default=64, help="held-out episodes per policy in the comparison")
+    p.add_argument(
+        "--init-steps",
+        type=int,
+        default=None,
+        help="decision steps of demonstrations for the warm start (default: the config's init_from_steps)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--logdir", default=None, help="default runs/<scenario>/demo_ppo_<seed>")
     p.add_argument("--no-progress", action="store_true")
@@ -491,7 +497,7 @@ def demo_verdict(cmp: Any, learner: Any) -> str:
     return (
         f"The trained agent {verdict} on these weeks: reward {r:+.1f} ± {rh:.1f} a week ({rel:+.1%}), "
         f"battery cost {b:+.4f} ± {bh:.4f} ({brel:+.0%}), completion {c:+.3f} ± {ch:.3f} (paired by week, 95 % CI). "
-        "The README's results section has the full recipe, its seeds and the upper bounds (planner, oracle)."
+        "docs/results.md has the full recipe, its seeds and the upper bounds (planner, oracle)."
     )
 
 
@@ -513,6 +519,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         progress_bar=not args.no_progress,
         eval_episodes=32,
         eval_seed=VALIDATION_SEED,
+        init_steps=args.init_steps,
     )
     _print_train_result(res)
     out = Path("out") / scen

@@ -62,7 +62,7 @@ ACTION_HEADS = ("conditional", "independent")
 DEFAULT_ACTION_HEAD = {"maskable_ppo": "conditional"}
 """``action_head`` when the config does not say: conditional for MaskablePPO, independent
 otherwise (measured at 300k steps: the conditional head did at least as well with
-MaskablePPO on iOS and Android, not with PPO on Android; README)."""
+MaskablePPO on iOS and Android, not with PPO on Android; docs/training.md)."""
 SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
 
 

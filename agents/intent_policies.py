@@ -3,8 +3,8 @@ library's intents (``bgenv.envs.crossplatform.INTENT_NAMES``), not a platform's 
 options, and one policy object answers a batch of iOS and Android devices at once.
 
 ``cross_guidelines`` is :class:`~agents.policies.GuidelinesPolicy` written in intents, so
-that comparing the two on the same seeds measures what the common API costs (the
-README's "One policy for both platforms"). ``cross_random`` is uniform over the intent
+that comparing the two on the same seeds measures what the common API costs
+(docs/platforms.md, "One policy for both platforms"). ``cross_random`` is uniform over the intent
 choices the mask allows.
 """
 

@@ -61,7 +61,7 @@ from bgenv.core.rng import stream_states
 from bgenv.core.sim import Simulator
 from bgenv.envs.actions import ActionTable
 
-LOOKAHEAD_H = {"oracle": 12.0, "planner": 6.0}  # default lookahead, simulated hours (measured: README)
+LOOKAHEAD_H = {"oracle": 12.0, "planner": 6.0}  # default lookahead, simulated hours (measured: docs/results.md)
 SAMPLES = 8  # default re-seeded futures per candidate (planner)
 DELAYS_S = (0.0, 3600.0)  # default delays tried with each request option at a background decision, s
 CHUNKS_UNITS = (5.0, 20.0, 100.0)  # default chunk sizes tried in a window, work units

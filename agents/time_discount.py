@@ -4,7 +4,7 @@ A bgenv step is a *decision point*: the time between two decisions varies from a
 second (chunks inside a window) to many hours (a night without windows). Stable-Baselines3
 discounts per step (``gamma`` per decision), so a policy that creates more decision points
 (more windows, more chunks) has its later rewards discounted more, and the learner is pushed
-towards acting rarely (the README's results section measures it: per-step learners settled
+towards acting rarely (docs/training.md and docs/results.md measure it: per-step learners settled
 on hardly requesting).
 
 Here the discount of step ``t`` is a function of the simulated seconds it lasted,

@@ -1,4 +1,4 @@
-"""A policy of your own, evaluated from the command line (README, "Your own policy"):
+"""A policy of your own, evaluated from the command line (docs/evaluation.md, "Your own policy"):
 
 bgenv compare --scenario ios_commuter --episodes 8 --policies guidelines,examples/my_policy.py:MyPolicy
 """

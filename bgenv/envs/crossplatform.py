@@ -59,8 +59,8 @@ module holds the tables and the translation only (numpy, no simulator):
 silent and high-priority push (server-side, per platform), Android alarms
 (react-native-background-fetch's Android-only ``forceAlarmManager``), foreground
 services, a plain expedited job without network, and iOS discretionary / Wi-Fi-only
-transfers. The native envs keep all of them; the cost of going without them is what the
-README's "One policy for both platforms" measures.
+transfers. The native envs keep all of them; the cost of going without them is what
+docs/platforms.md ("One policy for both platforms") measures.
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ def test_train_configs_choose_the_head(tmp_path):
         name: load_train_config(f"configs/train/{name}.yaml", "bgenv/iOS-v1").policy_for(md)
         for name in ("ppo", "a2c", "maskable_ppo")
     }
-    # conditional by default for MaskablePPO only (README: measured at least as well there)
+    # conditional by default for MaskablePPO only (docs/training.md: measured at least as well there)
     assert picks == {"ppo": FusedMlpPolicy, "a2c": FusedMlpPolicy, "maskable_ppo": ConditionalMaskableMlpPolicy}
     p = tmp_path / "ppo.yaml"
     p.write_text("bgenv/iOS-v1:\n  action_head: conditional\n")

@@ -4,8 +4,8 @@ Concrete expectations: a class that only subclasses ``GuidelinesPolicy`` gives e
 metrics of ``guidelines`` on the same seeds (``compare``, ``bgenv compare``, ``bgenv run``,
 the timeline's episode), loaded from a file outside the repository or from a module; a plain
 class (no ``Policy`` base) gets batches ``[N, D]`` with masks ``[N, sum(nvec)]``; each
-mistake (file, module, class, signature) fails with a message that names it; the README's
-example policy (examples/my_policy.py) runs and asks for what its docstring says.
+mistake (file, module, class, signature) fails with a message that names it; the example
+policy of docs/evaluation.md (examples/my_policy.py) runs and asks for what its docstring says.
 """
 
 from __future__ import annotations
@@ -232,14 +232,14 @@ def test_the_readme_example_runs_and_does_what_it_says() -> None:
     env.close()
 
 
-def test_the_readme_shows_the_example_as_shipped() -> None:
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("class MyPolicy(Policy):  # examples/my_policy.py\n", 1)[1].split("```", 1)[0]
+def test_the_docs_show_the_example_as_shipped() -> None:
+    page = (REPO / "docs" / "evaluation.md").read_text()  # "Your own policy"
+    block = page.split("class MyPolicy(Policy):  # examples/my_policy.py\n", 1)[1].split("```", 1)[0]
     shipped = EXAMPLE.read_text()
     body = [line for line in block.splitlines() if line.strip()]
     assert len(body) == 9
     assert all(line in shipped.splitlines() for line in body)
-    assert "--policies guidelines,examples/my_policy.py:MyPolicy" in readme
+    assert "--policies guidelines,examples/my_policy.py:MyPolicy" in page
 
 
 def test_init_from_a_policy_class_gives_the_builtin_demonstrations(
