@@ -100,7 +100,12 @@ def _run(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.Complet
 
 def _make_recipe(target: str) -> list[str]:
     """The commands ``make <target>`` would run (``make -n``), without running them."""
-    res = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # under `make test` the suite runs inside make: without MAKEFLAGS/MAKELEVEL this make is
+    # not a sub-make (no "Entering directory" lines, no flags of the outer one)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    res = subprocess.run(
+        ["make", "-n", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
     assert res.returncode == 0, res.stderr
     return res.stdout.splitlines()
 
