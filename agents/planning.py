@@ -45,7 +45,7 @@ Use: ``bgenv compare --policies guidelines,planner,oracle``, ``bgenv eval --poli
 oracle``, ``bgenv timeline --policy planner``. Knobs in a spec, ``:``-separated:
 ``planner:lookahead_h=24:samples=8``, ``oracle:delays_s=0/900/3600`` (``/`` separates list
 values); knobs ``lookahead_h``, ``samples``, ``delays_s``, ``chunks_units``,
-``candidates``, ``margin_se``.
+``candidates``, ``margin_se``, ``battery_price``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,12 @@ class PlanningPolicy:
         margin_se: ``planner``: a candidate replaces the base action only when its mean
             paired gain exceeds this many standard errors (0: plain argmax). ``oracle``
             (one exact future) takes the plain argmax.
+        battery_price: an extra price the plan puts on battery, reward units per % of a
+            full battery drawn by background work off the charger (the episode's
+            ``battery_cost``), added to the reward's own ``battery_per_pct`` while
+            choosing; 0 plans on the reward alone. With it the planners trace how much
+            reward they give up to spend less battery (the results' battery-constrained
+            headroom); the reward they are scored on is unchanged.
     """
 
     NAMES: ClassVar[tuple[str, ...]] = ("oracle", "planner")
@@ -102,6 +108,7 @@ class PlanningPolicy:
         chunks_units: tuple[float, ...] = CHUNKS_UNITS,
         candidates: str = "full",
         margin_se: float = MARGIN_SE,
+        battery_price: float = 0.0,
     ) -> None:
         if candidates not in ("full", "guidelines"):
             raise ValueError(f"candidates must be 'full' or 'guidelines'; got {candidates!r}")
@@ -115,6 +122,7 @@ class PlanningPolicy:
         self.samples = 1 if exact else int(samples)
         self.candidates = candidates
         self.margin_se = float(margin_se)
+        self.battery_price = float(battery_price)
         self.base = GuidelinesPolicy(ctx)
         self.rng = np.random.default_rng(seed)
         self.sim: Simulator | None = None
@@ -214,9 +222,10 @@ class PlanningPolicy:
         return out
 
     def _rollouts(self, src: np.ndarray, first: np.ndarray, states: np.ndarray | None) -> np.ndarray:
-        """Summed reward of each rollout: a copy of device ``src[r]`` of the bound
-        simulator (random streams set to ``states[r]`` when given) takes ``first[r]``, then
-        follows the base policy until ``lookahead_h`` has passed or the episode ends."""
+        """Summed reward of each rollout (less ``battery_price`` per % of battery cost): a
+        copy of device ``src[r]`` of the bound simulator (random streams set to
+        ``states[r]`` when given) takes ``first[r]``, then follows the base policy until
+        ``lookahead_h`` has passed or the episode ends."""
         sim = self.sim
         assert sim is not None
         n = len(src)
@@ -229,12 +238,13 @@ class PlanningPolicy:
             plan.set_streams(idx, states)
         t_end = plan.sf[idx, L.S_T] + self.lookahead_h * 3600.0
         plan.step(first, idx)
-        total = plan.sf[idx, L.S_REWARD].copy()
+        price = 100.0 * self.battery_price  # per fraction of a full battery
+        total = plan.sf[idx, L.S_REWARD] - price * plan.sf[idx, L.S_COST]
         active = idx[(plan.si[idx, L.I_DONE] == 0) & (plan.sf[idx, L.S_T] < t_end)]
         while active.size:
             actions = self.base.act(plan.obs[active], self._masks(plan, active))
             plan.step(actions, active)
-            total[active] += plan.sf[active, L.S_REWARD]
+            total[active] += plan.sf[active, L.S_REWARD] - price * plan.sf[active, L.S_COST]
             active = active[(plan.si[active, L.I_DONE] == 0) & (plan.sf[active, L.S_T] < t_end[active])]
         return total
 
@@ -259,6 +269,7 @@ _KNOBS: dict[str, Any] = {
     "chunks_units": lambda v: tuple(float(x) for x in v.split("/") if x),
     "candidates": str,
     "margin_se": float,
+    "battery_price": float,
 }
 
 
