@@ -308,17 +308,21 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         w = self.world
         assert w is not None
         n = self.num_envs
-        for j, i in enumerate(idx.tolist()):
-            seed = None if seeds is None else seeds[j]
-            if seed is not None or self._world_rng[i] is None:
-                self._world_rng[i] = gym.utils.seeding.np_random(seed)[0]
-                self._world_episode[i] = 0
-            rng = self._world_rng[i]
-            assert rng is not None
-            k = w.choose(rng, i + n * int(self._world_episode[i]))
-            self._world_episode[i] += 1
-            self.world_window[i] = k
-            w.load(self.sim, i, k)
+        if seeds is None and w.mode == "sequential" and all(self._world_rng[i] is not None for i in idx.tolist()):
+            ks = (idx + n * self._world_episode[idx]) % w.starts.size  # w.choose, vectorised
+        else:
+            ks = np.empty(idx.size, dtype=np.int64)
+            for j, i in enumerate(idx.tolist()):
+                seed = None if seeds is None else seeds[j]
+                if seed is not None or self._world_rng[i] is None:
+                    self._world_rng[i] = gym.utils.seeding.np_random(seed)[0]
+                    self._world_episode[i] = 0
+                rng = self._world_rng[i]
+                assert rng is not None
+                ks[j] = w.choose(rng, i + n * int(self._world_episode[i]))
+        self._world_episode[idx] += 1
+        self.world_window[idx] = ks
+        w.load(self.sim, idx, ks)
 
     def device_scenario(self, i: int) -> Scenario:
         """The scenario device ``i``'s current episode runs (the env's scenario without a fleet)."""
@@ -484,7 +488,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             fc, fb = self.device_cohort[final_idx], self.battery_start[final_idx]
             self._draw(final_idx, None)
         if self.world is not None:
-            fw = world_metrics(sf[final_idx], sim.si[final_idx])
+            fw = world_metrics(sf, sim.si, final_idx)
             self._world_assign(final_idx, None)
         sim.reset(None, final_idx)
         if self.fleet is not None:
