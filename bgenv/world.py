@@ -191,11 +191,11 @@ class TraceWorld:
         """Give devices ``i`` (an index or an array of them) of the simulator ``sim``
         windows ``j`` (the same shape) from their next reset on: they read the windows in
         this world's pool (attached to ``sim`` once), nothing is copied."""
-        packed = self.pool[0]
+        base = sim.attach_pool(self.pool[0])
         assert self._rows is not None
-        base = sim.attach_pool(packed)
-        rows = self._rows[j].copy()  # what Simulator.use_traces writes, as one block of si columns
-        rows[..., L.I_TR_OFF - _SI_TRACE.start] += base
+        rows = self._rows[j]  # what Simulator.use_traces writes, as one block of si columns
+        if base:
+            rows = rows + base * _OFF_COLUMN
         sim.si[i, _SI_TRACE] = rows
 
     def channels(self, j: int) -> tuple[str, ...]:
@@ -219,6 +219,7 @@ class TraceWorld:
 
 _SI_TRACE = slice(L.I_TRACE, L.I_TR_LN + 1)
 """The ``si`` columns a window sets (``Simulator.use_traces``): adjacent in the layout."""
+_OFF_COLUMN = (np.arange(_SI_TRACE.start, _SI_TRACE.stop) == L.I_TR_OFF).astype(np.int64)
 assert sorted((L.I_TRACE, L.I_TR_OFF, L.I_TR_N, L.I_TR_FORCE, L.I_TR_LN)) == list(range(L.I_TRACE, L.I_TR_LN + 1))
 
 

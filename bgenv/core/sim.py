@@ -124,7 +124,7 @@ class Simulator:
         # the trace records the devices replay (replay.py): one pool, device i reads rows
         # si[i, I_TR_OFF]... It is never written in place (set_trace and attach_pool
         # replace it), so copies of this simulator share it
-        self.tr = np.zeros((1, L.NTRF))
+        self.tr = np.zeros((0, L.NTRF))
         self._pools: tuple[tuple[np.ndarray, int], ...] = ()  # pools attached (attach_pool) and their rows in tr
         self.mask_len = int(params.nvec.sum())
         self._fresh = np.ones(num, dtype=bool)

@@ -308,19 +308,15 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         w = self.world
         assert w is not None
         n = self.num_envs
-        if seeds is None and w.mode == "sequential" and all(self._world_rng[i] is not None for i in idx.tolist()):
-            ks = (idx + n * self._world_episode[idx]) % w.starts.size  # w.choose, vectorised
-        else:
-            ks = np.empty(idx.size, dtype=np.int64)
-            for j, i in enumerate(idx.tolist()):
-                seed = None if seeds is None else seeds[j]
-                if seed is not None or self._world_rng[i] is None:
-                    self._world_rng[i] = gym.utils.seeding.np_random(seed)[0]
-                    self._world_episode[i] = 0
-                rng = self._world_rng[i]
-                assert rng is not None
-                ks[j] = w.choose(rng, i + n * int(self._world_episode[i]))
-        self._world_episode[idx] += 1
+        rngs, episodes = self._world_rng, self._world_episode
+        ks = []
+        for j, i in enumerate(idx.tolist()):
+            rng = rngs[i]
+            if rng is None or (seeds is not None and seeds[j] is not None):
+                rng = rngs[i] = gym.utils.seeding.np_random(None if seeds is None else seeds[j])[0]
+                episodes[i] = 0
+            ks.append(w.choose(rng, i + n * int(episodes[i])))
+        episodes[idx] += 1
         self.world_window[idx] = ks
         w.load(self.sim, idx, ks)
 
