@@ -581,32 +581,93 @@ def profile_single(seconds: float) -> str:
     return buf.getvalue()
 
 
+def _cpu_side(env: Any, actions: Any, seconds: float, cpu: list[float]) -> Callable[[int], float]:
+    """``_vector_side`` that also appends each round's env-steps per CPU second of this
+    process (``time.process_time``) to ``cpu``: on a shared machine the other jobs' load
+    slows the wall clock of both sides, the CPU time much less."""
+    n = env.num_envs
+
+    def run(r: int) -> float:
+        k = 0
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        while True:
+            env.step(actions[k % len(actions)])
+            k += 1
+            el = time.perf_counter() - t0
+            if el >= seconds:
+                cpu.append(k * n / max(time.process_time() - c0, 1e-9))
+                return k * n / el
+
+    return run
+
+
+def _per_step(env: Any, actions: Any, steps: int = 64) -> tuple[float, float]:
+    """Kernel events and simulated seconds per env-step (over the devices whose episode
+    did not end in the step), untimed."""
+    import numpy as np
+
+    from bgenv.core import layout as L
+
+    sim = env.unwrapped.sim
+    events = done = 0
+    sim_s = 0.0
+    for k in range(steps):
+        e0 = sim.si[:, L.I_EVENTS].copy()
+        t0 = sim.sf[:, L.S_T].copy()
+        env.step(actions[k % len(actions)])
+        ok = (sim.si[:, L.I_EVENTS] >= e0) & (sim.sf[:, L.S_T] >= t0)  # the ended ones restarted their counts
+        events += int((sim.si[ok, L.I_EVENTS] - e0[ok]).sum())
+        sim_s += float((sim.sf[ok, L.S_T] - t0[ok]).sum())
+        done += int(np.count_nonzero(ok))
+    return events / max(done, 1), sim_s / max(done, 1)
+
+
 def bench_replay(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     """A batch replaying the shipped trace (``world="trace:mcm_iphone13"``, a window per
     device, 7-day episodes) against the same batch in the synthetic world, same random
-    actions. Issue 18's target: replay steps at least as fast (ratio >= 1)."""
+    actions. Issue 18's target: replay steps at least as fast (ratio >= 1), wall clock;
+    the CPU-time ratio and the events per step are reported beside it."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     trace, actions = _started_vec("bgenv/iOS-v1", n_envs, rng, world="trace:mcm_iphone13")
     synth, _ = _started_vec("bgenv/iOS-v1", n_envs, rng)
+    names = ("trace mcm_iphone13 (iOS)", "synthetic ios_commuter")
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     res = _interleave(
         {
-            "trace mcm_iphone13 (iOS)": _vector_side(trace, actions, seconds),
-            "synthetic ios_commuter": _vector_side(synth, actions, seconds),
+            names[0]: _cpu_side(trace, actions, seconds, cpu[names[0]]),
+            names[1]: _cpu_side(synth, actions, seconds, cpu[names[1]]),
         },
         rounds,
     )
-    per_device = trace.unwrapped.sim.tr.nbytes / n_envs
+    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu_res = {f"{name}, CPU time": {"median": statistics.median(v), "rounds": v} for name, v in cpu.items()}
+    per_step = {names[0]: _per_step(trace, actions), names[1]: _per_step(synth, actions)}
+    days = {  # simulated days per wall second: the wall-clock rate times the simulated time a step covers
+        f"{name}, simulated days": {"median": res[name]["median"] * per_step[name][1] / 86400.0} for name in names
+    }
+    per_device = trace.unwrapped.sim.tr.nbytes / n_envs  # one pool of every window, shared by the devices
     for env in (trace, synth):
         env.close()
     return {
         "num_envs": n_envs,
-        "raw": res,
-        "comparisons": [_ratio("replay", "trace mcm_iphone13 (iOS)", "synthetic ios_commuter", res, "env-steps/s")],
+        "raw": res | cpu_res,
+        "comparisons": [
+            _ratio("replay", names[0], names[1], res, "env-steps/s"),
+            _ratio("replay", f"{names[0]}, CPU time", f"{names[1]}, CPU time", cpu_res, "env-steps/CPU-s"),
+            _ratio("replay", f"{names[0]}, simulated days", f"{names[1]}, simulated days", days, "sim-days/s")
+            | {"target": None, "meets_target": None},
+        ],
+        "events_per_step": {name: v[0] for name, v in per_step.items()},
+        "simulated_s_per_step": {name: v[1] for name, v in per_step.items()},
+        "load_average_1min": [load0, load1],
         "trace_bytes_per_device": per_device,
         "note": "the trace drives plugged, the battery level and temperature (and the screen in its last 44 h); "
-        "the user model the rest. A step is a decision, so the two differ in simulated time per step too",
+        "the user model the rest. A step is a decision: the replayed phone's charger and temperature leave the "
+        "app fewer decisions a simulated day, so a step covers more simulated time and more events",
     }
 
 
@@ -703,7 +764,14 @@ def format_report(rep: dict[str, Any]) -> str:
     if "replay" in rep:
         rp = rep["replay"]
         comparisons(f"(b3) trace replay vs synthetic world, num_envs={rp['num_envs']}", rp)
-        lines[-1:-1] = [f"  trace buffer per device: {rp['trace_bytes_per_device'] / 1024:.2f} KiB"]
+        ev = rp["events_per_step"]
+        lines[-1:-1] = [
+            "  kernel events per env-step: " + ", ".join(f"{k} {v:.2f}" for k, v in ev.items()),
+            "  simulated time per env-step: "
+            + ", ".join(f"{k} {v / 60:.1f} min" for k, v in rp["simulated_s_per_step"].items()),
+            "  load average (1 min) before / after: " + " / ".join(f"{x:.2f}" for x in rp["load_average_1min"]),
+            f"  trace records per device (the windows' pool, shared): {rp['trace_bytes_per_device'] / 1024:.2f} KiB",
+        ]
     if "ppo" in rep:
         p = rep["ppo"]
         hp = p["hyperparameters"]

@@ -26,9 +26,13 @@ env's own random generator (``mode="random"``, seeded by ``reset(seed=...)``) or
 order (``mode="sequential"``: the k-th episode since the last seeded reset takes the k-th
 window of the pool, wrapping round). The kernel (``bgenv/core/replay.py``) replays the channels the
 trace records (screen, this app's opens, plugged, battery level at the start, network,
-Low Power Mode, battery temperature as the thermal state) and the user model synthesises
+Low Power Mode, battery temperature as the thermal state, and on Android Doze: light or
+deep Doze is entered and left as recorded, its maintenance windows scheduled by the OS
+model; on iOS a ``doze`` channel is dropped) and the user model synthesises
 the rest, conditioned on them (app opens only with a recorded screen on). The battery is simulated from the start level, so the
 app's background energy counts; ``battery="recorded"`` sets it to each recorded sample.
+Every window's records are packed once into one array (:attr:`TraceWorld.pool`) that the
+simulator's devices share; a reset only points a device at its window (no copy).
 The episode metrics gain ``battery_gap_rms`` (root mean square of simulated minus
 recorded level at the recorded samples, fraction; NaN without samples) and
 ``replayed_channels`` (how many channels the trace drove in the episode).
@@ -124,6 +128,8 @@ class TraceWorld:
         battery: ``"simulate"`` or ``"recorded"``.
         labels: each trace's name in ``info["world"]`` and per-trace results (default:
             the traces' ``name``).
+        doze: a recorded ``doze`` channel is replayed (Android with Doze on); otherwise its
+            records are dropped (iOS has no Doze).
 
     Attributes (after construction): ``starts`` (each window's start, s since its trace's
     start), ``window_trace`` (each window's index into ``traces``), ``skipped`` (labels of
@@ -137,8 +143,11 @@ class TraceWorld:
     mode: str = "random"
     battery: str = "simulate"
     labels: Sequence[str] | None = None
+    doze: bool = False
     _cache: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _levels: dict[int, int] = field(default_factory=dict, repr=False)
+    _pool: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _rows: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in WORLD_MODES:
@@ -201,12 +210,14 @@ class TraceWorld:
         parts = []
         for code in L.TR_REPLAYED:
             name = L.TR_NAMES[code]
+            if code == L.TR_DOZE and not self.doze:
+                continue
             if name in w:
                 t, v = w[name].t_s, w[name].value
                 if code == L.TR_TEMPERATURE:  # only changes of the thermal state it gives matter
-                    level = np.where(np.isnan(v), -1, np.searchsorted(self.thermal_from_c, v, side="right"))
-                    keep = np.concatenate([[True], level[1:] != level[:-1]])
-                    t, v = t[keep], v[keep]
+                    t, v = _changes(t, v, np.where(np.isnan(v), -1, np.searchsorted(self.thermal_from_c, v, "right")))
+                elif code != L.TR_LEVEL:  # a record repeating the value before it changes nothing
+                    t, v = _changes(t, v, np.where(np.isnan(v), -1.0, v))
                 parts.append(np.column_stack([t, np.full(len(t), float(code)), v]))
         rec = np.concatenate(parts) if parts else np.zeros((0, L.NTRF))
         rec = rec[np.lexsort((rec[:, 1], rec[:, 0]))] if len(rec) else rec
@@ -223,10 +234,38 @@ class TraceWorld:
             self._levels[j] = n
         return self._cache[key], self._levels[j]
 
-    def load(self, sim: Any, i: int, j: int) -> None:
-        """Give device ``i`` of the simulator ``sim`` window ``j`` from its next reset on."""
-        rec, n = self.kernel_records(j)
-        sim.set_trace(i, rec, self.force_level, n)
+    @property
+    def pool(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every window's ``kernel_records`` packed once, in window order: the records
+        float64 ``[total, 3]`` and, per window, int64 arrays of its first row, its record
+        count and its level samples' count (``Simulator.attach_pool``/``use_traces``)."""
+        if self._pool is None:
+            recs = [self.kernel_records(j) for j in range(self.starts.size)]
+            sizes = np.array([len(r) for r, _ in recs], dtype=np.int64)
+            levels = np.array([nl for _, nl in recs], dtype=np.int64)
+            first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+            packed = np.ascontiguousarray(np.concatenate([r for r, _ in recs]).reshape(-1, L.NTRF))
+            packed.flags.writeable = False
+            self._pool = (packed, first, sizes - levels, levels)
+            rows = np.zeros((self.starts.size, _SI_TRACE.stop - _SI_TRACE.start), dtype=np.int64)
+            rows[:, L.I_TRACE - _SI_TRACE.start] = 1
+            rows[:, L.I_TR_OFF - _SI_TRACE.start] = first
+            rows[:, L.I_TR_N - _SI_TRACE.start] = sizes - levels
+            rows[:, L.I_TR_LN - _SI_TRACE.start] = levels
+            rows[:, L.I_TR_FORCE - _SI_TRACE.start] = 1 if self.force_level else 0
+            self._rows = rows
+        return self._pool
+
+    def load(self, sim: Any, i: int | np.ndarray, j: int | np.ndarray) -> None:
+        """Give devices ``i`` (an index or an array of them) of the simulator ``sim``
+        windows ``j`` (the same shape) from their next reset on: they read the windows in
+        this world's pool (attached to ``sim`` once), nothing is copied."""
+        base = sim.attach_pool(self.pool[0])
+        assert self._rows is not None
+        rows = self._rows[j]  # what Simulator.use_traces writes, as one block of si columns
+        if base:
+            rows = rows + base * _OFF_COLUMN
+        sim.si[i, _SI_TRACE] = rows
 
     def channels(self, j: int) -> tuple[str, ...]:
         """Names of the channels window ``j`` records at some time (not NaN throughout)."""
@@ -262,14 +301,31 @@ class TraceWorld:
         }
 
 
-def world_metrics(sf: np.ndarray, si: np.ndarray) -> np.ndarray:
-    """``WORLD_METRICS`` of devices' state rows (``sf`` ``[N, NSF]``, ``si`` ``[N, NSI]``),
-    read before their next reset: float64 ``[N, 2]``."""
-    n = sf[:, L.M_TR_GAPN]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rms = np.where(n > 0, np.sqrt(sf[:, L.M_TR_GAP2] / np.maximum(n, 1.0)), np.nan)
-    count = np.unpackbits(si[:, L.I_TR_SEEN].astype(np.uint8)[:, None], axis=1).sum(axis=1)
-    return np.column_stack([rms, count])
+_SI_TRACE = slice(L.I_TRACE, L.I_TR_LN + 1)
+"""The ``si`` columns a window sets (``Simulator.use_traces``): adjacent in the layout."""
+_OFF_COLUMN = (np.arange(_SI_TRACE.start, _SI_TRACE.stop) == L.I_TR_OFF).astype(np.int64)
+assert sorted((L.I_TRACE, L.I_TR_OFF, L.I_TR_N, L.I_TR_FORCE, L.I_TR_LN)) == list(range(L.I_TRACE, L.I_TR_LN + 1))
+
+
+def _changes(t: np.ndarray, v: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The records (times ``t``, values ``v``) whose ``key`` differs from the one before
+    (the first always kept): the others change nothing in the kernel."""
+    keep = np.ones(len(key), dtype=bool)
+    keep[1:] = key[1:] != key[:-1]
+    return t[keep], v[keep]
+
+
+def world_metrics(sf: np.ndarray, si: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+    """``WORLD_METRICS`` of devices' state rows (``sf`` ``[N, NSF]``, ``si`` ``[N, NSI]``;
+    only the rows ``idx`` when given), read before their next reset: float64 ``[n, 2]``
+    (a few rows a call, the episodes that just ended: a plain loop)."""
+    rows = slice(None) if idx is None else idx
+    g2s, ns, seens = sf[rows, L.M_TR_GAP2].tolist(), sf[rows, L.M_TR_GAPN].tolist(), si[rows, L.I_TR_SEEN].tolist()
+    out = np.empty((len(ns), 2))
+    for j, (g2, n, seen) in enumerate(zip(g2s, ns, seens)):
+        out[j, 0] = math.sqrt(g2 / n) if n > 0 else math.nan
+        out[j, 1] = int(seen).bit_count()
+    return out
 
 
 def make_world(
@@ -284,6 +340,8 @@ def make_world(
     pool = load_world_traces(world)
     if pool is None:
         return None
+    android = spec.profile.android
+    doze = spec.platform == "android" and android is not None and bool(android.doze.enabled)
     return TraceWorld(
         [t for _, t in pool],
         tuple(spec.thermal.replay_from_c),
@@ -292,4 +350,5 @@ def make_world(
         mode,
         battery,
         labels=[lab for lab, _ in pool],
+        doze=doze,
     )

@@ -130,10 +130,12 @@ from bgenv.core.layout import (
     I_STEPS,
     I_TEMP_EXEMPT,
     I_THERMAL,
+    I_TR_BLOCK,
     I_TR_FORCE,
     I_TR_LN,
     I_TR_LPOS,
     I_TR_N,
+    I_TR_OFF,
     I_TR_ON,
     I_TR_POS,
     I_TR_SCREEN,
@@ -231,6 +233,7 @@ from bgenv.core.layout import (
     S_T,
     S_T0,
     S_TEMP_EXEMPT_UNTIL,
+    S_TR_LNEXT,
     S_U_APP_SCALE,
     S_U_BEDTIME_H,
     S_U_OVERNIGHT_P,
@@ -256,7 +259,8 @@ from bgenv.core.observation import write_obs
 from bgenv.core.replay import (
     app_share,
     bit,
-    blocks,
+    block_mask,
+    doze_replays,
     first_after,
     initial_value,
     next_change,
@@ -270,6 +274,8 @@ from bgenv.core.rng import SYS, USER, expo, uniform
 from bgenv.core.scheduler import (
     app_visible,
     doze_consider,
+    doze_follow,
+    doze_release,
     doze_timer,
     doze_wake,
     ej_earn,
@@ -325,12 +331,27 @@ def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, ob
 
     ``pf`` ``[R, NP]`` and ``ph`` ``[R, NH, 24]`` are tables of compiled scenarios and
     device ``i`` runs with row ``pidx[i]`` (one row shared by a batch of one scenario; a
-    fleet gives each device its own scenario this way)."""
+    fleet gives each device its own scenario this way). ``tr`` is the pool of trace
+    records the devices share; device ``i`` reads its own from row ``si[i, I_TR_OFF]`` on."""
     waiting = 0
     for j in range(idx.shape[0]):
         i = idx[j]
         r = pidx[i]
-        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i], tr[i])
+        advance(
+            pf[r],
+            ph[r],
+            sf[i],
+            si[i],
+            items[i],
+            reqs[i],
+            jobs[i],
+            rng[i],
+            ev[i],
+            tts[i],
+            obs[i],
+            acts[i],
+            tr[si[i, I_TR_OFF] :],
+        )
         waiting += _needs_host(si[i, I_STATUS])
     return waiting
 
@@ -342,7 +363,21 @@ def advance_batch_parallel(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev
     for j in prange(idx.shape[0]):
         i = idx[j]
         r = pidx[i]
-        advance(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], obs[i], acts[i], tr[i])
+        advance(
+            pf[r],
+            ph[r],
+            sf[i],
+            si[i],
+            items[i],
+            reqs[i],
+            jobs[i],
+            rng[i],
+            ev[i],
+            tts[i],
+            obs[i],
+            acts[i],
+            tr[si[i, I_TR_OFF] :],
+        )
     waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
     for j in range(idx.shape[0]):
         waiting += _needs_host(si[idx[j], I_STATUS])
@@ -362,7 +397,9 @@ def reset_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs,
     for j in range(idx.shape[0]):
         i = idx[j]
         r = pidx[i]
-        reset_device(pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], tr[i])
+        reset_device(
+            pf[r], ph[r], sf[i], si[i], items[i], reqs[i], jobs[i], rng[i], ev[i], tts[i], tr[si[i, I_TR_OFF] :]
+        )
         write_obs(pf[r], sf[i], si[i], items[i], reqs[i], obs[i])
 
 
@@ -431,7 +468,7 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> N
                 return
         else:
             stuck = 0
-        if si[I_TR_LN] != 0:
+        if tk >= sf[S_TR_LNEXT]:  # a recorded level sample to compare (inf without: replay.py)
             _trace_levels(sf, si, tr, tk)
         _advance_time(pf, sf, si, tk)
         si[I_EVENTS] += 1
@@ -518,7 +555,7 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
 def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k: int) -> int:
     """Handle event clock ``k`` at the current time; returns a decision phase or 0."""
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
-    if si[I_TR_ON] != 0 and blocks(si, k):  # a synthetic driver of a channel the trace drives
+    if (si[I_TR_BLOCK] >> k) & 1 != 0:  # a synthetic driver of a channel the trace drives (replay.block_mask)
         silence(sf, k)
         return PH_NONE
     if k == EV_SCREEN_ON:
@@ -663,7 +700,8 @@ def _trace_levels(sf, si, tr, t_new: float) -> None:
     level at their times (it moves linearly at ``S_BATT_RATE`` until the next event, as
     ``battery.integrate`` moves it; a running chunk's energy is spent at the event, so it
     shows from then on). The samples are the buffer's second segment (records
-    ``I_TR_N`` .. ``I_TR_N + I_TR_LN``), so they cost no event of their own."""
+    ``I_TR_N`` .. ``I_TR_N + I_TR_LN``), so they cost no event of their own: the event loop
+    calls this only when the next one's time ``S_TR_LNEXT`` has come."""
     end = si[I_TR_N] + si[I_TR_LN]
     r = si[I_TR_LPOS]
     t = sf[S_T]
@@ -676,6 +714,7 @@ def _trace_levels(sf, si, tr, t_new: float) -> None:
             sf[M_TR_GAPN] += 1.0
         r += 1
     si[I_TR_LPOS] = r
+    sf[S_TR_LNEXT] = tr[r, 0] if r < end else INF
 
 
 @kjit
@@ -694,14 +733,17 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
                 if sf[S_BATT] < sf[M_BATT_MIN]:
                     sf[M_BATT_MIN] = sf[S_BATT]
         return PH_NONE
-    if ch == TR_DOZE:
-        return PH_NONE  # Doze is not replayed
+    if ch == TR_DOZE and not doze_replays(pf):
+        return PH_NONE  # iOS, or Doze off in the scenario: the channel is ignored
     if v != v:  # not recorded from here on: the user model takes the channel back
         if replayed(si, ch):
             si[I_TR_ON] &= ~bit(ch)
-            _trace_release(pf, ph, sf, si, rng, ch)
+            si[I_TR_BLOCK] = block_mask(si[I_TR_ON])
+            _trace_release(pf, ph, sf, si, ev, rng, ch)
         return PH_NONE
-    si[I_TR_ON] |= bit(ch)
+    if not replayed(si, ch):
+        si[I_TR_ON] |= bit(ch)
+        si[I_TR_BLOCK] = block_mask(si[I_TR_ON])
     si[I_TR_SEEN] |= bit(ch)
     on = v >= 0.5
     if ch == TR_SCREEN:
@@ -750,11 +792,13 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
         if level != si[I_THERMAL]:
             si[I_THERMAL] = level
             log_event(sf, si, ev, EVK_THERMAL, level, 0.0, 0.0, 0.0)
+    elif ch == TR_DOZE:
+        doze_follow(pf, sf, si, ev, int(v))
     return PH_NONE
 
 
 @kjit
-def _trace_release(pf, ph, sf, si, rng, ch: int) -> None:
+def _trace_release(pf, ph, sf, si, ev, rng, ch: int) -> None:
     """The trace stops recording channel ``ch``: restart the user model's drivers of it
     from the current state."""
     t = sf[S_T]
@@ -774,6 +818,8 @@ def _trace_release(pf, ph, sf, si, rng, ch: int) -> None:
         else:
             topup_if_below(pf, sf, si, rng)
         _hourly_rates(ph, sf, si)
+    elif ch == TR_DOZE:
+        doze_release(pf, sf, si, ev)
 
 
 @kjit(inline="always")
@@ -903,6 +949,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
     evn = si[I_EV_N]
     evon = si[I_EV_ON]
     trace = si[I_TRACE]
+    tr_off = si[I_TR_OFF]
     tr_n = si[I_TR_N]
     tr_force = si[I_TR_FORCE]
     tr_ln = si[I_TR_LN]
@@ -916,6 +963,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
     si[I_EV_N] = evn
     si[I_EV_ON] = evon
     si[I_TRACE] = trace
+    si[I_TR_OFF] = tr_off
     si[I_TR_N] = tr_n
     si[I_TR_FORCE] = tr_force
     si[I_TR_LN] = tr_ln
@@ -953,13 +1001,21 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
     charge_until = next_daily(t0, wake, si, rng, jit) if plugged else 0.0
     charge_night = True
     low_power = net0 = 0.0
+    doze0 = np.nan
+    sf[S_TR_LNEXT] = INF
     if trace != 0:
         end = first_after(si, tr, t0)
         si[I_TR_POS] = end
         sf[S_EV + EV_TRACE] = tr[end, 0] if end < tr_n else INF
         for ch in range(TR_TEMPERATURE + 1):
-            if ch != TR_LEVEL and ch != TR_DOZE and initial_value(tr, end, ch) == initial_value(tr, end, ch):
+            if ch == TR_LEVEL or (ch == TR_DOZE and not doze_replays(pf)):
+                continue
+            v0 = initial_value(tr, end, ch)
+            if v0 == v0:
                 si[I_TR_ON] |= bit(ch)
+                if ch == TR_DOZE:
+                    doze0 = v0
+        si[I_TR_BLOCK] = block_mask(si[I_TR_ON])
         si[I_TR_SEEN] = si[I_TR_ON]
         level = initial_value(tr, end, TR_LEVEL)
         if tr_ln != 0:  # the level samples are the buffer's second segment (_trace_levels)
@@ -968,6 +1024,7 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
                 level = tr[r, 2]
                 r += 1
             si[I_TR_LPOS] = r
+            sf[S_TR_LNEXT] = tr[r, 0] if r < tr_n + tr_ln else INF
             si[I_TR_SEEN] |= bit(TR_LEVEL)
         if level == level:
             sf[S_BATT] = min(1.0, max(0.0, level))  # the recorded level at the start
@@ -1027,6 +1084,8 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
             sf[S_USAGE_TOT] += sf[S_USAGE + h]
     update_bucket(pf, sf, si, ev)
     doze_consider(pf, sf, si, ev)
+    if doze0 == doze0:  # a replayed trace records Doze at the start
+        doze_follow(pf, sf, si, ev, int(doze0))
     # every episode opens with a decision: the app is in the background at t0 and may
     # submit its first request
     si[I_PHASE] = PH_BACKGROUND

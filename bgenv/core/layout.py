@@ -441,6 +441,7 @@ S_TX_TIMEOUT = _s()  # it fails at this time, s (timeoutIntervalForResource, row
 S_TX_DELAY = _s()  # the resume rate limiter's current delay, s (row 75)
 S_TX_ENERGY = _s()  # energy of transfers since the app was last launched for one (feeds the history)
 S_TX_LAST_UNITS = _s()  # units of the last transfer done (the relaunch window's units)
+S_TR_LNEXT = _s()  # replay: time of the next recorded level sample to compare, s (inf: none; replay.py)
 # Metric accumulators
 M_ARRIVED = _s()  # work units
 M_COMPLETED = _s()
@@ -542,8 +543,9 @@ I_U_SHIFT = _i()  # the device's day runs this many hours later than the archety
 I_OPT_CHARGING = _i()  # the device has optimised overnight charging on (U16)
 I_LPM_ALWAYS = _i()  # the user keeps Low Power Mode on: on again at every unplug (U17)
 # replay of a recorded trace (``replay.py``); the host sets the first three before a reset
-I_TRACE = _i()  # 1: this device's episodes replay its trace buffer ``tr``
-I_TR_N = _i()  # records in the trace buffer
+I_TRACE = _i()  # 1: this device's episodes replay its records in the trace pool ``tr``
+I_TR_OFF = _i()  # where they start in the pool (row of ``tr``)
+I_TR_N = _i()  # records from there on
 I_TR_FORCE = _i()  # 1: the battery level is set to each recorded sample (else only compared)
 I_TR_LN = _i()  # level samples only compared, after the I_TR_N records (0 when forced: they are records)
 I_TR_LPOS = _i()  # next of those samples to compare
@@ -551,6 +553,7 @@ I_TR_POS = _i()  # next record to apply
 I_TR_ON = _i()  # bit TR_* set: that channel is replayed now (recorded, not NaN)
 I_TR_SEEN = _i()  # bit TR_* set: that channel was replayed at some time in this episode
 I_TR_SCREEN = _i()  # the recorded screen state now (0/1; -1 unknown)
+I_TR_BLOCK = _i()  # bit k set: event clock k is a synthetic driver of a channel replayed now (replay.blocked)
 NSI = _i.n
 
 # Item fields items[N, MAXI, NIF]
@@ -587,7 +590,8 @@ JB_END = 1
 JB_KIND = 2  # a JK_* code
 NJF = 3
 
-# Trace records tr[N, n, NTRF] (replay.py): time (s since midnight of day 0), channel, value.
+# Trace records tr[n, NTRF] (replay.py), one pool shared by the devices (device i reads rows
+# I_TR_OFF ...): time (s since midnight of day 0), channel, value.
 # The channel codes follow bgenv.traces.CHANNELS.
 NTRF = 3
 TR_SCREEN = 0
@@ -599,7 +603,8 @@ TR_LOW_POWER = 5
 TR_DOZE = 6
 TR_TEMPERATURE = 7
 TR_NAMES = ("screen_on", "app_open", "plugged", "battery_level", "network", "low_power", "doze", "temperature_c")
-TR_REPLAYED = (TR_SCREEN, TR_APP, TR_PLUGGED, TR_LEVEL, TR_NETWORK, TR_LOW_POWER, TR_TEMPERATURE)  # replayed ones
+TR_REPLAYED = (TR_SCREEN, TR_APP, TR_PLUGGED, TR_LEVEL, TR_NETWORK, TR_LOW_POWER, TR_DOZE, TR_TEMPERATURE)  # replayed
+# (Doze on Android with Doze on only: bgenv.world drops it elsewhere, the kernel ignores it)
 
 # Event record fields ev[N, EV_BUF, NEVF]
 NEVF = 6  # t, kind, a, b, c, d

@@ -1,9 +1,9 @@
 """Replay of a recorded trace: the rules that let recorded channels drive a device.
 
-The host (``bgenv.world``) writes one episode's window of a :class:`bgenv.traces.Trace`
-into the device's trace buffer ``tr`` (float64 ``[n, NTRF]``: time in s since midnight of
-day 0, channel code ``TR_*``, value; sorted by time) and sets ``I_TRACE``, ``I_TR_N`` and
-``I_TR_FORCE`` before the reset. Without a trace (``I_TRACE`` 0, the default) nothing here
+The host (``bgenv.world``) points the device at one episode's window of a
+:class:`bgenv.traces.Trace` in the trace pool ``tr`` (float64 rows: time in s since
+midnight of day 0, channel code ``TR_*``, value; sorted by time) by setting ``I_TRACE``,
+``I_TR_OFF``, ``I_TR_N``, ``I_TR_LN`` and ``I_TR_FORCE`` before the reset. Without a trace (``I_TRACE`` 0, the default) nothing here
 runs and the synthetic world is untouched.
 
 At reset (``initial_state``) the records up to the episode's start give the starting
@@ -26,7 +26,17 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
   compared with the simulated level (``M_TR_GAP2``, ``M_TR_GAPN``), or set it
   (``I_TR_FORCE``).
 
-Doze is not replayed (the OS model keeps its own).
+* ``doze`` (Android with Doze on; ignored on iOS): the OS model's Doze follows the
+  record through ``scheduler.doze_follow`` (light or deep idle entered, or Doze left, at
+  the recorded change); ``doze_wake``/``doze_consider`` and the deep-Doze entry timer are
+  off meanwhile, while ``doze_timer`` keeps scheduling the maintenance windows inside
+  the recorded light or deep Doze. A NaN hands it back (``scheduler.doze_release``).
+
+The records live in one pool ``tr`` shared by the devices (a device reads its window from
+row ``I_TR_OFF`` on: the batch entry points pass it that view), so a reset copies nothing.
+The level samples cost no event: ``S_TR_LNEXT`` holds the next one's time and the event
+loop compares the samples due before each event; the synthetic clocks a replayed channel
+blocks are one bit each in ``I_TR_BLOCK`` (``block_mask``), tested once per event.
 """
 
 from __future__ import annotations
@@ -50,8 +60,11 @@ from bgenv.core.layout import (
     I_TR_N,
     I_TR_ON,
     NHZ,
+    P_DOZE_ON,
+    P_PLATFORM,
     P_REPLAY_NIGHT_H,
     P_TH_REPLAY_C,
+    PLATFORM_ANDROID,
     S_EV,
     S_HZ_RATE,
     S_HZ_REM,
@@ -74,26 +87,31 @@ def replayed(si, ch: int) -> bool:
 
 
 @kjit(inline="always")
-def blocks(si, k: int) -> bool:
-    """Event clock ``k`` is a synthetic driver of a channel the trace drives now."""
-    on = si[I_TR_ON]
+def block_mask(on: int) -> int:
+    """The event clocks (bit ``k`` for clock ``k``) that are synthetic drivers of the
+    channels replayed now (``on``: the ``I_TR_ON`` bits); kept in ``I_TR_BLOCK`` whenever
+    ``I_TR_ON`` changes, so the event loop tests one bit per event."""
+    m = 0
     if on == 0:
-        return False
-    screen = (on >> TR_SCREEN) & 1 != 0
-    app = (on >> TR_APP) & 1 != 0
-    if k == EV_SCREEN_ON or k == EV_SCREEN_OFF:
-        return screen
-    if k == EV_APP_OPEN:
-        return screen or app
-    if k == EV_APP_CLOSE:
-        return app
-    if k == EV_BEDTIME or k == EV_TOPUP or k == EV_CHARGE_STOP or k == EV_PLUGIN:
-        return (on >> TR_PLUGGED) & 1 != 0
-    if k == EV_NET:
-        return (on >> TR_NETWORK) & 1 != 0
-    if k == EV_THERMAL:
-        return (on >> TR_TEMPERATURE) & 1 != 0
-    return False
+        return m
+    if (on >> TR_SCREEN) & 1 != 0:
+        m |= (1 << EV_SCREEN_ON) | (1 << EV_SCREEN_OFF) | (1 << EV_APP_OPEN)
+    if (on >> TR_APP) & 1 != 0:
+        m |= (1 << EV_APP_OPEN) | (1 << EV_APP_CLOSE)
+    if (on >> TR_PLUGGED) & 1 != 0:
+        m |= (1 << EV_BEDTIME) | (1 << EV_TOPUP) | (1 << EV_CHARGE_STOP) | (1 << EV_PLUGIN)
+    if (on >> TR_NETWORK) & 1 != 0:
+        m |= 1 << EV_NET
+    if (on >> TR_TEMPERATURE) & 1 != 0:
+        m |= 1 << EV_THERMAL
+    return m
+
+
+@kjit(inline="always")
+def doze_replays(pf) -> bool:
+    """A recorded ``doze`` channel drives the device: Android with Doze on (on iOS, or
+    with Doze off in the scenario, the channel is ignored)."""
+    return pf[P_PLATFORM] == PLATFORM_ANDROID and pf[P_DOZE_ON] != 0.0
 
 
 @kjit(inline="always")

@@ -65,6 +65,7 @@ from bgenv.core.layout import (
     I_SCREEN,
     I_TEMP_EXEMPT,
     I_THERMAL,
+    I_TR_ON,
     I_WIN_ACTIVE,
     I_WIN_NET,
     I_WIN_POWER,
@@ -217,6 +218,7 @@ from bgenv.core.layout import (
     S_UNPLUG_T,
     S_USAGE,
     S_USAGE_TOT,
+    TR_DOZE,
     WT_ALARM,
     WT_EXPEDITED,
     WT_FGS,
@@ -936,9 +938,17 @@ def _set_doze(sf, si, ev, state: int, until: float) -> None:
 
 
 @kjit(inline="always")
+def doze_replayed(si) -> bool:
+    """A replayed trace records Doze now (``replay.py``): the OS model's own entry and exit
+    (``doze_wake``, ``doze_consider``, the deep-Doze timer) are off and ``doze_follow``
+    moves the state instead."""
+    return (si[I_TR_ON] >> TR_DOZE) & 1 != 0
+
+
+@kjit(inline="always")
 def doze_wake(pf, sf, si, ev) -> None:
     """Screen on, charger plugged in or motion in deep Doze: the device is active."""
-    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
+    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID or doze_replayed(si):
         return
     si[I_DOZE_STEP] = 0
     _set_doze(sf, si, ev, DZ_ACTIVE, INF)
@@ -954,7 +964,7 @@ def doze_consider(pf, sf, si, ev) -> None:
     unplugged, or motion ended deep Doze), so the light-Doze delay counts from now, as
     AOSP's DeviceIdleController schedules it when the device becomes inactive; deep
     Doze counts from the latest of screen-off, unplug and motion."""
-    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
+    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID or doze_replayed(si):
         return
     if si[I_SCREEN] != 0 or si[I_CHARGING] != 0:
         return
@@ -996,3 +1006,48 @@ def doze_timer(pf, sf, si, ev, jobs_pending: bool) -> None:
         k += 1
         si[I_DOZE_STEP] = k
         _set_doze(sf, si, ev, DZ_DEEP_IDLE, t + pf[P_DEEP_IDLE_S + min(k, NDEEP_IDLE - 1)])
+
+
+@kjit
+def doze_follow(pf, sf, si, ev, level: int) -> None:
+    """A replayed trace records Doze ``level`` (0 none, 1 light, 2 deep) from now on: the
+    device enters light or deep idle, or leaves Doze, now (through ``_set_doze``, as the
+    OS model's own transitions). Inside Doze, ``doze_timer`` goes on stepping the idle
+    and maintenance periods from the entry (rows 23, 25); the deep-Doze entry timer is
+    off (``S_DEEP_AT`` inf) while the record lasts. Nothing on iOS or with Doze off."""
+    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
+        return
+    sf[S_DEEP_AT] = INF
+    d = si[I_DOZE]
+    t = sf[S_T]
+    if level <= 0:
+        si[I_DOZE_STEP] = 0
+        _set_doze(sf, si, ev, DZ_ACTIVE, INF)
+    elif level == 1:
+        if d == DZ_LIGHT_IDLE or d == DZ_LIGHT_MAINT:
+            _doze_event(sf, si)
+        else:
+            si[I_DOZE_STEP] = 0
+            _set_doze(sf, si, ev, DZ_LIGHT_IDLE, t + pf[P_LIGHT_IDLE_S])
+    elif d == DZ_DEEP_IDLE or d == DZ_DEEP_MAINT:
+        _doze_event(sf, si)
+    else:
+        si[I_DOZE_STEP] = 0
+        _set_doze(sf, si, ev, DZ_DEEP_IDLE, t + pf[P_DEEP_IDLE_S])
+
+
+@kjit
+def doze_release(pf, sf, si, ev) -> None:
+    """The trace stops recording Doze (a NaN record; ``doze_replayed`` is already off): the
+    OS model takes it back from the current state (awake with the screen on or the
+    charger in; from active, light Doze is considered; inside Doze, the deep-Doze timer
+    restarts from the latest of screen-off, unplug and motion)."""
+    if pf[P_DOZE_ON] == 0.0 or pf[P_PLATFORM] != PLATFORM_ANDROID:
+        return
+    if si[I_SCREEN] != 0 or si[I_CHARGING] != 0:
+        doze_wake(pf, sf, si, ev)
+    elif si[I_DOZE] == DZ_ACTIVE:
+        doze_consider(pf, sf, si, ev)
+    else:
+        sf[S_DEEP_AT] = max(sf[S_SCREEN_OFF_SINCE], sf[S_LAST_MOTION], sf[S_UNPLUG_T]) + pf[P_DEEP_AFTER_S]
+        _doze_event(sf, si)

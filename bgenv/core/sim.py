@@ -122,7 +122,11 @@ class Simulator:
         self.tts = np.zeros((num, L.TTS_BUF))
         self.obs = np.zeros((num, NOBS), dtype=np.float32)
         self.acts = np.zeros((num, 4), dtype=np.int64)
-        self.tr = np.zeros((num, 1, L.NTRF))  # trace buffers (replay.py); grown by set_trace
+        # the trace records the devices replay (replay.py): one pool, device i reads rows
+        # si[i, I_TR_OFF]... It is never written in place (set_trace and attach_pool
+        # replace it), so copies of this simulator share it
+        self.tr = np.zeros((0, L.NTRF))
+        self._pools: tuple[tuple[np.ndarray, int], ...] = ()  # pools attached (attach_pool) and their rows in tr
         self.mask_len = int(params.nvec.sum())
         self._fresh = np.ones(num, dtype=bool)
         self._scratch = np.empty(L.TTS_BUF)  # work space of the time-to-success median
@@ -195,14 +199,15 @@ class Simulator:
         d = np.asarray(dst_idx, dtype=np.int64)
         if s.shape != d.shape:
             raise ValueError(f"src_idx and dst_idx differ in length: {s.shape} vs {d.shape}")
-        if src.tr.shape[1] > self.tr.shape[1]:
-            self._grow_trace(src.tr.shape[1])
         for k in _STATE:
-            if k == "tr":
-                self.tr[d] = 0.0
-                self.tr[d, : src.tr.shape[1]] = src.tr[s]
-            elif k != "ev":
+            if k != "ev":
                 getattr(self, k)[d] = getattr(src, k)[s]
+        if src.tr is not self.tr and src.si[s, L.I_TRACE].any():  # their records join this pool (once)
+            known = any(p is src.tr for p, _ in self._pools)
+            base = self.attach_pool(src.tr)
+            self.si[d, L.I_TR_OFF] += base
+            if not known:
+                self._pools += tuple((p, b + base) for p, b in src._pools if not any(q is p for q, _ in self._pools))
         self._fresh[d] = False
         both = self.record_events and src.record_events
         if both:
@@ -261,11 +266,38 @@ class Simulator:
         pf.flags.writeable = ph.flags.writeable = False
 
     # -- replayed traces (bgenv.world) ----------------------------------------
-    def _grow_trace(self, n: int) -> None:
-        tr = np.zeros((self.num, n, L.NTRF))
-        tr[:, : self.tr.shape[1]] = self.tr
-        self.tr = tr
+    def _append_pool(self, rec: np.ndarray) -> int:
+        """Append records to the pool (a new array: copies sharing the old one keep it);
+        returns the row they start at."""
+        base = self.tr.shape[0]
+        self.tr = np.ascontiguousarray(np.concatenate([self.tr, rec]))
         self._bind()
+        return base
+
+    def attach_pool(self, pool: np.ndarray) -> int:
+        """The row of ``tr`` at which the records of ``pool`` (float64 ``[n, 3]``, e.g. every
+        window of a trace, ``bgenv.world.TraceWorld.pool``) start, appending them the first
+        time this pool is seen (by identity): devices then replay parts of it with
+        ``use_traces`` and nothing is copied at their resets."""
+        for p, base in self._pools:
+            if p is pool:
+                return base
+        base = self._append_pool(np.asarray(pool, dtype=np.float64).reshape(-1, L.NTRF))
+        self._pools += ((pool, base),)
+        return base
+
+    def use_traces(
+        self, idx: np.ndarray, start: np.ndarray, n: np.ndarray, n_levels: np.ndarray, force_level: bool
+    ) -> None:
+        """Devices ``idx`` replay, from their next ``reset`` on, the pool rows ``start[j]``
+        .. ``start[j] + n[j] + n_levels[j]`` (``n[j]`` records, then ``n_levels[j]`` level
+        samples only compared, as ``split_levels`` orders them; vectorised)."""
+        si = self.si
+        si[idx, L.I_TRACE] = 1
+        si[idx, L.I_TR_OFF] = start
+        si[idx, L.I_TR_N] = n
+        si[idx, L.I_TR_LN] = n_levels
+        si[idx, L.I_TR_FORCE] = 1 if force_level else 0
 
     def set_trace(
         self, i: int, records: np.ndarray | None, force_level: bool = False, n_levels: int | None = None
@@ -275,7 +307,8 @@ class Simulator:
         its next ``reset`` on; None: back to the synthetic world. ``force_level``: set the
         battery to each recorded level sample instead of only comparing (``replay.py``).
         ``n_levels``: the records are already split (``split_levels``), with this many level
-        samples at the end."""
+        samples at the end. The records are appended to the pool shared by the devices
+        (a world of many windows uses ``attach_pool`` and ``use_traces`` instead)."""
         if records is None or len(records) == 0:
             self.si[i, L.I_TRACE] = 0
             self.si[i, L.I_TR_N] = 0
@@ -287,13 +320,8 @@ class Simulator:
             raise ValueError(f"trace records must be [n, {L.NTRF}]; got {rec.shape}")
         if n_levels is None:  # level samples only compared: a segment of their own, no events (replay.py)
             rec, n_levels = split_levels(rec, force_level)
-        if rec.shape[0] > self.tr.shape[1]:
-            self._grow_trace(rec.shape[0])
-        self.tr[i, : rec.shape[0]] = rec
-        self.si[i, L.I_TRACE] = 1
-        self.si[i, L.I_TR_N] = rec.shape[0] - n_levels
-        self.si[i, L.I_TR_LN] = n_levels
-        self.si[i, L.I_TR_FORCE] = 1 if force_level else 0
+        base = self._append_pool(rec)  # the pool grows with every call: for one-off records (tests, tools)
+        self.use_traces(np.array([i]), base, rec.shape[0] - n_levels, n_levels, force_level)
 
     # -- the event log ------------------------------------------------------
     def _flush(self, i: int) -> None:
@@ -433,7 +461,7 @@ class Simulator:
 
 
 # the per-device arrays (copied by ``copy``, ``load_devices``) and the attributes rebuilt by ``_bind``
-_STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh", "pidx", "tr")
+_STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts", "_fresh", "pidx")
 _DERIVED = ("_all", "_args", "_acts0")
 
 

@@ -164,7 +164,12 @@ class BackgroundSchedulingEnv(gym.Env):
       ``.npz`` traces (one pool of windows) or :class:`bgenv.traces.Trace` objects
       (``bgenv.world``). Each episode is a window of a trace from a local midnight chosen
       by the env's random generator (``world_mode="random"``) or in order
-      (``"sequential"``); the recorded channels drive the device, the archetype the rest; ``world_battery="recorded"`` sets the battery to each recorded sample (by
+      (``"sequential"``); the recorded channels drive the device (screen, app opens,
+      plugged, start level, network, Low Power Mode / Battery Saver, temperature as the
+      thermal state, and on Android Doze: the OS model's light/deep Doze follows the
+      record while its own entry timers are off; on iOS a ``doze`` channel is ignored),
+      the archetype the rest; ``world_battery="recorded"`` sets the battery to each
+      recorded sample (by
       default it is simulated from the recorded start). ``reset`` returns
       ``info["world"]`` (the window and the name of its trace) and the episode metrics gain ``battery_gap_rms`` and
       ``replayed_channels``.

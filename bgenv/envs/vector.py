@@ -312,17 +312,17 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         w = self.world
         assert w is not None
         n = self.num_envs
+        rngs, episodes = self._world_rng, self._world_episode
+        ks = []
         for j, i in enumerate(idx.tolist()):
-            seed = None if seeds is None else seeds[j]
-            if seed is not None or self._world_rng[i] is None:
-                self._world_rng[i] = gym.utils.seeding.np_random(seed)[0]
-                self._world_episode[i] = 0
-            rng = self._world_rng[i]
-            assert rng is not None
-            k = w.choose(rng, i + n * int(self._world_episode[i]))
-            self._world_episode[i] += 1
-            self.world_window[i] = k
-            w.load(self.sim, i, k)
+            rng = rngs[i]
+            if rng is None or (seeds is not None and seeds[j] is not None):
+                rng = rngs[i] = gym.utils.seeding.np_random(None if seeds is None else seeds[j])[0]
+                episodes[i] = 0
+            ks.append(w.choose(rng, i + n * int(episodes[i])))
+        episodes[idx] += 1
+        self.world_window[idx] = ks
+        w.load(self.sim, idx, ks)
 
     def device_scenario(self, i: int) -> Scenario:
         """The scenario device ``i``'s current episode runs (the env's scenario without a fleet)."""
@@ -492,7 +492,7 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
             fc, fb = self.device_cohort[final_idx], self.battery_start[final_idx]
             self._draw(final_idx, None)
         if self.world is not None:
-            fw = world_metrics(sf[final_idx], sim.si[final_idx])
+            fw = world_metrics(sf, sim.si, final_idx)
             ft = self.world.window_trace[self.world_window[final_idx]]
             self._world_assign(final_idx, None)
         sim.reset(None, final_idx)

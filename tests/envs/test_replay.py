@@ -425,3 +425,82 @@ def test_evaluate_and_compare_break_results_down_by_trace(trace_folder, capsys) 
     by = doc["policies"]["guidelines"]["by_trace"]
     assert set(by) <= {"a", "b"} and sum(v["episodes"] for v in by.values()) == 4
     assert "mean" in by[next(iter(by))]["battery_gap_rms"]
+
+
+def doze_trace() -> Trace:
+    """Two days from a UTC midnight, on battery: the screen on 20:00-20:30 on day 0, then
+    off 20:30-08:00 (day 1); Doze recorded none, light from 01:00 (day 1), deep from
+    02:00, none from 07:00, not recorded from 16:00."""
+    nan = float("nan")
+    return Trace(
+        start_utc_s=0.0,
+        duration_s=60 * H,
+        series={
+            "screen_on": Channel(
+                np.array([0.0, 20 * H, 20.5 * H, 32 * H, 32.5 * H]), np.array([0.0, 1.0, 0.0, 1.0, 0.0])
+            ),
+            "plugged": Channel(np.array([0.0]), np.array([0.0])),
+            "doze": Channel(np.array([0.0, 25 * H, 26 * H, 31 * H, 40 * H]), np.array([0.0, 1.0, 2.0, 0.0, nan])),
+        },
+        utc_offset_s=0.0,
+        name="doze",
+    )
+
+
+def test_recorded_doze_drives_android_doze_exactly() -> None:
+    env = gym.make("bgenv/Android-v1", world=doze_trace(), horizon_days=2)
+    _, info = run(env, seed=3)
+    doze = [(e["t"], e["state"]) for e in env.unwrapped.events if e["kind"] == "doze"]
+    night = [(t, s) for t, s in doze if t < 40 * H]
+    # nothing before the recorded light Doze at 01:00, though the screen is off from 20:30
+    assert night[0] == (25 * H, "light_idle")
+    deep = night.index((26 * H, "deep_idle"))  # (a light maintenance window may begin at 02:00 too)
+    light = night[:deep]
+    assert all(t < 26 * H + 1e-6 for t, _ in light)
+    assert {s for _, s in light} == {"light_idle", "light_maintenance"}  # the maintenance windows go on (row 23)
+    # deep from 02:00: idle 1 h, maintenance 5 min, idle 2 h, maintenance 10 min, idle (row 25); none at 07:00
+    assert night[deep:] == [
+        (26 * H, "deep_idle"),
+        (27 * H, "deep_maintenance"),
+        (27 * H + 300.0, "deep_idle"),
+        (29 * H + 300.0, "deep_maintenance"),
+        (29 * H + 900.0, "deep_idle"),
+        (31 * H, "active"),
+    ]
+    # the screen-on at 08:00 and motion do not move a recorded Doze; from 16:00 (NaN) the OS
+    # model's own Doze is back: the screen is off and the phone unplugged, so light Doze comes
+    assert (40 * H, "light_pre") in doze
+    assert info["metrics"]["replayed_channels"] == 3.0  # screen, plugged, Doze
+
+
+def test_doze_channel_is_ignored_on_ios() -> None:
+    env = gym.make("bgenv/iOS-v1", world=doze_trace(), horizon_days=2)
+    _, info = run(env, seed=3)
+    assert not [e for e in env.unwrapped.events if e["kind"] == "doze"]
+    assert info["metrics"]["replayed_channels"] == 2.0  # screen, plugged
+    assert "doze" not in env.unwrapped.world.channels(0)
+
+
+def test_loaded_replaying_devices_continue_and_share_the_pool() -> None:
+    from bgenv.core.sim import Simulator
+
+    venv = gym.make_vec(
+        "bgenv/iOS-v1", num_envs=2, vectorization_mode="vector_entry_point", world="trace:mcm_iphone13", horizon_days=1
+    )
+    venv.reset(seed=0)
+    sim = venv.unwrapped.sim
+    act = np.tile([1, 0, 2, 0], (2, 1))
+    for _ in range(5):
+        venv.step(act)
+    plan = Simulator(sim.params, num=4, record_events=False)
+    sizes = set()
+    for _ in range(3):  # as a planner does before every decision: the windows join its pool once
+        plan.load_devices(sim, np.array([0, 1, 0, 1]), np.arange(4))
+        sizes.add(plan.tr.shape[0])
+    assert sizes == {sim.tr.shape[0]}
+    twin = sim.copy()
+    assert twin.tr is sim.tr  # copies share the records (never written in place)
+    for _ in range(20):
+        plan.step(np.tile([1, 0, 2, 0], (4, 1)))
+        twin.step(act)
+        assert np.array_equal(plan.obs[:2], twin.obs) and np.array_equal(plan.obs[2:], twin.obs)

@@ -374,3 +374,32 @@ def test_bench_json_report_has_every_section(capsys):
     assert "ConditionalMlpPolicy" in last["ours"] and "FusedMlpPolicy" in last["reference"]
     text = bench.format_report(rep)
     assert "(a) single env" in text and "(e) reset cost and memory" in text
+
+
+def test_bench_replay_section_reports_both_speeds(capsys):
+    import json
+
+    from agents import bench
+
+    argv = ["--seconds", "0.02", "--rounds", "1", "--n-envs", "4", "--sections", "replay", "--json"]
+    assert bench.main(argv) == 0
+    rep = json.loads(capsys.readouterr().out)["replay"]
+    wall, cpu, days = rep["comparisons"]
+    assert days["target"] is None and days["ours_value"] > 0
+    assert wall["ours"] == "trace mcm_iphone13 (iOS)" and wall["reference"] == "synthetic ios_commuter"
+    for c in (wall, cpu):
+        assert c["ours_value"] > 0 and c["reference_value"] > 0 and c["target"] == 1.0
+        assert c["ratio"] == pytest.approx(c["ours_value"] / c["reference_value"])
+    assert all(v > 0 for v in rep["events_per_step"].values()) and len(rep["events_per_step"]) == 2
+    text = bench.format_report({"replay": rep} | _bench_head())
+    assert "(b3) trace replay vs synthetic world" in text and "kernel events per env-step" in text
+
+
+def _bench_head() -> dict:
+    """The report keys ``format_report`` needs besides its sections."""
+    return {
+        "machine": {"platform": "p", "cpu": "c", "cores": 1, "cores_usable": 1},
+        "settings": {"rounds": 1, "seconds_per_round": 0.02, "n_envs": 4, "ppo_steps": 1, "ppo_envs": 1},
+        "warm_up_s": {},
+        "total_s": 0.0,
+    }
