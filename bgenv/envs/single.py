@@ -221,6 +221,10 @@ class BackgroundSchedulingEnv(gym.Env):
       mask advises against resubmitting the same pending, already eligible request
       (it would only reset its timer, row 42); trajectories under given actions are
       unchanged.
+      Additions that leave the synthetic world's trajectories unchanged: env copies
+      (``copy.deepcopy``, ``pickle``), per-device scenarios in a batch (fleets), and
+      ``world``: replay of a recorded trace (screen, app opens, plugged, start level,
+      network, Low Power Mode, temperature as the thermal state, Android Doze).
     * v0: initial release.
     """
 
