@@ -863,7 +863,7 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 or tron & _TR_APP_DRIVERS != 0 else sf[S_RATE_APP])
     _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 or tron & _TR_SCREEN_BIT != 0 else sf[S_RATE_SCREEN])
     _set_hazard(sf, EV_NET, 0.0 if tron & _TR_NET_BIT != 0 else pf[P_NET_CHANGE_PER_S])
-    drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE) else pf[P_DROPS_PER_S]
+    drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE or tron & _TR_NET_BIT != 0) else pf[P_DROPS_PER_S]
     _set_hazard(sf, EV_DROP, drop_rate)
     _set_hazard(sf, EV_MOTION, sf[S_RATE_MOTION])
     # (the daytime plug-in clock's rate changes only with the hour: set in _hourly_rates)

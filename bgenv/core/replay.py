@@ -51,6 +51,7 @@ from bgenv.core.layout import (
     EV_APP_OPEN,
     EV_BEDTIME,
     EV_CHARGE_STOP,
+    EV_DROP,
     EV_NET,
     EV_PLUGIN,
     EV_SCREEN_OFF,
@@ -100,8 +101,8 @@ def block_mask(on: int) -> int:
         m |= (1 << EV_APP_OPEN) | (1 << EV_APP_CLOSE)
     if (on >> TR_PLUGGED) & 1 != 0:
         m |= (1 << EV_BEDTIME) | (1 << EV_TOPUP) | (1 << EV_CHARGE_STOP) | (1 << EV_PLUGIN)
-    if (on >> TR_NETWORK) & 1 != 0:
-        m |= 1 << EV_NET
+    if (on >> TR_NETWORK) & 1 != 0:  # the record has the outages too: no synthetic drops on top
+        m |= (1 << EV_NET) | (1 << EV_DROP)
     if (on >> TR_TEMPERATURE) & 1 != 0:
         m |= 1 << EV_THERMAL
     return m

@@ -504,3 +504,33 @@ def test_loaded_replaying_devices_continue_and_share_the_pool() -> None:
         plan.step(np.tile([1, 0, 2, 0], (4, 1)))
         twin.step(act)
         assert np.array_equal(plan.obs[:2], twin.obs) and np.array_equal(plan.obs[2:], twin.obs)
+
+
+@pytest.mark.parametrize("env_id", ["bgenv/iOS-v1", "bgenv/Android-v1"])
+def test_a_recorded_network_brings_its_own_outages(env_id: str) -> None:
+    """A recorded network channel holds the phone's real outages, so the user model's
+    synthetic drops stay off while it is recorded (they would add outages the phone did not
+    have): Wi-Fi for two days with a recorded outage 10:00-10:05 on day 0 gives exactly
+    that outage and no ``drop`` record, where the synthetic world drops the connection
+    (``drops_per_hour`` of the user archetype)."""
+    wifi, none = 2.0, 0.0
+    trace = Trace(
+        start_utc_s=0.0,
+        duration_s=72 * H,
+        series={
+            "network": Channel(np.array([0.0, 10 * H, 10 * H + 300.0]), np.array([wifi, none, wifi])),
+            "battery_level": Channel(np.array([0.0]), np.array([0.9])),
+        },
+        name="wifi",
+    )
+    env = gym.make(env_id, world=trace, horizon_days=2)
+    run(env, seed=3)
+    ev = env.unwrapped.events
+    assert [e for e in ev if e["kind"] == "drop"] == []
+    t0 = ev[0]["t"]  # the episode starts at 07:00: its reset logs the network the record sets
+    net = [(e["t"], e["network"]) for e in ev if e["kind"] == "network"]
+    assert [n for n in net if n[0] == t0][-1] == (t0, "wifi")
+    assert [n for n in net if n[0] > t0] == [(10 * H, "none"), (10 * H + 300.0, "wifi")]
+    synthetic = gym.make(env_id, horizon_days=2)
+    run(synthetic, seed=3)
+    assert any(e["kind"] == "drop" for e in synthetic.unwrapped.events)
