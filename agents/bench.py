@@ -189,17 +189,24 @@ def bench_single(seconds: float, rounds: int) -> dict[str, Any]:
     }
 
 
-def _vector_side(env: Any, actions: Any, seconds: float) -> Callable[[int], float]:
+def _vector_side(env: Any, actions: Any, seconds: float, cpu: list[float] | None = None) -> Callable[[int], float]:
+    """A round of ``env`` stepping ``actions`` for ``seconds``: env-steps per wall second.
+    With ``cpu``, each round also appends its env-steps per CPU second of this process
+    (``time.process_time``): on a shared machine the other jobs' load slows the wall clock
+    of both sides, the CPU time much less."""
     n = env.num_envs
 
     def run(r: int) -> float:
         k = 0
+        c0 = time.process_time()
         t0 = time.perf_counter()
         while True:
             env.step(actions[k % len(actions)])
             k += 1
             el = time.perf_counter() - t0
             if el >= seconds:
+                if cpu is not None:
+                    cpu.append(k * n / max(time.process_time() - c0, 1e-9))
                 return k * n / el
 
     return run
@@ -581,27 +588,6 @@ def profile_single(seconds: float) -> str:
     return buf.getvalue()
 
 
-def _cpu_side(env: Any, actions: Any, seconds: float, cpu: list[float]) -> Callable[[int], float]:
-    """``_vector_side`` that also appends each round's env-steps per CPU second of this
-    process (``time.process_time``) to ``cpu``: on a shared machine the other jobs' load
-    slows the wall clock of both sides, the CPU time much less."""
-    n = env.num_envs
-
-    def run(r: int) -> float:
-        k = 0
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        while True:
-            env.step(actions[k % len(actions)])
-            k += 1
-            el = time.perf_counter() - t0
-            if el >= seconds:
-                cpu.append(k * n / max(time.process_time() - c0, 1e-9))
-                return k * n / el
-
-    return run
-
-
 def _per_step(env: Any, actions: Any, steps: int = 64) -> tuple[float, float]:
     """Kernel events and simulated seconds per env-step (over the devices whose episode
     did not end in the step), untimed."""
@@ -638,8 +624,8 @@ def bench_replay(seconds: float, rounds: int, n_envs: int) -> dict[str, Any]:
     load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     res = _interleave(
         {
-            names[0]: _cpu_side(trace, actions, seconds, cpu[names[0]]),
-            names[1]: _cpu_side(synth, actions, seconds, cpu[names[1]]),
+            names[0]: _vector_side(trace, actions, seconds, cpu[names[0]]),
+            names[1]: _vector_side(synth, actions, seconds, cpu[names[1]]),
         },
         rounds,
     )

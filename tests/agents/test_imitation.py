@@ -29,15 +29,7 @@ from agents.train import _clone_settings, make_train_env
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One torch thread, as bgenv train runs (cloning is ~7x slower on two contended threads)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/agents/conftest.py
 
 
 def new_model(config: str, scenario: str, n_envs: int | None = None, fused_head: bool = True, **changes):

@@ -20,14 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL_PLANNER = "planner:lookahead_h=1:samples=2"  # 2 futures of 1 simulated hour: fast
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/agents/conftest.py
 
 
 def train_env(scenario: str, n_envs: int, seed: int = 0):
