@@ -42,12 +42,12 @@ docs-serve: install
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
 
 lint: install
-	$(VENV)/bin/ruff check bgenv agents tests examples mkdocs_hooks.py
-	$(VENV)/bin/ruff format --check bgenv agents tests examples mkdocs_hooks.py
+	$(VENV)/bin/ruff check bgenv agents tests examples notebooks mkdocs_hooks.py
+	$(VENV)/bin/ruff format --check bgenv agents tests examples notebooks mkdocs_hooks.py
 
 fmt: install
-	$(VENV)/bin/ruff format bgenv agents tests examples mkdocs_hooks.py
-	$(VENV)/bin/ruff check --fix bgenv agents tests examples mkdocs_hooks.py
+	$(VENV)/bin/ruff format bgenv agents tests examples notebooks mkdocs_hooks.py
+	$(VENV)/bin/ruff check --fix bgenv agents tests examples notebooks mkdocs_hooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache bgenv/core/__pycache__ build dist site *.egg-info

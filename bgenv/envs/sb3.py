@@ -6,7 +6,9 @@ steps all ``n`` devices with one call into the compiled simulator and keeps SB3'
 conventions: ``step_wait`` returns ``(obs, rewards, dones, infos)`` with
 ``dones = truncated`` (episodes only truncate, at the scenario horizon), the finished
 devices already reset, and on an episode end ``infos[i]["terminal_observation"]``,
-``infos[i]["TimeLimit.truncated"] = True`` and ``infos[i]["metrics"]``. Every info also
+``infos[i]["TimeLimit.truncated"] = True`` and ``infos[i]["metrics"]`` (with a trace
+world also ``infos[i]["world_trace"]``, the index of the trace it replayed in the world's
+``labels``). Every info also
 holds ``"cost"``, ``"t_s"`` and ``"dt_s"`` of the step, as the single env's (simulated s
 since the episode's reset and since the previous decision): on an episode end those of
 the finished episode's last step (SB3's convention, as ``DummyVecEnv``'s: the info of a
@@ -86,6 +88,8 @@ class BgenvVecEnv(VecEnv):
             info["metrics"] = dict(zip(METRIC_NAMES, r.final_metrics[j].tolist()))
             if r.final_world is not None:  # a trace world
                 info["metrics"].update(zip(WORLD_METRICS, r.final_world[j].tolist()))
+            if r.final_trace is not None:  # which of the world's traces it replayed
+                info["world_trace"] = int(r.final_trace[j])
             if r.final_cohort is not None and r.final_battery_start is not None:  # a fleet
                 info["cohort"] = int(r.final_cohort[j])
                 info["battery_start"] = float(r.final_battery_start[j])

@@ -353,6 +353,20 @@ def test_a_folder_replays_deterministically_and_uses_every_trace(trace_folder) -
         if done.all():
             break
     assert done.all()
+    # SB3's view names the trace in each finished device's info
+    from bgenv.envs.sb3 import make_sb3_vec_env
+
+    sb3 = make_sb3_vec_env("bgenv/iOS-v1", n_envs=n, seed=20, world=str(trace_folder), horizon_days=1)
+    sb3.reset()
+    named: dict[int, int] = {}
+    for _ in range(5000):
+        _, _, dones, sb3_infos = sb3.step(np.tile([1, 0, 2, 0], (n, 1)))
+        for i in np.flatnonzero(dones):
+            named.setdefault(int(i), sb3_infos[i]["world_trace"])
+        if len(named) == n:
+            break
+    assert named == {i: int(expected[i]) for i in range(n)}
+    sb3.close()
 
 
 def test_a_single_trace_keeps_its_window_choice() -> None:
