@@ -5,7 +5,8 @@
   last log dump, i.e. per rollout for PPO/A2C).
 * :class:`HeldOutEvalCallback`: every ``eval_freq`` env steps, the current policy on
   held-out seeds (:data:`agents.evaluate.VALIDATION_SEED` up) as ``eval/<metric>`` (mean
-  over the episodes) and ``eval/score_vs_guidelines``; keeps ``best_model.zip`` by reward.
+  over the episodes) and ``eval/score_vs_guidelines``; keeps ``best_model.zip`` by reward
+  (within the run's battery budget when it has one).
 * :class:`HParamsCallback`: the run's hyperparameters in TensorBoard's HParams tab.
 * :func:`write_reference_lines`: the hand-written policies' scores on the same held-out
   seeds, written as flat ``eval/<metric>`` lines in sibling runs
@@ -73,6 +74,11 @@ class HeldOutEvalCallback(BaseCallback):
             reports them to Ray Tune from here.
         eval_at_start: also evaluate when training starts, before the first update (a
             warm-started model's starting point: the behaviour clone of ``--init-from``).
+        battery_budget: a run's weekly battery budget (fraction of a full battery per
+            simulated week, :mod:`agents.battery_budget`), or None. With it ``best_model.zip``
+            is the evaluation with the best mean reward among those whose mean weekly
+            battery cost is within the budget (``eval/within_budget`` 1); while none is,
+            the one closest to the budget.
     """
 
     def __init__(
@@ -87,8 +93,10 @@ class HeldOutEvalCallback(BaseCallback):
         verbose: int = 0,
         on_eval: Callable[[int, dict[str, float]], None] | None = None,
         eval_at_start: bool = False,
+        battery_budget: float | None = None,
     ) -> None:
         super().__init__(verbose)
+        self.battery_budget = battery_budget
         self.eval_at_start = eval_at_start
         self.scenario = scenario
         self.episodes = episodes
@@ -99,6 +107,8 @@ class HeldOutEvalCallback(BaseCallback):
         self.overrides = overrides or {}
         self.on_eval = on_eval
         self.best_reward = -math.inf
+        self.best_key: tuple[bool, float] = (False, -math.inf)
+        self.best_step: int | None = None
         self.last_eval_step = -1
         self.next_eval = -1
         self.history: list[tuple[int, dict[str, float]]] = []
@@ -140,9 +150,20 @@ class HeldOutEvalCallback(BaseCallback):
             if _finite(score):
                 self.logger.record(f"{EVAL_TAG}/score_vs_guidelines", score)
                 means["score_vs_guidelines"] = score
+        key = (True, reward)
+        if self.battery_budget is not None:
+            weekly = float(np.mean(res.values("battery_cost") * 7.0 / res.values("simulated_days")))
+            within = weekly <= self.battery_budget
+            means["battery_cost_week"] = weekly
+            means["within_budget"] = float(within)
+            self.logger.record(f"{EVAL_TAG}/battery_cost_week", weekly)
+            self.logger.record(f"{EVAL_TAG}/within_budget", float(within))
+            key = (True, reward) if within else (False, -weekly)
         self.history.append((self.num_timesteps, means))
-        if self.best_path is not None and reward > self.best_reward:
+        if self.best_path is not None and key > self.best_key:
+            self.best_key = key
             self.best_reward = reward
+            self.best_step = self.num_timesteps
             self.model.save(self.best_path)
             vn = self.model.get_vec_normalize_env()
             if vn is not None:

@@ -26,8 +26,8 @@ files meant for the zoo leave them out):
   (a file may not give both).
 * ``battery_budget`` (a fraction of a full battery per simulated week, or a hand-written
   policy's name such as ``guidelines``: its weekly battery cost on the run's validation
-  episodes) and ``battery_budget_lr``: train against a battery budget with a learned
-  battery price (:mod:`agents.battery_budget`).
+  episodes), ``battery_budget_lr`` and ``battery_budget_price`` (the starting price): train
+  against a battery budget with a learned battery price (:mod:`agents.battery_budget`).
 * ``action_head``: ``conditional`` (the default for MaskablePPO) or ``independent`` (the
   default for PPO and A2C; :data:`DEFAULT_ACTION_HEAD`). With the fused head,
   ``conditional`` builds :class:`~agents.distributions.ConditionalMlpPolicy` /
@@ -170,6 +170,8 @@ class TrainConfig:
         battery_budget: weekly battery budget of the run (fraction of a full battery, or
             a hand-written policy's name), or None for none (:mod:`agents.battery_budget`).
         battery_budget_lr: the budget's price step (None: the module's default).
+        battery_budget_price: the price the run starts from (reward units per % of
+            battery; None: 0).
         action_head: ``conditional`` or ``independent`` parts of the fused head (see the
             module docstring).
         init: behaviour-cloning warm start of a new model
@@ -190,6 +192,7 @@ class TrainConfig:
     half_life_h: float | None = None
     battery_budget: float | str | None = None
     battery_budget_lr: float | None = None
+    battery_budget_price: float | None = None
     action_head: str = "independent"
     init: CloneSettings | None = None
 
@@ -304,6 +307,7 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         half_life = float(half_life)
     budget = hp.pop("battery_budget", None)
     budget_lr = hp.pop("battery_budget_lr", None)
+    budget_price = hp.pop("battery_budget_price", None)
     if budget is not None:
         if isinstance(budget, bool) or not (
             isinstance(budget, str) or (isinstance(budget, (int, float)) and budget > 0)
@@ -318,6 +322,12 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         if budget is None:
             raise HyperparamError(f"{where}.battery_budget_lr: set battery_budget too")
         budget_lr = float(budget_lr)
+    if budget_price is not None:
+        if isinstance(budget_price, bool) or not isinstance(budget_price, (int, float)) or not budget_price >= 0:
+            raise HyperparamError(f"{where}.battery_budget_price: expected a number >= 0; got {budget_price!r}")
+        if budget is None:
+            raise HyperparamError(f"{where}.battery_budget_price: set battery_budget too")
+        budget_price = float(budget_price)
     action_head = hp.pop("action_head", DEFAULT_ACTION_HEAD.get(algo, "independent"))
     if action_head not in ACTION_HEADS:
         raise HyperparamError(f"{where}.action_head: expected one of {', '.join(ACTION_HEADS)}; got {action_head!r}")
@@ -385,6 +395,7 @@ def load_train_config(path: str | Path, env_id: str, n_envs: int | None = None) 
         half_life_h=half_life,
         battery_budget=budget,
         battery_budget_lr=budget_lr,
+        battery_budget_price=budget_price,
         action_head=action_head,
         init=init,
     )

@@ -240,7 +240,9 @@ def train(
         from agents.battery_budget import DEFAULT_LR, BatteryBudget
 
         weekly = resolve_battery_budget(cfg.battery_budget, refs, scenario, eval_episodes, eval_seed, overrides)
-        env = budget = BatteryBudget(env, weekly, lr=cfg.battery_budget_lr or DEFAULT_LR)
+        env = budget = BatteryBudget(
+            env, weekly, lr=cfg.battery_budget_lr or DEFAULT_LR, price=cfg.battery_budget_price or 0.0
+        )
     cls = cfg.algo_class()
     if resume_model is not None:
         vn_path = stats_beside(resume_model)
@@ -291,6 +293,7 @@ def train(
         overrides=overrides,
         on_eval=on_eval,
         eval_at_start=cfg.init is not None and resume_model is None,
+        battery_budget=None if budget is None else budget.budget,
     )
     extra: list[Any] = []
     if budget is not None:
@@ -338,7 +341,9 @@ def train(
         "hyperparams": cfg.raw,
         "policy": f"{type(model.policy).__module__}.{type(model.policy).__qualname__}",
         "fused_head": is_fused(model.policy),
-        "battery_budget": None if budget is None else {"per_week": budget.budget, "from": cfg.battery_budget},
+        "battery_budget": None
+        if budget is None
+        else {"per_week": budget.budget, "from": cfg.battery_budget, "start_price": budget.price},
         "action_head": action_head_of(model.policy),
         "eval": {"episodes": eval_episodes, "seed": eval_seed, "freq": eval_freq},
         "git_commit": _git_commit(),
@@ -370,6 +375,7 @@ def train(
             "wall_seconds": round(seconds, 1),
             "final_eval": {k: (v if math.isfinite(v) else None) for k, v in final.items()},
             **({"battery_price_final": budget.price} if budget is not None else {}),
+            "best_model_step": evaluator.best_step,
         }
     )
     (run_dir / "run.yaml").write_text(yaml.safe_dump(_plain(meta), sort_keys=False))

@@ -75,3 +75,69 @@ def test_config_keys(tmp_path):
     f.write_text("bgenv/iOS-v1:\n  battery_budget_lr: 0.2\n")
     with pytest.raises(HyperparamError, match="set battery_budget too"):
         load_train_config(f, "bgenv/iOS-v1")
+
+
+def test_starting_price_key(tmp_path):
+    f = tmp_path / "ppo.yaml"
+    f.write_text("bgenv/iOS-v1:\n  battery_budget: guidelines\n  battery_budget_price: 20\n")
+    assert load_train_config(f, "bgenv/iOS-v1").battery_budget_price == 20.0
+    assert load_train_config(f, "bgenv/iOS-v1").algo_kwargs.get("battery_budget_price") is None
+    f.write_text("bgenv/iOS-v1:\n  battery_budget: guidelines\n  battery_budget_price: -1\n")
+    with pytest.raises(HyperparamError, match="battery_budget_price"):
+        load_train_config(f, "bgenv/iOS-v1")
+    f.write_text("bgenv/iOS-v1:\n  battery_budget_price: 20\n")
+    with pytest.raises(HyperparamError, match="set battery_budget too"):
+        load_train_config(f, "bgenv/iOS-v1")
+
+
+class _Model:
+    """What the evaluation callback touches of a model: saving, the logger, statistics."""
+
+    def __init__(self) -> None:
+        from stable_baselines3.common.logger import Logger
+
+        self.logger = Logger(None, [])
+        self.saved: list[int] = []
+        self.num_timesteps = 0
+
+    def save(self, path) -> None:
+        self.saved.append(self.num_timesteps)
+
+    def get_vec_normalize_env(self):
+        return None
+
+
+@pytest.mark.parametrize(
+    ("budget", "best"),
+    [
+        (None, 300),  # by reward alone
+        (0.030, 200),  # the best reward within 0.030 a week
+        (0.010, 100),  # none within: the one closest to the budget
+    ],
+)
+def test_best_model_within_the_budget(monkeypatch, tmp_path, budget, best):
+    import agents.callbacks as cb
+    from agents.evaluate import EpisodeResults
+
+    # step -> (weekly reward, weekly battery cost) of a two-episode validation
+    evals = {100: (850.0, 0.020), 200: (900.0, 0.029), 300: (990.0, 0.041), 400: (870.0, 0.028)}
+    model = _Model()
+
+    def fake_evaluate(policy, scenario, episodes, seed, **overrides):
+        reward, weekly = evals[model.num_timesteps]
+        m = {"episode_reward": reward, "battery_cost": weekly, "simulated_days": 7.0}
+        return EpisodeResults("current", str(scenario), [seed, seed + 1], [dict(m), dict(m)])
+
+    monkeypatch.setattr(cb, "evaluate", fake_evaluate)
+    monkeypatch.setattr(cb.HeldOutEvalCallback, "_policy", lambda self: None)
+    callback = cb.HeldOutEvalCallback(
+        "ios_commuter", 2, 50_000, 100, best_path=tmp_path / "best_model.zip", battery_budget=budget
+    )
+    callback.init_callback(model)
+    for step in evals:
+        model.num_timesteps = callback.num_timesteps = step
+        callback.evaluate_now()
+    assert callback.best_step == best and model.saved[-1] == best
+    if budget is not None:
+        within = [m["within_budget"] for _, m in callback.history]
+        assert within == [float(w <= budget) for _, w in evals.values()]
