@@ -32,6 +32,17 @@ core: ~160 demonstration steps a second for ``planner``, ~300 for ``oracle``).
    the estimate of the last observation (recomputed each epoch), as SB3 does in its
    rollouts.
 
+3. **DAgger rounds** (optional, ``init_from_dagger_rounds``): the clone drives the env
+   (its deterministic action, as ``bgenv eval`` plays it) while the teacher labels every
+   state the clone reaches with its own action; the new steps join the demonstrations and
+   the clone is trained again on all of them (Ross et al., 2011, "A reduction of imitation
+   learning and structured prediction to no-regret online learning"). Plain cloning only
+   sees the teacher's states, so the clone's errors lead it to states it never learned;
+   DAgger teaches it those. The observation and reward statistics are frozen during these
+   rounds, so every round is normalised as the clone was trained. Each round logs
+   ``bc/dagger_agreement``: the share of the clone's own steps where it chose the teacher's
+   action in every part (before retraining on them).
+
 An expert action that the env's mask excludes (the hand-written policies do not always
 respect the masks) would get a log-likelihood of about ``-1e8`` under a masked policy;
 such rows are trained without their mask, and counted (:attr:`CloneSummary.masked_out_rows`).
@@ -50,12 +61,15 @@ and ``--init-steps`` override the first two)::
     init_from_batch_size: 256
     init_from_ent_coef: 0.0     # entropy bonus of the cloning loss
     init_from_vf_coef: 0.5      # weight of the value head's loss
+    init_from_dagger_rounds: 0  # DAgger rounds after the cloning (0: plain cloning)
+    init_from_dagger_steps: 0   # decision steps per round (0: as many as init_from_steps)
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -69,6 +83,8 @@ CONFIG_KEYS: dict[str, str] = {
     "init_from_batch_size": "batch_size",
     "init_from_ent_coef": "ent_coef",
     "init_from_vf_coef": "vf_coef",
+    "init_from_dagger_rounds": "dagger_rounds",
+    "init_from_dagger_steps": "dagger_steps",
 }
 SUPPORTED_ALGOS = ("ppo", "a2c", "maskable_ppo")
 
@@ -89,6 +105,8 @@ class CloneSettings:
         batch_size: rows (decision steps) per minibatch.
         ent_coef: weight of the entropy bonus in the loss (0: plain maximum likelihood).
         vf_coef: weight of the value head's squared error in the loss.
+        dagger_rounds: DAgger rounds after the cloning (module docstring; 0: none).
+        dagger_steps: decision steps the clone drives per round (0: as many as ``steps``).
     """
 
     policy: str
@@ -98,6 +116,8 @@ class CloneSettings:
     batch_size: int = 256
     ent_coef: float = 0.0
     vf_coef: float = 0.5
+    dagger_rounds: int = 0
+    dagger_steps: int = 0
 
     def __post_init__(self) -> None:
         from agents.intent_policies import INTENT_POLICIES
@@ -122,6 +142,10 @@ class CloneSettings:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"init_from {name} must be an integer >= 1; got {v!r}")
+        for name in ("dagger_rounds", "dagger_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"init_from {name} must be an integer >= 0; got {v!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"init_from learning rate must be > 0; got {self.learning_rate!r}")
         if not (self.ent_coef >= 0 and self.vf_coef >= 0):
@@ -174,6 +198,8 @@ class Demonstrations:
             that ended after step ``t`` (zeros elsewhere).
         last_obs: ``[N, D]`` float32, the normalised observation after the last step.
         nvec: choices of each action part.
+        driver_actions: ``[T, N, parts]`` the actions that stepped the env when a driver
+            (the clone, in a DAgger round) acted and the expert only labelled; else None.
     """
 
     obs: np.ndarray
@@ -186,6 +212,14 @@ class Demonstrations:
     terminal_obs: np.ndarray
     last_obs: np.ndarray
     nvec: np.ndarray
+    driver_actions: np.ndarray | None = None
+
+    def agreement(self) -> float:
+        """Share of steps where the driver chose the expert's action in every part (NaN
+        without a driver)."""
+        if self.driver_actions is None:
+            return float("nan")
+        return float((self.driver_actions == self.actions).all(axis=-1).mean())
 
     def mask_allows(self) -> np.ndarray:
         """``[T, N]`` bool: the mask allows the expert's action in every part."""
@@ -230,19 +264,34 @@ def _expert(env: Any, policy: str, ctx: Any, seed: int | None) -> Any:
     )
 
 
-def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None = None) -> Demonstrations:
+Driver = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``driver(obs, masks) -> actions``: ``[N, D]`` observations as the env returns them
+(normalised under ``VecNormalize``) and ``[N, sum(nvec)]`` masks to ``[N, parts]`` actions."""
+
+
+def collect_demonstrations(
+    env: Any, policy: str, steps: int, seed: int | None = None, driver: Driver | None = None
+) -> Demonstrations:
     """Run ``policy`` (a hand-written policy's name, or a planning policy's spec such as
     ``planner`` or ``oracle:lookahead_h=6``, which plans on copies of ``env``'s simulator)
     on the (batched, possibly ``VecNormalize``-wrapped) SB3 training ``env`` for ``ceil(steps / n_envs)`` steps of every device, from a fresh
     ``reset()`` (the env's own seeds: a training env's are training seeds), and record
     what it saw and did. A ``VecNormalize`` env is stepped in training mode, so its
     statistics are updated; observations and rewards are then normalised with the final
-    statistics."""
+    statistics.
+
+    With a ``driver`` (a DAgger round) the driver's actions step the env and ``policy``
+    only labels the states they reach: ``actions`` holds the teacher's choices and
+    ``driver_actions`` the driver's. The ``VecNormalize`` statistics are left as they are
+    (the env is stepped outside training mode and put back as it was)."""
     from bgenv.envs.actions import ActionTable
 
     vn = _vec_normalize(env)
-    if vn is not None and not vn.training:
+    if vn is not None and not vn.training and driver is None:
         raise ValueError("collect_demonstrations needs the VecNormalize env in training mode")
+    was_training = vn.training if vn is not None else False
+    if vn is not None and driver is not None:
+        vn.training = False
     try:  # bgenv/CrossPlatform-v1: the intent table
         table = env.get_attr("action_table")[0]
     except AttributeError:
@@ -266,12 +315,16 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
     out_rew = np.zeros((t_len, n), dtype=np.float32)
     out_done = np.zeros((t_len, n), dtype=bool)
     out_dt = np.zeros((t_len, n), dtype=np.float64)
+    out_driven = np.zeros((t_len, n, len(nvec)), dtype=np.int64) if driver is not None else None
     for t in range(t_len):
         masks = np.stack(env.env_method("action_masks")).astype(bool)
         actions = np.asarray(expert.act(raw_obs, masks), dtype=np.int64).reshape(n, len(nvec))
         out_obs[t] = raw_obs
         out_act[t] = actions
         out_mask[t] = masks
+        if out_driven is not None:
+            actions = np.asarray(driver(obs, masks), dtype=np.int64).reshape(n, len(nvec))
+            out_driven[t] = actions
         nxt, rewards, dones, infos = env.step(actions)
         out_rew[t] = vn.get_original_reward() if vn is not None else rewards
         out_done[t] = dones
@@ -279,7 +332,10 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
         for i in np.flatnonzero(dones):
             term = np.asarray(infos[i]["terminal_observation"], dtype=np.float32)
             out_term[t, i] = vn.unnormalize_obs(term) if (vn is not None and vn.norm_obs) else term
+        obs = nxt
         raw_obs = vn.get_original_obs() if vn is not None else nxt
+    if vn is not None:
+        vn.training = was_training
     norm_obs = (lambda x: vn.normalize_obs(x)) if (vn is not None and vn.norm_obs) else (lambda x: x)
     norm_rew = (lambda r: vn.normalize_reward(r)) if (vn is not None and vn.norm_reward) else (lambda r: r)
     return Demonstrations(
@@ -293,6 +349,7 @@ def collect_demonstrations(env: Any, policy: str, steps: int, seed: int | None =
         terminal_obs=np.asarray(norm_obs(out_term), dtype=np.float32),
         last_obs=np.asarray(norm_obs(raw_obs), dtype=np.float32),
         nvec=nvec,
+        driver_actions=out_driven,
     )
 
 
@@ -364,6 +421,8 @@ class CloneSummary:
         expert_reward_per_step: the expert's mean raw reward per decision step.
         episodes: episodes that ended during the demonstrations.
         seconds: wall time of collection and cloning.
+        dagger_agreement: per DAgger round, the share of the clone's own steps where it
+            chose the teacher's action in every part (empty without DAgger).
     """
 
     policy: str
@@ -378,6 +437,7 @@ class CloneSummary:
     expert_reward_per_step: float
     episodes: int
     seconds: float
+    dagger_agreement: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -410,28 +470,37 @@ def _evaluate(policy: Any, obs: Any, actions: Any, masks: Any, maskable: bool) -
     return policy.evaluate_actions(obs, actions)
 
 
-def clone(model: Any, demos: Demonstrations, settings: CloneSettings, seed: int = 0) -> CloneSummary:
+def clone(
+    model: Any,
+    demos: Demonstrations | Sequence[Demonstrations],
+    settings: CloneSettings,
+    seed: int = 0,
+    first_epoch: int = 1,
+) -> CloneSummary:
     """Fit ``model``'s policy to the expert's actions and its value head to the expert's
-    discounted returns (module docstring). Logs ``bc/*`` per epoch to ``model``'s logger
-    when it has one; returns the summary."""
+    discounted returns (module docstring), on one block of demonstrations or several (the
+    DAgger rounds': each block's returns are computed within it). Logs ``bc/*`` per epoch
+    to ``model``'s logger when it has one, numbering the epochs from ``first_epoch``;
+    returns the summary."""
     import torch as th
 
     check_supported(model)
     t0 = time.perf_counter()
+    blocks = [demos] if isinstance(demos, Demonstrations) else list(demos)
     policy = model.policy
     maskable = _is_maskable(model)
-    t_len, n = demos.rewards.shape
-    rows = t_len * n
-    obs = th.as_tensor(demos.obs.reshape(rows, -1))
-    actions = th.as_tensor(demos.actions.reshape(rows, -1))
-    allowed = demos.mask_allows().reshape(rows)
-    masks_np = demos.masks.reshape(rows, -1).copy()
+
+    def flat(x: np.ndarray) -> np.ndarray:
+        return x.reshape(x.shape[0] * x.shape[1], *x.shape[2:])
+
+    obs = th.as_tensor(np.concatenate([flat(b.obs) for b in blocks]))
+    actions = th.as_tensor(np.concatenate([flat(b.actions) for b in blocks]))
+    allowed = np.concatenate([flat(b.mask_allows()) for b in blocks])
+    masks_np = np.concatenate([flat(b.masks) for b in blocks])
     masks_np[~allowed] = True  # an excluded expert action is trained without its mask
     masks = th.as_tensor(masks_np)
-    term_obs = th.as_tensor(demos.terminal_obs.reshape(rows, -1))
-    last_obs = th.as_tensor(demos.last_obs)
-    done_flat = demos.dones.reshape(rows)
-    discounts = step_discounts_of(model, demos.dt_s)
+    rows = len(allowed)
+    discounts = [step_discounts_of(model, b.dt_s) for b in blocks]
     optimizer = th.optim.Adam(policy.parameters(), lr=settings.learning_rate)
     max_grad_norm = getattr(model, "max_grad_norm", None)
     rng = np.random.default_rng(seed)
@@ -441,15 +510,7 @@ def clone(model: Any, demos: Demonstrations, settings: CloneSettings, seed: int 
     acc = ent = float("nan")
     part_acc: list[float] = []
     for epoch in range(1, settings.epochs + 1):
-        # value targets, bootstrapping truncated episodes and the unfinished tail from the
-        # value head as it stands
-        with th.no_grad():
-            v_done = np.zeros(rows, dtype=np.float32)
-            if done_flat.any():
-                v_done[done_flat] = policy.predict_values(term_obs[done_flat]).numpy().reshape(-1)
-            v_last = policy.predict_values(last_obs).numpy().reshape(-1)
-        returns = discounted_returns(demos.rewards, discounts, demos.dones, v_done.reshape(t_len, n), v_last)
-        targets = th.as_tensor(returns.reshape(rows))
+        targets = th.as_tensor(np.concatenate([_value_targets(policy, b, d) for b, d in zip(blocks, discounts)]))
         losses, vlosses = [], []
         for batch in np.array_split(rng.permutation(rows), max(1, rows // settings.batch_size)):
             b = th.as_tensor(batch)
@@ -471,7 +532,7 @@ def clone(model: Any, demos: Demonstrations, settings: CloneSettings, seed: int 
             logger.record("bc/accuracy", acc)
             logger.record("bc/entropy", ent)
             logger.record("bc/value_loss", value_loss_mean)
-            logger.dump(epoch)
+            logger.dump(first_epoch + epoch - 1)
     policy.set_training_mode(False)
     return CloneSummary(
         policy=settings.policy,
@@ -483,10 +544,26 @@ def clone(model: Any, demos: Demonstrations, settings: CloneSettings, seed: int 
         loss=loss_mean,
         value_loss=value_loss_mean,
         masked_out_rows=int((~allowed).sum()),
-        expert_reward_per_step=float(demos.raw_rewards.mean()),
-        episodes=int(demos.dones.sum()),
+        expert_reward_per_step=float(blocks[0].raw_rewards.mean()),
+        episodes=int(sum(b.dones.sum() for b in blocks)),
         seconds=time.perf_counter() - t0,
+        dagger_agreement=[b.agreement() for b in blocks[1:]],
     )
+
+
+def _value_targets(policy: Any, demos: Demonstrations, discounts: np.ndarray) -> np.ndarray:
+    """Flat ``[T * N]`` value targets of one block: its discounted returns, bootstrapping
+    truncated episodes and the unfinished tail from the value head as it stands."""
+    import torch as th
+
+    t_len, n = demos.rewards.shape
+    with th.no_grad():
+        v_done = np.zeros((t_len, n), dtype=np.float32)
+        if demos.dones.any():
+            term = th.as_tensor(demos.terminal_obs[demos.dones])
+            v_done[demos.dones] = policy.predict_values(term).numpy().reshape(-1)
+        v_last = policy.predict_values(th.as_tensor(demos.last_obs)).numpy().reshape(-1)
+    return discounted_returns(demos.rewards, discounts, demos.dones, v_done, v_last).reshape(t_len * n)
 
 
 def _fit_quality(
@@ -516,13 +593,36 @@ def _fit_quality(
 def behaviour_clone(model: Any, settings: CloneSettings, seed: int = 0) -> CloneSummary:
     """Collect ``settings.steps`` decision steps of ``settings.policy`` on ``model``'s own
     training env and clone them into ``model`` (:func:`collect_demonstrations`,
-    :func:`clone`). The env is left mid-episode; SB3's ``learn`` resets it."""
+    :func:`clone`), then run ``settings.dagger_rounds`` DAgger rounds (module docstring).
+    The env is left mid-episode; SB3's ``learn`` resets it."""
     check_supported(model)
     t0 = time.perf_counter()
-    demos = collect_demonstrations(model.get_env(), settings.policy, settings.steps, seed=seed)
-    summary = clone(model, demos, settings, seed=seed)
+    env = model.get_env()
+    blocks = [collect_demonstrations(env, settings.policy, settings.steps, seed=seed)]
+    summary = clone(model, blocks, settings, seed=seed)
+    logger = getattr(model, "_logger", None)
+    for r in range(1, settings.dagger_rounds + 1):
+        steps = settings.dagger_steps or settings.steps
+        block = collect_demonstrations(env, settings.policy, steps, seed=seed + r, driver=_driver(model))
+        blocks.append(block)
+        if logger is not None:
+            logger.record("bc/dagger_agreement", block.agreement())
+            logger.dump(settings.epochs * r)
+        summary = clone(model, blocks, settings, seed=seed + r, first_epoch=settings.epochs * r + 1)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _driver(model: Any) -> Driver:
+    """The model's deterministic action (its head's mode, as evaluation plays it)."""
+    maskable = _is_maskable(model)
+
+    def act(obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        if maskable:
+            return model.predict(obs, deterministic=True, action_masks=masks)[0]
+        return model.predict(obs, deterministic=True)[0]
+
+    return act
 
 
 __all__ = [

@@ -266,8 +266,10 @@ def train(
         from agents.imitation import behaviour_clone
 
         if verbose:
+            dagger = f", {cfg.init.dagger_rounds} DAgger rounds" if cfg.init.dagger_rounds else ""
             print(
-                f"behaviour cloning {cfg.init.policy}: {cfg.init.steps} demonstration steps, {cfg.init.epochs} epochs"
+                f"behaviour cloning {cfg.init.policy}: {cfg.init.steps} demonstration steps, "
+                f"{cfg.init.epochs} epochs{dagger}"
             )
         summary = behaviour_clone(model, cfg.init, seed=seed)
         cloned = {**cfg.init.as_dict(), "result": summary.as_dict()}
@@ -276,6 +278,12 @@ def train(
             print(
                 f"clone: accuracy {summary.accuracy:.3f}, entropy {summary.entropy:.3f} nats, "
                 f"{summary.masked_out_rows} masked-out expert actions, {summary.seconds:.0f} s"
+                + (
+                    f"; its agreement with the teacher on its own steps by round: "
+                    f"{', '.join(f'{a:.3f}' for a in summary.dagger_agreement)}"
+                    if summary.dagger_agreement
+                    else ""
+                )
             )
 
     write_reference_lines(scenario_root, refs, steps=sorted({0, done, total}))

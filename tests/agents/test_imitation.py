@@ -219,6 +219,62 @@ def test_the_cli_flag_overrides_the_config_and_reaches_run_yaml(tmp_path):
         _clone_settings(replace(cfg, init=None), None, 100)
 
 
+def test_a_dagger_round_lets_the_driver_act_and_the_teacher_label():
+    from bgenv.core.observation import FEATURES
+
+    model = new_model("configs/train/ppo.yaml", "ios_commuter", n_envs=2)
+    env, vn = model.get_env(), model.get_vec_normalize_env()
+    collect_demonstrations(env, "guidelines", 400)  # the expert drives: statistics warm up
+    count, mean = vn.obs_rms.count, vn.obs_rms.mean.copy()
+    nothing = np.zeros(4, dtype=np.int64)  # no request, no delay, stop, first kind
+    block = collect_demonstrations(env, "guidelines", 600, driver=lambda obs, masks: np.tile(nothing, (len(obs), 1)))
+    # the statistics stay as the clone was trained with, and the env goes back to training mode
+    assert vn.obs_rms.count == count and np.array_equal(vn.obs_rms.mean, mean) and vn.training
+    assert block.driver_actions.shape == (300, 2, 4) and (block.driver_actions == 0).all()
+    # the driver asked for nothing, so no request was ever pending on its devices ...
+    names = [f[0] for f in FEATURES]
+    pending = [names.index(f"pending_slot{k}") for k in range(4)]
+    raw = vn.unnormalize_obs(block.obs)
+    assert np.abs(raw[..., pending]).max() < 1e-6
+    # ... while the teacher, labelling those states, asks for requests on many of them
+    requests = block.actions[..., 0] != 0
+    assert requests.mean() > 0.1, requests.mean()
+    assert block.agreement() == pytest.approx((block.actions == 0).all(axis=-1).mean())
+    # DAgger as a warm start: the rounds' steps join the demonstrations
+    summary = behaviour_clone(
+        model, CloneSettings("guidelines", steps=400, epochs=2, dagger_rounds=2, dagger_steps=200), seed=3
+    )
+    assert summary.demo_steps == 800 and len(summary.dagger_agreement) == 2
+    # measured 0.025 then 0.18: two epochs on 400 steps make a poor clone, and training on
+    # the teacher's labels of its own states brings it closer to the teacher round by round
+    first, second = summary.dagger_agreement
+    assert 0.0 <= first < second <= 1.0, summary.dagger_agreement
+
+
+def test_dagger_settings_and_their_log(tmp_path):
+    entry = yaml.safe_load((ROOT / "configs/train/ppo.yaml").read_text())["bgenv/iOS-v1"]
+    config = tmp_path / "ppo.yaml"
+    entry = {**entry, "n_envs": 2, "n_steps": 128, "init_from": "guidelines", "init_from_epochs": 2}
+    entry |= {"init_from_steps": 300, "init_from_dagger_rounds": 1, "init_from_dagger_steps": 100}
+    config.write_text(yaml.safe_dump({"algo": "ppo", "bgenv/iOS-v1": entry}))
+    assert load_train_config(config, "bgenv/iOS-v1").init == CloneSettings(
+        "guidelines", steps=300, epochs=2, dagger_rounds=1, dagger_steps=100
+    )
+    run = tmp_path / "run"
+    args = ["train", "--config", str(config), "--scenario", "ios_commuter", "--total-timesteps", "256"]
+    assert cli([*args, "--logdir", str(run), "--eval-episodes", "2", "--no-progress", "--set", "horizon_days=1"]) == 0
+    result = yaml.safe_load((run / "run.yaml").read_text())["init_from"]["result"]
+    assert result["demo_steps"] == 400 and len(result["dagger_agreement"]) == 1
+    ea = EventAccumulator(str(run))
+    ea.Reload()
+    assert [e.step for e in ea.Scalars("bc/accuracy")] == [1, 2, 3, 4]
+    assert [e.step for e in ea.Scalars("bc/dagger_agreement")] == [2]
+    for bad in ({"init_from_dagger_rounds": -1}, {"init_from_dagger_steps": 1.5}):
+        config.write_text(yaml.safe_dump({"algo": "ppo", "bgenv/iOS-v1": {**entry, **bad}}))
+        with pytest.raises(HyperparamError, match="dagger"):
+            load_train_config(config, "bgenv/iOS-v1")
+
+
 def test_seed_groups_and_sweeps_pass_init_from_to_every_run(tmp_path):
     from agents.seed_group import group_spec
     from agents.sweep import load_sweep, trial_entry
