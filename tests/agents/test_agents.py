@@ -53,6 +53,22 @@ def test_every_training_config_loads_for_both_platforms(name, platform):
         assert cfg.algo_kwargs["policy_kwargs"] == {"net_arch": {"pi": [128, 128], "vf": [128, 128]}}
 
 
+def test_the_results_recipes_load_as_documented(platform):
+    """configs/train/ppo_dagger.yaml (iOS) and ppo_budget.yaml, the recipes of docs/results.md."""
+    from agents.imitation import CloneSettings
+
+    budget = load_train_config("configs/train/ppo_budget.yaml", ENV_IDS[platform])
+    assert (budget.battery_budget, budget.battery_budget_price, budget.init) == ("guidelines", 50.0, None)
+    warm = load_train_config("configs/train/ppo_warm.yaml", ENV_IDS[platform])
+    assert budget.algo_kwargs == warm.algo_kwargs  # the warm start's PPO settings
+    if platform == "ios":
+        dagger = load_train_config("configs/train/ppo_dagger.yaml", ENV_IDS[platform])
+        assert dagger.init == CloneSettings(
+            "planner:battery_price=50", steps=120_000, ent_coef=0.5, dagger_rounds=2, dagger_steps=60_000
+        )
+        assert dagger.algo_kwargs == warm.algo_kwargs and dagger.battery_budget is None
+
+
 def test_zoo_conventions_schedules_policy_kwargs_and_n_envs_override(tmp_path):
     p = tmp_path / "a2c.yaml"
     p.write_text(
