@@ -51,6 +51,7 @@ import numpy as np
 
 from bgenv.core import layout as L
 from bgenv.core.sim import split_levels
+from bgenv.fastdraw import integers_below
 from bgenv.traces.sample import SAMPLES, load_sample
 from bgenv.traces.trace import DAY_S, Trace
 
@@ -197,7 +198,7 @@ class TraceWorld:
         mode) or the ``episode``-th in order (sequential mode)."""
         if self.mode == "sequential":
             return int(episode % self.starts.size)
-        return int(rng.integers(self.starts.size))
+        return integers_below(rng, self.starts.size)  # int(rng.integers(size)), cheaper
 
     def records(self, j: int) -> np.ndarray:
         """Window ``j``'s records for the kernel: float64 ``[n, 3]`` (time in s since the
@@ -318,13 +319,15 @@ def _changes(t: np.ndarray, v: np.ndarray, key: np.ndarray) -> tuple[np.ndarray,
 def world_metrics(sf: np.ndarray, si: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
     """``WORLD_METRICS`` of devices' state rows (``sf`` ``[N, NSF]``, ``si`` ``[N, NSI]``;
     only the rows ``idx`` when given), read before their next reset: float64 ``[n, 2]``
-    (a few rows a call, the episodes that just ended: a plain loop)."""
-    rows = slice(None) if idx is None else idx
-    g2s, ns, seens = sf[rows, L.M_TR_GAP2].tolist(), sf[rows, L.M_TR_GAPN].tolist(), si[rows, L.I_TR_SEEN].tolist()
-    out = np.empty((len(ns), 2))
-    for j, (g2, n, seen) in enumerate(zip(g2s, ns, seens)):
+    (a few rows a call, the episodes that just ended: a plain loop over scalar reads,
+    cheaper than fancy indexing at this size)."""
+    rows = range(sf.shape[0]) if idx is None else np.asarray(idx).tolist()
+    g2c, nc, seenc = L.M_TR_GAP2, L.M_TR_GAPN, L.I_TR_SEEN
+    out = np.empty((len(rows), 2))
+    for j, i in enumerate(rows):
+        g2, n = sf.item(i, g2c), sf.item(i, nc)
         out[j, 0] = math.sqrt(g2 / n) if n > 0 else math.nan
-        out[j, 1] = int(seen).bit_count()
+        out[j, 1] = int(si.item(i, seenc)).bit_count()
     return out
 
 

@@ -468,7 +468,7 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> N
                 return
         else:
             stuck = 0
-        if tk >= sf[S_TR_LNEXT]:  # a recorded level sample to compare (inf without: replay.py)
+        if si[I_TR_LN] != 0:  # recorded level samples to compare (the same answer a device's whole step)
             _trace_levels(sf, si, tr, tk)
         _advance_time(pf, sf, si, tk)
         si[I_EVENTS] += 1
@@ -700,21 +700,40 @@ def _trace_levels(sf, si, tr, t_new: float) -> None:
     level at their times (it moves linearly at ``S_BATT_RATE`` until the next event, as
     ``battery.integrate`` moves it; a running chunk's energy is spent at the event, so it
     shows from then on). The samples are the buffer's second segment (records
-    ``I_TR_N`` .. ``I_TR_N + I_TR_LN``), so they cost no event of their own: the event loop
-    calls this only when the next one's time ``S_TR_LNEXT`` has come."""
+    ``I_TR_N`` .. ``I_TR_N + I_TR_LN``), so they cost no event of their own; ``S_TR_LNEXT``
+    holds the next one's time (inf when none is left).
+
+    Runs before every event of a device with samples, without branching on whether one is
+    due (about one event in six has one, at no pattern a branch predictor could learn):
+    the next sample's term is computed either way and added only when due (a select; an
+    added 0.0 leaves the non-negative sums as they are, so they are the same bit for bit);
+    a second sample due before the same event takes the loop."""
     end = si[I_TR_N] + si[I_TR_LN]
     r = si[I_TR_LPOS]
+    tn = sf[S_TR_LNEXT]
     t = sf[S_T]
-    while r < end and tr[r, 0] <= t_new:
+    due = tn <= t_new
+    last = end - 1
+    rr = r if r < last else last
+    v = tr[rr, 2]
+    d = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * (tn - t))) - v
+    use = due & (v == v)
+    sf[M_TR_GAP2] += d * d if use else 0.0
+    sf[M_TR_GAPN] += 1.0 if use else 0.0
+    r += 1 if due else 0
+    rn = r if r < last else last
+    nxt = tr[rn, 0] if r < end else INF
+    tn = nxt if due else tn
+    while tn <= t_new:  # rare: two samples before one event
         v = tr[r, 2]
         if v == v:
-            lvl = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * (tr[r, 0] - t)))
-            d = lvl - v
+            d = min(1.0, max(0.0, sf[S_BATT] + sf[S_BATT_RATE] * (tn - t))) - v
             sf[M_TR_GAP2] += d * d
             sf[M_TR_GAPN] += 1.0
         r += 1
+        tn = tr[r, 0] if r < end else INF
     si[I_TR_LPOS] = r
-    sf[S_TR_LNEXT] = tr[r, 0] if r < end else INF
+    sf[S_TR_LNEXT] = tn
 
 
 @kjit

@@ -35,8 +35,9 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
 The records live in one pool ``tr`` shared by the devices (a device reads its window from
 row ``I_TR_OFF`` on: the batch entry points pass it that view), so a reset copies nothing.
 The level samples cost no event: ``S_TR_LNEXT`` holds the next one's time and the event
-loop compares the samples due before each event; the synthetic clocks a replayed channel
-blocks are one bit each in ``I_TR_BLOCK`` (``block_mask``), tested once per event.
+loop compares the samples due before each event (``kernel._trace_levels``, without a
+branch on whether one is due); the synthetic clocks a replayed channel blocks are one bit
+each in ``I_TR_BLOCK`` (``block_mask``), tested once per event.
 """
 
 from __future__ import annotations

@@ -313,14 +313,16 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
         assert w is not None
         n = self.num_envs
         rngs, episodes = self._world_rng, self._world_episode
-        ks = []
+        ep = episodes[idx].tolist()
+        ks = np.empty(len(ep), dtype=np.int64)
         for j, i in enumerate(idx.tolist()):
             rng = rngs[i]
             if rng is None or (seeds is not None and seeds[j] is not None):
                 rng = rngs[i] = gym.utils.seeding.np_random(None if seeds is None else seeds[j])[0]
-                episodes[i] = 0
-            ks.append(w.choose(rng, i + n * int(episodes[i])))
-        episodes[idx] += 1
+                ep[j] = 0
+            ks[j] = w.choose(rng, i + n * ep[j])
+            ep[j] += 1
+        episodes[idx] = ep
         self.world_window[idx] = ks
         w.load(self.sim, idx, ks)
 
@@ -424,10 +426,10 @@ class BackgroundSchedulingVectorEnv(gym.vector.VectorEnv):
                 final_obs[i] = r.final_obs[j]
             metrics = _batch_dicts(r.final_metrics, idx, truncated)
             if r.final_world is not None:
+                cols = np.zeros((len(WORLD_METRICS), n))
+                cols[:, idx] = r.final_world.T
                 for c, name in enumerate(WORLD_METRICS):
-                    col = np.zeros(n)
-                    col[idx] = r.final_world[:, c]
-                    metrics[name] = col
+                    metrics[name] = cols[c]
                     metrics[f"_{name}"] = metrics["_completion_rate"]
             phase = np.full(n, None, dtype=object)
             phase[idx] = L.PHASE_NAMES[L.PH_NONE]
