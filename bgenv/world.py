@@ -51,7 +51,6 @@ import numpy as np
 
 from bgenv.core import layout as L
 from bgenv.core.sim import split_levels
-from bgenv.fastdraw import integers_below
 from bgenv.traces.sample import SAMPLES, load_sample
 from bgenv.traces.trace import DAY_S, Trace
 
@@ -198,7 +197,7 @@ class TraceWorld:
         mode) or the ``episode``-th in order (sequential mode)."""
         if self.mode == "sequential":
             return int(episode % self.starts.size)
-        return integers_below(rng, self.starts.size)  # int(rng.integers(size)), cheaper
+        return int(rng.integers(self.starts.size))
 
     def records(self, j: int) -> np.ndarray:
         """Window ``j``'s records for the kernel: float64 ``[n, 3]`` (time in s since the
