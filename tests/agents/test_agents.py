@@ -61,12 +61,15 @@ def test_the_results_recipes_load_as_documented(platform):
     assert (budget.battery_budget, budget.battery_budget_price, budget.init) == ("guidelines", 50.0, None)
     warm = load_train_config("configs/train/ppo_warm.yaml", ENV_IDS[platform])
     assert budget.algo_kwargs == warm.algo_kwargs  # the warm start's PPO settings
-    if platform == "ios":
-        dagger = load_train_config("configs/train/ppo_dagger.yaml", ENV_IDS[platform])
-        assert dagger.init == CloneSettings(
+    dagger = load_train_config("configs/train/ppo_dagger.yaml", ENV_IDS[platform])
+    expected = {
+        "ios": CloneSettings(
             "planner:battery_price=50", steps=120_000, ent_coef=0.5, dagger_rounds=2, dagger_steps=60_000
-        )
-        assert dagger.algo_kwargs == warm.algo_kwargs and dagger.battery_budget is None
+        ),
+        "android": CloneSettings("oracle", steps=100_000, ent_coef=0.5, dagger_rounds=2, dagger_steps=50_000),
+    }
+    assert dagger.init == expected[platform]
+    assert dagger.algo_kwargs == warm.algo_kwargs and dagger.battery_budget is None
 
 
 def test_zoo_conventions_schedules_policy_kwargs_and_n_envs_override(tmp_path):
