@@ -41,6 +41,12 @@ DEFAULT_LR = 0.5
 DAYS_PER_WEEK = 7.0
 
 
+def weekly_battery_cost(results: Any) -> float:
+    """Mean battery cost per simulated week (fraction of a full battery) of evaluated
+    episodes (an :class:`agents.evaluate.EpisodeResults`), each scaled by its length."""
+    return float(np.mean(results.values("battery_cost") * DAYS_PER_WEEK / results.values("simulated_days")))
+
+
 class BatteryBudget(VecEnvWrapper):
     """Subtracts a learned battery price from the reward to keep training episodes within
     a weekly battery budget (module docstring). Put it below ``VecNormalize``.

@@ -152,7 +152,9 @@ class HeldOutEvalCallback(BaseCallback):
                 means["score_vs_guidelines"] = score
         key = (True, reward)
         if self.battery_budget is not None:
-            weekly = float(np.mean(res.values("battery_cost") * 7.0 / res.values("simulated_days")))
+            from agents.battery_budget import weekly_battery_cost
+
+            weekly = weekly_battery_cost(res)
             within = weekly <= self.battery_budget
             means["battery_cost_week"] = weekly
             means["within_budget"] = float(within)

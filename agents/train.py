@@ -425,7 +425,9 @@ def resolve_battery_budget(
         from agents.evaluate import evaluate
 
         res = evaluate(spec, scenario, episodes, seed, **overrides)
-    weekly = float(np.mean(res.values("battery_cost") * 7.0 / res.values("simulated_days")))
+    from agents.battery_budget import weekly_battery_cost
+
+    weekly = weekly_battery_cost(res)
     if not weekly > 0:
         raise ValueError(f"battery_budget: {spec} spends no battery on {scenario}; give the budget as a number")
     return weekly
