@@ -141,3 +141,27 @@ def test_best_model_within_the_budget(monkeypatch, tmp_path, budget, best):
     if budget is not None:
         within = [m["within_budget"] for _, m in callback.history]
         assert within == [float(w <= budget) for _, w in evals.values()]
+
+
+def test_a_run_against_the_guidelines_budget_records_it(tmp_path):
+    import yaml
+
+    from agents.battery_budget import weekly_battery_cost
+    from agents.evaluate import VALIDATION_SEED, evaluate
+    from agents.train import train
+
+    config = tmp_path / "ppo.yaml"
+    config.write_text(
+        "algo: ppo\nbgenv/iOS-v1:\n  n_envs: 2\n  n_steps: 64\n  batch_size: 64\n  normalize: true\n"
+        "  battery_budget: guidelines\n  battery_budget_price: 7\n"
+    )
+    res = train(
+        config, "ios_commuter", total_timesteps=256, logdir=tmp_path / "run", eval_episodes=2, eval_freq=128,
+        progress_bar=False, verbose=0, horizon_days=1,
+    )  # fmt: skip
+    doc = yaml.safe_load((res.run_dir / "run.yaml").read_text())
+    # the budget: guidelines' weekly battery on the two validation days, scaled to a week
+    expected = weekly_battery_cost(evaluate("guidelines", "ios_commuter", 2, VALIDATION_SEED, horizon_days=1))
+    assert doc["battery_budget"]["from"] == "guidelines" and doc["battery_budget"]["start_price"] == 7.0
+    assert doc["battery_budget"]["per_week"] == pytest.approx(expected) and expected > 0
+    assert doc["best_model_step"] in (128, 256) and (res.run_dir / "best_model.zip").is_file()
