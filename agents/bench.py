@@ -2,7 +2,9 @@
 
 Each comparison alternates its sides round by round (A, B, A, B, ...) and reports the
 median of the rounds, so a load that comes and goes on the machine hits both sides
-alike; the ratios are what to compare between machines, not the raw figures.
+alike; the ratios are what to compare between machines, not the raw figures. Beside the
+ratio of the medians each comparison prints the median and range of the round-by-round
+ratios ("paired rounds"), the steadier of the two on a shared machine.
 
 * ``single``: ``gym.make`` env steps/s with random actions
   (``gymnasium.utils.performance.benchmark_step``), bgenv iOS and Android vs CartPole-v1.
@@ -121,9 +123,18 @@ def _interleave(sides: dict[str, Callable[[int], float]], rounds: int) -> dict[s
 
 
 def _ratio(name: str, ours: str, ref: str, res: dict[str, dict[str, Any]], unit: str) -> dict[str, Any]:
+    """One comparison: the ratio of the two sides' medians (what the target is judged on)
+    and, when both sides ran the same interleaved rounds, ``paired``: the median and range
+    of the round-by-round ratios (each round's two sides ran back to back, so a load that
+    comes and goes cancels in it: the steadier figure on a shared machine)."""
     a, b = res[ours]["median"], res[ref]["median"]
     ratio = a / b if b else float("nan")
     target = TARGETS.get(name)
+    ra, rb = res[ours].get("rounds") or [], res[ref].get("rounds") or []
+    paired = None
+    if ra and len(ra) == len(rb) and all(rb):
+        per = [x / y for x, y in zip(ra, rb)]
+        paired = {"median": statistics.median(per), "min": min(per), "max": max(per)}
     return {
         "ours": ours,
         "reference": ref,
@@ -131,6 +142,7 @@ def _ratio(name: str, ours: str, ref: str, res: dict[str, dict[str, Any]], unit:
         "ours_value": a,
         "reference_value": b,
         "ratio": ratio,
+        "paired": paired,
         "target": target,
         "meets_target": None if target is None else bool(ratio >= target),
     }
@@ -727,9 +739,11 @@ def format_report(rep: dict[str, Any]) -> str:
                 verdict = "(control, no target)"
             else:
                 verdict = f"(target >= {c['target']:g}) " + ("ok" if c["meets_target"] else "BELOW TARGET")
+            p = c.get("paired")
+            paired = "" if not p else f"; paired rounds {p['median']:.3f} [{p['min']:.3f}, {p['max']:.3f}]"
             lines.append(
                 f"  {c['ours']:34s} {_num(c['ours_value']):>12s} {c['unit']}   vs {c['reference']:28s} "
-                f"{_num(c['reference_value']):>12s}   ratio {c['ratio']:.3f} {verdict}"
+                f"{_num(c['reference_value']):>12s}   ratio {c['ratio']:.3f} {verdict}{paired}"
             )
         if "note" in sec:
             lines.append(f"  note: {sec['note']}")

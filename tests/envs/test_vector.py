@@ -390,9 +390,13 @@ def test_bench_replay_section_reports_both_speeds(capsys):
     for c in (wall, cpu):
         assert c["ours_value"] > 0 and c["reference_value"] > 0 and c["target"] == 1.0
         assert c["ratio"] == pytest.approx(c["ours_value"] / c["reference_value"])
+        # one round: the paired ratio is that round's ratio
+        assert c["paired"]["median"] == c["paired"]["min"] == c["paired"]["max"] == pytest.approx(c["ratio"])
+    assert days["paired"] is None  # derived, not timed in rounds
     assert all(v > 0 for v in rep["events_per_step"].values()) and len(rep["events_per_step"]) == 2
     text = bench.format_report({"replay": rep} | _bench_head())
     assert "(b3) trace replay vs synthetic world" in text and "kernel events per env-step" in text
+    assert "paired rounds" in text
 
 
 def _bench_head() -> dict:
