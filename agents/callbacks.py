@@ -106,7 +106,6 @@ class HeldOutEvalCallback(BaseCallback):
         self.best_path = best_path
         self.overrides = overrides or {}
         self.on_eval = on_eval
-        self.best_reward = -math.inf
         self.best_key: tuple[bool, float] = (False, -math.inf)
         self.best_step: int | None = None
         self.last_eval_step = -1
@@ -164,7 +163,6 @@ class HeldOutEvalCallback(BaseCallback):
         self.history.append((self.num_timesteps, means))
         if self.best_path is not None and key > self.best_key:
             self.best_key = key
-            self.best_reward = reward
             self.best_step = self.num_timesteps
             self.model.save(self.best_path)
             vn = self.model.get_vec_normalize_env()

@@ -325,6 +325,29 @@ _TR_TEMP_BIT = 1 << TR_TEMPERATURE
 # Entry points the host calls: a batch of devices (``idx`` picks them)
 # ---------------------------------------------------------------------------
 @kjit
+def _advance_device(i, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> None:
+    """``advance`` for device ``i`` of the batch arrays: its scenario row ``pidx[i]`` of
+    ``pf``/``ph``, its rows of the state arrays, and the trace records from its own row
+    ``si[i, I_TR_OFF]`` of the shared pool on."""
+    r = pidx[i]
+    advance(
+        pf[r],
+        ph[r],
+        sf[i],
+        si[i],
+        items[i],
+        reqs[i],
+        jobs[i],
+        rng[i],
+        ev[i],
+        tts[i],
+        obs[i],
+        acts[i],
+        tr[si[i, I_TR_OFF] :],
+    )
+
+
+@kjit
 def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> int:
     """``advance`` for the devices listed in ``idx``; returns how many of them stopped
     short of a decision and need the host (0 in the common case: nothing to check).
@@ -332,27 +355,11 @@ def advance_batch(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, ob
     ``pf`` ``[R, NP]`` and ``ph`` ``[R, NH, 24]`` are tables of compiled scenarios and
     device ``i`` runs with row ``pidx[i]`` (one row shared by a batch of one scenario; a
     fleet gives each device its own scenario this way). ``tr`` is the pool of trace
-    records the devices share; device ``i`` reads its own from row ``si[i, I_TR_OFF]`` on."""
+    records the devices share (:func:`_advance_device`)."""
     waiting = 0
     for j in range(idx.shape[0]):
-        i = idx[j]
-        r = pidx[i]
-        advance(
-            pf[r],
-            ph[r],
-            sf[i],
-            si[i],
-            items[i],
-            reqs[i],
-            jobs[i],
-            rng[i],
-            ev[i],
-            tts[i],
-            obs[i],
-            acts[i],
-            tr[si[i, I_TR_OFF] :],
-        )
-        waiting += _needs_host(si[i, I_STATUS])
+        _advance_device(idx[j], pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr)
+        waiting += _needs_host(si[idx[j], I_STATUS])
     return waiting
 
 
@@ -361,23 +368,7 @@ def advance_batch_parallel(idx, pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev
     """``advance_batch`` with the devices spread over numba's threads (for large
     batches: the devices are independent, so results do not depend on the threads)."""
     for j in prange(idx.shape[0]):
-        i = idx[j]
-        r = pidx[i]
-        advance(
-            pf[r],
-            ph[r],
-            sf[i],
-            si[i],
-            items[i],
-            reqs[i],
-            jobs[i],
-            rng[i],
-            ev[i],
-            tts[i],
-            obs[i],
-            acts[i],
-            tr[si[i, I_TR_OFF] :],
-        )
+        _advance_device(idx[j], pidx, pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr)
     waiting = 0  # counted after the loop: a reduction inside it would need numba's allocator
     for j in range(idx.shape[0]):
         waiting += _needs_host(si[idx[j], I_STATUS])
