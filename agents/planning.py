@@ -15,11 +15,18 @@ together with one vectorised call of the base policy per step.
 * ``planner`` rolls out ``samples`` copies whose random streams (both: the user's world
   and the OS's draws, which an app cannot know either) are re-drawn from fresh seeds,
   and averages: model-predictive control with the true model but no knowledge of the
-  future. All candidates of a device share the same ``samples`` futures (common random
-  numbers), so their differences are not drowned in the futures' spread. Events the
-  simulator has already drawn and scheduled (e.g. when the current screen session ends,
-  when a network drop ends) stay in the copies: the planner knows that much of the
-  immediate future, no more. With few futures the best of ~20 noisy estimates is
+  future. In each future the user's and the OS's random clocks (the next app open,
+  screen session, daytime plug-in, work arrival, network change, the launch of each
+  pending request) are re-drawn from what has happened so far (``Simulator.forget``:
+  exact for the memoryless clocks, the Weibull tail for the gap since the screen went
+  off), so the planner does not know when they will fire. Times the simulator schedules
+  deterministically once drawn (the end of the current screen or app session or network
+  drop, tonight's bedtime, the end of a charge) stay in the copies: the planner knows
+  that much of the future, no more. Until ``clocks=keep`` became a knob the planner kept
+  every clock as drawn, so it knew each one's next firing (the next app open among them);
+  figures measured that way say ``clocks=keep``. All candidates of a device share the
+  same ``samples`` futures (common random numbers), so their differences are not drowned
+  in the futures' spread. With few futures the best of ~20 noisy estimates is
   biased upwards (the winner's curse: measured, a planner taking the plain argmax did
   worse than ``guidelines``), so the planner leaves the base action only for a candidate
   whose mean gain over it, paired future by future, exceeds ``margin_se`` standard
@@ -45,7 +52,7 @@ Use: ``bgenv compare --policies guidelines,planner,oracle``, ``bgenv eval --poli
 oracle``, ``bgenv timeline --policy planner``. Knobs in a spec, ``:``-separated:
 ``planner:lookahead_h=24:samples=8``, ``oracle:delays_s=0/900/3600`` (``/`` separates list
 values); knobs ``lookahead_h``, ``samples``, ``delays_s``, ``chunks_units``,
-``candidates``, ``margin_se``, ``battery_price``.
+``candidates``, ``margin_se``, ``battery_price``, ``clocks``.
 """
 
 from __future__ import annotations
@@ -92,6 +99,13 @@ class PlanningPolicy:
             choosing; 0 plans on the reward alone. With it the planners trace how much
             reward they give up to spend less battery (the results' battery-constrained
             headroom); the reward they are scored on is unchanged.
+        clocks: ``planner``: ``"redraw"`` (default) re-draws, in each future, when the
+            user's and the OS's random clocks fire next (the next app open, screen
+            session, plug-in, work arrival, network change, launch of a pending request)
+            from what has happened so far (``Simulator.forget``); ``"keep"`` keeps the
+            times already drawn in the state, so the planner knows each clock's next
+            firing (the planner before that knob existed: the figures measured with it
+            say so).
     """
 
     NAMES: ClassVar[tuple[str, ...]] = ("oracle", "planner")
@@ -109,9 +123,12 @@ class PlanningPolicy:
         candidates: str = "full",
         margin_se: float = MARGIN_SE,
         battery_price: float = 0.0,
+        clocks: str = "redraw",
     ) -> None:
         if candidates not in ("full", "guidelines"):
             raise ValueError(f"candidates must be 'full' or 'guidelines'; got {candidates!r}")
+        if clocks not in ("redraw", "keep"):
+            raise ValueError(f"clocks must be 'redraw' or 'keep'; got {clocks!r}")
         self.name = "oracle" if exact else "planner"
         lookahead_h = LOOKAHEAD_H[self.name] if lookahead_h is None else lookahead_h
         if lookahead_h <= 0 or samples < 1:
@@ -123,6 +140,7 @@ class PlanningPolicy:
         self.candidates = candidates
         self.margin_se = float(margin_se)
         self.battery_price = float(battery_price)
+        self.clocks = clocks
         self.base = GuidelinesPolicy(ctx)
         self.rng = np.random.default_rng(seed)
         self.sim: Simulator | None = None
@@ -236,6 +254,8 @@ class PlanningPolicy:
         plan.load_devices(sim, src, idx)
         if states is not None:
             plan.set_streams(idx, states)
+            if self.clocks == "redraw":
+                plan.forget(idx)
         t_end = plan.sf[idx, L.S_T] + self.lookahead_h * 3600.0
         plan.step(first, idx)
         price = 100.0 * self.battery_price  # per fraction of a full battery
@@ -270,6 +290,7 @@ _KNOBS: dict[str, Any] = {
     "candidates": str,
     "margin_se": float,
     "battery_price": float,
+    "clocks": str,
 }
 
 

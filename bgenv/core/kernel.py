@@ -18,6 +18,8 @@ events apply live in their own files: ``battery.py``, ``device.py``, ``workload.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import prange
 
@@ -217,6 +219,7 @@ from bgenv.core.layout import (
     S_HIST_B,
     S_HIST_E,
     S_HIST_T,
+    S_HZ_GAP,
     S_HZ_RATE,
     S_HZ_REM,
     S_LAST_CLOSE,
@@ -236,6 +239,8 @@ from bgenv.core.layout import (
     S_TR_LNEXT,
     S_U_APP_SCALE,
     S_U_BEDTIME_H,
+    S_U_GAP_K,
+    S_U_GAP_SCALE,
     S_U_OVERNIGHT_P,
     S_U_PLUGINS_PER_DAY,
     S_U_SCREEN_SCALE,
@@ -550,7 +555,7 @@ def _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k: int) -> int:
         silence(sf, k)
         return PH_NONE
     if k == EV_SCREEN_ON:
-        sf[S_HZ_REM + k] = gap_hazard(sf, si, rng)  # U2: Weibull gaps
+        _draw_gap(sf, si, rng)  # U2: Weibull gaps
     elif k < NHZ:
         sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
     if k == EV_HOUR:
@@ -815,7 +820,7 @@ def _trace_release(pf, ph, sf, si, ev, rng, ch: int) -> None:
     if ch == TR_SCREEN:
         if si[I_SCREEN] == 1:
             sf[S_EV + EV_SCREEN_OFF] = t + screen_session(pf, sf, si, rng)
-        sf[S_HZ_REM + EV_SCREEN_ON] = gap_hazard(sf, si, rng)
+        _draw_gap(sf, si, rng)
     elif ch == TR_APP:
         if si[I_APP_FG] != 0:
             sf[S_EV + EV_APP_CLOSE] = t + app_session(pf, sf, si, rng)
@@ -946,6 +951,57 @@ def clock_stream(k: int) -> int:
     return USER
 
 
+@kjit(inline="always")
+def _draw_gap(sf, si, rng) -> None:
+    """Draw the screen-on clock's next gap (U2) and keep it as drawn (``S_HZ_GAP``), so
+    that ``forget_device`` knows how much of it has passed."""
+    g = gap_hazard(sf, si, rng)
+    sf[S_HZ_GAP] = g
+    sf[S_HZ_REM + EV_SCREEN_ON] = g
+
+
+@kjit
+def forget_device(sf, si, rng) -> None:
+    """Forget when the hazard clocks will fire: re-draw each one's remaining hazard from
+    its distribution given only what has happened so far, from the device's own streams.
+
+    The exponential clocks (app opens, networks, drops, motion, thermal, work arrivals,
+    daytime plug-ins, the OS's launch of each pending request) are memoryless: a fresh
+    unit exponential is the remaining hazard's exact distribution however long the clock
+    has run. The screen-on clock's gap is Weibull (U2, shape k below 1): given the hazard
+    ``c`` already consumed since the screen went off, the gap is ``s·((c/s)^k + E)^(1/k)``
+    with ``E`` a unit exponential (the Weibull's tail from ``c`` on). A running clock
+    (finite next time) gets its next time anew at its current rate; clocks a replayed
+    trace blocks are left alone. Deterministic times (the end of the current screen or app
+    session, of a network drop, tonight's bedtime, the end of a charge) stay: they were
+    drawn when their episode began and are kept as drawn. Used by planners that must not
+    know the future (``agents.planning``)."""
+    t = sf[S_T]
+    block = si[I_TR_BLOCK]
+    for k in range(NHZ):
+        if (block >> k) & 1 != 0:
+            continue
+        if k == EV_SCREEN_ON:
+            shape = sf[S_U_GAP_K]
+            scale = sf[S_U_GAP_SCALE]
+            c = max(0.0, sf[S_HZ_GAP] - sf[S_HZ_REM + k])
+            g = scale * math.pow(math.pow(c / scale, shape) + expo(si, rng, USER, 1.0), 1.0 / shape)
+            sf[S_HZ_GAP] = g
+            sf[S_HZ_REM + k] = g - c
+        else:
+            sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
+        rate = sf[S_HZ_RATE + k]
+        if rate > 0.0 and sf[S_EV + k] < INF:
+            sf[S_EV + k] = t + sf[S_HZ_REM + k] / rate
+
+
+@kjit
+def forget_batch(idx, sf, si, rng) -> None:
+    """``forget_device`` for each device of ``idx``."""
+    for i in idx:
+        forget_device(sf[i], si[i], rng[i])
+
+
 # ---------------------------------------------------------------------------
 # A new episode
 # ---------------------------------------------------------------------------
@@ -990,7 +1046,10 @@ def reset_device(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr) -> None:
     for k in range(NEV):
         sf[S_EV + k] = INF
     for k in range(NHZ):
-        sf[S_HZ_REM + k] = gap_hazard(sf, si, rng) if k == EV_SCREEN_ON else expo(si, rng, clock_stream(k), 1.0)
+        if k == EV_SCREEN_ON:
+            _draw_gap(sf, si, rng)
+        else:
+            sf[S_HZ_REM + k] = expo(si, rng, clock_stream(k), 1.0)
     si[I_HOUR] = int(t0 // 3600.0) % 24
     _hourly_rates(ph, sf, si)
     sf[S_EV + EV_HOUR] = (np.floor(t0 / 3600.0) + 1.0) * 3600.0

@@ -366,6 +366,7 @@ S_BATT = _s()  # battery level, fraction 0..1
 S_BATT_RATE = _s()  # battery level change, fraction per s (signed)
 S_HZ_REM = _s(NHZ)  # remaining unit-exponential hazard per hazard clock
 S_HZ_RATE = _s(NHZ)  # current rate per hazard clock, 1/s
+S_HZ_GAP = _s()  # the screen-on clock's current gap as drawn (unit hazard; kernel.forget conditions on it)
 S_EV = _s(NEV)  # next time of every event clock, s (inf = none)
 S_SCREEN_OFF_SINCE = _s()
 S_LAST_MOTION = _s()

@@ -26,6 +26,7 @@ from bgenv.core.kernel import (
     STUCK_MESSAGE,
     advance_batch,
     advance_batch_parallel,
+    forget_batch,
     reset_batch,
     write_masks,
 )
@@ -234,6 +235,17 @@ class Simulator:
         rows = np.asarray(list(streams), dtype=np.int64)
         idx = np.asarray(idx, dtype=np.int64)
         self.rng[idx[:, None], rows[None, :]] = np.asarray(states, dtype=np.uint64)[:, rows]
+
+    def forget(self, idx: np.ndarray) -> None:
+        """Forget when the user's and the OS's random clocks of devices ``idx`` will fire
+        next (``kernel.forget_device``): each clock's remaining wait is re-drawn, from the
+        devices' own streams, from its distribution given the time it has already run.
+        After ``set_streams`` or ``reseed`` it gives a copy a future that is independent
+        of the original's beyond what was knowable at this moment (the deterministic
+        times already scheduled, such as the end of the current screen session or
+        tonight's bedtime, stay)."""
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        forget_batch(idx, self.sf, self.si, self.rng)
 
     # -- per-device scenarios (fleets) ----------------------------------------
     def set_params(self, pf: np.ndarray, ph: np.ndarray, pidx: np.ndarray) -> None:

@@ -3,6 +3,8 @@ of the simulator, ``planner`` re-seeded ones; both by name wherever a policy is 
 
 from __future__ import annotations
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from agents.cli import main
 from agents.evaluate import evaluate, load_policy
 from agents.planning import PlanningPolicy, make_planner
 from agents.policies import make_policy
+from bgenv.core import layout as L
 from bgenv.rollout import rollout
 
 SEED = 10_000
@@ -115,3 +118,42 @@ def test_compare_cli_accepts_planner_and_oracle(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "planner:samples=2:lookahead_h=3" in out and "oracle:lookahead_h=3" in out
     assert (tmp_path / "compare.csv").is_file()
+
+
+def _imminent_clocks(env) -> None:
+    """Make every running random clock of the env's device fire within a second (the
+    hazard the screen-on gap has consumed unchanged)."""
+    sf = env.unwrapped.sim.sf[0]
+    consumed = sf[L.S_HZ_GAP] - sf[L.S_HZ_REM + L.EV_SCREEN_ON]
+    for k in range(L.NHZ):
+        rate = sf[L.S_HZ_RATE + k]
+        if rate > 0.0 and np.isfinite(sf[L.S_EV + k]):
+            sf[L.S_HZ_REM + k] = 0.5 * rate
+            sf[L.S_EV + k] = sf[L.S_T] + 0.5
+    sf[L.S_HZ_GAP] = consumed + sf[L.S_HZ_REM + L.EV_SCREEN_ON]
+
+
+def test_planner_does_not_know_when_the_random_clocks_fire():
+    """By default the planner's futures re-draw the user's and the OS's random clocks
+    (``clocks=redraw``): its choices do not change when the clocks already drawn in the
+    state are made to fire at once. With ``clocks=keep`` they do."""
+    env = gym.make(ENV_IDS["ios"], horizon_days=1, record_events=False)
+    guide = make_policy("guidelines", env)
+    obs, _ = env.reset(seed=SEED)
+    same = {"planner:samples=2": 0, "planner:samples=2:clocks=keep": 0}
+    decisions = 30
+    for _ in range(decisions):  # background decisions and decisions in windows
+        twin = copy.deepcopy(env)
+        _imminent_clocks(twin)
+        for spec in same:
+            acts = []
+            for e in (env, twin):
+                pol = load_policy(spec, e, seed=3)
+                pol.bind(e)
+                acts.append(pol.act(obs, e.unwrapped.action_masks()).tolist())
+            same[spec] += acts[0] == acts[1]
+        obs, *_ = env.step(guide.act(obs, env.unwrapped.action_masks()))
+    assert same["planner:samples=2"] == decisions
+    assert same["planner:samples=2:clocks=keep"] < decisions
+    with pytest.raises(ValueError, match="clocks"):
+        make_planner("planner:clocks=forget", env)

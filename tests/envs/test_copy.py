@@ -220,3 +220,58 @@ def test_reseed_redraws_the_chosen_streams_only(platform):
     same_seed = [_follow(plan, i, u, nvec) for i in (1, 2)]
     assert same_seed[0] == same_seed[1]  # the same seed, the same future
     assert _follow(plan, 0, u, nvec) != same_seed[0]  # another future than the original's
+
+
+def test_forget_redraws_when_the_random_clocks_fire_from_what_is_known(platform):
+    """``Simulator.forget`` re-draws each running hazard clock's next time from the
+    device's own (re-seeded) streams; the same streams give the same redraw, and the
+    deterministic times already scheduled stay."""
+    env = _stepped_env(platform)
+    plan = Simulator(env.params, 3, record_events=False, threads=False)
+    plan.load_devices(env.sim, np.zeros(3, dtype=np.int64), np.arange(3))
+    plan.reseed(np.array([1, 2]), [77, 77])
+    plan.forget(np.array([1, 2]))
+    hz = slice(L.S_EV, L.S_EV + L.NHZ)
+    running = np.isfinite(plan.sf[0, hz])
+    assert running.sum() >= 3  # app opens or screen sessions, arrivals, networks...
+    assert np.array_equal(plan.sf[1, hz], plan.sf[2, hz])  # same streams, same redraw
+    assert np.all(plan.sf[1, hz][running] != plan.sf[0, hz][running])  # every running clock moved
+    assert np.all(plan.sf[1, hz][running] > plan.sf[1, L.S_T])
+    assert np.array_equal(np.isfinite(plan.sf[1, hz]), running)  # stopped clocks stay stopped
+    fixed = slice(L.S_EV + L.NHZ, L.S_EV + L.NEV)
+    assert np.array_equal(plan.sf[1, fixed], plan.sf[0, fixed])
+
+
+def test_forget_draws_exponential_waits_and_the_weibull_gaps_tail():
+    """The redrawn waits have the right distributions: a memoryless clock's remaining
+    hazard is a unit exponential whatever it was; the screen-on gap (Weibull, shape < 1)
+    that has already run ``c`` continues as the Weibull's tail beyond ``c``, as rejection
+    sampling from fresh gaps gives it (two-sample Kolmogorov-Smirnov distance)."""
+    env = gym.make(ENV_IDS["ios"], horizon_days=DAYS).unwrapped
+    env.reset(seed=SEED)
+    n = 4000
+    sim = Simulator(env.params, n, record_events=False, threads=False)
+    sim.load_devices(env.sim, np.zeros(n, dtype=np.int64), np.arange(n))
+    sim.reseed(np.arange(n), list(range(1000, 1000 + n)))
+    shape, scale = sim.sf[0, L.S_U_GAP_K], sim.sf[0, L.S_U_GAP_SCALE]
+    assert shape < 0.6
+    c = scale * np.log(2.0) ** (1.0 / shape)  # the gap's median has passed
+    sim.sf[:, L.S_HZ_GAP] = 50.0 * scale
+    sim.sf[:, L.S_HZ_REM + L.EV_SCREEN_ON] = 50.0 * scale - c
+    sim.sf[:, L.S_HZ_REM + L.EV_APP_OPEN] = 123.0
+    sim.forget(np.arange(n))
+    rem = sim.sf[:, L.S_HZ_REM + L.EV_SCREEN_ON]
+    assert np.allclose(sim.sf[:, L.S_HZ_GAP] - rem, c)
+    gaps = scale * np.random.default_rng(0).weibull(shape, 20 * n)
+    tail = np.sort(gaps[gaps > c] - c)
+
+    def ks(a: np.ndarray, b: np.ndarray) -> float:
+        a = np.sort(a)
+        x = np.concatenate([a, b])
+        return float(np.max(np.abs(np.searchsorted(a, x, "right") / len(a) - np.searchsorted(b, x, "right") / len(b))))
+
+    assert ks(rem, tail) < 0.04  # 5 % critical value at these sizes: ~0.024
+    fresh = scale * np.random.default_rng(1).weibull(shape, n)
+    assert ks(rem, np.sort(fresh)) > 0.15  # not a fresh gap: the tail is longer
+    app = sim.sf[:, L.S_HZ_REM + L.EV_APP_OPEN]
+    assert abs(app.mean() - 1.0) < 0.05 and abs(np.median(app) - np.log(2.0)) < 0.05
