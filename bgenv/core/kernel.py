@@ -973,8 +973,8 @@ def forget_device(sf, si, rng) -> None:
     with ``E`` a unit exponential (the Weibull's tail from ``c`` on). A running clock
     (finite next time) gets its next time anew at its current rate; clocks a replayed
     trace blocks are left alone. Deterministic times (the end of the current screen or app
-    session, of a network drop, tonight's bedtime, the end of a charge) stay: they were
-    drawn when their episode began and are kept as drawn. Used by planners that must not
+    session, of a network drop, tonight's bedtime, the end of a charge) stay as they were
+    drawn when the session, drop, day or charge began. Used by planners that must not
     know the future (``agents.planning``)."""
     t = sf[S_T]
     block = si[I_TR_BLOCK]
