@@ -397,6 +397,17 @@ def gap_hazard(sf, si, rng) -> float:
     return sf[S_U_GAP_SCALE] * math.pow(e, 1.0 / sf[S_U_GAP_K])
 
 
+@kjit(inline="always")
+def gap_hazard_after(sf, si, rng, consumed: float) -> float:
+    """The screen-on clock's gap (as ``gap_hazard``) drawn again given that ``consumed``
+    of it has already passed: the Weibull's tail beyond it, ``s·((c/s)^k + E)^(1/k)`` with
+    ``E`` a unit exponential (U2). The remaining hazard is the result less ``consumed``."""
+    scale = sf[S_U_GAP_SCALE]
+    shape = sf[S_U_GAP_K]
+    e = -math.log(1.0 - uniform(si, rng, USER))
+    return scale * math.pow(math.pow(consumed / scale, shape) + e, 1.0 / shape)
+
+
 # --- sessions -----------------------------------------------------------------
 @kjit(inline="always")
 def _session(

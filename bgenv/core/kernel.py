@@ -18,8 +18,6 @@ events apply live in their own files: ``battery.py``, ``device.py``, ``workload.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import prange
 
@@ -42,6 +40,7 @@ from bgenv.core.device import (
     daytime_plugin,
     draw_device,
     gap_hazard,
+    gap_hazard_after,
     motion,
     network_change,
     network_drop,
@@ -239,8 +238,6 @@ from bgenv.core.layout import (
     S_TR_LNEXT,
     S_U_APP_SCALE,
     S_U_BEDTIME_H,
-    S_U_GAP_K,
-    S_U_GAP_SCALE,
     S_U_OVERNIGHT_P,
     S_U_PLUGINS_PER_DAY,
     S_U_SCREEN_SCALE,
@@ -968,9 +965,9 @@ def forget_device(sf, si, rng) -> None:
     The exponential clocks (app opens, networks, drops, motion, thermal, work arrivals,
     daytime plug-ins, the OS's launch of each pending request) are memoryless: a fresh
     unit exponential is the remaining hazard's exact distribution however long the clock
-    has run. The screen-on clock's gap is Weibull (U2, shape k below 1): given the hazard
-    ``c`` already consumed since the screen went off, the gap is ``s·((c/s)^k + E)^(1/k)``
-    with ``E`` a unit exponential (the Weibull's tail from ``c`` on). A running clock
+    has run. The screen-on clock's gap is Weibull (U2, shape below 1): it is drawn again
+    from the Weibull's tail beyond the hazard consumed since the screen went off
+    (``device.gap_hazard_after``). A running clock
     (finite next time) gets its next time anew at its current rate; clocks a replayed
     trace blocks are left alone. Deterministic times (the end of the current screen or app
     session, of a network drop, tonight's bedtime, the end of a charge) stay as they were
@@ -982,10 +979,8 @@ def forget_device(sf, si, rng) -> None:
         if (block >> k) & 1 != 0:
             continue
         if k == EV_SCREEN_ON:
-            shape = sf[S_U_GAP_K]
-            scale = sf[S_U_GAP_SCALE]
-            c = max(0.0, sf[S_HZ_GAP] - sf[S_HZ_REM + k])
-            g = scale * math.pow(math.pow(c / scale, shape) + expo(si, rng, USER, 1.0), 1.0 / shape)
+            c = max(0.0, sf[S_HZ_GAP] - sf[S_HZ_REM + k])  # hazard consumed since the screen went off
+            g = gap_hazard_after(sf, si, rng, c)
             sf[S_HZ_GAP] = g
             sf[S_HZ_REM + k] = g - c
         else:
