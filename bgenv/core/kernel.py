@@ -670,11 +670,16 @@ def _close_app(pf, sf, si, items, rng, ev, keep_screen: bool) -> int:
 # ---------------------------------------------------------------------------
 # Replay: one record of the device's trace (see ``replay.py``)
 # ---------------------------------------------------------------------------
-@kjit
+@kjit(inline="always")
 def _trace_event(pf, ph, sf, si, items, rng, ev, tts, tr) -> int:
     """Apply the trace record at the cursor (the ``EV_TRACE`` clock) through the same
     handlers the user model uses, move the cursor and the clock to the next record;
-    returns a decision phase (the app left) or 0."""
+    returns a decision phase (the app left) or 0.
+
+    Inlined (with ``_trace_apply``) into the event loop like the user model's own
+    handlers: as calls, every replayed record paid for passing a dozen arrays twice, and
+    a trace that drives the screen, the app and the network replayed about 10 % slower a
+    step (``bgenv bench --sections replay``, the replayed synthetic weeks)."""
     pos = si[I_TR_POS]
     n = si[I_TR_N]
     if pos >= n:
@@ -729,7 +734,7 @@ def _trace_levels(sf, si, tr, t_new: float) -> None:
     sf[S_TR_LNEXT] = tn
 
 
-@kjit
+@kjit(inline="always")
 def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> int:
     """Channel ``ch`` is recorded as ``v`` from now on (NaN: not recorded: the channel
     goes back to the user model)."""

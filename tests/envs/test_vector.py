@@ -384,19 +384,42 @@ def test_bench_replay_section_reports_both_speeds(capsys):
     argv = ["--seconds", "0.02", "--rounds", "1", "--n-envs", "4", "--sections", "replay", "--json"]
     assert bench.main(argv) == 0
     rep = json.loads(capsys.readouterr().out)["replay"]
-    wall, cpu, days = rep["comparisons"]
-    assert days["target"] is None and days["ours_value"] > 0
-    assert wall["ours"] == "trace mcm_iphone13 (iOS)" and wall["reference"] == "synthetic ios_commuter"
-    for c in (wall, cpu):
-        assert c["ours_value"] > 0 and c["reference_value"] > 0 and c["target"] == 1.0
-        assert c["ratio"] == pytest.approx(c["ours_value"] / c["reference_value"])
-        # one round: the paired ratio is that round's ratio
-        assert c["paired"]["median"] == c["paired"]["min"] == c["paired"]["max"] == pytest.approx(c["ratio"])
-    assert days["paired"] is None  # derived, not timed in rounds
-    assert all(v > 0 for v in rep["events_per_step"].values()) and len(rep["events_per_step"]) == 2
+    comps = rep["comparisons"]
+    assert len(comps) == 8  # the shipped trace, then the replayed synthetic weeks: four rows each
+    ref = "synthetic ios_commuter"
+    for ours, rows in (("trace mcm_iphone13 (iOS)", comps[:4]), ("4 synthetic weeks replayed", comps[4:])):
+        wall, cpu, days, events = rows
+        assert wall["ours"] == ours and wall["reference"] == ref
+        for c in (wall, cpu):
+            assert c["ours_value"] > 0 and c["reference_value"] > 0 and c["target"] == 1.0
+            assert c["ratio"] == pytest.approx(c["ours_value"] / c["reference_value"])
+            # one round: the paired ratio is that round's ratio
+            assert c["paired"]["median"] == c["paired"]["min"] == c["paired"]["max"] == pytest.approx(c["ratio"])
+        for c in (days, events):  # derived from the step rate, not timed in rounds
+            assert c["target"] is None and c["ours_value"] > 0 and c["paired"] is None
+        # the same work measured three ways: the derived rates are the step rate times a step's share
+        per_ev = rep["events_per_step"]
+        assert events["ratio"] == pytest.approx(wall["ratio"] * per_ev[ours] / per_ev[ref])
+    assert all(v > 0 for v in rep["events_per_step"].values()) and len(rep["events_per_step"]) == 3
     text = bench.format_report({"replay": rep} | _bench_head())
     assert "(b3) trace replay vs synthetic world" in text and "kernel events per env-step" in text
-    assert "paired rounds" in text
+    assert "paired rounds" in text and "synthetic weeks replayed" in text
+
+
+def test_recorded_synthetic_weeks_replay_every_user_channel():
+    """The bench's recorded weeks: one episode's window each, replaying the screen, app
+    opens, charger, level, network and Low Power Mode of the synthetic user."""
+    import gymnasium as gym
+
+    from agents import bench
+
+    weeks = bench._recorded_weeks(2)
+    assert [w.name for w in weeks] == ["ios_commuter_20000", "ios_commuter_20001"]
+    assert all(w.days() == pytest.approx(8.5) for w in weeks)
+    env = gym.make("bgenv/iOS-v1", world=weeks, world_mode="sequential")
+    _, info = env.reset(seed=0)
+    assert set(info["world"]["channels"]) >= {"screen_on", "app_open", "plugged", "battery_level", "network"}
+    assert env.unwrapped.world.starts.size == 2  # one window per recorded week
 
 
 def _bench_head() -> dict:
