@@ -662,7 +662,7 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
       what replaying a rich recording such as a batterystats history costs).
 
     Issue 18's target: replay steps at least as fast (ratio >= 1), wall clock and CPU
-    time. A step is a decision and a replayed phone makes its own number of them a day, so
+    time. A step is a decision and a replayed phone has its own stretches without one, so
     the simulated days and kernel events per second are reported beside it (controls)."""
     import numpy as np
 
@@ -708,9 +708,9 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
         "simulated_s_per_step": {name: v[1] for name, v in per_step.items()},
         "load_average_1min": [load0, load1],
         "trace_bytes_per_device": per_device,
-        "note": "a step is a decision: a replayed phone makes its own number of decisions a simulated day (the "
-        "shipped phone's charger and temperature leave the app fewer; the recorded weeks are other users and "
-        "weekdays than the batch's), so a step covers its own simulated time and events; simulated days/s and "
+        "note": "a batch step moves every device on to its own next decision; replayed phones have longer "
+        "stretches without one (among them an empty battery that the recorded charger does not refill when random "
+        "actions drain it early), so a replayed step covers more simulated time and events; simulated days/s and "
         "kernel events/s compare the same work",
     }
 
