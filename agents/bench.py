@@ -657,9 +657,9 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
 
     * the shipped trace (``world="trace:mcm_iphone13"``): it drives the charger, the
       battery level and temperature (the screen in its last 44 h), the user model the rest;
-    * ``weeks`` synthetic ``ios_commuter`` weeks recorded as traces and replayed (every
-      channel the user model drives but motion and the work itself comes from the record:
-      what replaying a rich recording such as a batterystats history costs).
+    * ``weeks`` synthetic ``ios_commuter`` weeks recorded as traces and replayed: every
+      channel the user model drives, except motion, comes from the record (what replaying
+      a rich recording such as a batterystats history costs).
 
     Issue 18's target: replay steps at least as fast (ratio >= 1), wall clock and CPU
     time. A step is a decision and a replayed phone has its own stretches without one, so
