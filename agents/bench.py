@@ -709,9 +709,9 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
         "load_average_1min": [load0, load1],
         "trace_bytes_per_device": per_device,
         "note": "a batch step moves every device on to its own next decision; replayed phones have longer "
-        "stretches without one (among them an empty battery that the recorded charger does not refill when random "
-        "actions drain it early), so a replayed step covers more simulated time and events; simulated days/s and "
-        "kernel events/s compare the same work",
+        "stretches without one (among them a phone shut down with its battery empty until the recorded charger "
+        "comes, when random actions drain it early), so a replayed step covers more simulated time and events; "
+        "simulated days/s and kernel events/s compare the same work",
     }
 
 

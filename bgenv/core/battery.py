@@ -262,6 +262,8 @@ def next_crossing(pf, sf, rate: float) -> float:
     near = _toward(lpm_off, lvl, down, near)
     near = _toward(opt_hold, lvl, down, near)
     near = _toward(full, lvl, down, near)
+    if down:
+        near = _toward(0.0, lvl, down, near)  # empty: the phone shuts down (kernel._shutdown)
     if near == np.inf or near == -np.inf:
         return np.inf
     return sf[S_T] + near / rate

@@ -48,6 +48,7 @@ from bgenv.core.layout import (
     I_HOUR,
     I_LPM_ALWAYS,
     I_NET_BASE,
+    I_OFF,
     I_OPT_CHARGING,
     I_OVERNIGHT,
     I_SCREEN,
@@ -632,7 +633,9 @@ def thermal_step(pf, sf, si, rng, ev, work_cpu: float) -> None:
 def start_charging(pf, sf, si, ev, until: float, overnight: bool) -> None:
     """The user plugs in until time ``until`` (s); an overnight session keeps the later of
     the planned unplug times. A top-up charge still plugged in at bedtime becomes the
-    overnight charge: logged as a ``charge_start`` with ``continued`` set (no new plug-in)."""
+    overnight charge: logged as a ``charge_start`` with ``continued`` set (no new plug-in).
+    A phone shut down with its battery empty starts again (``kernel._shutdown``)."""
+    si[I_OFF] = 0
     if si[I_CHARGING] == 0:
         si[I_CHARGING] = 1
         log_event(sf, si, ev, EVK_CHARGE_START, sf[S_BATT], 1.0 if overnight else 0.0, until - sf[S_T], 0.0)

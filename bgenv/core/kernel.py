@@ -22,6 +22,7 @@ import numpy as np
 from numba import prange
 
 from bgenv.core.battery import (
+    EPS,
     background_power,
     battery_rate,
     integrate,
@@ -123,6 +124,7 @@ from bgenv.core.layout import (
     I_LOWPOWER,
     I_LPM_ALWAYS,
     I_NET_BASE,
+    I_OFF,
     I_PHASE,
     I_RESUME,
     I_RNG_DRAWS,
@@ -466,6 +468,9 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> N
         _advance_time(pf, sf, si, tk)
         si[I_EVENTS] += 1
         phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k)
+        if sf[S_BATT] <= EPS and si[I_CHARGING] == 0 and si[I_OFF] == 0:
+            _shutdown(pf, sf, si, items, rng, ev)  # the battery ran empty: nobody is left to decide
+            phase = PH_NONE
         if si[I_DONE] != 0:
             si[I_PHASE] = PH_NONE
             break
@@ -667,6 +672,26 @@ def _close_app(pf, sf, si, items, rng, ev, keep_screen: bool) -> int:
     return PH_NONE
 
 
+@kjit(inline="always")
+def _shutdown(pf, sf, si, items, rng, ev) -> None:
+    """The battery ran empty unplugged: the phone shuts down until it is plugged in
+    (``device.start_charging`` starts it again). The app in front closes without a
+    decision (nobody is there to take one) and the screen goes off; meanwhile
+    ``stop_reason`` ends the running window, ``recompute`` holds the user's screen and
+    app clocks, the OS's launches and the drain, ``transfer_net`` holds the transfer,
+    and a replayed trace's screen and app records are not applied. Only a replayed
+    charger can leave the level to run out: the synthetic user plugs in at
+    ``plug_now_level`` (U14). With the recorded level forced (``I_TR_FORCE``), a recorded
+    level above 0 starts it again too."""
+    si[I_OFF] = 1
+    if si[I_APP_FG] != 0:
+        _close_app(pf, sf, si, items, rng, ev, False)
+    if si[I_SCREEN] != 0:
+        screen_off(sf, si, ev)
+    sf[S_EV + EV_APP_CLOSE] = INF
+    sf[S_EV + EV_SCREEN_OFF] = INF
+
+
 # ---------------------------------------------------------------------------
 # Replay: one record of the device's trace (see ``replay.py``)
 # ---------------------------------------------------------------------------
@@ -749,6 +774,8 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
                 sf[S_BATT] = min(1.0, max(0.0, v))
                 if sf[S_BATT] < sf[M_BATT_MIN]:
                     sf[M_BATT_MIN] = sf[S_BATT]
+                if sf[S_BATT] > EPS:
+                    si[I_OFF] = 0  # the recorded phone has charge: a shut-down one starts again
         return PH_NONE
     if ch == TR_DOZE and not doze_replays(pf):
         return PH_NONE  # iOS, or Doze off in the scenario: the channel is ignored
@@ -766,7 +793,7 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
     if ch == TR_SCREEN:
         si[I_TR_SCREEN] = 1 if on else 0
         sf[S_EV + EV_SCREEN_OFF] = INF
-        if on and si[I_SCREEN] == 0:
+        if on and si[I_SCREEN] == 0 and si[I_OFF] == 0:  # a phone shut down stays dark
             if not replayed(si, TR_APP) and uniform(si, rng, USER) < app_share(sf):
                 _open_app(pf, sf, si, items, rng, ev, tts)  # its session ends when drawn or with the screen
             else:
@@ -779,7 +806,7 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
             screen_off(sf, si, ev)
             doze_consider(pf, sf, si, ev)
     elif ch == TR_APP:
-        if on and si[I_APP_FG] == 0:
+        if on and si[I_APP_FG] == 0 and si[I_OFF] == 0:
             _open_app(pf, sf, si, items, rng, ev, tts)
             sf[S_EV + EV_APP_CLOSE] = INF
         elif not on and si[I_APP_FG] != 0:
@@ -877,8 +904,9 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     t = sf[S_T]
     h = si[I_HOUR]
     tron = si[I_TR_ON]  # channels a replayed trace drives: their synthetic clocks stay off (replay.py)
-    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 or tron & _TR_APP_DRIVERS != 0 else sf[S_RATE_APP])
-    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 or tron & _TR_SCREEN_BIT != 0 else sf[S_RATE_SCREEN])
+    off = si[I_OFF] != 0  # shut down (_shutdown): no use, no launches, no drain until plugged in
+    _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 or tron & _TR_APP_DRIVERS != 0 or off else sf[S_RATE_APP])
+    _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 or tron & _TR_SCREEN_BIT != 0 or off else sf[S_RATE_SCREEN])
     _set_hazard(sf, EV_NET, 0.0 if tron & _TR_NET_BIT != 0 else pf[P_NET_CHANGE_PER_S])
     drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE or tron & _TR_NET_BIT != 0) else pf[P_DROPS_PER_S]
     _set_hazard(sf, EV_DROP, drop_rate)
@@ -892,7 +920,7 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     _set_hazard(sf, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
     wake = INF
     for j in range(NSLOT):
-        if reqs[j, RQ_ACTIVE] == 0.0:
+        if reqs[j, RQ_ACTIVE] == 0.0 or off:
             _set_hazard(sf, EV_LAUNCH + j, 0.0)
             continue
         rate, w, throttled = launch_rate(pf, ph, sf, si, reqs, jobs, j, h)
@@ -912,6 +940,8 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
         wake = min(wake, oem_strikes_at(pf, sf))  # the OEM killer stops the window
     sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
     rate = battery_rate(pf, sf, si, background_power(pf, si) + transfer_power(pf, si))
+    if off and si[I_CHARGING] == 0:
+        rate = 0.0
     sf[S_BATT_RATE] = rate
     sf[S_EV + EV_TRANSFER] = transfer_next(pf, sf, si)
     sf[S_EV + EV_BATT] = next_battery_event(pf, sf, si, rate)

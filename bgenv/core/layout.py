@@ -504,6 +504,7 @@ I_EVENTS = _i()  # events processed this episode (performance diagnostics)
 I_SCREEN = _i()  # 0 off, 1 on (other use), 2 on in this app
 I_APP_FG = _i()
 I_CHARGING = _i()
+I_OFF = _i()  # 1 while the phone is shut down: its battery ran empty unplugged (until it is plugged in)
 I_OVERNIGHT = _i()
 I_NET_BASE = _i()
 I_DROP = _i()

@@ -22,6 +22,10 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
 * ``low_power``: the Low Power Mode prompt and the always-on habit.
 * ``temperature_c``: the thermal clock; the thermal state follows the recorded battery
   temperature (``thermal_of``).
+* a phone whose simulated level runs empty unplugged (a recorded charger comes when the
+  recorded phone needed it, not when the simulated one does) shuts down until it is
+  plugged in (``kernel._shutdown``): no screen or app (recorded ones are not applied),
+  no launches or transfers, no drain, no decisions.
 * ``battery_level``: the first known level is the starting level; later samples are
   compared with the simulated level (``M_TR_GAP2``, ``M_TR_GAPN``), or set it
   (``I_TR_FORCE``).

@@ -61,6 +61,7 @@ from bgenv.core.layout import (
     I_JOB_HEAD,
     I_LOWPOWER,
     I_NET_BASE,
+    I_OFF,
     I_SCHED_N,
     I_SCREEN,
     I_TEMP_EXEMPT,
@@ -843,6 +844,8 @@ def record_grant(pf, si, jobs, wt: int, t: float, notify: bool) -> None:
 def stop_reason(pf, sf, si) -> int:
     """Why the OS stops the running window now: an END_* code, or END_NONE while its
     conditions hold. Checked after every event."""
+    if si[I_OFF] != 0:
+        return END_CONSTRAINT  # the phone shut down, its battery empty (kernel._shutdown)
     wt = si[I_WIN_TYPE]
     android = pf[P_PLATFORM] == PLATFORM_ANDROID
     exempt = window_exempt(pf, si)

@@ -43,6 +43,7 @@ from bgenv.core.layout import (
     I_APP_FG,
     I_CHARGING,
     I_LOWPOWER,
+    I_OFF,
     I_TX_ACTIVE,
     I_TX_CELL,
     I_TX_DISC,
@@ -143,8 +144,8 @@ def transfer_submit(pf, sf, si, items, ev, opt: int, delay: float) -> None:
 @kjit(inline="always")
 def transfer_net(pf, sf, si) -> int:
     """The network the transfer in flight may run on now (NET_NONE: it waits)."""
-    if si[I_TX_ACTIVE] == 0 or sf[S_T] < sf[S_TX_START]:
-        return NET_NONE
+    if si[I_TX_ACTIVE] == 0 or sf[S_T] < sf[S_TX_START] or si[I_OFF] != 0:
+        return NET_NONE  # (a phone shut down holds its transfer: kernel._shutdown)
     net = effective_net(pf, si, True)
     if net == NET_NONE:
         return NET_NONE

@@ -224,7 +224,9 @@ class BackgroundSchedulingEnv(gym.Env):
       Additions that leave the synthetic world's trajectories unchanged: env copies
       (``copy.deepcopy``, ``pickle``), per-device scenarios in a batch (fleets), and
       ``world``: replay of a recorded trace (screen, app opens, plugged, start level,
-      network, Low Power Mode, temperature as the thermal state, Android Doze).
+      network, Low Power Mode, temperature as the thermal state, Android Doze); a
+      replayed phone whose simulated battery runs empty before the recorded charger
+      comes shuts down until it is plugged in.
     * v0: initial release.
     """
 

@@ -548,3 +548,67 @@ def test_a_recorded_network_brings_its_own_outages(env_id: str) -> None:
     synthetic = gym.make(env_id, horizon_days=2)
     run(synthetic, seed=3)
     assert any(e["kind"] == "drop" for e in synthetic.unwrapped.events)
+
+
+def test_a_phone_whose_battery_runs_empty_stays_off_until_plugged_in() -> None:
+    """The recorded phone had charge; the simulated one, at 8 % with the screen on for
+    hours, runs empty before the recorded charger comes at 13:00: it shuts down (screen
+    off, no app, no background work, no decision) and starts again on the charger."""
+    trace = Trace(
+        start_utc_s=0.0,
+        duration_s=48 * H,
+        series={
+            "screen_on": Channel(
+                np.array([0.0, 7.5 * H, 12 * H, 12.5 * H, 12.6 * H, 14 * H, 14.2 * H]),
+                np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]),
+            ),
+            "plugged": Channel(np.array([0.0, 13 * H, 20 * H]), np.array([0.0, 1.0, 0.0])),
+            "battery_level": Channel(np.array([0.0]), np.array([0.08])),
+        },
+        utc_offset_s=0.0,
+        name="empty",
+    )
+    env = gym.make("bgenv/iOS-v1", world=trace, horizon_days=1)
+    env.reset(seed=3)
+    step_t = []
+    trunc = False
+    while not trunc:
+        _, _, _, trunc, info = env.step(np.array([1, 0, 2, 0]))
+        step_t.append(info["t"])
+    ev = env.unwrapped.events
+    screen = [(e["t"], e["on"]) for e in ev if e["kind"] == "screen"]
+    assert screen[0] == (7.5 * H, True)
+    t_empty, on = screen[1]  # the screen goes dark when the battery does, before the recorded 12:00
+    assert on is False and 7.5 * H < t_empty < 12 * H
+    assert screen[2:] == [(14 * H, True), (14.2 * H, False)]  # 12:30 (phone off) is not applied
+    start = next(e for e in ev if e["kind"] == "charge_start")
+    assert start["t"] == 13 * H and start["battery"] == 0.0  # no drain while off
+    off = [e for e in ev if t_empty < e["t"] < 13 * H]
+    assert not [e for e in off if e["kind"] in ("app_open", "grant", "chunk", "screen", "transfer")]
+    assert not [t for t in step_t if t_empty < t < 13 * H]  # nobody decides on a dead phone
+    assert info["metrics"]["battery_min"] == 0.0
+
+
+def test_with_the_recorded_level_the_phone_is_off_while_the_record_is_empty() -> None:
+    """``world_battery="recorded"``: the level follows the record; a recorded 0 % shuts the
+    phone down and the next recorded level above 0 starts it again, charger or not."""
+    trace = Trace(
+        start_utc_s=0.0,
+        duration_s=48 * H,
+        series={
+            "screen_on": Channel(
+                np.array([0.0, 9 * H, 9.5 * H, 11 * H, 11.5 * H]), np.array([0.0, 1.0, 0.0, 1.0, 0.0])
+            ),
+            "plugged": Channel(np.array([0.0]), np.array([0.0])),
+            "battery_level": Channel(np.array([0.0, 8 * H, 10.5 * H]), np.array([0.5, 0.0, 0.4])),
+        },
+        utc_offset_s=0.0,
+        name="recorded-empty",
+    )
+    env = gym.make("bgenv/iOS-v1", world=trace, world_battery="recorded", horizon_days=1)
+    env.reset(seed=3)
+    trunc = False
+    while not trunc:
+        *_, trunc, _ = env.step(np.zeros(4, dtype=np.int64))
+    screen = [(e["t"], e["on"]) for e in env.unwrapped.events if e["kind"] == "screen"]
+    assert screen == [(11 * H, True), (11.5 * H, False)]  # 09:00 falls while the record is at 0 %
