@@ -33,6 +33,7 @@ from bgenv.core.layout import (
     I_CHUNK_KIND,
     I_CHUNK_NET,
     I_LOWPOWER,
+    I_OFF,
     I_OPT_CHARGING,
     I_OVERNIGHT,
     I_SCREEN,
@@ -124,13 +125,16 @@ def battery_rate(pf, sf, si, bg_power: float) -> float:
     """Signed level change, fraction per second, given the background power
     ``bg_power`` (fraction per second): the device's own charging speed or drain (U12,
     U13), the drain lowered in Low Power Mode (U18; the work it blocks is the
-    scheduler's)."""
+    scheduler's); none while the phone is shut down, its battery empty
+    (``kernel._shutdown``)."""
     screen = si[I_SCREEN] > 0
     if si[I_CHARGING]:
         if sf[S_BATT] >= FULL - EPS or holding(pf, sf, si):
             return 0.0
         r = sf[S_CHARGE_ON] if screen else sf[S_CHARGE_OFF]
         return r - bg_power
+    if si[I_OFF] != 0:
+        return 0.0
     if screen:
         r = sf[S_DRAIN_ON] * (sf[S_LPM_F_ON] if si[I_LOWPOWER] != 0 else 1.0)
     else:

@@ -678,7 +678,7 @@ def _shutdown(pf, sf, si, items, rng, ev) -> None:
     (``device.start_charging`` starts it again). The app in front closes without a
     decision (nobody is there to take one) and the screen goes off; meanwhile
     ``stop_reason`` ends the running window, ``recompute`` holds the user's screen and
-    app clocks, the OS's launches and the drain, ``transfer_net`` holds the transfer,
+    app clocks and the OS's launches, ``battery_rate`` the drain, ``transfer_net`` the transfer,
     and a replayed trace's screen and app records are not applied. Only a replayed
     charger can leave the level to run out: the synthetic user plugs in at
     ``plug_now_level`` (U14). With the recorded level forced (``I_TR_FORCE``), a recorded
@@ -688,8 +688,6 @@ def _shutdown(pf, sf, si, items, rng, ev) -> None:
         _close_app(pf, sf, si, items, rng, ev, False)
     if si[I_SCREEN] != 0:
         screen_off(sf, si, ev)
-    sf[S_EV + EV_APP_CLOSE] = INF
-    sf[S_EV + EV_SCREEN_OFF] = INF
 
 
 # ---------------------------------------------------------------------------
@@ -940,8 +938,6 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
         wake = min(wake, oem_strikes_at(pf, sf))  # the OEM killer stops the window
     sf[S_EV + EV_WAKE] = max(wake, t + 1e-3) if wake < INF else INF
     rate = battery_rate(pf, sf, si, background_power(pf, si) + transfer_power(pf, si))
-    if off and si[I_CHARGING] == 0:
-        rate = 0.0
     sf[S_BATT_RATE] = rate
     sf[S_EV + EV_TRANSFER] = transfer_next(pf, sf, si)
     sf[S_EV + EV_BATT] = next_battery_event(pf, sf, si, rate)

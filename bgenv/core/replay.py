@@ -22,10 +22,6 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
 * ``low_power``: the Low Power Mode prompt and the always-on habit.
 * ``temperature_c``: the thermal clock; the thermal state follows the recorded battery
   temperature (``thermal_of``).
-* a phone whose simulated level runs empty unplugged (a recorded charger comes when the
-  recorded phone needed it, not when the simulated one does) shuts down until it is
-  plugged in (``kernel._shutdown``): no screen or app (recorded ones are not applied),
-  no launches or transfers, no drain, no decisions.
 * ``battery_level``: the first known level is the starting level; later samples are
   compared with the simulated level (``M_TR_GAP2``, ``M_TR_GAPN``), or set it
   (``I_TR_FORCE``).
@@ -35,6 +31,11 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
   the recorded change); ``doze_wake``/``doze_consider`` and the deep-Doze entry timer are
   off meanwhile, while ``doze_timer`` keeps scheduling the maintenance windows inside
   the recorded light or deep Doze. A NaN hands it back (``scheduler.doze_release``).
+
+A phone whose simulated level runs empty unplugged (a recorded charger comes when the
+recorded phone needed it, not when the simulated one does) shuts down until it is plugged
+in (``kernel._shutdown``): no screen or app (recorded ones are not applied), no launches
+or transfers, no drain, no decisions.
 
 The records live in one pool ``tr`` shared by the devices (a device reads its window from
 row ``I_TR_OFF`` on: the batch entry points pass it that view), so a reset copies nothing.
