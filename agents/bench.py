@@ -659,7 +659,13 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
       battery level and temperature (the screen in its last 44 h), the user model the rest;
     * ``weeks`` synthetic ``ios_commuter`` weeks recorded as traces and replayed: every
       channel the user model drives, except motion, comes from the record (what replaying
-      a rich recording such as a batterystats history costs).
+      a rich recording such as a batterystats history costs). Each autoreset draws its
+      week (``world_mode="random"``, the default), as each synthetic autoreset draws a new
+      user. (With ``"sequential"`` and ``n_envs`` a multiple of ``weeks``, device i would
+      replay week i mod ``weeks`` every episode: a batch step is one step of every device,
+      so a device held on a week with few decisions, a phone off for days, would add a
+      long step to every batch step, and the batch's steps would be ~15 % longer than
+      the same weeks make on average.)
 
     Issue 18's target: replay steps at least as fast (ratio >= 1), wall clock and CPU
     time. A step is a decision and a replayed phone has its own stretches without one, so
@@ -669,7 +675,7 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
     rng = np.random.default_rng(0)
     recorded = _recorded_weeks(min(weeks, n_envs))
     shipped, actions = _started_vec("bgenv/iOS-v1", n_envs, rng, world="trace:mcm_iphone13")
-    replayed, _ = _started_vec("bgenv/iOS-v1", n_envs, rng, world=recorded, world_mode="sequential")
+    replayed, _ = _started_vec("bgenv/iOS-v1", n_envs, rng, world=recorded)
     synth, _ = _started_vec("bgenv/iOS-v1", n_envs, rng)
     ref = "synthetic ios_commuter"
     envs = {

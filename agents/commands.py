@@ -238,19 +238,26 @@ def _by_trace_json(res: Any) -> dict[str, Any]:
 
 
 def _print_world(cmp: Any, args: argparse.Namespace) -> None:
-    """With ``--world``: the battery gap of each policy (simulated vs recorded level) and
-    the per-trace breakdown."""
+    """With ``--world``: the battery gap of each policy (simulated vs recorded level), the
+    share of time its phone was shut down with the battery empty, and the per-trace
+    breakdown."""
     from agents.report import trace_table
 
     if not getattr(args, "world", None):
         return
-    parts = []
-    for r in cmp.results:
-        m, h = r.summary().get("battery_gap_rms", (float("nan"), float("nan")))
-        parts.append(f"{r.policy} {100 * m:.1f} ± {100 * h:.1f}")
+
+    def percent(metric: str) -> str:
+        parts = []
+        for r in cmp.results:
+            m, h = r.summary().get(metric, (float("nan"), float("nan")))
+            parts.append(f"{r.policy} {100 * m:.1f} ± {100 * h:.1f}")
+        return ", ".join(parts)
+
     print(
         f"world {args.world} ({args.world_mode}, battery {args.world_battery}): battery gap rms, % — "
-        + ", ".join(parts)
+        + percent("battery_gap_rms")
+        + "; shut down with the battery empty, % of the time — "
+        + percent("off_share")
     )
     text = trace_table(cmp.results)
     if text:

@@ -46,7 +46,7 @@ VALIDATION_SEED = 50_000  # default first seed of the periodic evaluations durin
 MAX_BATCH = 256  # devices simulated side by side in one evaluation batch
 PAIRED_METRICS = ("episode_reward", "battery_cost", "completion_rate")  # paired against guidelines in compare
 # the per-trace breakdown of a trace world (bgenv eval / compare --world)
-TRACE_METRICS = ("completion_rate", "battery_cost", "episode_reward", "battery_gap_rms")
+TRACE_METRICS = ("completion_rate", "battery_cost", "episode_reward", "battery_gap_rms", "off_share")
 REFERENCE_POLICIES = ("random", "fixed-interval", "charging-only", "greedy", "guidelines")
 
 

@@ -95,9 +95,13 @@ def comparison_table(cmp: Comparison, metrics: Sequence[str] = TABLE_METRICS) ->
     return table(comparison_rows(cmp), [*metrics, "score_vs_guidelines"]) + "\n\n" + paired_table(cmp)
 
 
+PERCENT_METRICS = ("battery_gap_rms", "off_share")
+"""Trace-world metrics (fractions) that ``trace_table`` shows in %."""
+
+
 def trace_table(results: Sequence[EpisodeResults], metrics: Sequence[str] = TRACE_METRICS) -> str:
     """Per policy and replayed trace: episodes and ``mean ± 95 % CI`` of ``metrics``
-    (empty without a trace world). ``battery_gap_rms`` is shown in %."""
+    (empty without a trace world). ``battery_gap_rms`` and ``off_share`` are shown in %."""
     head = ["policy", "trace", "episodes", *metrics]
     body = []
     for r in results:
@@ -105,7 +109,7 @@ def trace_table(results: Sequence[EpisodeResults], metrics: Sequence[str] = TRAC
             cells = []
             for m in metrics:
                 mean, half = summ[m]
-                cells.append(fmt(100 * mean, 100 * half) + " %" if m == "battery_gap_rms" else fmt(mean, half))
+                cells.append(fmt(100 * mean, 100 * half) + " %" if m in PERCENT_METRICS else fmt(mean, half))
             body.append([r.policy, name, str(n), *cells])
     if not body:
         return ""

@@ -34,8 +34,10 @@ app's background energy counts; ``battery="recorded"`` sets it to each recorded 
 Every window's records are packed once into one array (:attr:`TraceWorld.pool`) that the
 simulator's devices share; a reset only points a device at its window (no copy).
 The episode metrics gain ``battery_gap_rms`` (root mean square of simulated minus
-recorded level at the recorded samples, fraction; NaN without samples) and
-``replayed_channels`` (how many channels the trace drove in the episode).
+recorded level at the recorded samples, fraction; NaN without samples),
+``replayed_channels`` (how many channels the trace drove in the episode) and
+``off_share`` (the share of the episode the phone was shut down with its battery empty,
+waiting for the recorded charger; the synthetic user plugs in before that happens).
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ WORLD_METRIC_DOCS: dict[str, str] = {
     "battery_gap_rms": "root mean square of simulated minus recorded battery level at the trace's level samples "
     "in the episode, fraction (NaN without samples)",
     "replayed_channels": "how many of the trace's channels drove the device in the episode (battery level included)",
+    "off_share": "share of the episode the phone was shut down, its simulated battery empty before the recorded "
+    "charger came",
 }
 WORLD_METRICS: tuple[str, ...] = tuple(WORLD_METRIC_DOCS)
 """Episode metrics a trace world adds."""
@@ -317,16 +321,17 @@ def _changes(t: np.ndarray, v: np.ndarray, key: np.ndarray) -> tuple[np.ndarray,
 
 def world_metrics(sf: np.ndarray, si: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
     """``WORLD_METRICS`` of devices' state rows (``sf`` ``[N, NSF]``, ``si`` ``[N, NSI]``;
-    only the rows ``idx`` when given), read before their next reset: float64 ``[n, 2]``
+    only the rows ``idx`` when given), read before their next reset: float64 ``[n, 3]``
     (a few rows a call, the episodes that just ended: a plain loop over scalar reads,
     cheaper than fancy indexing at this size)."""
     rows = range(sf.shape[0]) if idx is None else np.asarray(idx).tolist()
-    g2c, nc, seenc = L.M_TR_GAP2, L.M_TR_GAPN, L.I_TR_SEEN
-    out = np.empty((len(rows), 2))
+    g2c, nc, seenc, offc, tc, t0c = L.M_TR_GAP2, L.M_TR_GAPN, L.I_TR_SEEN, L.M_OFF_S, L.S_T, L.S_T0
+    out = np.empty((len(rows), 3))
     for j, i in enumerate(rows):
         g2, n = sf.item(i, g2c), sf.item(i, nc)
         out[j, 0] = math.sqrt(g2 / n) if n > 0 else math.nan
         out[j, 1] = int(si.item(i, seenc)).bit_count()
+        out[j, 2] = sf.item(i, offc) / max(sf.item(i, tc) - sf.item(i, t0c), 1e-9)
     return out
 
 

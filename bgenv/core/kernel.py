@@ -162,6 +162,7 @@ from bgenv.core.layout import (
     M_DEADLINES_MISSED,
     M_DEEP_DOZE_S,
     M_LOWPOWER_S,
+    M_OFF_S,
     M_SCREEN_S,
     M_THROTTLED,
     M_TR_GAP2,
@@ -467,7 +468,10 @@ def advance(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, obs, acts, tr) -> N
             _trace_levels(sf, si, tr, tk)
         _advance_time(pf, sf, si, tk)
         si[I_EVENTS] += 1
+        was_off = si[I_OFF]
         phase = _handle(pf, ph, sf, si, items, reqs, jobs, rng, ev, tts, tr, k)
+        if was_off != 0 and si[I_OFF] == 0:
+            _boot(pf, ph, sf, si, rng, ev)  # plugged in (or a forced recorded level above 0)
         if sf[S_BATT] <= EPS and si[I_CHARGING] == 0 and si[I_OFF] == 0:
             _shutdown(pf, sf, si, items, rng, ev)  # the battery ran empty: nobody is left to decide
             phase = PH_NONE
@@ -543,6 +547,8 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
         sf[M_CELL_S] += dt
     if si[I_LOWPOWER] != 0:
         sf[M_LOWPOWER_S] += dt
+    if si[I_OFF] != 0:
+        sf[M_OFF_S] += dt
     if si[I_DOZE] == DZ_DEEP_IDLE or si[I_DOZE] == DZ_DEEP_MAINT:
         sf[M_DEEP_DOZE_S] += dt
     transfer_progress(pf, sf, si, dt)
@@ -675,11 +681,13 @@ def _close_app(pf, sf, si, items, rng, ev, keep_screen: bool) -> int:
 @kjit(inline="always")
 def _shutdown(pf, sf, si, items, rng, ev) -> None:
     """The battery ran empty unplugged: the phone shuts down until it is plugged in
-    (``device.start_charging`` starts it again). The app in front closes without a
-    decision (nobody is there to take one) and the screen goes off; meanwhile
+    (``device.start_charging`` starts it again, then ``_boot``). The app in front closes
+    without a decision (nobody is there to take one) and the screen goes off; meanwhile
     ``stop_reason`` ends the running window, ``recompute`` holds the user's screen and
-    app clocks and the OS's launches, ``battery_rate`` the drain, ``transfer_net`` the transfer,
-    and a replayed trace's screen and app records are not applied. Only a replayed
+    app clocks, the phone's own sensing (motion, the synthetic network's changes and
+    drops), the uploads its user makes (content published elsewhere still arrives) and the
+    OS's launches, ``battery_rate`` the drain, ``transfer_net`` the transfer, and a
+    replayed trace's screen and app records are not applied. Only a replayed
     charger can leave the level to run out: the synthetic user plugs in at
     ``plug_now_level`` (U14). With the recorded level forced (``I_TR_FORCE``), a recorded
     level above 0 starts it again too."""
@@ -688,6 +696,17 @@ def _shutdown(pf, sf, si, items, rng, ev) -> None:
         _close_app(pf, sf, si, items, rng, ev, False)
     if si[I_SCREEN] != 0:
         screen_off(sf, si, ev)
+
+
+@kjit(inline="always")
+def _boot(pf, ph, sf, si, rng, ev) -> None:
+    """A shut-down phone starts again (``_shutdown``): its idle timers restart from now
+    (no motion was sensed while it was off), and, unless a trace drives the network, it
+    joins the network of the hour: ``network_change`` draws a state that does not depend
+    on the one before, so one draw now stands for the changes held while it was off."""
+    sf[S_LAST_MOTION] = sf[S_T]
+    if si[I_TR_ON] & _TR_NET_BIT == 0:
+        network_change(pf, ph, sf, si, rng, ev, user_hour(si))
 
 
 # ---------------------------------------------------------------------------
@@ -905,15 +924,16 @@ def recompute(pf, ph, sf, si, items, reqs, jobs) -> None:
     off = si[I_OFF] != 0  # shut down (_shutdown): no use, no launches, no drain until plugged in
     _set_hazard(sf, EV_APP_OPEN, 0.0 if si[I_APP_FG] != 0 or tron & _TR_APP_DRIVERS != 0 or off else sf[S_RATE_APP])
     _set_hazard(sf, EV_SCREEN_ON, 0.0 if si[I_SCREEN] != 0 or tron & _TR_SCREEN_BIT != 0 or off else sf[S_RATE_SCREEN])
-    _set_hazard(sf, EV_NET, 0.0 if tron & _TR_NET_BIT != 0 else pf[P_NET_CHANGE_PER_S])
-    drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE or tron & _TR_NET_BIT != 0) else pf[P_DROPS_PER_S]
+    net_held = tron & _TR_NET_BIT != 0 or off  # the trace drives the network, or the phone is off
+    _set_hazard(sf, EV_NET, 0.0 if net_held else pf[P_NET_CHANGE_PER_S])
+    drop_rate = 0.0 if (si[I_DROP] != 0 or si[I_NET_BASE] == NET_NONE or net_held) else pf[P_DROPS_PER_S]
     _set_hazard(sf, EV_DROP, drop_rate)
-    _set_hazard(sf, EV_MOTION, sf[S_RATE_MOTION])
+    _set_hazard(sf, EV_MOTION, 0.0 if off else sf[S_RATE_MOTION])
     # (the daytime plug-in clock's rate changes only with the hour: set in _hourly_rates)
     cpu = pf[P_K_CPU + si[I_CHUNK_KIND]] if si[I_CHUNK_ACTIVE] != 0 else 0.0
     up, down = thermal_rates(pf, si, cpu)
     _set_hazard(sf, EV_THERMAL, 0.0 if tron & _TR_TEMP_BIT != 0 else up + down)
-    _set_hazard(sf, EV_ARR_UPLOAD, ph[H_UPLOAD_PER_S, h])
+    _set_hazard(sf, EV_ARR_UPLOAD, 0.0 if off else ph[H_UPLOAD_PER_S, h])
     _set_hazard(sf, EV_ARR_REFRESH, ph[H_PUBLISH_PER_S, h])
     _set_hazard(sf, EV_ARR_HEAVY, pf[P_HEAVY_PER_S])
     wake = INF

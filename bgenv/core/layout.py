@@ -479,6 +479,7 @@ M_WIFI_S = _s()
 M_CELL_S = _s()
 M_LOWPOWER_S = _s()
 M_DEEP_DOZE_S = _s()
+M_OFF_S = _s()  # shut down with the battery empty (kernel._shutdown; replayed chargers only)
 M_REWARD = _s()
 M_TX_DONE = _s()  # background transfers done
 M_TX_UNITS = _s()  # upload units they delivered

@@ -35,7 +35,9 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
 A phone whose simulated level runs empty unplugged (a recorded charger comes when the
 recorded phone needed it, not when the simulated one does) shuts down until it is plugged
 in (``kernel._shutdown``): no screen or app (recorded ones are not applied), no launches
-or transfers, no drain, no decisions.
+or transfers, no drain, no decisions, no motion or synthetic network changes sensed and no
+uploads made; at the plug-in it starts again (``kernel._boot``: idle timers from then, the
+network of the hour).
 
 The records live in one pool ``tr`` shared by the devices (a device reads its window from
 row ``I_TR_OFF`` on: the batch entry points pass it that view), so a reset copies nothing.

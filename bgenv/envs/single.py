@@ -171,8 +171,8 @@ class BackgroundSchedulingEnv(gym.Env):
       the archetype the rest; ``world_battery="recorded"`` sets the battery to each
       recorded sample (by
       default it is simulated from the recorded start). ``reset`` returns
-      ``info["world"]`` (the window and the name of its trace) and the episode metrics gain ``battery_gap_rms`` and
-      ``replayed_channels``.
+      ``info["world"]`` (the window and the name of its trace) and the episode metrics gain ``battery_gap_rms``,
+      ``replayed_channels`` and ``off_share``.
     * ``**overrides``: deep-merged into the scenario, e.g. ``horizon_days=2`` or
       ``user={"force_quit_prob": 0.1}``.
 
@@ -226,7 +226,8 @@ class BackgroundSchedulingEnv(gym.Env):
       ``world``: replay of a recorded trace (screen, app opens, plugged, start level,
       network, Low Power Mode, temperature as the thermal state, Android Doze); a
       replayed phone whose simulated battery runs empty before the recorded charger
-      comes shuts down until it is plugged in.
+      comes shuts down until it is plugged in (its motion and network sensing and its
+      user's uploads hold meanwhile; the episode metric ``off_share``).
     * v0: initial release.
     """
 

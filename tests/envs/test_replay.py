@@ -428,7 +428,13 @@ def test_evaluate_and_compare_break_results_down_by_trace(trace_folder, capsys) 
     with (out / "compare_by_trace.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert {r["trace"] for r in rows} == {"a", "b"}
-    assert {r["metric"] for r in rows} == {"completion_rate", "battery_cost", "episode_reward", "battery_gap_rms"}
+    assert {r["metric"] for r in rows} == {
+        "completion_rate",
+        "battery_cost",
+        "episode_reward",
+        "battery_gap_rms",
+        "off_share",
+    }
     main(
         ["compare", "--policies", "guidelines", "--episodes", "4", "--world", str(trace_folder),
          "--set", "horizon_days=1", "--out", str(out), "--json"]
@@ -585,8 +591,19 @@ def test_a_phone_whose_battery_runs_empty_stays_off_until_plugged_in() -> None:
     assert start["t"] == 13 * H and start["battery"] == 0.0  # no drain while off
     off = [e for e in ev if t_empty < e["t"] < 13 * H]
     assert not [e for e in off if e["kind"] in ("app_open", "grant", "chunk", "screen", "transfer")]
+    # a dead phone senses no network and its user makes no uploads; published content still arrives
+    assert not [e for e in off if e["kind"] in ("network", "drop")]
+    assert not [e for e in off if e["kind"] == "arrival" and e["work_kind"] == "upload"]
+    assert [e for e in off if e["kind"] == "arrival" and e["work_kind"] == "refresh"]
     assert not [t for t in step_t if t_empty < t < 13 * H]  # nobody decides on a dead phone
     assert info["metrics"]["battery_min"] == 0.0
+    assert info["metrics"]["off_share"] == pytest.approx((13 * H - t_empty) / (24 * H))
+    synthetic = gym.make("bgenv/iOS-v1", horizon_days=1)
+    synthetic.reset(seed=3)
+    trunc = False
+    while not trunc:
+        _, _, _, trunc, info = synthetic.step(np.array([1, 0, 2, 0]))
+    assert "off_share" not in info["metrics"]  # a trace world's metric: the synthetic user plugs in first
 
 
 def test_with_the_recorded_level_the_phone_is_off_while_the_record_is_empty() -> None:
