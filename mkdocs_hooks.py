@@ -42,7 +42,9 @@ def reward_table(page: str) -> dict[str, float]:
     return {m[1]: float(m[2]) for m in re.finditer(r"^\| `(\w+)` \| ([-0-9.e]+) \|", section, flags=re.M)}
 
 
-def readme_sections(readme: str, titles: tuple[str, ...] = ("Quick start", "Example", "Results")) -> dict[str, str]:
+def readme_sections(
+    readme: str, titles: tuple[str, ...] = ("Quick start", "Example", "Results", "A real phone's weeks")
+) -> dict[str, str]:
     """The README's sections by title, with links into ``docs/`` made relative to the site."""
     parts = {p.split("\n", 1)[0]: "## " + p for p in readme.split("\n## ")[1:]}
     return {t: parts[t].rstrip("\n").replace("](docs/", "](") for t in titles}

@@ -714,10 +714,10 @@ def bench_replay(seconds: float, rounds: int, n_envs: int, weeks: int = 64) -> d
         "simulated_s_per_step": {name: v[1] for name, v in per_step.items()},
         "load_average_1min": [load0, load1],
         "trace_bytes_per_device": per_device,
-        "note": "a batch step moves every device on to its own next decision; replayed phones have longer "
-        "stretches without one (among them a phone shut down with its battery empty until the recorded charger "
-        "comes, when random actions drain it early), so a replayed step covers more simulated time and events; "
-        "simulated days/s and kernel events/s compare the same work",
+        "note": "a step is a decision: the recorded weeks decide as often as the synthetic users; the shipped "
+        "trace's phone decides less often (shut down with its battery empty about a tenth of the time, until the "
+        "recorded charger comes), so its step covers more simulated time and events; simulated days/s and kernel "
+        "events/s compare the same work",
     }
 
 
