@@ -212,14 +212,16 @@ def add_world_arguments(p: argparse.ArgumentParser) -> None:
         "a .npz path or a folder of .npz traces (trace: prefix optional); each episode is a window "
         "of one of them chosen by its seed, and the results get a per-trace breakdown",
     )
-    p.add_argument(
-        "--world-mode", default="random", choices=("random", "sequential"), help="how episodes pick their window"
-    )
+    from bgenv.world import BATTERY_MODES, WORLD_MODES
+
+    p.add_argument("--world-mode", default="random", choices=WORLD_MODES, help="how episodes pick their window")
     p.add_argument(
         "--world-battery",
         default="simulate",
-        choices=("simulate", "recorded"),
-        help="simulate the battery from the recorded start level (default) or set it to every recorded sample",
+        choices=BATTERY_MODES,
+        help="simulate the battery from the recorded start level (default), set it to every recorded sample "
+        "(recorded), or to every recorded sample less the app's background energy off the charger that the "
+        "charger has not put back yet (anchored)",
     )
 
 

@@ -58,9 +58,12 @@ from bgenv.traces.trace import DAY_S, Trace
 
 WORLD_MODES: tuple[str, ...] = ("random", "sequential")
 """How episodes pick their window of a trace."""
-BATTERY_MODES: tuple[str, ...] = ("simulate", "recorded")
+BATTERY_MODES: tuple[str, ...] = ("simulate", "recorded", "anchored")
 """``simulate``: the level is simulated from the recorded start; ``recorded``: it is set
-to every recorded sample."""
+to every recorded sample; ``anchored``: it is set to every recorded sample less the
+background energy the app drew off the charger and the charger has not yet put back (the
+recorded phone's own use from the record, the agent's cost on top)."""
+_LEVEL_MODE = {"simulate": L.LEVEL_COMPARED, "recorded": L.LEVEL_SET, "anchored": L.LEVEL_ANCHORED}
 WORLD_METRIC_DOCS: dict[str, str] = {
     "battery_gap_rms": "root mean square of simulated minus recorded battery level at the trace's level samples "
     "in the episode, fraction (NaN without samples)",
@@ -192,9 +195,10 @@ class TraceWorld:
         return self.traces[0]
 
     @property
-    def force_level(self) -> bool:
-        """The battery level is set to each recorded sample."""
-        return self.battery == "recorded"
+    def level_mode(self) -> int:
+        """What a recorded level sample does in the kernel (``layout.LEVEL_*``): compared
+        with the simulated level, or the level set to it (less the app's energy, anchored)."""
+        return _LEVEL_MODE[self.battery]
 
     def choose(self, rng: np.random.Generator, episode: int) -> int:
         """The window (index into ``starts``) of an episode: drawn from ``rng`` (random
@@ -233,7 +237,7 @@ class TraceWorld:
         (``sim.split_levels``) for this world's battery mode, and the level samples' count."""
         key = -1 - j
         if key not in self._cache:
-            rec, n = split_levels(self.records(j), self.force_level)
+            rec, n = split_levels(self.records(j), self.level_mode)
             self._cache[key] = rec
             self._levels[j] = n
         return self._cache[key], self._levels[j]
@@ -256,7 +260,7 @@ class TraceWorld:
             rows[:, L.I_TR_OFF - _SI_TRACE.start] = first
             rows[:, L.I_TR_N - _SI_TRACE.start] = sizes - levels
             rows[:, L.I_TR_LN - _SI_TRACE.start] = levels
-            rows[:, L.I_TR_FORCE - _SI_TRACE.start] = 1 if self.force_level else 0
+            rows[:, L.I_TR_FORCE - _SI_TRACE.start] = self.level_mode
             self._rows = rows
         return self._pool
 

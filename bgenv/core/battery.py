@@ -37,8 +37,10 @@ from bgenv.core.layout import (
     I_OPT_CHARGING,
     I_OVERNIGHT,
     I_SCREEN,
+    I_TR_FORCE,
     I_TR_ON,
     I_TX_NET,
+    LEVEL_ANCHORED,
     M_BATT_MIN,
     M_BATTERY_COST,
     M_ENERGY,
@@ -126,7 +128,12 @@ def battery_rate(pf, sf, si, bg_power: float) -> float:
     ``bg_power`` (fraction per second): the device's own charging speed or drain (U12,
     U13), the drain lowered in Low Power Mode (U18; the work it blocks is the
     scheduler's); none while the phone is shut down, its battery empty
-    (``kernel._shutdown``)."""
+    (``kernel._shutdown``). A replayed trace's anchored level (``LEVEL_ANCHORED``,
+    ``replay.py``) is the recorded level less the app's energy: between samples only the
+    app's background power moves it off the charger, and nothing on it (the samples bring
+    the charge and what the charger has put back)."""
+    if si[I_TR_FORCE] == LEVEL_ANCHORED:
+        return 0.0 if si[I_CHARGING] != 0 or si[I_OFF] != 0 else -bg_power
     screen = si[I_SCREEN] > 0
     if si[I_CHARGING]:
         if sf[S_BATT] >= FULL - EPS or holding(pf, sf, si):

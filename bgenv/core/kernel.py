@@ -156,7 +156,10 @@ from bgenv.core.layout import (
     KIND_HEAVY,
     KIND_REFRESH,
     KIND_UPLOAD,
+    LEVEL_ANCHORED,
+    LEVEL_COMPARED,
     M_BATT_MIN,
+    M_BATTERY_COST,
     M_CELL_S,
     M_CHARGING_S,
     M_DEADLINES_MISSED,
@@ -214,6 +217,7 @@ from bgenv.core.layout import (
     RQ_THROTTLED,
     S_BATT,
     S_BATT_RATE,
+    S_CHARGE_OFF,
     S_CHARGE_PLAN_STOP,
     S_COST,
     S_CPU_UNPLUGGED,
@@ -239,6 +243,7 @@ from bgenv.core.layout import (
     S_T0,
     S_TEMP_EXEMPT_UNTIL,
     S_TR_LNEXT,
+    S_TR_REPAID,
     S_U_APP_SCALE,
     S_U_BEDTIME_H,
     S_U_OVERNIGHT_P,
@@ -540,6 +545,8 @@ def _advance_time(pf, sf, si, t_new: float) -> None:
         sf[M_SCREEN_S] += dt
     if si[I_CHARGING] != 0:
         sf[M_CHARGING_S] += dt
+        if si[I_TR_FORCE] == LEVEL_ANCHORED:  # the charger also recharges what the app drew off it
+            sf[S_TR_REPAID] = min(sf[M_BATTERY_COST], sf[S_TR_REPAID] + sf[S_CHARGE_OFF] * dt)
     net = NET_NONE if si[I_DROP] != 0 else si[I_NET_BASE]
     if net == NET_WIFI:
         sf[M_WIFI_S] += dt
@@ -787,8 +794,9 @@ def _trace_apply(pf, ph, sf, si, items, rng, ev, tts, tr, ch: int, v: float) -> 
             d = sf[S_BATT] - v
             sf[M_TR_GAP2] += d * d
             sf[M_TR_GAPN] += 1.0
-            if si[I_TR_FORCE] != 0:
-                sf[S_BATT] = min(1.0, max(0.0, v))
+            if si[I_TR_FORCE] != LEVEL_COMPARED:  # set: to the sample, less the app's unrecharged energy when anchored
+                owed = sf[M_BATTERY_COST] - sf[S_TR_REPAID] if si[I_TR_FORCE] == LEVEL_ANCHORED else 0.0
+                sf[S_BATT] = min(1.0, max(0.0, v - owed))
                 if sf[S_BATT] < sf[M_BATT_MIN]:
                     sf[M_BATT_MIN] = sf[S_BATT]
                 if sf[S_BATT] > EPS:

@@ -443,6 +443,7 @@ S_TX_DELAY = _s()  # the resume rate limiter's current delay, s (row 75)
 S_TX_ENERGY = _s()  # energy of transfers since the app was last launched for one (feeds the history)
 S_TX_LAST_UNITS = _s()  # units of the last transfer done (the relaunch window's units)
 S_TR_LNEXT = _s()  # replay: time of the next recorded level sample to compare, s (inf: none; replay.py)
+S_TR_REPAID = _s()  # replay, LEVEL_ANCHORED: the app's background energy off the charger recharged since, fraction
 # Metric accumulators
 M_ARRIVED = _s()  # work units
 M_COMPLETED = _s()
@@ -549,7 +550,7 @@ I_LPM_ALWAYS = _i()  # the user keeps Low Power Mode on: on again at every unplu
 I_TRACE = _i()  # 1: this device's episodes replay its records in the trace pool ``tr``
 I_TR_OFF = _i()  # where they start in the pool (row of ``tr``)
 I_TR_N = _i()  # records from there on
-I_TR_FORCE = _i()  # 1: the battery level is set to each recorded sample (else only compared)
+I_TR_FORCE = _i()  # what a recorded level sample does: LEVEL_COMPARED, LEVEL_SET or LEVEL_ANCHORED
 I_TR_LN = _i()  # level samples only compared, after the I_TR_N records (0 when forced: they are records)
 I_TR_LPOS = _i()  # next of those samples to compare
 I_TR_POS = _i()  # next record to apply
@@ -605,6 +606,9 @@ TR_NETWORK = 4
 TR_LOW_POWER = 5
 TR_DOZE = 6
 TR_TEMPERATURE = 7
+LEVEL_COMPARED = 0  # I_TR_FORCE: the level is simulated; each recorded sample is only compared with it
+LEVEL_SET = 1  # ... the level is set to each recorded sample
+LEVEL_ANCHORED = 2  # ... set to each sample minus the app's background energy off the charger not yet recharged
 TR_NAMES = ("screen_on", "app_open", "plugged", "battery_level", "network", "low_power", "doze", "temperature_c")
 TR_REPLAYED = (TR_SCREEN, TR_APP, TR_PLUGGED, TR_LEVEL, TR_NETWORK, TR_LOW_POWER, TR_DOZE, TR_TEMPERATURE)  # replayed
 # (Doze on Android with Doze on only: bgenv.world drops it elsewhere, the kernel ignores it)

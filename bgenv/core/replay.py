@@ -24,7 +24,11 @@ and synthetic again from a NaN record (not recorded from then on): bit ``TR_*`` 
   temperature (``thermal_of``).
 * ``battery_level``: the first known level is the starting level; later samples are
   compared with the simulated level (``M_TR_GAP2``, ``M_TR_GAPN``), or set it
-  (``I_TR_FORCE``).
+  (``I_TR_FORCE`` ``LEVEL_SET``), or set it less the app's background energy drawn off
+  the charger that the charger has not put back yet (``LEVEL_ANCHORED``: ``M_BATTERY_COST``
+  less ``S_TR_REPAID``, which grows at the phone's screen-off charge rate while it is
+  plugged in, ``kernel._advance_time``; between samples only the app's background power
+  moves the level, ``battery.battery_rate``: the recorded phone's own use is the record's).
 
 * ``doze`` (Android with Doze on; ignored on iOS): the OS model's Doze follows the
   record through ``scheduler.doze_follow`` (light or deep idle entered, or Doze left, at

@@ -299,25 +299,27 @@ class Simulator:
         return base
 
     def use_traces(
-        self, idx: np.ndarray, start: np.ndarray, n: np.ndarray, n_levels: np.ndarray, force_level: bool
+        self, idx: np.ndarray, start: np.ndarray, n: np.ndarray, n_levels: np.ndarray, level_mode: int
     ) -> None:
         """Devices ``idx`` replay, from their next ``reset`` on, the pool rows ``start[j]``
         .. ``start[j] + n[j] + n_levels[j]`` (``n[j]`` records, then ``n_levels[j]`` level
-        samples only compared, as ``split_levels`` orders them; vectorised)."""
+        samples only compared, as ``split_levels`` orders them; vectorised). ``level_mode``:
+        what a recorded level sample does (``layout.LEVEL_*``, ``replay.py``)."""
         si = self.si
         si[idx, L.I_TRACE] = 1
         si[idx, L.I_TR_OFF] = start
         si[idx, L.I_TR_N] = n
         si[idx, L.I_TR_LN] = n_levels
-        si[idx, L.I_TR_FORCE] = 1 if force_level else 0
+        si[idx, L.I_TR_FORCE] = int(level_mode)
 
     def set_trace(
-        self, i: int, records: np.ndarray | None, force_level: bool = False, n_levels: int | None = None
+        self, i: int, records: np.ndarray | None, level_mode: int = L.LEVEL_COMPARED, n_levels: int | None = None
     ) -> None:
         """Device ``i``'s next episodes replay ``records`` (float64 ``[n, 3]``: time in s
         since midnight of day 0, channel code ``layout.TR_*``, value; sorted by time), from
-        its next ``reset`` on; None: back to the synthetic world. ``force_level``: set the
-        battery to each recorded level sample instead of only comparing (``replay.py``).
+        its next ``reset`` on; None: back to the synthetic world. ``level_mode``: what a
+        recorded level sample does (``layout.LEVEL_*``: compared with the simulated level,
+        the level set to it, or set to it less the app's unrecharged energy; ``replay.py``).
         ``n_levels``: the records are already split (``split_levels``), with this many level
         samples at the end. The records are appended to the pool shared by the devices
         (a world of many windows uses ``attach_pool`` and ``use_traces`` instead)."""
@@ -331,9 +333,9 @@ class Simulator:
         if rec.ndim != 2 or rec.shape[1] != L.NTRF:
             raise ValueError(f"trace records must be [n, {L.NTRF}]; got {rec.shape}")
         if n_levels is None:  # level samples only compared: a segment of their own, no events (replay.py)
-            rec, n_levels = split_levels(rec, force_level)
+            rec, n_levels = split_levels(rec, level_mode)
         base = self._append_pool(rec)  # the pool grows with every call: for one-off records (tests, tools)
-        self.use_traces(np.array([i]), base, rec.shape[0] - n_levels, n_levels, force_level)
+        self.use_traces(np.array([i]), base, rec.shape[0] - n_levels, n_levels, level_mode)
 
     # -- the event log ------------------------------------------------------
     def _flush(self, i: int) -> None:
@@ -477,11 +479,11 @@ _STATE = ("sf", "si", "items", "reqs", "jobs", "rng", "ev", "tts", "obs", "acts"
 _DERIVED = ("_all", "_args", "_acts0")
 
 
-def split_levels(rec: np.ndarray, force_level: bool) -> tuple[np.ndarray, int]:
-    """Trace records as the kernel takes them: unless the level is forced, the battery
-    level samples (only compared, no events) moved after the other records; returns the
-    records and how many level samples end them."""
-    if force_level:
+def split_levels(rec: np.ndarray, level_mode: int) -> tuple[np.ndarray, int]:
+    """Trace records as the kernel takes them: when the samples are only compared
+    (``layout.LEVEL_COMPARED``), the battery level samples (no events) moved after the
+    other records; returns the records and how many level samples end them."""
+    if level_mode != L.LEVEL_COMPARED:
         return rec, 0
     level = rec[:, 1] == L.TR_LEVEL
     return np.concatenate([rec[~level], rec[level]]), int(level.sum())

@@ -168,9 +168,10 @@ class BackgroundSchedulingEnv(gym.Env):
       plugged, start level, network, Low Power Mode / Battery Saver, temperature as the
       thermal state, and on Android Doze: the OS model's light/deep Doze follows the
       record while its own entry timers are off; on iOS a ``doze`` channel is ignored),
-      the archetype the rest; ``world_battery="recorded"`` sets the battery to each
-      recorded sample (by
-      default it is simulated from the recorded start). ``reset`` returns
+      the archetype the rest; by default the battery is simulated from the recorded
+      start, ``world_battery="recorded"`` sets it to each recorded sample, and
+      ``"anchored"`` to each recorded sample less the app's background energy drawn off
+      the charger that the charger has not put back yet. ``reset`` returns
       ``info["world"]`` (the window and the name of its trace) and the episode metrics gain ``battery_gap_rms``,
       ``replayed_channels`` and ``off_share``.
     * ``**overrides``: deep-merged into the scenario, e.g. ``horizon_days=2`` or
