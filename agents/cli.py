@@ -76,9 +76,12 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
+    from agents.commands import _world_overrides
     from agents.timeline import timeline_command
 
-    return timeline_command(args.policy, args.scenario, args.days, args.seed, args.out, ansi=args.ansi)
+    return timeline_command(
+        args.policy, args.scenario, args.days, args.seed, args.out, ansi=args.ansi, **_world_overrides(args)
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -191,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tl.add_argument("--seed", type=int, default=0)
     tl.add_argument("--out", default="timeline.png", help="PNG file to write")
     tl.add_argument("--ansi", action="store_true", help="also print the timeline as text")
+    commands.add_world_arguments(tl)
     tl.set_defaults(func=cmd_timeline)
 
     from agents import bench

@@ -148,6 +148,8 @@ CHANNELS: dict[str, Channel] = {
     "bucket": Channel(("bucket",), lambda e: e["bucket"], "active"),
     # "on" or "off" (Low Power Mode on iOS, Battery Saver on Android)
     "low_power": Channel(("low_power", "reset"), _on_off("low_power"), "off"),
+    # "on", or "off" while a replayed phone is shut down with its battery empty
+    "power": Channel(("power",), lambda e: "on" if e["on"] else "off", "on"),
     # "nominal", "fair", "serious" or "critical"
     "thermal": Channel(("thermal", "reset"), lambda e: e["thermal" if e["kind"] == "reset" else "level"], "nominal"),
 }

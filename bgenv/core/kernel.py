@@ -98,6 +98,7 @@ from bgenv.core.layout import (
     EVK_DEADLINE,
     EVK_LEVEL,
     EVK_NETWORK,
+    EVK_POWER,
     EVK_RESET,
     EVK_THERMAL,
     H_APP_OPENS,
@@ -699,6 +700,7 @@ def _shutdown(pf, sf, si, items, rng, ev) -> None:
     ``plug_now_level`` (U14). With the recorded level forced (``I_TR_FORCE``), a recorded
     level above 0 starts it again too."""
     si[I_OFF] = 1
+    log_event(sf, si, ev, EVK_POWER, 0.0, sf[S_BATT], 0.0, 0.0)
     if si[I_APP_FG] != 0:
         _close_app(pf, sf, si, items, rng, ev, False)
     if si[I_SCREEN] != 0:
@@ -711,6 +713,7 @@ def _boot(pf, ph, sf, si, rng, ev) -> None:
     (no motion was sensed while it was off), and, unless a trace drives the network, it
     joins the network of the hour: ``network_change`` draws a state that does not depend
     on the one before, so one draw now stands for the changes held while it was off."""
+    log_event(sf, si, ev, EVK_POWER, 1.0, sf[S_BATT], 0.0, 0.0)
     sf[S_LAST_MOTION] = sf[S_T]
     if si[I_TR_ON] & _TR_NET_BIT == 0:
         network_change(pf, ph, sf, si, rng, ev, user_hour(si))

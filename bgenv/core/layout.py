@@ -243,6 +243,7 @@ EVK_RETRY = 21  # Android rescheduled a stopped job by itself with backoff (no a
 EVK_TRANSFER = 22  # an iOS background transfer changed state (TX_* codes below)
 EVK_RESET = 23  # a new episode: the device state the reset drew (once, before the episode's other records)
 EVK_DROP = 24  # a short connectivity drop starts (on=1) or ends (on=0); the underlying network is unchanged
+EVK_POWER = 25  # the phone shut down, its battery empty (on=0), or started again (on=1); replayed chargers only
 # Names and the meaning of the four payload fields a, b, c, d of each kind
 EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     EVK_REQUEST: ("request", ("type", "earliest_begin_s", "requires_network", "requires_power")),
@@ -281,6 +282,9 @@ EVENT_SCHEMA: dict[int, tuple[str, tuple[str, ...]]] = {
     # on=1 at the start of a drop (duration_s: its planned length), on=0 at its end
     # (duration_s: how long it lasted); network: the underlying network it hides
     EVK_DROP: ("drop", ("on", "network", "duration_s", "unused")),
+    # on=0 when the battery ran empty unplugged (kernel._shutdown), on=1 when the phone started
+    # again (plugged in, or a forced recorded level above 0); battery: the level then
+    EVK_POWER: ("power", ("on", "battery", "unused", "unused2")),
 }
 # States of an iOS background transfer in the event log (EVK_TRANSFER)
 _tx = _Names()

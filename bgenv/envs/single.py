@@ -228,7 +228,8 @@ class BackgroundSchedulingEnv(gym.Env):
       network, Low Power Mode, temperature as the thermal state, Android Doze); a
       replayed phone whose simulated battery runs empty before the recorded charger
       comes shuts down until it is plugged in (its motion and network sensing and its
-      user's uploads hold meanwhile; the episode metric ``off_share``).
+      user's uploads hold meanwhile; ``power`` records in the event log, the episode
+      metric ``off_share``).
     * v0: initial release.
     """
 

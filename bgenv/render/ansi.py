@@ -126,6 +126,10 @@ def render_timeline_ansi(
     if tl.platform == "android":
         lines.append(row("bucket", [BUCKET_CHAR[s] for s in _majority(tl.spans["bucket"], edges, "active")]))
         lines.append(row("doze", [DOZE_CHAR[s] for s in _majority(tl.spans["doze"], edges, "active")]))
+    if tl.spans["power"]:  # a replayed phone that ran empty before its recorded charger came
+        lines.append(
+            row("power", ["X" if s == "off" else "·" for s in _strongest(tl.spans["power"], edges, ("on", "off"))])
+        )
     lp_name = "saver" if tl.platform == "android" else "low power"
     lines.append(
         row(lp_name, ["L" if s == "on" else "·" for s in _strongest(tl.spans["low_power"], edges, ("off", "on"))])
@@ -192,6 +196,8 @@ def _ansi_legend(tl: Timeline) -> list[str]:
         "        charging, low power, thermal (peak), screen, requests, windows: at any time in the character;",
         "        network, bucket, doze: most of it",
     ]
+    if tl.spans["power"]:
+        out.append("        power X the phone is off, its battery empty (at any time in the character)")
     if tl.platform == "android":
         out.append("        bucket A active W working set F frequent R rare X restricted")
         out.append(

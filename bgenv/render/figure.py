@@ -28,6 +28,7 @@ from bgenv.render.style import (
     NETWORK_COLOR,
     NETWORK_LABEL,
     NETWORK_STATES,
+    OFF_COLOR,
     OUTCOME_COLOR,
     OUTCOME_LABEL,
     OUTCOMES,
@@ -218,6 +219,8 @@ def _draw_battery(ax, tl: Timeline) -> None:
     ax.set_yticks([0, 50, 100], ["0 %", "50 %", "100 %"])
     for a, b, _ in tl.spans["charging"]:
         ax.axvspan(a / 3600.0, b / 3600.0, color=CHARGING_COLOR, lw=0, zorder=1, gid="charging")
+    for a, b, _ in tl.spans["power"]:
+        ax.axvspan(a / 3600.0, b / 3600.0, color=OFF_COLOR, alpha=0.35, lw=0, zorder=1, gid="power:off")
     if tl.low_batt:
         ax.axhline(100 * tl.low_batt, color="#b0b0b0", lw=0.6, ls="--", zorder=1)
     if len(tl.battery_t):
@@ -319,7 +322,8 @@ def _legends(fig, tl: Timeline) -> list[Any]:
                 (Line2D([], [], color=BATTERY_COLOR, lw=1.1), "level"),
                 (patch(CHARGING_COLOR), "charging"),
                 (Line2D([], [], color="#b0b0b0", lw=0.6, ls="--"), "low-battery gate"),
-            ],
+            ]
+            + ([(patch(OFF_COLOR, alpha=0.35), "phone off, battery empty")] if tl.spans["power"] else []),
         ),
         (
             "screen",

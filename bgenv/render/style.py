@@ -24,6 +24,7 @@ __all__ = [
     "NETWORK_COLOR",
     "NETWORK_LABEL",
     "NETWORK_STATES",
+    "OFF_COLOR",
     "OUTCOMES",
     "OUTCOME_CHAR",
     "OUTCOME_COLOR",
@@ -106,6 +107,7 @@ BUCKET_LABEL = {
 THERMAL_COLOR = {"fair": "#fee391", "serious": "#fe9929", "critical": "#b35806"}
 LOW_POWER_COLOR = "#8073ac"
 CHARGING_COLOR = "#cdebc0"
+OFF_COLOR = "#5a5a5a"  # a replayed phone shut down, its battery empty
 
 # -- lines and marks ----------------------------------------------------------------------
 BATTERY_COLOR = "#222222"

@@ -62,6 +62,7 @@ def timeline_spans(
     * ``bucket``: every span (``layout.BUCKET_NAMES``; ``active`` until the first change);
     * ``low_power``: Low Power Mode / Battery Saver on, ``"on"``;
     * ``thermal``: spans above nominal, ``"fair"`` / ``"serious"`` / ``"critical"``;
+    * ``power``: a replayed phone shut down with its battery empty, ``"off"``;
     * ``deadline``: zero-length at each missed soft deadline, ``"<work kind>"``.
     """
     t0, t_end = _bounds(events, t0, t_end)
@@ -101,6 +102,7 @@ def _spans(events: Sequence[Event], t0: float, t_end: float, wins: Sequence[Wind
     spans["bucket"] = state("bucket")
     spans["low_power"] = state("low_power", lambda v: v == "on")
     spans["thermal"] = state("thermal", lambda v: v != "nominal")
+    spans["power"] = state("power", lambda v: v == "off")
     spans["deadline"] = marks("deadline", lambda e: e["work_kind"])
     return spans
 

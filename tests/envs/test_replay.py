@@ -556,11 +556,10 @@ def test_a_recorded_network_brings_its_own_outages(env_id: str) -> None:
     assert any(e["kind"] == "drop" for e in synthetic.unwrapped.events)
 
 
-def test_a_phone_whose_battery_runs_empty_stays_off_until_plugged_in() -> None:
-    """The recorded phone had charge; the simulated one, at 8 % with the screen on for
-    hours, runs empty before the recorded charger comes at 13:00: it shuts down (screen
-    off, no app, no background work, no decision) and starts again on the charger."""
-    trace = Trace(
+def empty_trace() -> Trace:
+    """The recorded phone had charge; at 8 % with the screen on for hours, the simulated one
+    runs empty before the recorded charger comes at 13:00."""
+    return Trace(
         start_utc_s=0.0,
         duration_s=48 * H,
         series={
@@ -574,6 +573,13 @@ def test_a_phone_whose_battery_runs_empty_stays_off_until_plugged_in() -> None:
         utc_offset_s=0.0,
         name="empty",
     )
+
+
+def test_a_phone_whose_battery_runs_empty_stays_off_until_plugged_in() -> None:
+    """The recorded phone had charge; the simulated one, at 8 % with the screen on for
+    hours, runs empty before the recorded charger comes at 13:00: it shuts down (screen
+    off, no app, no background work, no decision) and starts again on the charger."""
+    trace = empty_trace()
     env = gym.make("bgenv/iOS-v1", world=trace, horizon_days=1)
     env.reset(seed=3)
     step_t = []
@@ -598,6 +604,13 @@ def test_a_phone_whose_battery_runs_empty_stays_off_until_plugged_in() -> None:
     assert not [t for t in step_t if t_empty < t < 13 * H]  # nobody decides on a dead phone
     assert info["metrics"]["battery_min"] == 0.0
     assert info["metrics"]["off_share"] == pytest.approx((13 * H - t_empty) / (24 * H))
+    assert [(e["t"], e["on"]) for e in ev if e["kind"] == "power"] == [(t_empty, False), (13 * H, True)]
+    from bgenv.render import render_timeline_ansi, timeline_spans
+
+    assert timeline_spans(ev)["power"] == [(t_empty, 13 * H, "off")]
+    text = render_timeline_ansi(env.unwrapped, width=96)
+    power = next(ln for ln in text.splitlines() if ln.startswith("power"))
+    assert power.count("X") == pytest.approx((13 * H - t_empty) / (24 * H) * 96, abs=2)
     synthetic = gym.make("bgenv/iOS-v1", horizon_days=1)
     synthetic.reset(seed=3)
     trunc = False
@@ -716,3 +729,20 @@ def test_an_anchored_phone_runs_empty_only_on_the_apps_energy() -> None:
     assert all(m["battery_min"] >= 0.01 - 1e-9 and m["battery_gap_rms"] < 0.03 for m in res.metrics)
     simulated = evaluate("charging-only", "ios_commuter", 6, 10_000, world="trace:mcm_iphone13", horizon_days=3)
     assert max(m["battery_gap_rms"] for m in simulated.metrics) > 0.05
+
+
+def test_cli_timeline_replays_a_trace_and_shows_the_phone_off(tmp_path, capsys) -> None:
+    """``bgenv timeline --world``: the episode replays the trace, and the text timeline
+    has a ``power`` row with the phone off from the empty battery to the 13:00 charger."""
+    from agents.cli import main
+
+    path = tmp_path / "empty.npz"
+    empty_trace().save(path)
+    out = tmp_path / "t.png"
+    argv = ["timeline", "--world", str(path), "--days", "1", "--seed", "3", "--out", str(out), "--ansi"]
+    assert main([*argv, "--policy", "guidelines"]) == 0
+    printed = capsys.readouterr().out
+    assert out.stat().st_size > 10_000
+    power = next(ln for ln in printed.splitlines() if ln.startswith("power"))
+    assert 10 <= power.count("X") <= 25  # 1 character = 15 min; off for roughly 3-5 h before 13:00
+    assert "power X the phone is off" in printed
