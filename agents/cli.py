@@ -76,11 +76,11 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from agents.commands import _world_overrides
+    from agents.commands import world_overrides
     from agents.timeline import timeline_command
 
     return timeline_command(
-        args.policy, args.scenario, args.days, args.seed, args.out, ansi=args.ansi, **_world_overrides(args)
+        args.policy, args.scenario, args.days, args.seed, args.out, ansi=args.ansi, **world_overrides(args)
     )
 
 

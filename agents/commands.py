@@ -225,7 +225,7 @@ def add_world_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _world_overrides(args: argparse.Namespace) -> dict[str, Any]:
+def world_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The env arguments of ``--world`` (none without it)."""
     if not getattr(args, "world", None):
         return {}
@@ -325,7 +325,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.fleet:
         return cmd_fleet(args, [args.policy])
     check_eval_seed(args.seed)
-    overrides = _parse_overrides(args.set) | _world_overrides(args)
+    overrides = _parse_overrides(args.set) | world_overrides(args)
     t0 = time.perf_counter()
     cmp = compare([args.policy], args.scenario, args.episodes, args.seed, not args.stochastic, **overrides)
     res = cmp.results[0]
@@ -410,7 +410,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return cmd_fleet(args, policies)
     out = Path(args.out) if args.out else Path("out") / Path(str(args.scenario)).stem
     t0 = time.perf_counter()
-    overrides = _parse_overrides(args.set) | _world_overrides(args)
+    overrides = _parse_overrides(args.set) | world_overrides(args)
     cmp, csv_path, png_path = run_compare(
         args.scenario, policies, args.episodes, args.seed, out, overrides, not args.stochastic
     )

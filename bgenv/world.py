@@ -58,12 +58,12 @@ from bgenv.traces.trace import DAY_S, Trace
 
 WORLD_MODES: tuple[str, ...] = ("random", "sequential")
 """How episodes pick their window of a trace."""
-BATTERY_MODES: tuple[str, ...] = ("simulate", "recorded", "anchored")
+_LEVEL_MODE = {"simulate": L.LEVEL_COMPARED, "recorded": L.LEVEL_SET, "anchored": L.LEVEL_ANCHORED}
+BATTERY_MODES: tuple[str, ...] = tuple(_LEVEL_MODE)
 """``simulate``: the level is simulated from the recorded start; ``recorded``: it is set
 to every recorded sample; ``anchored``: it is set to every recorded sample less the
 background energy the app drew off the charger and the charger has not yet put back (the
 recorded phone's own use from the record, the agent's cost on top)."""
-_LEVEL_MODE = {"simulate": L.LEVEL_COMPARED, "recorded": L.LEVEL_SET, "anchored": L.LEVEL_ANCHORED}
 WORLD_METRIC_DOCS: dict[str, str] = {
     "battery_gap_rms": "root mean square of simulated minus recorded battery level at the trace's level samples "
     "in the episode, fraction (NaN without samples)",
